@@ -1,0 +1,150 @@
+// Command salvo is a self-hosted email platform that speaks Mailgun's API.
+//
+// Subcommands: serve (run every service of one region), keys (manage API
+// keys in the global store), version. Every flag has a SALVO_* environment
+// twin; `salvo <command> --help` lists them with their defaults.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/salvo-email/salvo/internal/app"
+	"github.com/salvo-email/salvo/internal/config"
+	"github.com/salvo-email/salvo/internal/obs"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `Salvo: a self-hosted email platform that speaks Mailgun's API.
+
+Usage:
+  salvo serve [flags]     run every service of one region (API, dashboard, SMTP, delivery)
+  salvo keys <command>    list, create or revoke API keys (list | create | revoke)
+  salvo version           print the version
+
+Run "salvo <command> --help" for the flags of a command. Every flag has an
+environment twin: --http-addr is SALVO_HTTP_ADDR.
+`
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stdout, stderr, getenv)
+	case "keys":
+		return keysCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "salvo", versionString())
+		return 0
+	case "help", "--help", "-help", "-h":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "salvo: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+func versionString() string {
+	v := version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " (" + s.Value[:12] + ")"
+			}
+		}
+	}
+	return v
+}
+
+// parseConfig parses the settings of a command. It returns ok=false with an
+// exit code when the command should stop (help shown or bad input).
+func parseConfig(name, synopsis string, args []string, stdout, stderr io.Writer, getenv func(string) string, extra func(*flag.FlagSet)) (config.Config, *flag.FlagSet, int, bool) {
+	cfg := config.Default()
+	fs := flag.NewFlagSet("salvo "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	config.Register(fs, &cfg)
+	if extra != nil {
+		extra(fs)
+	}
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: salvo %s\n\nFlags (each also read from its environment variable):\n", synopsis)
+		fs.VisitAll(func(f *flag.Flag) {
+			env := config.EnvName(f.Name)
+			def := f.DefValue
+			if def == "" {
+				def = `""`
+			}
+			if f.Name == "api-key" || f.Name == "secret" {
+				def = "(secret)"
+			}
+			fmt.Fprintf(w, "  --%s  (%s, default %s)\n      %s\n", f.Name, env, def, f.Usage)
+		})
+	}
+	if err := config.ApplyEnv(fs, getenv); err != nil {
+		fmt.Fprintln(stderr, "salvo:", err)
+		return cfg, fs, 2, false
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return cfg, fs, 0, false
+		}
+		return cfg, fs, 2, false
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "salvo: invalid configuration:\n%v\n", err)
+		return cfg, fs, 2, false
+	}
+	return cfg, fs, 0, true
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	cfg, fs, code, ok := parseConfig("serve", "serve [flags]", args, stdout, stderr, getenv, nil)
+	if !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "salvo serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	log := obs.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	a, err := app.New(ctx, cfg, log, app.Seams{Stderr: stderr})
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+	if err := a.Start(ctx); err != nil {
+		log.Error("cannot start", "err", err)
+		_ = a.Stop(context.Background())
+		return 1
+	}
+	<-ctx.Done()
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := a.Stop(sctx); err != nil {
+		log.Error("shutdown", "err", err)
+		return 1
+	}
+	return 0
+}

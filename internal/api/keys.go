@@ -1,0 +1,78 @@
+package api
+
+import (
+	"time"
+
+	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/store"
+)
+
+// KeyJSON is the wire form of a key (never with its secret).
+func KeyJSON(k store.Key) wire.Key {
+	out := wire.Key{
+		ID: k.ID, Description: k.Description, Kind: k.Kind, Role: k.Role,
+		CreatedAt: wire.ISOTime(k.CreatedAt), UpdatedAt: wire.ISOTime(k.UpdatedAt),
+		IsDisabled: k.Disabled, DisabledReason: k.DisabledReason,
+		Requestor: k.Requestor, UserName: k.UserName,
+	}
+	if !k.ExpiresAt.IsZero() {
+		t := wire.ISOTime(k.ExpiresAt)
+		out.ExpiresAt = &t
+	}
+	if k.DomainName != "" {
+		d := k.DomainName
+		out.DomainName = &d
+	}
+	return out
+}
+
+func (s *Server) listKeys(c *Ctx) (any, error) {
+	if err := c.P.Only("kind", "domain_name"); err != nil {
+		return nil, err
+	}
+	keys, err := s.Keys.List(c.R.Context(), store.KeyFilter{Kind: c.P.Get("kind"), DomainName: c.P.Get("domain_name")})
+	if err != nil {
+		return nil, err
+	}
+	out := wire.KeyList{TotalCount: len(keys), Items: make([]wire.Key, 0, len(keys))}
+	for _, k := range keys {
+		out.Items = append(out.Items, KeyJSON(k))
+	}
+	return out, nil
+}
+
+func (s *Server) createKey(c *Ctx) (any, error) {
+	if err := c.P.Only("role", "kind", "domain_name", "description", "expiration", "user_id", "user_name", "email"); err != nil {
+		return nil, err
+	}
+	exp, err := c.P.Int("expiration", 0, 1, 10*365*24*3600)
+	if err != nil {
+		return nil, err
+	}
+	requestor := c.P.Get("email")
+	if requestor == "" {
+		requestor = c.Key.ID // who created it: the key used
+	}
+	k, secretValue, err := s.Keys.Create(c.R.Context(), auth.KeyRequest{
+		Role: c.P.Get("role"), Kind: c.P.Get("kind"), DomainName: c.P.Get("domain_name"),
+		Description: c.P.Raw("description"), Expiration: time.Duration(exp) * time.Second,
+		Requestor: requestor, UserName: c.P.Get("user_name"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := KeyJSON(k)
+	out.Secret = secretValue
+	return wire.KeyCreated{Message: "great success", Key: out}, nil
+}
+
+func (s *Server) deleteKey(c *Ctx) (any, error) {
+	if err := c.P.Only(); err != nil {
+		return nil, err
+	}
+	if err := s.Keys.Revoke(c.R.Context(), c.Var("id")); err != nil {
+		return nil, err
+	}
+	return wire.Message{Message: "key deleted"}, nil
+}

@@ -1,0 +1,41 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/salvo-email/salvo/internal/auth"
+)
+
+// routes registers every endpoint. Paths are Mailgun's full versioned paths;
+// endpoints that Mailgun serves under several versions are registered under
+// each (reference §0.1, §17).
+func (s *Server) routes() {
+	const (
+		get, post, put, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
+	)
+	s.handle(get, "/healthz", auth.Public, s.healthz)
+	s.handle(get, "/metrics", auth.Public, s.metrics)
+
+	// API keys (§1.3).
+	s.handle(get, "/v1/keys", auth.Admin, s.listKeys)
+	s.handle(post, "/v1/keys", auth.Admin, s.createKey)
+	s.handle(del, "/v1/keys/{id}", auth.Admin, s.deleteKey)
+
+	// Domains (§11): mailgun-go uses /v3, mailgun.js /v4.
+	for _, v := range []string{"/v3", "/v4"} {
+		s.handle(get, v+"/domains", auth.Account, s.listDomains)
+		s.handle(post, v+"/domains", auth.Account, s.createDomain)
+		s.handle(get, v+"/domains/{name}", auth.Account, s.getDomain)
+		s.handle(put, v+"/domains/{name}", auth.Account, s.updateDomain)
+		s.handle(del, v+"/domains/{name}", auth.Account, s.deleteDomain)
+		s.handle(put, v+"/domains/{name}/verify", auth.Account, s.verifyDomain)
+	}
+	s.handle(get, "/v3/domains/{name}/connection", auth.Account, s.getConnection)
+	s.handle(put, "/v3/domains/{name}/connection", auth.Account, s.updateConnection)
+	s.handle(put, "/v3/domains/{name}/dkim_selector", auth.Account, s.updateDKIMSelector)
+	s.handle(put, "/v3/domains/{name}/web_prefix", auth.Account, s.updateWebPrefix)
+
+	// Sending (§2).
+	s.handle(post, "/v3/{domain}/messages", auth.Send, s.sendMessage)
+	s.handle(post, "/v3/{domain}/messages.mime", auth.Send, s.sendMIME)
+}

@@ -1,0 +1,306 @@
+// Package api serves Mailgun's HTTP API.
+//
+// Every endpoint is a route with an access class (auth.Access) and a handler
+// that returns a value to write as JSON with status 200, or an error. Errors
+// become HTTP in exactly one place, writeError: a *wire.Error carries
+// Mailgun's status and text, store.ErrNotFound is 404, store.ErrConflict is
+// 409, anything else is logged and answered 500 without details. Handlers
+// never write status codes for client mistakes themselves.
+//
+// Order of work for a request: match the route (404/405), authenticate and
+// authorize (401, or 429 for an address that keeps failing), check that a
+// {domain} in the path lives in this region (404), and only then read the
+// body, bounded by MaxRequestBytes (413).
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/domains"
+	"github.com/salvo-email/salvo/internal/obs"
+	"github.com/salvo-email/salvo/internal/store"
+)
+
+// Deps are what the API needs.
+type Deps struct {
+	Log       *slog.Logger
+	Metrics   *obs.Metrics
+	Auth      *auth.Authenticator
+	Limiter   *auth.Limiter
+	Keys      *auth.Keys
+	Domains   *domains.Service
+	Regional  store.Regional
+	Region    string
+	PublicURL string
+	MaxBody   int64
+	Now       func() time.Time
+}
+
+// Server is the API's http.Handler.
+type Server struct {
+	Deps
+	rt    router
+	ready atomic.Bool
+}
+
+// New builds the server and its routes.
+func New(d Deps) *Server {
+	s := &Server{Deps: d}
+	s.routes()
+	return s
+}
+
+// SetReady makes /healthz answer 200.
+func (s *Server) SetReady(v bool) { s.ready.Store(v) }
+
+// Ctx is one request as handlers see it.
+type Ctx struct {
+	W      http.ResponseWriter
+	R      *http.Request
+	P      *wire.Params
+	Key    store.Key
+	Domain store.Domain // set for routes with a {domain} variable
+	vars   map[string]string
+}
+
+// Var returns a path variable.
+func (c *Ctx) Var(name string) string { return c.vars[name] }
+
+// handlerFunc returns a value written as JSON with 200, or an error. A
+// handler that wrote the response itself returns (nil, nil).
+type handlerFunc func(c *Ctx) (any, error)
+
+func (s *Server) handle(method, pattern string, access auth.Access, h handlerFunc) {
+	s.rt.add(&route{method: method, pattern: pattern, access: access, h: h})
+}
+
+// Routes lists every registered route as "METHOD pattern access", for the
+// authorization matrix test and the docs.
+func (s *Server) Routes() []RouteInfo {
+	out := make([]RouteInfo, 0, len(s.rt.all))
+	for _, r := range s.rt.all {
+		out = append(out, RouteInfo{Method: r.method, Pattern: r.pattern, Access: r.access})
+	}
+	return out
+}
+
+// RouteInfo describes a route.
+type RouteInfo struct {
+	Method  string
+	Pattern string
+	Access  auth.Access
+}
+
+// statusWriter remembers the status for metrics and for panic recovery.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sw := &statusWriter{ResponseWriter: w}
+	label := "unmatched"
+	defer func() {
+		if v := recover(); v != nil {
+			s.Metrics.Recovered(s.Log, "http "+r.Method+" "+label, v)
+			if sw.status == 0 {
+				s.writeError(sw, r, false, errors.New("panic"))
+			}
+		}
+		s.Metrics.HTTPRequests.WithLabelValues(label, strconv.Itoa(sw.status)).Inc()
+	}()
+	segs, ok := splitPath(r.URL.EscapedPath())
+	if !ok {
+		s.writeError(sw, r, false, wire.BadRequest("unable to parse request: invalid URL escape"))
+		return
+	}
+	rt, vars, allowed := s.rt.match(r.Method, segs)
+	if rt == nil {
+		if len(allowed) > 0 {
+			sw.Header().Set("Allow", strings.Join(allowed, ", "))
+			s.writeError(sw, r, false, wire.Errorf(http.StatusMethodNotAllowed, "Method %s is not allowed on %s", r.Method, r.URL.Path))
+			return
+		}
+		s.writeError(sw, r, false, wire.NotFound("Not Found: no endpoint %s %s", r.Method, r.URL.Path))
+		return
+	}
+	label = rt.method + " " + rt.pattern
+	s.serveRoute(sw, r, rt, vars)
+}
+
+func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, vars map[string]string) {
+	plain := rt.access == auth.Send
+	c := &Ctx{W: w, R: r, vars: vars}
+	if rt.access != auth.Public {
+		key, err := s.authenticate(r, rt, vars)
+		if err != nil {
+			s.writeError(w, r, plain, err)
+			return
+		}
+		c.Key = key
+	}
+	if d, ok := vars["domain"]; ok && rt.access != auth.Public {
+		dom, err := s.Regional.Domain(r.Context(), strings.ToLower(d))
+		if errors.Is(err, store.ErrNotFound) {
+			s.writeError(w, r, false, wire.NotFound("Domain not found: %s", d))
+			return
+		} else if err != nil {
+			s.writeError(w, r, false, err)
+			return
+		}
+		c.Domain = dom
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.MaxBody)
+	p, err := wire.ParseParams(r, s.MaxBody)
+	if err != nil {
+		s.writeError(w, r, false, err)
+		return
+	}
+	defer p.Close()
+	c.P = p
+	v, err := rt.h(c)
+	if err != nil {
+		s.writeError(w, r, false, err)
+		return
+	}
+	if v != nil {
+		writeJSON(w, http.StatusOK, v)
+	}
+}
+
+var (
+	errUnauthorized = &wire.Error{Status: http.StatusUnauthorized, Message: "Invalid private key"}
+	errThrottled    = &wire.Error{Status: http.StatusTooManyRequests, Message: "Too many failed authentication attempts from your address; try again later"}
+)
+
+// authenticate returns the caller's key if it may use rt.
+func (s *Server) authenticate(r *http.Request, rt *route, vars map[string]string) (store.Key, error) {
+	addr := clientAddr(r)
+	_, presented, _ := r.BasicAuth()
+	key, err := s.Auth.Authenticate(r.Context(), presented)
+	if errors.Is(err, auth.ErrInvalid) {
+		s.Metrics.AuthFailures.Inc()
+		throttled, wait := s.Limiter.Throttled(addr)
+		s.Limiter.Fail(addr)
+		if throttled {
+			e := *errThrottled
+			e.Header = http.Header{"Retry-After": {strconv.Itoa(int(wait.Seconds()) + 1)}}
+			return key, &e
+		}
+		return key, errUnauthorized
+	}
+	if err != nil {
+		return key, err
+	}
+	if !auth.Allowed(key, rt.access, rt.method, vars["domain"]) {
+		s.Log.Info("key not allowed on route", "key_id", key.ID, "role", key.Role, "route", rt.method+" "+rt.pattern)
+		return key, errUnauthorized
+	}
+	return key, nil
+}
+
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// writeError is the one place errors become HTTP responses. plain selects
+// the send endpoints' text/plain "Forbidden" body for 401s.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, plain bool, err error) {
+	var we *wire.Error
+	switch {
+	case errors.As(err, &we):
+	case errors.Is(err, store.ErrNotFound):
+		we = wire.NotFound("Not found")
+	case errors.Is(err, store.ErrConflict):
+		we = wire.Errorf(http.StatusConflict, "Conflict: it already exists")
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		return // the client went away
+	default:
+		s.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		we = wire.Errorf(http.StatusInternalServerError, "Internal Server Error")
+	}
+	for k, vs := range we.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	if we.Plain || (plain && we.Status == http.StatusUnauthorized) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(we.Status)
+		if we.Status == http.StatusUnauthorized {
+			_, _ = w.Write([]byte("Forbidden"))
+		} else {
+			_, _ = w.Write([]byte(we.Message))
+		}
+		return
+	}
+	key := we.Key
+	if key == "" {
+		key = "message"
+	}
+	body := map[string]any{key: we.Message}
+	for k, v := range we.Extra {
+		body[k] = v
+	}
+	writeJSON(w, we.Status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+func (s *Server) healthz(c *Ctx) (any, error) {
+	if !s.ready.Load() {
+		return nil, wire.Errorf(http.StatusServiceUnavailable, "starting")
+	}
+	c.W.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = c.W.Write([]byte("ok\n"))
+	return nil, nil
+}
+
+func (s *Server) metrics(c *Ctx) (any, error) {
+	promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}).ServeHTTP(c.W, c.R)
+	return nil, nil
+}

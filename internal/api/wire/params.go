@@ -1,0 +1,316 @@
+// Package wire is Mailgun's HTTP contract: request decoding, response shapes
+// and the date formats, with no server or store imports. Handlers,
+// dashboard and tests share these definitions.
+//
+// Mailgun clients send the same parameters as multipart/form-data,
+// application/x-www-form-urlencoded, JSON or query strings (mailgun.js puts
+// some writes in the query), so Params merges them all; booleans arrive as
+// yes/no/true/false in any case.
+package wire
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// RequestTooLarge is Mailgun's 413.
+var RequestTooLarge = &Error{Status: http.StatusRequestEntityTooLarge, Message: "request size exceeds 52.4MiB limit"}
+
+// Params are a request's parameters: query string and body merged.
+type Params struct {
+	values url.Values
+	files  map[string][]*multipart.FileHeader
+	// JSON holds the body when it was a JSON array (bulk endpoints) or
+	// object, for handlers that want the structured form.
+	JSON []byte
+	// ContentType is the request's media type, without parameters.
+	ContentType string
+	form        *multipart.Form
+}
+
+// NewParams wraps values (used by tests and by non-HTTP callers).
+func NewParams(v url.Values) *Params {
+	if v == nil {
+		v = url.Values{}
+	}
+	return &Params{values: v, files: map[string][]*multipart.FileHeader{}}
+}
+
+// multipartMemory is how much of a multipart body stays in memory; larger
+// file parts spill to temporary files that Close removes.
+const multipartMemory = 8 << 20
+
+// ParseParams reads r's query and body. The body must already be limited
+// (http.MaxBytesReader); a body over the limit gives RequestTooLarge.
+func ParseParams(r *http.Request, maxBytes int64) (*Params, error) {
+	p := NewParams(nil)
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, BadRequest("unable to parse request: invalid URL escape")
+	}
+	if r.Body == nil || r.Body == http.NoBody || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		p.values = q
+		return p, nil
+	}
+	body := r.Body
+	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			return nil, bodyError(err, "request body is not valid gzip")
+		}
+		body = http.MaxBytesReader(nil, zr, maxBytes)
+	}
+	ct := r.Header.Get("Content-Type")
+	mt, mparams, _ := mime.ParseMediaType(ct)
+	p.ContentType = mt
+	switch mt {
+	case "multipart/form-data":
+		boundary := mparams["boundary"]
+		if boundary == "" {
+			return nil, BadRequest("malformed multipart/form-data request")
+		}
+		form, err := multipart.NewReader(body, boundary).ReadForm(multipartMemory)
+		if err != nil {
+			return nil, bodyError(err, "malformed multipart/form-data request")
+		}
+		p.form = form
+		p.values = url.Values(form.Value)
+		p.files = form.File
+	default:
+		raw, err := io.ReadAll(body)
+		if err != nil {
+			return nil, bodyError(err, "unable to read request body")
+		}
+		trimmed := bytes.TrimSpace(raw)
+		switch {
+		case len(trimmed) == 0:
+		case mt == "application/json" || trimmed[0] == '{' || trimmed[0] == '[':
+			// mailgun.js sends some JSON bodies labelled as urlencoded.
+			if err := p.readJSON(trimmed); err != nil {
+				return nil, err
+			}
+		case mt == "application/x-www-form-urlencoded" || mt == "" || mt == "text/plain":
+			v, err := url.ParseQuery(string(trimmed))
+			if err != nil {
+				return nil, BadRequest("unable to parse request: invalid URL escape")
+			}
+			p.values = v
+		default:
+			return nil, Errorf(http.StatusBadRequest, "unsupported Content-Type %q; send multipart/form-data, application/x-www-form-urlencoded or application/json", mt)
+		}
+	}
+	for k, vs := range q {
+		p.values[k] = append(p.values[k], vs...)
+	}
+	return p, nil
+}
+
+func bodyError(err error, msg string) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return RequestTooLarge
+	}
+	return BadRequest("%s", msg)
+}
+
+func (p *Params) readJSON(b []byte) error {
+	p.JSON = b
+	if b[0] == '[' {
+		if !json.Valid(b) {
+			return BadRequest("request body is not valid JSON")
+		}
+		return nil
+	}
+	var obj map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&obj); err != nil {
+		return BadRequest("request body is not valid JSON: %v", err)
+	}
+	for k, raw := range obj {
+		vals, err := jsonValues(raw)
+		if err != nil {
+			return BadRequest("parameter %q: %v", k, err)
+		}
+		p.values[k] = append(p.values[k], vals...)
+	}
+	return nil
+}
+
+// jsonValues turns one JSON member into form values: scalars as their text,
+// arrays of scalars as repeated values, anything else as its JSON text.
+func jsonValues(raw json.RawMessage) ([]string, error) {
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return []string{x}, nil
+	case json.Number:
+		return []string{x.String()}, nil
+	case bool:
+		return []string{strconv.FormatBool(x)}, nil
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, e := range x {
+			switch y := e.(type) {
+			case string:
+				out = append(out, y)
+			case json.Number:
+				out = append(out, y.String())
+			case bool:
+				out = append(out, strconv.FormatBool(y))
+			default:
+				b, _ := json.Marshal(y)
+				out = append(out, string(b))
+			}
+		}
+		return out, nil
+	default:
+		return []string{string(raw)}, nil
+	}
+}
+
+// Close removes temporary files of a multipart body.
+func (p *Params) Close() {
+	if p.form != nil {
+		_ = p.form.RemoveAll()
+	}
+}
+
+// Has reports whether name was sent at all.
+func (p *Params) Has(name string) bool {
+	_, ok := p.values[name]
+	return ok
+}
+
+// Get returns the first value of name, trimmed, or "".
+func (p *Params) Get(name string) string {
+	if vs := p.values[name]; len(vs) > 0 {
+		return strings.TrimSpace(vs[0])
+	}
+	return ""
+}
+
+// Raw returns the first value of name untrimmed.
+func (p *Params) Raw(name string) string {
+	if vs := p.values[name]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
+}
+
+// All returns every value of name.
+func (p *Params) All(name string) []string { return p.values[name] }
+
+// Names returns the parameter names, sorted.
+func (p *Params) Names() []string {
+	out := make([]string, 0, len(p.values)+len(p.files))
+	for k := range p.values {
+		out = append(out, k)
+	}
+	for k := range p.files {
+		if _, dup := p.values[k]; !dup {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Files returns the file parts named name.
+func (p *Params) Files(name string) []*multipart.FileHeader { return p.files[name] }
+
+// Set replaces name's values (used when a handler normalises input).
+func (p *Params) Set(name string, values ...string) { p.values[name] = values }
+
+// Only refuses any parameter not in allowed. An allowed entry ending in "*"
+// matches by prefix ("h:*"). This is how handlers turn typos into a clear
+// 400 instead of silently ignoring them.
+func (p *Params) Only(allowed ...string) error {
+	for _, name := range p.Names() {
+		if !matchesAny(name, allowed) {
+			return BadRequest("unknown parameter %q; this endpoint accepts: %s", name, strings.Join(allowed, ", "))
+		}
+	}
+	return nil
+}
+
+func matchesAny(name string, allowed []string) bool {
+	for _, a := range allowed {
+		if a == name || (strings.HasSuffix(a, "*") && strings.HasPrefix(name, a[:len(a)-1])) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseBool reads Mailgun's boolean spellings: yes/no, true/false, 1/0, in
+// any case.
+func ParseBool(s string) (bool, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "yes", "true", "1", "on":
+		return true, true
+	case "no", "false", "0", "off":
+		return false, true
+	}
+	return false, false
+}
+
+// Bool returns name as a boolean, def when absent or empty.
+func (p *Params) Bool(name string, def bool) (bool, error) {
+	s := p.Get(name)
+	if s == "" {
+		return def, nil
+	}
+	b, ok := ParseBool(s)
+	if !ok {
+		return false, BadRequest("'%s' parameter must be yes, no, true or false, not %q", name, s)
+	}
+	return b, nil
+}
+
+// Int returns name as an integer in [min, max], def when absent or empty.
+func (p *Params) Int(name string, def, min, max int) (int, error) {
+	s := p.Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, BadRequest("'%s' parameter must be an integer, not %q", name, s)
+	}
+	if n < min || n > max {
+		return 0, BadRequest("'%s' parameter must be between %d and %d", name, min, max)
+	}
+	return n, nil
+}
+
+// Required returns name's value or a 400 naming it.
+func (p *Params) Required(name string) (string, error) {
+	v := p.Get(name)
+	if v == "" {
+		return "", BadRequest("Missing mandatory parameter: %s", name)
+	}
+	return v, nil
+}
+
+// String returns a readable dump for debugging; values are not included so
+// secrets never reach logs.
+func (p *Params) String() string { return fmt.Sprintf("params%v", p.Names()) }

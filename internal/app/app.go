@@ -1,0 +1,227 @@
+// Package app is the one place that knows every part of Salvo: it opens the
+// stores the configuration names, builds the services with their
+// dependencies, and starts and stops the listeners and workers in order.
+//
+// Start order: stores (migrated), account bootstrap, HTTP listener; /healthz
+// answers 200 only once everything has started. Stop reverses it: stop
+// accepting, drain requests in flight within the shutdown timeout, then
+// close the stores.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/salvo-email/salvo/internal/api"
+	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/config"
+	"github.com/salvo-email/salvo/internal/dkim"
+	"github.com/salvo-email/salvo/internal/dns"
+	"github.com/salvo-email/salvo/internal/domains"
+	"github.com/salvo-email/salvo/internal/obs"
+	"github.com/salvo-email/salvo/internal/secret"
+	"github.com/salvo-email/salvo/internal/store"
+	"github.com/salvo-email/salvo/internal/store/postgres"
+	"github.com/salvo-email/salvo/internal/store/sqlite"
+)
+
+// Seams are the test seams; zero values mean the real thing.
+type Seams struct {
+	Now      func() time.Time
+	KeyGen   dkim.KeyGen
+	Resolver dns.Resolver
+	// Stderr receives the one-time primary key banner.
+	Stderr io.Writer
+	// BcryptCost lowers password hashing cost in tests.
+	BcryptCost int
+}
+
+// App is one running Salvo node.
+type App struct {
+	Cfg     config.Config
+	Log     *slog.Logger
+	Metrics *obs.Metrics
+
+	Global   store.Global
+	Regional store.Regional
+	Box      *secret.Box
+	Keys     *auth.Keys
+	Domains  *domains.Service
+	API      *api.Server
+
+	// GeneratedKey is the primary key created by this start, if it was
+	// random (empty otherwise). Start prints it once to Stderr.
+	GeneratedKey string
+
+	seams   Seams
+	httpLn  net.Listener
+	httpSrv *http.Server
+}
+
+// OpenGlobal opens the global store cfg names.
+func OpenGlobal(ctx context.Context, cfg *config.Config) (store.Global, error) {
+	if cfg.GlobalDatabaseURL != "" {
+		return postgres.OpenGlobal(ctx, cfg.GlobalDatabaseURL)
+	}
+	if err := cfg.EnsureDataDir(); err != nil {
+		return nil, err
+	}
+	return sqlite.OpenGlobal(ctx, cfg.SQLitePath("global"))
+}
+
+// OpenRegional opens this region's store.
+func OpenRegional(ctx context.Context, cfg *config.Config) (store.Regional, error) {
+	if cfg.DatabaseURL != "" {
+		return postgres.OpenRegional(ctx, cfg.DatabaseURL)
+	}
+	if err := cfg.EnsureDataDir(); err != nil {
+		return nil, err
+	}
+	return sqlite.OpenRegional(ctx, cfg.SQLitePath("region-"+cfg.Region))
+}
+
+// OpenBox loads the sealing secret and checks it against the one the global
+// store was created with.
+func OpenBox(ctx context.Context, cfg *config.Config, g store.Global) (*secret.Box, error) {
+	if cfg.Secret == "" {
+		if err := cfg.EnsureDataDir(); err != nil {
+			return nil, err
+		}
+	}
+	raw, err := secret.Load(cfg.DataDir, cfg.Secret)
+	if err != nil {
+		return nil, err
+	}
+	box := secret.New(raw)
+	stored, err := g.PutMetaIfAbsent(ctx, "secret_check", box.Check())
+	if err != nil {
+		return nil, err
+	}
+	if stored != box.Check() {
+		return nil, errors.New("the secret (--secret / SALVO_SECRET, or <data-dir>/secret.key) is not the one this global store was created with; every node must use the same secret")
+	}
+	return box, nil
+}
+
+// New opens the stores and builds every service; nothing listens yet.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) (*App, error) {
+	if seams.Now == nil {
+		seams.Now = time.Now
+	}
+	if seams.KeyGen == nil {
+		seams.KeyGen = dkim.GenerateKey
+	}
+	if seams.Resolver == nil {
+		seams.Resolver = dns.New(cfg.DNS)
+	}
+	if seams.Stderr == nil {
+		seams.Stderr = os.Stderr
+	}
+	a := &App{Cfg: cfg, Log: log, Metrics: obs.NewMetrics(), seams: seams}
+	var err error
+	if a.Global, err = OpenGlobal(ctx, &a.Cfg); err != nil {
+		return nil, fmt.Errorf("global store: %w", err)
+	}
+	if a.Regional, err = OpenRegional(ctx, &a.Cfg); err != nil {
+		a.Global.Close()
+		return nil, fmt.Errorf("regional store (%s): %w", cfg.Region, err)
+	}
+	if a.Box, err = OpenBox(ctx, &a.Cfg, a.Global); err != nil {
+		a.closeStores()
+		return nil, err
+	}
+	a.Keys = &auth.Keys{Global: a.Global, Box: a.Box, Now: seams.Now}
+	if a.GeneratedKey, err = a.Keys.Bootstrap(ctx, cfg.APIKey); err != nil {
+		a.closeStores()
+		return nil, fmt.Errorf("create account: %w", err)
+	}
+	a.Domains = &domains.Service{
+		Global: a.Global, Regional: a.Regional, Box: a.Box, DNS: seams.Resolver, KeyGen: seams.KeyGen,
+		Now: seams.Now, BcryptCost: seams.BcryptCost,
+		Settings: domains.Settings{
+			Region: cfg.Region, MXHosts: cfg.MXHosts, TrackingHost: cfg.TrackingHost,
+			SPFInclude: cfg.SPFInclude, DKIMSelector: cfg.DKIMSelector, DKIMKeyBits: cfg.DKIMKeyBits,
+			MessageTTL: 72 * time.Hour,
+		},
+	}
+	return a, nil
+}
+
+func printKeyBanner(w io.Writer, key, publicURL string) {
+	line := "=========================================================================="
+	fmt.Fprintf(w, "\n%s\n  Salvo created the account's primary API key. It is printed only this once:\n\n      %s\n\n  Use it as the Basic-auth password with user \"api\", e.g.\n      curl --user 'api:%s' %s/v3/domains\n  Keep it safe. Set SALVO_API_KEY before the first start to choose it yourself.\n%s\n\n",
+		line, key, key, publicURL, line)
+}
+
+// Start binds the listeners and starts serving.
+func (a *App) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.Cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("--http-addr (SALVO_HTTP_ADDR) %s: %w", a.Cfg.HTTPAddr, err)
+	}
+	a.httpLn = ln
+	if a.Cfg.PublicURL == "" {
+		a.Cfg.PublicURL = config.DefaultPublicURL(ln.Addr())
+	}
+	a.API = api.New(api.Deps{
+		Log: a.Log, Metrics: a.Metrics,
+		Auth:    &auth.Authenticator{Global: a.Global, Now: a.seams.Now},
+		Limiter: &auth.Limiter{Limit: a.Cfg.AuthFailureLimit, Now: a.seams.Now},
+		Keys:    a.Keys, Domains: a.Domains, Regional: a.Regional,
+		Region: a.Cfg.Region, PublicURL: a.Cfg.PublicURL, MaxBody: a.Cfg.MaxRequestBytes, Now: a.seams.Now,
+	})
+	a.httpSrv = &http.Server{
+		Handler:           a.API,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	a.Metrics.Go(a.Log, "http server", func() {
+		if err := a.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.Log.Error("http server stopped", "err", err)
+		}
+	})
+	if a.GeneratedKey != "" {
+		printKeyBanner(a.seams.Stderr, a.GeneratedKey, a.Cfg.PublicURL)
+	}
+	a.API.SetReady(true)
+	a.Log.Info("salvo started", "region", a.Cfg.Region, "http", ln.Addr().String(), "public_url", a.Cfg.PublicURL)
+	return nil
+}
+
+// HTTPAddr is the bound HTTP address (useful with :0).
+func (a *App) HTTPAddr() string { return a.httpLn.Addr().String() }
+
+// Stop drains and closes everything in reverse start order.
+func (a *App) Stop(ctx context.Context) error {
+	var errs []error
+	if a.API != nil {
+		a.API.SetReady(false)
+	}
+	if a.httpSrv != nil {
+		if err := a.httpSrv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+	}
+	errs = append(errs, a.closeStores())
+	a.Log.Info("salvo stopped")
+	return errors.Join(errs...)
+}
+
+func (a *App) closeStores() error {
+	var errs []error
+	if a.Regional != nil {
+		errs = append(errs, a.Regional.Close())
+	}
+	if a.Global != nil {
+		errs = append(errs, a.Global.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,128 @@
+// Package secret seals what Salvo must be able to reveal later (the primary
+// API key, webhook signing keys, DKIM private keys) so that no store holds
+// it in plaintext.
+//
+// The sealing secret lives outside the databases: SALVO_SECRET, or a random
+// 32-byte secret in <data-dir>/secret.key (mode 0600) created on first
+// start. Every node of a deployment must share it; Check gives a fingerprint
+// that the app stores once in the global store and compares on every start,
+// so a node with the wrong secret refuses to start instead of failing later.
+//
+// Sealing is AES-256-GCM with a random nonce; the purpose string ("primary
+// key", "dkim:example.com") is bound as additional data, so a sealed value
+// cannot be moved to another purpose.
+package secret
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// FileName is the secret file's name inside the data dir.
+const FileName = "secret.key"
+
+// Box seals and opens values with one secret.
+type Box struct {
+	aead  cipher.AEAD
+	check string
+}
+
+// New derives a Box from secret.
+func New(secret []byte) *Box {
+	key := sha256.Sum256(append([]byte("salvo-box-v1\x00"), secret...))
+	block, err := aes.NewCipher(key[:])
+	if err != nil {
+		panic(err) // a 32-byte key is always valid
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		panic(err)
+	}
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte("salvo-secret-check-v1"))
+	return &Box{aead: aead, check: hex.EncodeToString(mac.Sum(nil))[:32]}
+}
+
+// Load returns the configured secret, or the one in dataDir/secret.key,
+// creating that file (0600) with a random secret when it does not exist.
+func Load(dataDir, configured string) ([]byte, error) {
+	if configured != "" {
+		return []byte(configured), nil
+	}
+	path := filepath.Join(dataDir, FileName)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		s := strings.TrimSpace(string(b))
+		if len(s) < 16 {
+			return nil, fmt.Errorf("%s is too short to be a secret; remove it only if no store was created with it", path)
+		}
+		return []byte(s), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	s := Token(32)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return Load(dataDir, "") // another process created it first
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	if _, err := f.WriteString(s + "\n"); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return []byte(s), f.Close()
+}
+
+// Check is a fingerprint of the secret that reveals nothing about it.
+func (b *Box) Check() string { return b.check }
+
+// Seal encrypts plaintext for purpose.
+func (b *Box) Seal(purpose string, plaintext []byte) []byte {
+	nonce := make([]byte, b.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		panic(err)
+	}
+	return b.aead.Seal(nonce, nonce, plaintext, []byte(purpose))
+}
+
+// ErrOpen means a sealed value could not be opened: wrong secret, wrong
+// purpose, or damage.
+var ErrOpen = errors.New("secret: cannot open sealed value (wrong secret or purpose)")
+
+// Open decrypts a value sealed for purpose.
+func (b *Box) Open(purpose string, sealed []byte) ([]byte, error) {
+	n := b.aead.NonceSize()
+	if len(sealed) < n+b.aead.Overhead() {
+		return nil, ErrOpen
+	}
+	out, err := b.aead.Open(nil, sealed[:n], sealed[n:], []byte(purpose))
+	if err != nil {
+		return nil, ErrOpen
+	}
+	return out, nil
+}
+
+// Token returns n random bytes as lower-case hex.
+func Token(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,69 @@
+// Package postgres opens Salvo's stores on PostgreSQL through pgx, for
+// deployments of several nodes. Durability is PostgreSQL's: a commit returns
+// after its WAL is flushed (synchronous_commit=on, the server default), and
+// concurrent commits share flushes.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+
+	"github.com/salvo-email/salvo/internal/store/sqlstore"
+)
+
+// Dialect is PostgreSQL's sqlstore dialect.
+var Dialect = sqlstore.Dialect{Name: "postgres", IsUnique: isUnique}
+
+func isUnique(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && e.Code == "23505"
+}
+
+// Open connects to url (postgres://…; search_path may be given as a query
+// parameter).
+func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(16)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	return sqlstore.NewDB(db, db, Dialect), nil
+}
+
+// OpenGlobal connects to and migrates the global store.
+func OpenGlobal(ctx context.Context, url string) (*sqlstore.Global, error) {
+	db, err := Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	g, err := sqlstore.OpenGlobal(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return g, nil
+}
+
+// OpenRegional connects to and migrates a regional store.
+func OpenRegional(ctx context.Context, url string) (*sqlstore.Regional, error) {
+	db, err := Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	r, err := sqlstore.OpenRegional(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return r, nil
+}

@@ -1,0 +1,92 @@
+// Package sqlite opens Salvo's embedded stores: SQLite files in WAL mode
+// with synchronous=FULL, so a committed transaction is on disk (fsync)
+// before Commit returns. Writes use one connection with BEGIN IMMEDIATE
+// (SQLite has one writer, and several processes may share the global file);
+// reads use a pool of query-only connections.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/salvo-email/salvo/internal/store/sqlstore"
+)
+
+// Dialect is SQLite's sqlstore dialect.
+var Dialect = sqlstore.Dialect{Name: "sqlite", IsUnique: isUnique}
+
+func isUnique(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return true
+	}
+	return false
+}
+
+// Open opens (creating it, mode 0600) the SQLite file at path.
+func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	f.Close()
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	r, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(max(4, 2*runtime.NumCPU()))
+	r.SetMaxIdleConns(max(4, 2*runtime.NumCPU()))
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return sqlstore.NewDB(w, r, Dialect), nil
+}
+
+// OpenGlobal opens and migrates the global store at path.
+func OpenGlobal(ctx context.Context, path string) (*sqlstore.Global, error) {
+	db, err := Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	g, err := sqlstore.OpenGlobal(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return g, nil
+}
+
+// OpenRegional opens and migrates a regional store at path.
+func OpenRegional(ctx context.Context, path string) (*sqlstore.Regional, error) {
+	db, err := Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	r, err := sqlstore.OpenRegional(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}

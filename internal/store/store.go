@@ -1,0 +1,188 @@
+// Package store defines Salvo's persisted records and the interfaces of its
+// two stores.
+//
+// The global store holds what the seed calls global data: the account, its
+// users, API keys and domain names with the region each belongs to. The
+// regional store holds everything else (domain metadata such as DKIM keys
+// and SMTP credentials, messages, events, suppressions, …) and a node only
+// ever writes its own region's. Each interface has one SQL implementation
+// (package sqlstore) running on SQLite (embedded default) or PostgreSQL, and
+// storetest is the behaviour suite both must pass.
+//
+// Failure rules: a missing record is ErrNotFound, a uniqueness clash is
+// ErrConflict; callers map those to 404 and 409 (or a better Mailgun text).
+// Secrets never reach a store in plaintext: API keys arrive hashed, and what
+// must be revealable later arrives sealed (package secret).
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors every implementation returns (wrapped or not).
+var (
+	ErrNotFound = errors.New("store: not found")
+	ErrConflict = errors.New("store: conflict")
+)
+
+// Account is the one account of an installation.
+type Account struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+}
+
+// Key kinds and roles (reference §1.2).
+const (
+	KindUser   = "user"
+	KindDomain = "domain"
+	KindWeb    = "web"
+
+	RoleAdmin     = "admin"
+	RoleDeveloper = "developer"
+	RoleBasic     = "basic"
+	RoleSupport   = "support"
+	RoleSending   = "sending"
+)
+
+// Key is an API key. Only its SHA-256 hash is stored; the primary key also
+// keeps a sealed copy so the dashboard can reveal it.
+type Key struct {
+	ID             string
+	AccountID      string
+	Kind           string
+	Role           string
+	DomainName     string // for Kind == KindDomain
+	Description    string
+	Hash           []byte
+	Sealed         []byte // primary key only
+	Primary        bool
+	Requestor      string
+	UserName       string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	ExpiresAt      time.Time // zero: never
+	Disabled       bool
+	DisabledReason string
+}
+
+// KeyFilter narrows Keys; empty fields match everything.
+type KeyFilter struct {
+	Kind       string
+	DomainName string
+}
+
+// DomainName is the global part of a domain: its name is unique across
+// regions and says which region holds the rest.
+type DomainName struct {
+	Name      string
+	ID        string
+	AccountID string
+	Region    string
+	CreatedAt time.Time
+}
+
+// Global is the global store.
+type Global interface {
+	// Bootstrap creates acct and its primary key when the store has no
+	// account yet, atomically. created is false when an account already
+	// existed (another process may have won the race); nothing is written
+	// then.
+	Bootstrap(ctx context.Context, acct Account, primary Key) (created bool, err error)
+	// Account returns the installation's account, ErrNotFound before Bootstrap.
+	Account(ctx context.Context) (Account, error)
+
+	// Meta returns a named setting, ErrNotFound when unset.
+	Meta(ctx context.Context, name string) (string, error)
+	// PutMetaIfAbsent stores value unless name is set, and returns the value
+	// that is stored afterwards.
+	PutMetaIfAbsent(ctx context.Context, name, value string) (string, error)
+
+	CreateKey(ctx context.Context, k Key) error
+	KeyByHash(ctx context.Context, hash []byte) (Key, error)
+	Key(ctx context.Context, id string) (Key, error)
+	Keys(ctx context.Context, f KeyFilter) ([]Key, error)
+	CountKeys(ctx context.Context) (int, error)
+	DeleteKey(ctx context.Context, id string) error
+	// ReplacePrimaryKey swaps the primary key for k in one transaction.
+	ReplacePrimaryKey(ctx context.Context, k Key) error
+
+	// ReserveDomain claims a domain name for a region; ErrConflict when any
+	// region has it.
+	ReserveDomain(ctx context.Context, d DomainName) error
+	DomainName(ctx context.Context, name string) (DomainName, error)
+	// ReleaseDomain removes the name and every sending key of the domain.
+	ReleaseDomain(ctx context.Context, name string) error
+
+	Close() error
+}
+
+// Domain states.
+const (
+	DomainUnverified = "unverified"
+	DomainActive     = "active"
+	DomainDisabled   = "disabled"
+)
+
+// Domain is a domain's region-bound metadata.
+type Domain struct {
+	ID                         string
+	Name                       string
+	State                      string
+	Type                       string
+	SpamAction                 string
+	Wildcard                   bool
+	RequireTLS                 bool
+	SkipVerification           bool
+	WebScheme                  string
+	WebPrefix                  string
+	DKIMSelector               string
+	DKIMKeyBits                int
+	DKIMPrivate                []byte // sealed PEM
+	DKIMPublic                 string // base64 DER, the DNS p= value
+	ForceDKIMAuthority         bool
+	UseAutomaticSenderSecurity bool
+	EncryptIncomingMessage     bool
+	MessageTTL                 int // seconds
+	ArchiveTo                  string
+	IPs                        string
+	PoolID                     string
+	MailFromHost               string
+	DNSChecks                  []DNSCheck
+	CreatedAt                  time.Time
+	UpdatedAt                  time.Time
+}
+
+// DNSCheck is the result of the last verification of one DNS record.
+type DNSCheck struct {
+	Record string   `json:"record"` // spf, dkim, tracking, mx
+	Name   string   `json:"name"`
+	Value  string   `json:"value"`
+	Valid  string   `json:"valid"` // valid, invalid, unknown
+	Cached []string `json:"cached"`
+}
+
+// Credential is an SMTP login of a domain; Hash is a bcrypt hash.
+type Credential struct {
+	Domain    string
+	Login     string // full address, lower case
+	Hash      []byte
+	CreatedAt time.Time
+}
+
+// Regional is a region's store.
+type Regional interface {
+	// CreateDomain stores d and, when postmaster is not nil, its first SMTP
+	// credential in one transaction. ErrConflict when the name exists.
+	CreateDomain(ctx context.Context, d Domain, postmaster *Credential) error
+	Domain(ctx context.Context, name string) (Domain, error)
+	// Domains lists domains by name; total counts them all.
+	Domains(ctx context.Context, skip, limit int) (ds []Domain, total int, err error)
+	UpdateDomain(ctx context.Context, d Domain) error
+	// DeleteDomain removes the domain and every region-bound record about it.
+	DeleteDomain(ctx context.Context, name string) error
+
+	Close() error
+}
