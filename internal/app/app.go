@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/salvo-email/salvo/internal/api"
@@ -55,6 +56,8 @@ type App struct {
 	Keys     *auth.Keys
 	Domains  *domains.Service
 	API      *api.Server
+	// Web is the dashboard, served under /dashboard/; nil until built.
+	Web http.Handler
 
 	// GeneratedKey is the primary key created by this start, if it was
 	// random (empty otherwise). Start prints it once to Stderr.
@@ -178,7 +181,7 @@ func (a *App) Start(ctx context.Context) error {
 		Region: a.Cfg.Region, PublicURL: a.Cfg.PublicURL, MaxBody: a.Cfg.MaxRequestBytes, Now: a.seams.Now,
 	})
 	a.httpSrv = &http.Server{
-		Handler:           a.API,
+		Handler:           a.rootHandler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
@@ -194,6 +197,25 @@ func (a *App) Start(ctx context.Context) error {
 	a.API.SetReady(true)
 	a.Log.Info("salvo started", "region", a.Cfg.Region, "http", ln.Addr().String(), "public_url", a.Cfg.PublicURL)
 	return nil
+}
+
+// rootHandler routes the one HTTP listener: the dashboard under
+// /dashboard/ (and / redirects there) when it is built, the API for
+// everything else.
+func (a *App) rootHandler() http.Handler {
+	if a.Web == nil {
+		return a.API
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/":
+			http.Redirect(w, r, "/dashboard/", http.StatusFound)
+		case r.URL.Path == "/dashboard" || strings.HasPrefix(r.URL.Path, "/dashboard/"):
+			a.Web.ServeHTTP(w, r)
+		default:
+			a.API.ServeHTTP(w, r)
+		}
+	})
 }
 
 // HTTPAddr is the bound HTTP address (useful with :0).
