@@ -1,15 +1,338 @@
 package api
 
 import (
-	"net/http"
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"sort"
+	"strings"
 
 	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mail"
+	"github.com/salvo-email/salvo/internal/send"
 )
 
-// errSendingNotYet answers the send endpoints until the sending path lands;
-// authorization in front of them is already final.
-var errSendingNotYet = wire.Errorf(http.StatusNotImplemented, "sending is not available yet in this build of Salvo")
+// sendParams are the parameters of /messages (reference §2.2); o:, h:, v:
+// and t: are checked one by one.
+var sendParams = []string{"from", "to", "cc", "bcc", "subject", "text", "html", "amp-html", "attachment",
+	"inline", "template", "recipient-variables", "o:*", "h:*", "v:*", "t:*"}
 
-func (s *Server) sendMessage(c *Ctx) (any, error) { return nil, errSendingNotYet }
+// knownOptions are the o: options Mailgun documents. Those not listed in
+// parseOptions are accepted and ignored (sending IPs, send-time
+// optimisation, secondary DKIM, campaigns).
+var knownOptions = map[string]bool{
+	"o:tag": true, "o:dkim": true, "o:deliverytime": true, "o:testmode": true, "o:tracking": true,
+	"o:tracking-clicks": true, "o:tracking-opens": true, "o:tracking-pixel-location-top": true,
+	"o:require-tls": true, "o:skip-verification": true, "o:suppress-headers": true, "o:archive-to": true,
+	"o:sending-ip": true, "o:sending-ip-pool": true, "o:native-send": true, "o:campaign": true,
+	"o:deliver-within": true, "o:deliverytime-optimize-period": true, "o:time-zone-localize": true,
+	"o:secondary-dkim": true, "o:secondary-dkim-public": true,
+}
 
-func (s *Server) sendMIME(c *Ctx) (any, error) { return nil, errSendingNotYet }
+// maxOptionsBytes is Mailgun's limit on all o:, h:, v: and t: values.
+const maxOptionsBytes = 16 * 1024
+
+func (s *Server) sendMessage(c *Ctx) (any, error) {
+	p := c.P
+	if err := p.Only(sendParams...); err != nil {
+		return nil, err
+	}
+	sub, err := s.submission(c)
+	if err != nil {
+		return nil, err
+	}
+	sub.From, sub.Subject = p.Get("from"), p.Raw("subject")
+	sub.To, sub.Cc, sub.Bcc = p.All("to"), p.All("cc"), p.All("bcc")
+	sub.Text, sub.HTML, sub.AMP = p.Raw("text"), p.Raw("html"), p.Raw("amp-html")
+	if p.Get("template") != "" {
+		if sub.HTML != "" {
+			return nil, wire.BadRequest("Only one parameters 'html' or 'template' is allowed")
+		}
+		return nil, wire.BadRequest("sending with a stored template is not available yet in this build")
+	}
+	if sub.From == "" {
+		return nil, wire.BadRequest("from parameter is missing")
+	}
+	if len(nonEmpty(sub.To)) == 0 {
+		return nil, wire.BadRequest("to parameter is missing")
+	}
+	if sub.Subject == "" {
+		return nil, wire.BadRequest("subject parameter is missing")
+	}
+	if sub.Text == "" && sub.HTML == "" && sub.AMP == "" {
+		return nil, wire.BadRequest("Need at least one of 'text', 'html', 'amp-html' or 'template' parameters specified")
+	}
+	if sub.Attachments, err = readFiles(p, "attachment"); err != nil {
+		return nil, err
+	}
+	if sub.Inline, err = readFiles(p, "inline"); err != nil {
+		return nil, err
+	}
+	return s.Send.Send(c.R.Context(), sub)
+}
+
+func (s *Server) sendMIME(c *Ctx) (any, error) {
+	p := c.P
+	if p.ContentType != "multipart/form-data" {
+		got := p.ContentType
+		if got == "" {
+			got = c.R.Header.Get("Content-Type")
+		}
+		return nil, wire.BadRequest("Invalid request content type. Expecting 'multipart/form-data' but got '%s'", got)
+	}
+	if err := p.Only("to", "message", "template", "recipient-variables", "o:*", "h:*", "v:*", "t:*"); err != nil {
+		return nil, err
+	}
+	sub, err := s.submission(c)
+	if err != nil {
+		return nil, err
+	}
+	sub.To = p.All("to")
+	if len(nonEmpty(sub.To)) == 0 {
+		return nil, wire.BadRequest("to parameter is missing")
+	}
+	if p.Get("template") != "" {
+		return nil, wire.BadRequest("sending with a stored template is not available yet in this build")
+	}
+	// mailgun-go uploads a file part; mailgun.js sends a text field.
+	if files := p.Files("message"); len(files) > 0 {
+		if sub.MIME, err = readFile(files[0]); err != nil {
+			return nil, err
+		}
+	} else if m := p.Raw("message"); m != "" {
+		sub.MIME = []byte(m)
+	} else {
+		return nil, wire.BadRequest("message parameter is missing")
+	}
+	return s.Send.Send(c.R.Context(), sub)
+}
+
+// submission reads what both send endpoints share: options, headers,
+// variables, tags, recipient variables and the idempotency key.
+func (s *Server) submission(c *Ctx) (*send.Submission, error) {
+	p := c.P
+	size := 0
+	for _, name := range p.Names() {
+		if strings.HasPrefix(name, "o:") || strings.HasPrefix(name, "h:") || strings.HasPrefix(name, "v:") || strings.HasPrefix(name, "t:") {
+			for _, v := range p.All(name) {
+				size += len(name) + len(v)
+			}
+		}
+	}
+	if size > maxOptionsBytes {
+		return nil, wire.BadRequest("Send options (parameters starting with o:, h:, or v:) are limited to 16 kB total")
+	}
+	sub := &send.Submission{Domain: c.Domain, Method: "http", OriginatingIP: clientAddr(c.R), Vars: map[string]string{}}
+	for _, name := range p.Names() {
+		switch {
+		case strings.HasPrefix(name, "h:"):
+			hn := name[2:]
+			if err := checkHeaderName(hn); err != nil {
+				return nil, err
+			}
+			for _, v := range p.All(name) {
+				sub.Headers = append(sub.Headers, mail.Header{Name: hn, Value: v})
+			}
+		case strings.HasPrefix(name, "v:"):
+			sub.Vars[name[2:]] = p.Raw(name)
+		case strings.HasPrefix(name, "o:") && !knownOptions[name]:
+			return nil, wire.BadRequest("unknown option %q", name)
+		}
+	}
+	var err error
+	if sub.Options, sub.Tags, err = parseOptions(p, c.Domain.RequireTLS, c.Domain.SkipVerification); err != nil {
+		return nil, err
+	}
+	if rv := p.Raw("recipient-variables"); strings.TrimSpace(rv) != "" {
+		if sub.RecipientVar, err = parseRecipientVariables(rv); err != nil {
+			return nil, err
+		}
+	}
+	if key := c.R.Header.Get("Idempotency-Key"); key != "" {
+		if len(key) > 255 {
+			return nil, wire.BadRequest("Idempotency-Key must be at most 255 characters")
+		}
+		sub.IdempotencyKey = key
+		sub.IdempotencyFingerprint, err = fingerprint(c)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return sub, nil
+}
+
+func checkHeaderName(name string) error {
+	if name == "" {
+		return wire.BadRequest("Header name must not be empty")
+	}
+	for i := 0; i < len(name); i++ {
+		ch := name[i]
+		if ch >= 0x80 {
+			return wire.BadRequest("Header name must be pure ASCII: %s", name)
+		}
+		if ch <= ' ' || ch == ':' || ch == 0x7f {
+			return wire.BadRequest("Header name is not valid: %q", name)
+		}
+	}
+	return nil
+}
+
+func parseOptions(p *wire.Params, domainTLS, domainSkip bool) (send.Options, []string, error) {
+	o := send.Options{DKIM: true, RequireTLS: domainTLS, SkipVerification: domainSkip}
+	bools := []struct {
+		name string
+		dst  *bool
+	}{{"o:dkim", &o.DKIM}, {"o:testmode", &o.TestMode}, {"o:require-tls", &o.RequireTLS},
+		{"o:skip-verification", &o.SkipVerification}, {"o:tracking-pixel-location-top", &o.TrackingPixelTop}}
+	for _, b := range bools {
+		v, err := p.Bool(b.name, *b.dst)
+		if err != nil {
+			return o, nil, err
+		}
+		*b.dst = v
+	}
+	for _, b := range []struct {
+		name string
+		dst  **bool
+	}{{"o:tracking", &o.Tracking}, {"o:tracking-opens", &o.TrackingOpens}} {
+		if p.Get(b.name) == "" {
+			continue
+		}
+		v, err := p.Bool(b.name, false)
+		if err != nil {
+			return o, nil, err
+		}
+		*b.dst = &v
+	}
+	if tc := strings.ToLower(p.Get("o:tracking-clicks")); tc != "" {
+		if tc != "htmlonly" {
+			v, ok := wire.ParseBool(tc)
+			if !ok {
+				return o, nil, wire.BadRequest("'o:tracking-clicks' parameter must be yes, no or htmlonly")
+			}
+			tc = map[bool]string{true: "yes", false: "no"}[v]
+		}
+		o.TrackingClicks = tc
+	}
+	if dt := p.Get("o:deliverytime"); dt != "" {
+		t, err := wire.ParseDate(dt)
+		if err != nil {
+			return o, nil, wire.BadRequest("%v", err)
+		}
+		o.DeliveryTime = t.Unix()
+	}
+	if sh := p.Get("o:suppress-headers"); sh != "" {
+		for _, h := range strings.Split(sh, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				o.SuppressHeaders = append(o.SuppressHeaders, h)
+			}
+		}
+	}
+	o.ArchiveTo = p.Get("o:archive-to")
+	return o, normalizeTags(p.All("o:tag")), nil
+}
+
+// normalizeTags keeps the first three distinct tags, ASCII only, at most
+// 128 characters, lower-cased (Mailgun compares them case-insensitively).
+func normalizeTags(raw []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range raw {
+		var b strings.Builder
+		for _, r := range t {
+			if r < 0x80 {
+				b.WriteRune(r)
+			}
+		}
+		tag := strings.ToLower(strings.TrimSpace(b.String()))
+		if len(tag) > 128 {
+			tag = tag[:128]
+		}
+		if tag == "" || seen[tag] {
+			continue
+		}
+		seen[tag] = true
+		out = append(out, tag)
+		if len(out) == 3 {
+			break
+		}
+	}
+	return out
+}
+
+func parseRecipientVariables(raw string) (map[string]map[string]any, error) {
+	var in map[string]any
+	if err := json.Unmarshal([]byte(raw), &in); err != nil {
+		return nil, wire.BadRequest("'recipient-variables' parameter is not a valid JSON")
+	}
+	out := make(map[string]map[string]any, len(in))
+	for addr, v := range in {
+		vars, ok := v.(map[string]any)
+		if !ok {
+			return nil, wire.BadRequest("'recipient-variables' parameter is not a valid JSON: the value for %q must be an object", addr)
+		}
+		out[strings.ToLower(strings.TrimSpace(addr))] = vars
+	}
+	return out, nil
+}
+
+func readFiles(p *wire.Params, name string) ([]mail.Part, error) {
+	if p.Has(name) && len(p.Files(name)) == 0 {
+		return nil, wire.BadRequest("'%s' parameter is not a file", name)
+	}
+	var out []mail.Part
+	for _, fh := range p.Files(name) {
+		data, err := readFile(fh)
+		if err != nil {
+			return nil, err
+		}
+		ct := fh.Header.Get("Content-Type")
+		if ct == "application/octet-stream" || ct == "" {
+			ct = mail.ContentTypeOf(fh.Filename)
+		}
+		out = append(out, mail.Part{Filename: fh.Filename, ContentType: ct, Data: data})
+	}
+	return out, nil
+}
+
+func readFile(fh *multipart.FileHeader) ([]byte, error) {
+	f, err := fh.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// fingerprint hashes a send request's parameters and files, so that a
+// retry with the same Idempotency-Key is recognised whatever the multipart
+// boundary.
+func fingerprint(c *Ctx) (string, error) {
+	parts := [][]byte{[]byte(c.R.URL.Path)}
+	names := c.P.Names()
+	sort.Strings(names)
+	for _, n := range names {
+		parts = append(parts, []byte(n))
+		for _, v := range c.P.All(n) {
+			parts = append(parts, []byte(v))
+		}
+		for _, fh := range c.P.Files(n) {
+			data, err := readFile(fh)
+			if err != nil {
+				return "", err
+			}
+			parts = append(parts, []byte(fh.Filename), data)
+		}
+	}
+	return send.Fingerprint(parts...), nil
+}
+
+func nonEmpty(vs []string) []string {
+	var out []string
+	for _, v := range vs {
+		if strings.TrimSpace(v) != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}

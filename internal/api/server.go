@@ -31,6 +31,7 @@ import (
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/obs"
+	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -42,6 +43,7 @@ type Deps struct {
 	Limiter   *auth.Limiter
 	Keys      *auth.Keys
 	Domains   *domains.Service
+	Send      *send.Service
 	Regional  store.Regional
 	Region    string
 	PublicURL string

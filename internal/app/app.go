@@ -10,6 +10,7 @@ package app
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -23,11 +24,13 @@ import (
 	"github.com/salvo-email/salvo/internal/api"
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/config"
+	"github.com/salvo-email/salvo/internal/delivery"
 	"github.com/salvo-email/salvo/internal/dkim"
 	"github.com/salvo-email/salvo/internal/dns"
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/secret"
+	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/store/postgres"
 	"github.com/salvo-email/salvo/internal/store/sqlite"
@@ -42,6 +45,12 @@ type Seams struct {
 	Stderr io.Writer
 	// BcryptCost lowers password hashing cost in tests.
 	BcryptCost int
+	// RootCAs verifies receiving servers' certificates (nil: system pool).
+	RootCAs *x509.CertPool
+	// Dial opens outbound SMTP connections (nil: net.Dialer).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// MXPort is the port of MX hosts (25 when empty).
+	MXPort string
 }
 
 // App is one running Salvo node.
@@ -55,6 +64,8 @@ type App struct {
 	Box      *secret.Box
 	Keys     *auth.Keys
 	Domains  *domains.Service
+	Send     *send.Service
+	Delivery *delivery.Engine
 	API      *api.Server
 	// Web is the dashboard, served under /dashboard/; nil until built.
 	Web http.Handler
@@ -63,9 +74,11 @@ type App struct {
 	// random (empty otherwise). Start prints it once to Stderr.
 	GeneratedKey string
 
-	seams   Seams
-	httpLn  net.Listener
-	httpSrv *http.Server
+	seams       Seams
+	httpLn      net.Listener
+	httpSrv     *http.Server
+	janitorStop chan struct{}
+	janitorDone chan struct{}
 }
 
 // OpenGlobal opens the global store cfg names.
@@ -151,7 +164,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 		Settings: domains.Settings{
 			Region: cfg.Region, MXHosts: cfg.MXHosts, TrackingHost: cfg.TrackingHost,
 			SPFInclude: cfg.SPFInclude, DKIMSelector: cfg.DKIMSelector, DKIMKeyBits: cfg.DKIMKeyBits,
-			MessageTTL: 72 * time.Hour,
+			MessageTTL: cfg.Retention,
+		},
+	}
+	a.Delivery = delivery.New(delivery.Config{
+		Hostname: cfg.Hostname, Workers: cfg.DeliveryWorkers, PerDestination: cfg.PerDestination,
+		Retry: delivery.Retry{Schedule: cfg.RetrySchedule, MaxAge: cfg.RetryMaxAge},
+		Lease: cfg.Lease, ConnectTimeout: cfg.ConnectTimeout, Smarthost: cfg.Smarthost, MXPort: seams.MXPort,
+	}, delivery.Deps{
+		Store: a.Regional, Resolver: seams.Resolver, Box: a.Box, Now: seams.Now, Log: log.With("part", "delivery"),
+		Metrics: a.Metrics, RootCAs: seams.RootCAs, Dial: seams.Dial,
+	})
+	a.Send = &send.Service{
+		Store: a.Regional, Now: seams.Now, Notify: a.Delivery.Notify,
+		Limits: send.Limits{
+			MaxRecipients: cfg.MaxRecipients, MaxMessageBytes: cfg.MaxMessageBytes,
+			MaxScheduleAhead: cfg.MaxScheduleAhead, Retention: cfg.Retention, IdempotencyTTL: 24 * time.Hour,
 		},
 	}
 	return a, nil
@@ -173,11 +201,14 @@ func (a *App) Start(ctx context.Context) error {
 	if a.Cfg.PublicURL == "" {
 		a.Cfg.PublicURL = config.DefaultPublicURL(ln.Addr())
 	}
+	a.Send.PublicURL = a.Cfg.PublicURL
+	a.Delivery.Start()
+	a.startJanitor()
 	a.API = api.New(api.Deps{
 		Log: a.Log, Metrics: a.Metrics,
 		Auth:    &auth.Authenticator{Global: a.Global, Now: a.seams.Now},
 		Limiter: &auth.Limiter{Limit: a.Cfg.AuthFailureLimit, Now: a.seams.Now},
-		Keys:    a.Keys, Domains: a.Domains, Regional: a.Regional,
+		Keys:    a.Keys, Domains: a.Domains, Send: a.Send, Regional: a.Regional,
 		Region: a.Cfg.Region, PublicURL: a.Cfg.PublicURL, MaxBody: a.Cfg.MaxRequestBytes, Now: a.seams.Now,
 	})
 	a.httpSrv = &http.Server{
@@ -232,9 +263,43 @@ func (a *App) Stop(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		}
 	}
+	if a.janitorStop != nil {
+		close(a.janitorStop)
+		<-a.janitorDone
+	}
+	if a.Delivery != nil {
+		if err := a.Delivery.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("delivery: %w", err))
+		}
+	}
 	errs = append(errs, a.closeStores())
 	a.Log.Info("salvo stopped")
 	return errors.Join(errs...)
+}
+
+// startJanitor purges expired messages, events and idempotency records
+// every minute.
+func (a *App) startJanitor() {
+	a.janitorStop, a.janitorDone = make(chan struct{}), make(chan struct{})
+	a.Metrics.Go(a.Log, "janitor", func() {
+		defer close(a.janitorDone)
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			now := a.seams.Now()
+			n, err := a.Regional.Purge(context.Background(), now, now.Add(-a.Cfg.EventRetention))
+			if err != nil {
+				a.Log.Error("purge", "err", err)
+			} else if n > 0 {
+				a.Log.Info("purged expired messages", "count", n)
+			}
+			select {
+			case <-a.janitorStop:
+				return
+			case <-t.C:
+			}
+		}
+	})
 }
 
 func (a *App) closeStores() error {

@@ -61,6 +61,24 @@ type Config struct {
 
 	// MaxRequestBytes bounds any API request body (Mailgun: 52.4 MiB).
 	MaxRequestBytes int64
+	// Sending limits.
+	MaxMessageBytes  int
+	MaxRecipients    int
+	MaxScheduleAhead time.Duration
+	// Retention is how long accepted messages stay retrievable.
+	Retention time.Duration
+	// EventRetention is how long events are kept.
+	EventRetention time.Duration
+
+	// Delivery.
+	Hostname          string // EHLO name
+	DeliveryWorkers   int
+	PerDestination    int
+	RetrySchedule     []time.Duration
+	RetryMaxAge       time.Duration
+	Lease             time.Duration
+	ConnectTimeout    time.Duration
+	RequireVerifiedTo bool
 	// AuthFailureLimit is how many failed authentications one client address
 	// may make per minute before further failures get 429.
 	AuthFailureLimit int
@@ -78,6 +96,17 @@ func Default() Config {
 		DKIMSelector:     "salvo",
 		DKIMKeyBits:      2048,
 		MaxRequestBytes:  52_428_800, // Mailgun's "52.4MiB" request limit (what mailgun.js caps bodies at)
+		MaxMessageBytes:  25_000_000,
+		MaxRecipients:    1000,
+		MaxScheduleAhead: 72 * time.Hour,
+		Retention:        72 * time.Hour,
+		EventRetention:   30 * 24 * time.Hour,
+		DeliveryWorkers:  32,
+		PerDestination:   8,
+		RetrySchedule:    []time.Duration{10 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour, 2 * time.Hour, 4 * time.Hour},
+		RetryMaxAge:      8 * time.Hour,
+		Lease:            10 * time.Minute,
+		ConnectTimeout:   30 * time.Second,
 		AuthFailureLimit: 20,
 	}
 }
@@ -120,6 +149,18 @@ func Register(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.DKIMKeyBits, "dkim-key-bits", c.DKIMKeyBits, "RSA size of new DKIM keys: 1024 or 2048")
 	fs.Int64Var(&c.MaxRequestBytes, "max-request-bytes", c.MaxRequestBytes, "largest API request body accepted, in bytes")
 	fs.IntVar(&c.AuthFailureLimit, "auth-failure-limit", c.AuthFailureLimit, "failed authentications per minute from one address before 429")
+	fs.IntVar(&c.MaxMessageBytes, "max-message-bytes", c.MaxMessageBytes, "largest message accepted for sending, in bytes (Mailgun: 25 MB)")
+	fs.IntVar(&c.MaxRecipients, "max-recipients", c.MaxRecipients, "most recipients (to+cc+bcc) of one send")
+	fs.DurationVar(&c.MaxScheduleAhead, "max-schedule-ahead", c.MaxScheduleAhead, "how far ahead o:deliverytime may be")
+	fs.DurationVar(&c.Retention, "retention", c.Retention, "how long accepted messages stay retrievable through storage URLs")
+	fs.DurationVar(&c.EventRetention, "event-retention", c.EventRetention, "how long events are kept")
+	fs.StringVar(&c.Hostname, "hostname", c.Hostname, "host name Salvo gives in SMTP EHLO (default: the machine's host name)")
+	fs.IntVar(&c.DeliveryWorkers, "delivery-workers", c.DeliveryWorkers, "outbound SMTP connections open at once, in all")
+	fs.IntVar(&c.PerDestination, "per-destination", c.PerDestination, "outbound SMTP connections open at once to one destination domain")
+	fs.Var((*durationList)(&c.RetrySchedule), "retry-schedule", "delays between delivery attempts after a temporary failure (comma-separated)")
+	fs.DurationVar(&c.RetryMaxAge, "retry-max-age", c.RetryMaxAge, "give up on temporary failures this long after a message was accepted")
+	fs.DurationVar(&c.Lease, "lease", c.Lease, "how long a claimed delivery job stays reserved; a dead node's jobs come back after it")
+	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", c.ConnectTimeout, "timeout to connect to a receiving MX")
 }
 
 // EnvName is the environment twin of a flag name: http-addr → SALVO_HTTP_ADDR.
@@ -226,6 +267,33 @@ func (c *Config) Validate() error {
 	if c.AuthFailureLimit < 1 {
 		bad("auth-failure-limit", "must be at least 1")
 	}
+	positive := []struct {
+		name string
+		ok   bool
+	}{
+		{"max-message-bytes", c.MaxMessageBytes >= 1024}, {"max-recipients", c.MaxRecipients >= 1},
+		{"max-schedule-ahead", c.MaxScheduleAhead > 0}, {"retention", c.Retention > 0},
+		{"event-retention", c.EventRetention > 0}, {"delivery-workers", c.DeliveryWorkers >= 1},
+		{"per-destination", c.PerDestination >= 1}, {"retry-schedule", len(c.RetrySchedule) > 0},
+		{"retry-max-age", c.RetryMaxAge > 0}, {"lease", c.Lease >= time.Second},
+		{"connect-timeout", c.ConnectTimeout > 0},
+	}
+	for _, p := range positive {
+		if !p.ok {
+			bad(p.name, "must be positive")
+		}
+	}
+	for _, d := range c.RetrySchedule {
+		if d <= 0 {
+			bad("retry-schedule", "every delay must be positive, such as 10m,15m,30m,1h,2h,4h")
+		}
+	}
+	if c.Hostname == "" {
+		c.Hostname, _ = os.Hostname()
+		if c.Hostname == "" {
+			c.Hostname = "localhost"
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -254,6 +322,33 @@ func (c *Config) EnsureDataDir() error {
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("--data-dir (SALVO_DATA_DIR) %q cannot be created: %w", c.DataDir, err)
 	}
+	return nil
+}
+
+// durationList is a comma-separated list of durations.
+type durationList []time.Duration
+
+func (l *durationList) String() string {
+	parts := make([]string, len(*l))
+	for i, d := range *l {
+		parts[i] = d.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+func (l *durationList) Set(s string) error {
+	var out []time.Duration
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		d, err := time.ParseDuration(p)
+		if err != nil {
+			return err
+		}
+		out = append(out, d)
+	}
+	*l = out
 	return nil
 }
 

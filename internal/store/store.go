@@ -174,6 +174,8 @@ type Credential struct {
 
 // Regional is a region's store.
 type Regional interface {
+	MessageStore
+
 	// CreateDomain stores d and, when postmaster is not nil, its first SMTP
 	// credential in one transaction. ErrConflict when the name exists.
 	CreateDomain(ctx context.Context, d Domain, postmaster *Credential) error

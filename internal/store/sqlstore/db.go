@@ -41,18 +41,28 @@ func (d Dialect) postgres() bool { return d.Name == "postgres" }
 
 // DB is an open database with its dialect.
 type DB struct {
-	w, r    *sql.DB
-	dialect Dialect
-	rebinds sync.Map // query text → rebound text
+	w, r      *sql.DB
+	dialect   Dialect
+	rebinds   sync.Map // query text → rebound text
+	committer *committer
 }
 
-// NewDB wraps a writer and a reader pool (the same *sql.DB is fine).
+// NewDB wraps a writer and a reader pool (the same *sql.DB is fine) and
+// starts the group committers: one on SQLite (one writer), several on
+// PostgreSQL.
 func NewDB(w, r *sql.DB, d Dialect) *DB {
-	return &DB{w: w, r: r, dialect: d}
+	db := &DB{w: w, r: r, dialect: d}
+	n := 1
+	if d.postgres() {
+		n = 4
+	}
+	db.committer = startCommitters(db, n)
+	return db
 }
 
-// Close closes both pools.
+// Close stops the committers and closes both pools.
 func (db *DB) Close() error {
+	db.committer.close()
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
@@ -60,13 +70,23 @@ func (db *DB) Close() error {
 	return err
 }
 
-// q rebinds a ? query for the dialect.
+// q rebinds a ? query for the dialect, caching the result.
 func (db *DB) q(query string) string {
 	if !db.dialect.postgres() {
 		return query
 	}
 	if v, ok := db.rebinds.Load(query); ok {
 		return v.(string)
+	}
+	out := db.rebind(query)
+	db.rebinds.Store(query, out)
+	return out
+}
+
+// rebind replaces ? placeholders with $1, $2, … (PostgreSQL).
+func (db *DB) rebind(query string) string {
+	if !db.dialect.postgres() {
+		return query
 	}
 	var b strings.Builder
 	n := 0
@@ -79,9 +99,7 @@ func (db *DB) q(query string) string {
 		}
 		b.WriteByte(query[i])
 	}
-	out := b.String()
-	db.rebinds.Store(query, out)
-	return out
+	return b.String()
 }
 
 // querier is what both *sql.DB and *sql.Tx offer.
@@ -106,25 +124,22 @@ func (t *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	return t.tx.QueryRowContext(ctx, t.db.q(query), args...)
 }
 
-// inTx runs fn in a write transaction, committing when it returns nil.
+// inTx runs fn in a write transaction (shared with concurrent writers,
+// see commit.go) and returns once it is durable. fn may run more than once
+// if a neighbour's write fails, so it must only write to tx.
 func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
-	sqltx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	if err := fn(&Tx{tx: sqltx, db: db}); err != nil {
-		_ = sqltx.Rollback()
-		return err
-	}
-	if err := sqltx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", db.classify(err))
-	}
-	return nil
+	return db.committer.write(ctx, fn)
 }
 
+// exec runs one write statement as its own transaction.
 func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := db.w.ExecContext(ctx, db.q(query), args...)
-	return res, db.classify(err)
+	var res sql.Result
+	err := db.inTx(ctx, func(tx *Tx) error {
+		var err error
+		res, err = tx.exec(ctx, query, args...)
+		return err
+	})
+	return res, err
 }
 
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
@@ -227,36 +242,48 @@ func (db *DB) Migrate(ctx context.Context, kind string) error {
 }
 
 func (db *DB) applyMigration(ctx context.Context, version int, name, ddl string) error {
-	return db.inTx(ctx, func(tx *Tx) error {
-		if db.dialect.postgres() {
-			if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock(7270001)`); err != nil {
-				return err
-			}
-		}
-		var n int
-		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+	sqltx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer sqltx.Rollback()
+	if err := db.migrationTx(ctx, &Tx{tx: sqltx, db: db}, version, name, ddl); err != nil {
+		return err
+	}
+	return sqltx.Commit()
+}
+
+func (db *DB) migrationTx(ctx context.Context, tx *Tx, version int, name, ddl string) error {
+	if db.dialect.postgres() {
+		if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock(7270001)`); err != nil {
 			return err
 		}
-		if n > 0 {
-			return nil
-		}
-		for _, stmt := range splitStatements(ddl) {
-			if _, err := tx.tx.ExecContext(ctx, stmt); err != nil {
-				return fmt.Errorf("%w\n%s", err, stmt)
-			}
-		}
-		_, err := tx.exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-			version, name, time.Now().UnixMicro())
+	}
+	var n int
+	if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
 		return err
-	})
+	}
+	if n > 0 {
+		return nil
+	}
+	for _, stmt := range splitStatements(ddl) {
+		if _, err := tx.tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("%w\n%s", err, stmt)
+		}
+	}
+	_, err := tx.exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		version, name, time.Now().UnixMicro())
+	return err
 }
 
 // ddl rewrites the portable schema for the dialect.
 func (db *DB) ddl(s string) string {
 	if db.dialect.postgres() {
-		return strings.NewReplacer(" BLOB", " BYTEA").Replace(s)
+		return strings.NewReplacer(" BLOB", " BYTEA",
+			"{{SERIAL}}", "BIGSERIAL PRIMARY KEY",
+			"{{TXID}}", "(pg_current_xact_id()::text::bigint)").Replace(s)
 	}
-	return s
+	return strings.NewReplacer("{{SERIAL}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{TXID}}", "0").Replace(s)
 }
 
 // splitStatements splits a migration on semicolons at line ends, dropping

@@ -122,7 +122,7 @@ func (r *Regional) UpdateDomain(ctx context.Context, d store.Domain) error {
 
 // domainTables are the regional tables with a domain column; deleting a
 // domain clears them all.
-var domainTables = []string{"credentials"}
+var domainTables = []string{"credentials", "messages", "queue", "events", "idempotency"}
 
 // DeleteDomain implements store.Regional.
 func (r *Regional) DeleteDomain(ctx context.Context, name string) error {

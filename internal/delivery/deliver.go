@@ -1,0 +1,228 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/store"
+)
+
+// work is a job with its loaded message.
+type work struct {
+	job store.Job
+	msg *loaded
+}
+
+// deliver carries one chunk of jobs for one destination over one SMTP
+// session, recording each outcome as soon as it is known.
+func (e *Engine) deliver(dest string, jobs []store.Job) {
+	ctx := e.ctx
+	began := time.Now()
+	txns := e.prepare(ctx, jobs)
+	if len(txns) == 0 {
+		return
+	}
+	hosts, err := e.resolve(ctx, dest)
+	if err != nil {
+		e.failAll(txns, Classify(err))
+		return
+	}
+	var cn *conn
+	defer func() {
+		if cn != nil {
+			cn.close()
+		}
+	}()
+	for i, t := range txns {
+		if e.stopping() || time.Since(began) > e.cfg.Lease/2 {
+			e.releaseTxns(txns[i:])
+			return
+		}
+		if cn == nil {
+			if cn, err = e.connect(ctx, hosts); err != nil {
+				e.failAll(txns[i:], Classify(err))
+				return
+			}
+		}
+		if r, refuse := tlsPolicy(cn, t.msgs[0]); refuse {
+			e.record(t, repeat(r, len(t.jobs)))
+			continue
+		}
+		results, usable := cn.send(&t.txn)
+		e.record(t, results)
+		if !usable {
+			cn.c.Close()
+			cn = nil
+		}
+	}
+}
+
+// pending is a transaction with the loaded message of each job.
+type pending struct {
+	txn
+	msgs []*loaded
+}
+
+// prepare loads the jobs' messages, settles what needs no connection (test
+// mode, unloadable messages) and groups the rest into transactions: one
+// per message when every recipient gets the same content, one per
+// recipient for personalised (batch) messages.
+func (e *Engine) prepare(ctx context.Context, jobs []store.Job) []*pending {
+	var out []*pending
+	byKey := map[string]*pending{}
+	for _, j := range jobs {
+		l, err := e.load(ctx, j)
+		if err != nil {
+			e.deps.Log.Error("cannot load message for delivery", "msg_key", j.MessageKey, "domain", j.Domain, "err", err)
+			r := Result{Kind: Temporary, Code: 451, Message: "local error: " + err.Error(), Reason: "generic"}
+			if errors.Is(err, store.ErrNotFound) {
+				r = Result{Kind: Permanent, Code: 550, Message: "message no longer stored", Reason: "generic"}
+			}
+			e.recordLoose(j, nil, r)
+			continue
+		}
+		if l.meta.Options.TestMode {
+			e.record(&pending{txn: txn{jobs: []store.Job{j}}, msgs: []*loaded{l}},
+				[]Result{{Kind: Delivered, Code: 650, Message: "OK"}})
+			continue
+		}
+		if p := byKey[j.MessageKey]; p != nil && !l.personal() {
+			p.jobs = append(p.jobs, j)
+			p.msgs = append(p.msgs, l)
+			continue
+		}
+		body, err := l.body(j)
+		if err != nil {
+			e.recordLoose(j, l, Result{Kind: Permanent, Code: 550, Message: err.Error(), Reason: "generic"})
+			continue
+		}
+		p := &pending{txn: txn{from: l.msg.Sender, jobs: []store.Job{j}, body: body}, msgs: []*loaded{l}}
+		out = append(out, p)
+		if !l.personal() {
+			byKey[j.MessageKey] = p
+		}
+	}
+	for _, p := range out {
+		p.utf8 = needsUTF8(p.from, p.jobs)
+	}
+	return out
+}
+
+// tlsPolicy refuses a transaction whose message requires TLS (o:require-tls
+// or the domain's require_tls) on a session without it, or with an
+// unverified certificate unless verification is skipped.
+func tlsPolicy(cn *conn, l *loaded) (Result, bool) {
+	o := l.meta.Options
+	if !o.RequireTLS {
+		return Result{}, false
+	}
+	r := Result{Kind: Temporary, Code: 421, EnhancedCode: "4.7.10", Reason: "generic", MXHost: cn.host.name, TLS: cn.tls, Verified: cn.verified}
+	switch {
+	case !cn.tls:
+		r.Message = "TLS is required but " + cn.host.name + " does not offer STARTTLS"
+		return r, true
+	case !cn.verified && !o.SkipVerification:
+		r.Message = "TLS is required but the certificate of " + cn.host.name + " could not be verified"
+		return r, true
+	}
+	return Result{}, false
+}
+
+func repeat(r Result, n int) []Result {
+	out := make([]Result, n)
+	for i := range out {
+		out[i] = r
+	}
+	return out
+}
+
+func (e *Engine) failAll(ps []*pending, r Result) {
+	for _, p := range ps {
+		e.record(p, repeat(r, len(p.jobs)))
+	}
+}
+
+func (e *Engine) releaseTxns(ps []*pending) {
+	var ids []int64
+	for _, p := range ps {
+		for _, j := range p.jobs {
+			ids = append(ids, j.ID)
+		}
+	}
+	if err := e.deps.Store.ReleaseJobs(context.WithoutCancel(e.ctx), ids, e.deps.Now()); err != nil {
+		e.deps.Log.Error("release jobs", "err", err)
+	}
+}
+
+// recordLoose records the outcome of a job outside any transaction.
+func (e *Engine) recordLoose(j store.Job, l *loaded, r Result) {
+	e.record(&pending{txn: txn{jobs: []store.Job{j}}, msgs: []*loaded{l}}, []Result{r})
+}
+
+// record writes the outcomes of a transaction's jobs, each with its event.
+func (e *Engine) record(p *pending, results []Result) {
+	now := e.deps.Now()
+	outcomes := make([]store.Outcome, 0, len(p.jobs))
+	for i, j := range p.jobs {
+		r := results[i]
+		d := e.cfg.Retry.Decide(r, j.Attempts, j.CreatedAt, now)
+		o := store.Outcome{JobID: j.ID, Done: d.Done, NextAttemptAt: d.Next, LastError: lastError(r)}
+		if l := p.msgs[i]; l != nil {
+			o.Events = []store.Event{e.event(l, j, r, d, now)}
+		}
+		outcomes = append(outcomes, o)
+		e.deps.Log.Debug("delivery attempt", "msg_id", j.MessageKey, "domain", j.Domain, "rcpt_domain", j.RcptDomain,
+			"attempt", j.Attempts, "mx", r.MXHost, "outcome", r.Kind.String(), "code", r.Code)
+	}
+	if err := e.deps.Store.Complete(context.WithoutCancel(e.ctx), outcomes); err != nil {
+		// The jobs stay leased and come back when the lease ends.
+		e.deps.Log.Error("record delivery outcomes", "err", err, "jobs", len(outcomes))
+	}
+}
+
+func lastError(r Result) string {
+	if r.Kind == Delivered {
+		return ""
+	}
+	return fmt.Sprintf("%d %s %s", r.Code, r.EnhancedCode, r.Message)
+}
+
+// event builds the delivered or failed event of one outcome.
+func (e *Engine) event(l *loaded, j store.Job, r Result, d Decision, now time.Time) store.Event {
+	mi := &l.meta.Info
+	uv := l.meta.UserVarsFor(j.Recipient, jobVars(j))
+	ds := wire.DeliveryStatus{
+		Code: r.Code, Message: r.Message, Description: describe(r), EnhancedCode: r.EnhancedCode,
+		MXHost: r.MXHost, AttemptNo: j.Attempts, TLS: r.TLS, CertificateVerified: r.Verified, UTF8: r.UTF8,
+		SessionSeconds: r.Session.Seconds(),
+	}
+	if d.Event == events.Delivered {
+		if r.Code == 650 {
+			ds.Description = "Test mode: the message was not sent"
+		}
+		return events.NewDelivered(mi, j.Recipient, uv, ds, now)
+	}
+	if d.Reason == "old" {
+		ds.Message, ds.Description = "Too old", "Too old: gave up retrying; last reply: "+r.Message
+	}
+	if d.Severity == events.Temporary {
+		ds.RetrySeconds = int(d.Retry / time.Second)
+	}
+	return events.NewFailed(mi, j.Recipient, uv, d.Severity, d.Reason, ds, now)
+}
+
+func jobVars(j store.Job) map[string]any {
+	if len(j.Vars) == 0 {
+		return nil
+	}
+	var v map[string]any
+	if json.Unmarshal(j.Vars, &v) != nil {
+		return nil
+	}
+	return v
+}

@@ -1,0 +1,257 @@
+package delivery
+
+import (
+	"context"
+	"crypto/x509"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/salvo-email/salvo/internal/dns"
+	"github.com/salvo-email/salvo/internal/obs"
+	"github.com/salvo-email/salvo/internal/secret"
+	"github.com/salvo-email/salvo/internal/store"
+)
+
+// Config tunes the engine.
+type Config struct {
+	Hostname       string // EHLO name
+	Workers        int    // connections open at once
+	PerDestination int    // connections open at once to one destination
+	Retry          Retry
+	Lease          time.Duration
+	ConnectTimeout time.Duration
+	CommandTimeout time.Duration
+	Smarthost      string // host:port; empty means MX lookup
+	MXPort         string // port of MX hosts (25; tests use their own)
+	// JobsPerConnection bounds how many jobs one connection carries before
+	// it is closed and the rest are claimed again.
+	JobsPerConnection int
+	// PollInterval bounds how long the engine sleeps without being woken.
+	PollInterval time.Duration
+}
+
+// Deps are the engine's collaborators; every one is a seam for tests.
+type Deps struct {
+	Store    store.Regional
+	Resolver dns.Resolver
+	Box      *secret.Box
+	Now      func() time.Time
+	Log      *slog.Logger
+	Metrics  *obs.Metrics
+	RootCAs  *x509.CertPool // nil: the system pool
+	// Dial opens TCP connections (net.Dialer with ConnectTimeout by default).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Engine delivers queued jobs.
+type Engine struct {
+	cfg   Config
+	deps  Deps
+	owner string
+	cache *messageCache
+
+	wake chan struct{}
+	stop chan struct{}
+	done chan struct{}
+
+	mu     sync.Mutex
+	active int            // connections in use
+	busy   map[string]int // connections per destination
+	wg     sync.WaitGroup
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// New makes an engine; Start runs it.
+func New(cfg Config, deps Deps) *Engine {
+	if cfg.MXPort == "" {
+		cfg.MXPort = "25"
+	}
+	if cfg.JobsPerConnection == 0 {
+		cfg.JobsPerConnection = 100
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = time.Second
+	}
+	if cfg.CommandTimeout == 0 {
+		cfg.CommandTimeout = 5 * time.Minute
+	}
+	if deps.Dial == nil {
+		deps.Dial = (&net.Dialer{Timeout: cfg.ConnectTimeout}).DialContext
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Engine{
+		cfg: cfg, deps: deps, owner: secret.Token(8), cache: newMessageCache(64 << 20),
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		busy: map[string]int{}, ctx: ctx, cancel: cancel,
+	}
+}
+
+// Notify wakes the engine (a message was accepted, or time moved).
+func (e *Engine) Notify() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Start runs the claim loop.
+func (e *Engine) Start() {
+	e.deps.Metrics.Go(e.deps.Log, "delivery loop", e.loop)
+}
+
+// Stop stops claiming, lets connections finish their current message and
+// gives their remaining jobs back; past ctx's deadline connections are cut.
+func (e *Engine) Stop(ctx context.Context) error {
+	close(e.stop)
+	select {
+	case <-e.done:
+	case <-ctx.Done():
+	}
+	finished := make(chan struct{})
+	go func() { e.wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-ctx.Done():
+		e.cancel()
+		<-finished
+	}
+	e.cancel()
+	return nil
+}
+
+func (e *Engine) stopping() bool {
+	select {
+	case <-e.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+func (e *Engine) loop() {
+	defer close(e.done)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-e.wake:
+		case <-timer.C:
+		}
+		e.claimAll()
+		timer.Reset(e.sleepFor())
+	}
+}
+
+// sleepFor is how long to wait for the next due job, at most PollInterval.
+func (e *Engine) sleepFor() time.Duration {
+	next, err := e.deps.Store.NextDue(e.ctx)
+	if err != nil || next.IsZero() {
+		return e.cfg.PollInterval
+	}
+	d := next.Sub(e.deps.Now())
+	if d < 10*time.Millisecond {
+		d = 10 * time.Millisecond
+	}
+	return min(d, e.cfg.PollInterval)
+}
+
+// claimAll claims due jobs while there are free connections.
+func (e *Engine) claimAll() {
+	for !e.stopping() {
+		free, skip := e.capacity()
+		if free == 0 {
+			return
+		}
+		jobs, err := e.deps.Store.ClaimJobs(e.ctx, store.Claim{
+			Now: e.deps.Now(), Lease: e.cfg.Lease, Owner: e.owner,
+			Limit: free * e.cfg.JobsPerConnection, Skip: skip,
+		})
+		if err != nil {
+			e.deps.Log.Error("claim jobs", "err", err)
+			return
+		}
+		if len(jobs) == 0 {
+			return
+		}
+		e.dispatch(jobs)
+	}
+}
+
+// capacity returns how many connections may start and the destinations
+// that are at their limit.
+func (e *Engine) capacity() (int, []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var skip []string
+	for d, n := range e.busy {
+		if n >= e.cfg.PerDestination {
+			skip = append(skip, d)
+		}
+	}
+	return max(0, e.cfg.Workers-e.active), skip
+}
+
+// dispatch splits claimed jobs into per-destination chunks and starts a
+// connection for each chunk that fits the limits; the rest are released.
+func (e *Engine) dispatch(jobs []store.Job) {
+	groups := map[string][]store.Job{}
+	var order []string
+	for _, j := range jobs {
+		if _, ok := groups[j.RcptDomain]; !ok {
+			order = append(order, j.RcptDomain)
+		}
+		groups[j.RcptDomain] = append(groups[j.RcptDomain], j)
+	}
+	var release []int64
+	for _, dest := range order {
+		g := groups[dest]
+		for len(g) > 0 {
+			n := min(len(g), e.cfg.JobsPerConnection)
+			chunk := g[:n]
+			g = g[n:]
+			if !e.acquire(dest) {
+				for _, j := range chunk {
+					release = append(release, j.ID)
+				}
+				continue
+			}
+			e.wg.Add(1)
+			e.deps.Metrics.Go(e.deps.Log, "delivery "+dest, func() {
+				defer e.wg.Done()
+				defer e.releaseSlot(dest)
+				e.deliver(dest, chunk)
+			})
+		}
+	}
+	if len(release) > 0 {
+		if err := e.deps.Store.ReleaseJobs(e.ctx, release, e.deps.Now()); err != nil {
+			e.deps.Log.Error("release jobs", "err", err)
+		}
+	}
+}
+
+func (e *Engine) acquire(dest string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.active >= e.cfg.Workers || e.busy[dest] >= e.cfg.PerDestination {
+		return false
+	}
+	e.active++
+	e.busy[dest]++
+	return true
+}
+
+func (e *Engine) releaseSlot(dest string) {
+	e.mu.Lock()
+	e.active--
+	if e.busy[dest]--; e.busy[dest] <= 0 {
+		delete(e.busy, dest)
+	}
+	e.mu.Unlock()
+	e.Notify()
+}

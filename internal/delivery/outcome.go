@@ -1,0 +1,154 @@
+// Package delivery moves queued messages to their recipients' mail servers.
+//
+// The engine claims due jobs (leasing them, which records the attempt
+// before any connection is made), groups them by destination domain, and
+// gives each group to a worker that opens one SMTP connection and carries
+// every message of the group over it (RSET between messages). A job's
+// outcome is a Result value; what happens next (delivered, retry later,
+// give up, which event) is the pure function Decide of that value, the
+// attempt count and the job's age. Unknown errors are temporary. A job
+// whose worker died comes back when its lease ends; a lease is never
+// shorter than a second, so a crash loop cannot become a hot retry loop.
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Kind is the class of an attempt's outcome.
+type Kind int
+
+const (
+	// Delivered: the receiving server accepted the message (2xx).
+	Delivered Kind = iota
+	// Temporary: try again later (4xx, timeouts, refused connections,
+	// DNS failures, anything unknown).
+	Temporary
+	// Permanent: never try again (5xx, null MX, no such domain).
+	Permanent
+)
+
+func (k Kind) String() string { return [...]string{"delivered", "temporary", "permanent"}[k] }
+
+// Result is one attempt's outcome for one recipient.
+type Result struct {
+	Kind         Kind
+	Code         int    // SMTP reply code (or Mailgun's codes: 605 suppressed, 650 test mode)
+	EnhancedCode string // "5.1.1"
+	Message      string // the server's reply text, or what went wrong
+	MXHost       string
+	TLS          bool
+	Verified     bool
+	UTF8         bool
+	Reason       string // Mailgun reason for failures: generic, bounce, old, …
+	Session      time.Duration
+}
+
+// Classify turns an error from an SMTP exchange into a Result. nil means
+// delivered; *smtp.SMTPError is classified by its code; errors we know are
+// permanent say so; everything else is temporary.
+func Classify(err error) Result {
+	if err == nil {
+		return Result{Kind: Delivered, Code: 250, Message: "OK"}
+	}
+	var se *smtp.SMTPError
+	if errors.As(err, &se) {
+		r := Result{Code: se.Code, Message: se.Message}
+		if se.EnhancedCode != smtp.NoEnhancedCode && se.EnhancedCode != (smtp.EnhancedCode{}) {
+			r.EnhancedCode = fmt.Sprintf("%d.%d.%d", se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2])
+		}
+		switch {
+		case se.Code >= 200 && se.Code < 300:
+			r.Kind = Delivered
+		case se.Code >= 500 && se.Code < 600:
+			r.Kind, r.Reason = Permanent, "bounce"
+		default:
+			r.Kind, r.Reason = Temporary, "generic"
+		}
+		return r
+	}
+	var pe *PermanentError
+	if errors.As(err, &pe) {
+		return Result{Kind: Permanent, Code: pe.Code, EnhancedCode: pe.Enhanced, Message: pe.Msg, Reason: "bounce"}
+	}
+	r := Result{Kind: Temporary, Code: 421, Message: err.Error(), Reason: "generic"}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+		r.Message = "timeout: " + err.Error()
+	}
+	return r
+}
+
+// PermanentError is a failure of ours that retrying cannot fix.
+type PermanentError struct {
+	Code     int
+	Enhanced string
+	Msg      string
+}
+
+func (e *PermanentError) Error() string { return e.Msg }
+
+// Retry is the retry policy: Schedule[i] is the delay after the (i+1)th
+// failed attempt (the last entry repeats); no retry is scheduled past
+// MaxAge after acceptance.
+type Retry struct {
+	Schedule []time.Duration
+	MaxAge   time.Duration
+}
+
+// Decision is what to do with a job after an attempt.
+type Decision struct {
+	Done     bool      // remove from the queue
+	Next     time.Time // when not Done
+	Event    string    // "delivered" or "failed"
+	Severity string    // for failed: temporary or permanent
+	Reason   string
+	Retry    time.Duration // for temporary failures: the delay
+}
+
+// Decide is the whole retry logic: a pure function of the outcome, the
+// number of attempts made (this one included), the job's acceptance time
+// and now.
+func (p Retry) Decide(r Result, attempts int, accepted, now time.Time) Decision {
+	switch r.Kind {
+	case Delivered:
+		return Decision{Done: true, Event: "delivered"}
+	case Permanent:
+		return Decision{Done: true, Event: "failed", Severity: "permanent", Reason: nonEmpty(r.Reason, "bounce")}
+	}
+	i := attempts - 1
+	if i < 0 {
+		i = 0
+	}
+	if i >= len(p.Schedule) {
+		i = len(p.Schedule) - 1
+	}
+	delay := p.Schedule[i]
+	next := now.Add(delay)
+	if next.Sub(accepted) > p.MaxAge {
+		return Decision{Done: true, Event: "failed", Severity: "permanent", Reason: "old"}
+	}
+	return Decision{Next: next, Event: "failed", Severity: "temporary", Reason: nonEmpty(r.Reason, "generic"), Retry: delay}
+}
+
+func nonEmpty(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// describe is the event's delivery-status description.
+func describe(r Result) string {
+	if r.Kind == Delivered {
+		return ""
+	}
+	return strings.TrimSpace(r.Message)
+}

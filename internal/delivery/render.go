@@ -1,0 +1,180 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"encoding/json"
+	"fmt"
+	netmail "net/mail"
+	"strings"
+	"sync"
+
+	"github.com/emersion/go-msgauth/dkim"
+
+	dkimkeys "github.com/salvo-email/salvo/internal/dkim"
+	"github.com/salvo-email/salvo/internal/domains"
+	"github.com/salvo-email/salvo/internal/mail"
+	"github.com/salvo-email/salvo/internal/send"
+	"github.com/salvo-email/salvo/internal/store"
+)
+
+// loaded is a message ready for delivery: its body, meta and, once
+// needed, its DKIM-signed form (shared by all recipients when the content
+// is the same for all).
+type loaded struct {
+	msg    store.Message
+	meta   send.Meta
+	domain store.Domain
+	signer crypto.Signer // nil: do not sign
+
+	once   sync.Once
+	signed []byte
+	err    error
+}
+
+// messageCache keeps recently used messages (and their signed bodies) so
+// that recipients of one message claimed in different batches share one
+// signature. It is bounded by bytes.
+type messageCache struct {
+	mu    sync.Mutex
+	limit int
+	size  int
+	items map[string]*loaded
+	order []string
+}
+
+func newMessageCache(limit int) *messageCache {
+	return &messageCache{limit: limit, items: map[string]*loaded{}}
+}
+
+func (c *messageCache) get(key string) *loaded {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.items[key]
+}
+
+func (c *messageCache) put(l *loaded) *loaded {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.items[l.msg.Key]; ok {
+		return old
+	}
+	c.items[l.msg.Key] = l
+	c.order = append(c.order, l.msg.Key)
+	c.size += 2 * len(l.msg.Body)
+	for c.size > c.limit && len(c.order) > 1 {
+		k := c.order[0]
+		c.order = c.order[1:]
+		if old, ok := c.items[k]; ok {
+			c.size -= 2 * len(old.msg.Body)
+			delete(c.items, k)
+		}
+	}
+	return l
+}
+
+// load returns the message of a job with its domain and signing key.
+func (e *Engine) load(ctx context.Context, j store.Job) (*loaded, error) {
+	if l := e.cache.get(j.MessageKey); l != nil {
+		return l, nil
+	}
+	m, err := e.deps.Store.Message(ctx, j.Domain, j.MessageKey)
+	if err != nil {
+		return nil, fmt.Errorf("load message %s: %w", j.MessageKey, err)
+	}
+	meta, err := send.DecodeMeta(m.Meta)
+	if err != nil {
+		return nil, fmt.Errorf("message %s meta: %w", j.MessageKey, err)
+	}
+	d, err := e.deps.Store.Domain(ctx, j.Domain)
+	if err != nil {
+		return nil, fmt.Errorf("domain %s: %w", j.Domain, err)
+	}
+	l := &loaded{msg: m, meta: meta, domain: d}
+	if meta.Options.DKIM {
+		pemKey, err := e.deps.Box.Open(domains.DKIMPurpose(d.Name), d.DKIMPrivate)
+		if err != nil {
+			return nil, fmt.Errorf("domain %s DKIM key: %w", d.Name, err)
+		}
+		if l.signer, err = dkimkeys.ParsePrivate(pemKey); err != nil {
+			return nil, fmt.Errorf("domain %s DKIM key: %w", d.Name, err)
+		}
+	}
+	return e.cache.put(l), nil
+}
+
+// personal reports whether each recipient gets its own rendering.
+func (l *loaded) personal() bool { return l.meta.Batch }
+
+// body returns what to send to the job's recipient, signed.
+func (l *loaded) body(j store.Job) ([]byte, error) {
+	if !l.personal() {
+		l.once.Do(func() { l.signed, l.err = l.sign(l.msg.Body) })
+		return l.signed, l.err
+	}
+	var vars map[string]any
+	if len(j.Vars) > 0 {
+		if err := json.Unmarshal(j.Vars, &vars); err != nil {
+			return nil, fmt.Errorf("recipient variables: %w", err)
+		}
+	}
+	raw, err := mail.Personalize(l.msg.Body, l.toHeaderFor(j.Recipient), send.Replacer(j.Recipient, vars))
+	if err != nil {
+		return nil, fmt.Errorf("personalise for %s: %w", j.Recipient, err)
+	}
+	return l.sign(raw)
+}
+
+// toHeaderFor is the To header of a batch copy: the recipient alone, with
+// its display name from the original To when it had one.
+func (l *loaded) toHeaderFor(rcpt string) string {
+	if list, err := netmail.ParseAddressList(l.meta.Info.To); err == nil {
+		for _, a := range list {
+			if strings.EqualFold(a.Address, rcpt) {
+				return a.String()
+			}
+		}
+	}
+	return (&netmail.Address{Address: rcpt}).String()
+}
+
+// signedHeaders are the header fields covered by Salvo's DKIM signatures.
+var signedHeaders = []string{"From", "To", "Cc", "Subject", "Date", "Message-Id", "Reply-To",
+	"Mime-Version", "Content-Type", "Content-Transfer-Encoding", "In-Reply-To", "References",
+	"List-Unsubscribe", "List-Unsubscribe-Post", "X-Mailgun-Variables"}
+
+func (l *loaded) sign(raw []byte) ([]byte, error) {
+	if l.signer == nil {
+		return raw, nil
+	}
+	var out bytes.Buffer
+	out.Grow(len(raw) + 1024)
+	err := dkim.Sign(&out, bytes.NewReader(raw), &dkim.SignOptions{
+		Domain: l.domain.Name, Selector: l.domain.DKIMSelector, Signer: l.signer,
+		HeaderCanonicalization: dkim.CanonicalizationRelaxed, BodyCanonicalization: dkim.CanonicalizationRelaxed,
+		HeaderKeys: presentHeaders(raw),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dkim sign: %w", err)
+	}
+	return out.Bytes(), nil
+}
+
+// presentHeaders returns the signed header names present in raw, so the
+// signature does not claim absent fields.
+func presentHeaders(raw []byte) []string {
+	end := bytes.Index(raw, []byte("\r\n\r\n"))
+	if end < 0 {
+		end = len(raw)
+	}
+	head := strings.ToLower(string(raw[:end]))
+	var out []string
+	for _, h := range signedHeaders {
+		l := strings.ToLower(h) + ":"
+		if strings.HasPrefix(head, l) || strings.Contains(head, "\n"+l) {
+			out = append(out, h)
+		}
+	}
+	return out
+}

@@ -1,0 +1,154 @@
+// Package events makes event records and answers the Events API: the JSON
+// of reference §3.4 for each event type, filter expressions (§3.2) and
+// page tokens (§3.3).
+//
+// Events are written by the transaction that causes them (accept, delivery
+// outcome), so an event is visible the moment that transaction commits and
+// never before. The events table is also the webhook outbox.
+package events
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/store"
+)
+
+// Event types.
+const (
+	Accepted     = "accepted"
+	Rejected     = "rejected"
+	Delivered    = "delivered"
+	Failed       = "failed"
+	Opened       = "opened"
+	Clicked      = "clicked"
+	Unsubscribed = "unsubscribed"
+	Complained   = "complained"
+	Stored       = "stored"
+)
+
+// Severities of failed events.
+const (
+	Temporary = "temporary"
+	Permanent = "permanent"
+)
+
+// MessageInfo is what every event of a message repeats.
+type MessageInfo struct {
+	Domain        string                `json:"domain"`
+	StorageKey    string                `json:"storage_key"`
+	StorageURL    string                `json:"storage_url"`
+	MessageID     string                `json:"message_id"`
+	From          string                `json:"from"`
+	To            string                `json:"to"`
+	Subject       string                `json:"subject"`
+	Size          int                   `json:"size"`
+	Attachments   []wire.AttachmentInfo `json:"attachments"`
+	Tags          []string              `json:"tags"`
+	UserVariables map[string]any        `json:"user_variables"`
+	Method        string                `json:"method"`
+	Sender        string                `json:"sender"`
+	TestMode      bool                  `json:"test_mode"`
+	OriginatingIP string                `json:"originating_ip,omitempty"`
+}
+
+// NewID returns an event id: 22 characters of base64url, like Mailgun's.
+func NewID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// base fills what all message events share for one recipient; uv are the
+// recipient's user variables (per-recipient in batch sends).
+func base(mi *MessageInfo, typ, rcpt string, uv map[string]any, now time.Time) wire.Event {
+	if uv == nil {
+		uv = mi.UserVariables
+	}
+	if uv == nil {
+		uv = map[string]any{}
+	}
+	tags := mi.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	attachments := mi.Attachments
+	if attachments == nil {
+		attachments = []wire.AttachmentInfo{}
+	}
+	return wire.Event{
+		ID: NewID(), Event: typ, Timestamp: wire.EventTime(now), LogLevel: "info",
+		Recipient: rcpt, RecipientDomain: domainOf(rcpt),
+		Message: &wire.EventMessage{
+			Headers:     wire.MessageHeaders{To: mi.To, MessageID: mi.MessageID, From: mi.From, Subject: mi.Subject},
+			Attachments: attachments, Size: mi.Size,
+		},
+		Flags: &wire.Flags{IsAuthenticated: true, IsTestMode: mi.TestMode},
+		Tags:  tags, Campaigns: []wire.Campaign{}, UserVariables: uv,
+		Storage: &wire.Storage{URL: mi.StorageURL, Key: mi.StorageKey},
+	}
+}
+
+func domainOf(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return strings.ToLower(addr[i+1:])
+	}
+	return ""
+}
+
+// Record turns a wire event that happened at "at" into a store record.
+func Record(domain string, e wire.Event, at time.Time) store.Event {
+	data, err := json.Marshal(e)
+	if err != nil {
+		panic(err) // wire.Event holds only JSON-safe values
+	}
+	msgID := ""
+	if e.Message != nil {
+		msgID = e.Message.Headers.MessageID
+	}
+	return store.Event{
+		ID: e.ID, Domain: domain, Type: e.Event, Severity: e.Severity,
+		Timestamp: at.UTC().Truncate(time.Microsecond), MessageID: msgID,
+		Recipient: strings.ToLower(e.Recipient), Data: data,
+	}
+}
+
+// NewAccepted is the accepted event of one recipient.
+func NewAccepted(mi *MessageInfo, rcpt string, uv map[string]any, now time.Time) store.Event {
+	e := base(mi, Accepted, rcpt, uv, now)
+	e.Method = mi.Method
+	e.OriginatingIP = mi.OriginatingIP
+	e.Envelope = &wire.Envelope{Sender: mi.Sender, Targets: rcpt}
+	if mi.Method == "smtp" {
+		e.Envelope.Transport = "smtp"
+	}
+	return Record(mi.Domain, e, now)
+}
+
+// NewDelivered is a delivered event.
+func NewDelivered(mi *MessageInfo, rcpt string, uv map[string]any, ds wire.DeliveryStatus, now time.Time) store.Event {
+	e := base(mi, Delivered, rcpt, uv, now)
+	e.Method = mi.Method
+	e.Envelope = &wire.Envelope{Sender: mi.Sender, Transport: "smtp", Targets: rcpt}
+	e.DeliveryStatus = &ds
+	return Record(mi.Domain, e, now)
+}
+
+// NewFailed is a failed event; reason is Mailgun's (generic, bounce, old,
+// suppress-bounce, …).
+func NewFailed(mi *MessageInfo, rcpt string, uv map[string]any, severity, reason string, ds wire.DeliveryStatus, now time.Time) store.Event {
+	e := base(mi, Failed, rcpt, uv, now)
+	e.Method = mi.Method
+	e.Severity, e.Reason = severity, reason
+	e.LogLevel = "warn"
+	if severity == Permanent {
+		e.LogLevel = "error"
+	}
+	e.Envelope = &wire.Envelope{Sender: mi.Sender, Transport: "smtp", Targets: rcpt}
+	e.DeliveryStatus = &ds
+	return Record(mi.Domain, e, now)
+}

@@ -1,0 +1,469 @@
+// Package send is the submission use case shared by every edge (HTTP
+// /messages and /messages.mime, SMTP submission, route forwards).
+//
+// Send validates a submission, builds (or checks) its MIME, and writes in
+// one transaction the message body (once), one queue job per recipient and
+// the accepted events. It returns only after that transaction is durable,
+// so a caller that answers 200/250 after Send never loses the message.
+// Nothing slow happens here: no DNS, no network, no per-recipient
+// rendering (batch personalisation happens at delivery).
+package send
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	netmail "net/mail"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/mail"
+	"github.com/salvo-email/salvo/internal/store"
+)
+
+// Limits bound submissions; see config for their settings.
+type Limits struct {
+	MaxRecipients    int
+	MaxMessageBytes  int
+	MaxScheduleAhead time.Duration
+	Retention        time.Duration
+	IdempotencyTTL   time.Duration
+}
+
+// Options are the o:* options kept with a message.
+type Options struct {
+	DKIM             bool     `json:"dkim"`
+	DeliveryTime     int64    `json:"delivery_time,omitempty"` // Unix seconds, 0 = now
+	TestMode         bool     `json:"test_mode,omitempty"`
+	Tracking         *bool    `json:"tracking,omitempty"`
+	TrackingClicks   string   `json:"tracking_clicks,omitempty"` // yes, no, htmlonly
+	TrackingOpens    *bool    `json:"tracking_opens,omitempty"`
+	TrackingPixelTop bool     `json:"tracking_pixel_top,omitempty"`
+	RequireTLS       bool     `json:"require_tls,omitempty"`
+	SkipVerification bool     `json:"skip_verification,omitempty"`
+	SuppressHeaders  []string `json:"suppress_headers,omitempty"`
+	ArchiveTo        string   `json:"archive_to,omitempty"`
+}
+
+// Meta is what the store keeps beside a message body (store.Message.Meta).
+type Meta struct {
+	Info    events.MessageInfo `json:"info"`
+	Options Options            `json:"options"`
+	// Batch is set when recipient-variables were given: each recipient gets
+	// a personalised copy built at delivery.
+	Batch bool `json:"batch,omitempty"`
+	// VarTemplates are v:* values holding %recipient.x% placeholders,
+	// resolved per recipient for its events (batch only).
+	VarTemplates map[string]string `json:"var_templates,omitempty"`
+}
+
+// DecodeMeta reads a stored Meta.
+func DecodeMeta(b []byte) (Meta, error) {
+	var m Meta
+	err := json.Unmarshal(b, &m)
+	return m, err
+}
+
+// Submission is one request to send.
+type Submission struct {
+	Domain        store.Domain
+	Method        string // "http" or "smtp"
+	OriginatingIP string
+
+	From         string
+	To, Cc, Bcc  []string
+	Subject      string
+	Text         string
+	HTML         string
+	AMP          string
+	Attachments  []mail.Part
+	Inline       []mail.Part
+	Headers      []mail.Header
+	Vars         map[string]string // v:*
+	RecipientVar map[string]map[string]any
+
+	// MIME is a ready message (messages.mime, SMTP); its envelope
+	// recipients are To (every recipient, Cc and Bcc included).
+	MIME []byte
+
+	Tags    []string
+	Options Options
+
+	IdempotencyKey         string
+	IdempotencyFingerprint string
+}
+
+// Service accepts submissions.
+type Service struct {
+	Store     store.MessageStore
+	Now       func() time.Time
+	PublicURL string
+	Limits    Limits
+	// Notify wakes the delivery engine after an accept; may be nil.
+	Notify func()
+}
+
+// ErrIdempotencyMismatch: the key was used for a different request.
+var ErrIdempotencyMismatch = &wire.Error{Status: http.StatusConflict,
+	Message: "Idempotency-Key was already used for a different request"}
+
+// Send accepts sub durably and returns the API response.
+func (s *Service) Send(ctx context.Context, sub *Submission) (wire.SendResponse, error) {
+	now := s.Now().UTC()
+	p, err := s.prepare(sub, now)
+	if err != nil {
+		return wire.SendResponse{}, err
+	}
+	resp := wire.SendResponse{ID: "<" + p.meta.Info.MessageID + ">", Message: "Queued. Thank you."}
+	acc := store.Accept{Message: p.msg, Jobs: p.jobs, Events: p.events}
+	if sub.IdempotencyKey != "" {
+		body, _ := json.Marshal(resp)
+		acc.Idempotency = &store.Idempotency{Domain: sub.Domain.Name, Key: sub.IdempotencyKey,
+			Fingerprint: sub.IdempotencyFingerprint, Response: body, ExpiresAt: now.Add(s.Limits.IdempotencyTTL)}
+	}
+	prev, err := s.Store.Accept(ctx, acc)
+	if err != nil {
+		return wire.SendResponse{}, err
+	}
+	if prev != nil {
+		if prev.Fingerprint != sub.IdempotencyFingerprint {
+			return wire.SendResponse{}, ErrIdempotencyMismatch
+		}
+		var old wire.SendResponse
+		if err := json.Unmarshal(prev.Response, &old); err != nil {
+			return wire.SendResponse{}, err
+		}
+		return old, nil
+	}
+	if s.Notify != nil {
+		s.Notify()
+	}
+	return resp, nil
+}
+
+type prepared struct {
+	meta   Meta
+	msg    store.Message
+	jobs   []store.Job
+	events []store.Event
+}
+
+func (s *Service) prepare(sub *Submission, now time.Time) (*prepared, error) {
+	d := sub.Domain
+	rcpts, err := s.recipients(sub)
+	if err != nil {
+		return nil, err
+	}
+	key := newKey()
+	meta := Meta{Options: sub.Options, Batch: len(sub.RecipientVar) > 0}
+	var raw []byte
+	if sub.MIME != nil {
+		raw, err = s.fromMIME(sub, &meta, now)
+	} else {
+		raw, err = s.build(sub, &meta, now)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) > s.Limits.MaxMessageBytes {
+		return nil, &wire.Error{Status: http.StatusRequestEntityTooLarge,
+			Message: fmt.Sprintf("message size %d bytes exceeds the %d bytes limit", len(raw), s.Limits.MaxMessageBytes)}
+	}
+	due := now
+	if sub.Options.DeliveryTime > 0 {
+		due = time.Unix(sub.Options.DeliveryTime, 0).UTC()
+		if due.After(now.Add(s.Limits.MaxScheduleAhead)) {
+			return nil, wire.BadRequest("o:deliverytime is more than %s in the future", s.Limits.MaxScheduleAhead)
+		}
+		if due.Before(now) {
+			due = now
+		}
+	}
+	mi := &meta.Info
+	mi.Domain, mi.StorageKey, mi.Size = d.Name, key, len(raw)
+	mi.StorageURL = s.PublicURL + "/v3/domains/" + d.Name + "/messages/" + key
+	mi.Tags, mi.Method, mi.TestMode, mi.OriginatingIP = sub.Tags, sub.Method, sub.Options.TestMode, sub.OriginatingIP
+	mi.Sender = "bounce+" + key[:12] + "@" + d.Name
+	metaJSON, err := json.Marshal(meta)
+	if err != nil {
+		return nil, err
+	}
+	p := &prepared{meta: meta, msg: store.Message{
+		Key: key, Domain: d.Name, MessageID: mi.MessageID, Sender: mi.Sender, Size: len(raw), Body: raw,
+		Meta: metaJSON, CreatedAt: now, ExpiresAt: due.Add(s.Limits.Retention),
+	}}
+	for _, r := range rcpts {
+		vars := sub.RecipientVar[strings.ToLower(r)]
+		job := store.Job{MessageKey: key, Domain: d.Name, Recipient: r, RcptDomain: mail.Domain(r),
+			NextAttemptAt: due, CreatedAt: now}
+		if meta.Batch {
+			job.Vars, _ = json.Marshal(vars)
+		}
+		p.jobs = append(p.jobs, job)
+		p.events = append(p.events, events.NewAccepted(mi, r, meta.UserVarsFor(r, vars), now))
+	}
+	return p, nil
+}
+
+// recipients returns the envelope recipients: to, cc and bcc, each address
+// once (compared case-insensitively), in order.
+func (s *Service) recipients(sub *Submission) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range []struct {
+		name   string
+		values []string
+	}{{"to", sub.To}, {"cc", sub.Cc}, {"bcc", sub.Bcc}} {
+		addrs, err := mail.ParseAddressList(f.values)
+		if err != nil {
+			return nil, wire.BadRequest("%s parameter is not a valid address. please check documentation", f.name)
+		}
+		for _, a := range addrs {
+			if !validAddress(a.Address) {
+				return nil, wire.BadRequest("%s parameter is not a valid address. please check documentation", f.name)
+			}
+			k := strings.ToLower(a.Address)
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, a.Address)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, wire.BadRequest("to parameter is missing")
+	}
+	if len(out) > s.Limits.MaxRecipients {
+		return nil, wire.BadRequest("Too many recipients, max is %d", s.Limits.MaxRecipients)
+	}
+	return out, nil
+}
+
+func validAddress(a string) bool {
+	at := strings.LastIndexByte(a, '@')
+	return at > 0 && at < len(a)-1 && !strings.ContainsAny(a, " \t\r\n<>")
+}
+
+// build makes the MIME message from the submission's fields.
+func (s *Service) build(sub *Submission, meta *Meta, now time.Time) ([]byte, error) {
+	from, err := netmail.ParseAddress(sub.From)
+	if err != nil || !validAddress(from.Address) {
+		return nil, wire.BadRequest("from parameter is not a valid address. please check documentation")
+	}
+	to, _ := mail.ParseAddressList(sub.To)
+	cc, _ := mail.ParseAddressList(sub.Cc)
+	msgID := ""
+	headers := append([]mail.Header(nil), sub.Headers...)
+	for _, h := range headers {
+		if strings.EqualFold(h.Name, "Message-Id") {
+			msgID = strings.Trim(strings.TrimSpace(h.Value), "<>")
+		}
+	}
+	if msgID == "" {
+		msgID = mail.NewMessageID(sub.Domain.Name, now)
+	}
+	uv, templates := userVariables(sub.Vars, meta.Batch)
+	meta.Info.UserVariables, meta.VarTemplates = uv, templates
+	if len(sub.Vars) > 0 {
+		headers = append(headers, mail.Header{Name: "X-Mailgun-Variables", Value: variablesHeader(sub.Vars)})
+	}
+	spec := mail.Spec{From: from, To: to, Cc: cc, Subject: sub.Subject, Text: sub.Text, HTML: sub.HTML,
+		AMP: sub.AMP, Inline: sub.Inline, Attachments: sub.Attachments, Headers: headers,
+		MessageID: msgID, Date: now}
+	raw, err := mail.Build(spec)
+	if err != nil {
+		return nil, wire.BadRequest("cannot build the message: %v", err)
+	}
+	mi := &meta.Info
+	mi.MessageID, mi.From, mi.Subject = msgID, from.String(), sub.Subject
+	mi.To = joinAddresses(to)
+	for _, p := range sub.Attachments {
+		mi.Attachments = append(mi.Attachments, wire.AttachmentInfo{Filename: p.Filename,
+			ContentType: contentType(p), Size: len(p.Data)})
+	}
+	return raw, nil
+}
+
+func contentType(p mail.Part) string {
+	if p.ContentType != "" {
+		return p.ContentType
+	}
+	return mail.ContentTypeOf(p.Filename)
+}
+
+func joinAddresses(l []*netmail.Address) string {
+	parts := make([]string, len(l))
+	for i, a := range l {
+		parts[i] = a.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+// fromMIME takes a ready message, adding a Message-ID and Date if missing.
+func (s *Service) fromMIME(sub *Submission, meta *Meta, now time.Time) ([]byte, error) {
+	raw, msgID, err := mail.EnsureHeaders(sub.MIME, sub.Domain.Name, now)
+	if err != nil {
+		return nil, wire.BadRequest("message is not a valid MIME message: %v", err)
+	}
+	info, err := mail.Inspect(raw)
+	if err != nil {
+		return nil, wire.BadRequest("message is not a valid MIME message: %v", err)
+	}
+	mi := &meta.Info
+	mi.MessageID, mi.From, mi.To, mi.Subject = msgID, info.From, info.To, info.Subject
+	for _, a := range info.Attachments {
+		mi.Attachments = append(mi.Attachments, wire.AttachmentInfo(a))
+	}
+	mi.UserVariables, meta.VarTemplates = userVariables(sub.Vars, meta.Batch)
+	return raw, nil
+}
+
+// userVariables turns v:* values into event user-variables: JSON objects
+// and arrays are decoded, anything else stays a string. In a batch send the
+// values holding %recipient…% placeholders are kept as templates.
+func userVariables(vars map[string]string, batch bool) (map[string]any, map[string]string) {
+	uv := map[string]any{}
+	var templates map[string]string
+	for k, v := range vars {
+		if batch && strings.Contains(v, "%recipient") {
+			if templates == nil {
+				templates = map[string]string{}
+			}
+			templates[k] = v
+		}
+		uv[k] = decodeVar(v)
+	}
+	return uv, templates
+}
+
+func decodeVar(v string) any {
+	t := strings.TrimSpace(v)
+	if strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
+		var x any
+		if json.Unmarshal([]byte(t), &x) == nil {
+			return x
+		}
+	}
+	return v
+}
+
+// variablesHeader is the X-Mailgun-Variables value: a JSON object of the
+// v:* variables, keys sorted.
+func variablesHeader(vars map[string]string) string {
+	keys := make([]string, 0, len(vars))
+	for k := range vars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		kj, _ := json.Marshal(k)
+		vj, _ := json.Marshal(vars[k])
+		b.Write(kj)
+		b.WriteString(": ")
+		b.Write(vj)
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// UserVarsFor returns the user-variables of one recipient's events.
+func (m *Meta) UserVarsFor(rcpt string, vars map[string]any) map[string]any {
+	if len(m.VarTemplates) == 0 {
+		return m.Info.UserVariables
+	}
+	out := make(map[string]any, len(m.Info.UserVariables))
+	for k, v := range m.Info.UserVariables {
+		out[k] = v
+	}
+	r := Replacer(rcpt, vars)
+	for k, t := range m.VarTemplates {
+		out[k] = decodeVar(r(t))
+	}
+	return out
+}
+
+// Replacer substitutes batch placeholders for one recipient:
+// %recipient.<key>% from its recipient-variables and %recipient% with its
+// address. Unknown keys are left as they are.
+func Replacer(rcpt string, vars map[string]any) func(string) string {
+	return func(s string) string {
+		if !strings.Contains(s, "%recipient") {
+			return s
+		}
+		var b strings.Builder
+		for {
+			i := strings.Index(s, "%recipient")
+			if i < 0 {
+				b.WriteString(s)
+				return b.String()
+			}
+			b.WriteString(s[:i])
+			rest := s[i+1:]
+			j := strings.IndexByte(rest, '%')
+			if j < 0 {
+				b.WriteString(s[i:])
+				return b.String()
+			}
+			name := rest[:j]
+			if v, ok := placeholder(name, rcpt, vars); ok {
+				b.WriteString(v)
+			} else {
+				b.WriteString(s[i : i+j+2])
+			}
+			s = rest[j+1:]
+		}
+	}
+}
+
+func placeholder(name, rcpt string, vars map[string]any) (string, bool) {
+	if name == "recipient" || name == "recipient_email" {
+		return rcpt, true
+	}
+	key, ok := strings.CutPrefix(name, "recipient.")
+	if !ok {
+		return "", false
+	}
+	v, ok := vars[key]
+	if !ok {
+		return "", false
+	}
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case nil:
+		return "", true
+	default:
+		b, _ := json.Marshal(x)
+		return string(b), true
+	}
+}
+
+// newKey returns a storage key: 27 characters of base64url.
+func newKey() string {
+	b := make([]byte, 20)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Fingerprint hashes the parts of a request that make it "the same
+// request" for idempotency.
+func Fingerprint(parts ...[]byte) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:", len(p))
+		h.Write(p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

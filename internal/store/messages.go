@@ -1,0 +1,146 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Message is an accepted message. Its body is stored once, whatever the
+// number of recipients; recipients are queue jobs.
+type Message struct {
+	Key       string // storage key, opaque
+	Domain    string
+	MessageID string // RFC 5322 Message-ID without angle brackets
+	Sender    string // envelope MAIL FROM
+	Size      int
+	Body      []byte
+	Meta      []byte // JSON owned by package send: tags, variables, options
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Job is one recipient of one message waiting for delivery.
+type Job struct {
+	ID            int64
+	MessageKey    string
+	Domain        string
+	Recipient     string
+	RcptDomain    string // destination: the recipient's domain
+	Attempts      int    // attempts started (incremented when claimed)
+	NextAttemptAt time.Time
+	LeaseUntil    time.Time
+	CreatedAt     time.Time
+	LastError     string
+	Vars          []byte // per-recipient variables (batch sends), JSON or nil
+}
+
+// Event is a message event; Data is the Events API JSON object.
+type Event struct {
+	Seq       int64 // commit-order cursor, assigned by the store
+	ID        string
+	Domain    string
+	Type      string
+	Severity  string
+	Timestamp time.Time
+	MessageID string
+	Recipient string
+	Data      []byte
+}
+
+// Idempotency remembers the response to a request carrying an
+// Idempotency-Key, so a retry returns it instead of sending again.
+type Idempotency struct {
+	Domain      string
+	Key         string
+	Fingerprint string
+	Response    []byte
+	ExpiresAt   time.Time
+}
+
+// Accept is everything one accepted submission writes, in one transaction.
+type Accept struct {
+	Message     Message
+	Jobs        []Job
+	Events      []Event
+	Idempotency *Idempotency
+}
+
+// Outcome is the result of one delivery attempt of a job, written with its
+// events in one transaction.
+type Outcome struct {
+	JobID int64
+	// Done removes the job from the queue (delivered or failed for good);
+	// otherwise it waits until NextAttemptAt.
+	Done          bool
+	NextAttemptAt time.Time
+	LastError     string
+	Events        []Event
+}
+
+// Claim asks for due jobs.
+type Claim struct {
+	Now   time.Time
+	Lease time.Duration
+	Owner string
+	Limit int
+	// Skip leaves out destinations that are already at their connection limit.
+	Skip []string
+}
+
+// DestinationStats describes what waits for one destination domain.
+type DestinationStats struct {
+	RcptDomain    string
+	Waiting       int
+	Due           int
+	InFlight      int
+	NextAttemptAt time.Time
+	LastError     string
+}
+
+// EventQuery selects events of one domain in time order. Begin is
+// inclusive and End exclusive; zero values are open. After continues from
+// a cursor (exclusive) in the query's direction.
+type EventQuery struct {
+	Domain    string
+	Begin     time.Time
+	End       time.Time
+	Ascending bool
+	After     *Cursor
+	Type      string // exact event type, "" for any
+	Recipient string // exact recipient, "" for any
+	MessageID string // exact Message-ID, "" for any
+	Limit     int
+}
+
+// Cursor is a position in an event stream.
+type Cursor struct {
+	TS  int64 // microseconds
+	Seq int64
+}
+
+// MessageStore is the message path's part of the regional store.
+type MessageStore interface {
+	// Accept writes a submission durably. When the idempotency key was
+	// used before (and has not expired) nothing is written and the stored
+	// record is returned instead.
+	Accept(ctx context.Context, a Accept) (previous *Idempotency, err error)
+	Message(ctx context.Context, domain, key string) (Message, error)
+	// ClaimJobs leases due jobs: their attempt count goes up and they stay
+	// invisible to other claims until the lease ends.
+	ClaimJobs(ctx context.Context, c Claim) ([]Job, error)
+	// Complete records attempt outcomes.
+	Complete(ctx context.Context, outcomes []Outcome) error
+	// ReleaseJobs gives leased jobs back without counting an attempt
+	// (shutdown).
+	ReleaseJobs(ctx context.Context, ids []int64, at time.Time) error
+	QueueStats(ctx context.Context, domain string, now time.Time) ([]DestinationStats, error)
+	JobsOfMessage(ctx context.Context, domain, messageID string) ([]Job, error)
+	// NextDue is the earliest next attempt among jobs not leased, zero if none.
+	NextDue(ctx context.Context) (time.Time, error)
+	// Purge removes messages and idempotency records past their expiry, and
+	// events older than eventsBefore. It returns how many messages went.
+	Purge(ctx context.Context, now, eventsBefore time.Time) (int, error)
+
+	AppendEvents(ctx context.Context, events []Event) error
+	Events(ctx context.Context, q EventQuery) ([]Event, error)
+}

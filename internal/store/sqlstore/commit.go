@@ -1,0 +1,185 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// Group commit. Every write transaction goes through a committer goroutine
+// that takes the waiting writes, runs them in one transaction and commits
+// once: with synchronous=FULL (SQLite) or synchronous_commit=on
+// (PostgreSQL) that is one fsync for the whole group, and no caller returns
+// before its write is durable. If one write of a group fails, the group is
+// rolled back and each write is retried alone, so one caller's error (a
+// uniqueness clash, say) never fails its neighbours.
+
+// maxGroup bounds how many writes share a transaction.
+const maxGroup = 256
+
+type writeReq struct {
+	ctx  context.Context
+	fn   func(*Tx) error
+	done chan error
+}
+
+type committer struct {
+	db     *DB
+	reqs   chan *writeReq
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	closed sync.Once
+}
+
+// ErrClosed is returned for writes after Close.
+var ErrClosed = errors.New("store: closed")
+
+func startCommitters(db *DB, n int) *committer {
+	c := &committer{db: db, reqs: make(chan *writeReq, maxGroup), stop: make(chan struct{})}
+	for i := 0; i < n; i++ {
+		c.wg.Add(1)
+		go c.loop()
+	}
+	return c
+}
+
+func (c *committer) close() {
+	c.closed.Do(func() { close(c.stop) })
+	c.wg.Wait()
+}
+
+// write runs fn in a transaction shared with other writers and returns
+// once that transaction committed or fn's own error.
+func (c *committer) write(ctx context.Context, fn func(*Tx) error) error {
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case c.reqs <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.stop:
+		return ErrClosed
+	}
+	// Once handed over, wait for the verdict even if ctx ends: the write
+	// may be committing, and the caller must not think it was not.
+	return <-req.done
+}
+
+func (c *committer) loop() {
+	defer c.wg.Done()
+	for {
+		var first *writeReq
+		select {
+		case first = <-c.reqs:
+		case <-c.stop:
+			c.drain()
+			return
+		}
+		group := []*writeReq{first}
+	fill:
+		for len(group) < maxGroup {
+			select {
+			case r := <-c.reqs:
+				group = append(group, r)
+			default:
+				break fill
+			}
+		}
+		c.run(group)
+	}
+}
+
+// drain fails writes that arrived while stopping.
+func (c *committer) drain() {
+	for {
+		select {
+		case r := <-c.reqs:
+			r.done <- ErrClosed
+		default:
+			return
+		}
+	}
+}
+
+func (c *committer) run(group []*writeReq) {
+	live := group[:0:0]
+	for _, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			r.done <- err
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	failed, err := c.tx(live)
+	if err == nil {
+		for _, r := range live {
+			r.done <- nil
+		}
+		return
+	}
+	if failed == nil || len(live) == 1 {
+		// The commit itself failed (or a lone write): all share the verdict.
+		for _, r := range live {
+			r.done <- err
+		}
+		return
+	}
+	// One write failed: retry each alone so only it sees its error.
+	for _, r := range live {
+		_, err := c.tx([]*writeReq{r})
+		r.done <- err
+	}
+}
+
+// tx runs reqs in one transaction. It returns the request whose fn failed
+// (nil when the failure was begin or commit).
+func (c *committer) tx(reqs []*writeReq) (*writeReq, error) {
+	ctx := context.Background()
+	sqltx, err := c.db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	tx := &Tx{tx: sqltx, db: c.db}
+	for _, r := range reqs {
+		if err := r.fn(tx); err != nil {
+			_ = sqltx.Rollback()
+			return r, err
+		}
+	}
+	if err := sqltx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit: %w", c.db.classify(err))
+	}
+	return nil, nil
+}
+
+// insertRows inserts rows into table with multi-row VALUES lists, chunked
+// below both dialects' parameter limits.
+func (t *Tx) insertRows(ctx context.Context, table string, cols []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	per := max(1, 30000/len(cols))
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
+	for start := 0; start < len(rows); start += per {
+		chunk := rows[start:min(len(rows), start+per)]
+		var b strings.Builder
+		b.WriteString(head)
+		args := make([]any, 0, len(chunk)*len(cols))
+		for i, r := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(tuple)
+			args = append(args, r...)
+		}
+		if _, err := t.tx.ExecContext(ctx, t.db.rebind(b.String()), args...); err != nil {
+			return t.db.classify(err)
+		}
+	}
+	return nil
+}

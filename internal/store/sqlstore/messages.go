@@ -1,0 +1,343 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/salvo-email/salvo/internal/store"
+)
+
+var (
+	messageCols = []string{"storage_key", "domain", "message_id", "sender", "size", "body", "meta", "created_at", "expires_at"}
+	jobCols     = []string{"message_key", "domain", "recipient", "rcpt_domain", "attempts", "next_attempt_at",
+		"lease_until", "lease_owner", "created_at", "last_error", "vars"}
+	eventCols = []string{"id", "domain", "type", "severity", "ts", "message_id", "recipient", "data"}
+)
+
+func jobRow(j store.Job) []any {
+	var vars any
+	if j.Vars != nil {
+		vars = string(j.Vars)
+	}
+	return []any{j.MessageKey, j.Domain, j.Recipient, j.RcptDomain, j.Attempts, ts(j.NextAttemptAt),
+		ts(j.LeaseUntil), "", ts(j.CreatedAt), j.LastError, vars}
+}
+
+func eventRow(e store.Event) []any {
+	return []any{e.ID, e.Domain, e.Type, e.Severity, e.Timestamp.UnixMicro(), e.MessageID, e.Recipient, string(e.Data)}
+}
+
+func eventRows(events []store.Event) [][]any {
+	rows := make([][]any, len(events))
+	for i, e := range events {
+		rows[i] = eventRow(e)
+	}
+	return rows
+}
+
+// Accept implements store.MessageStore.
+func (r *Regional) Accept(ctx context.Context, a store.Accept) (*store.Idempotency, error) {
+	var previous *store.Idempotency
+	err := r.inTx(ctx, func(tx *Tx) error {
+		previous = nil
+		if id := a.Idempotency; id != nil {
+			p, err := lookupIdempotency(ctx, tx, id.Domain, id.Key, time.Now())
+			if err != nil {
+				return err
+			}
+			if p != nil {
+				previous = p
+				return nil
+			}
+			if _, err := tx.exec(ctx, `DELETE FROM idempotency WHERE domain = ? AND key = ?`, id.Domain, id.Key); err != nil {
+				return err
+			}
+			if _, err := tx.exec(ctx, `INSERT INTO idempotency (domain, key, fingerprint, response, expires_at) VALUES (?, ?, ?, ?, ?)`,
+				id.Domain, id.Key, id.Fingerprint, string(id.Response), ts(id.ExpiresAt)); err != nil {
+				return err
+			}
+		}
+		m := a.Message
+		if err := tx.insertRows(ctx, "messages", messageCols, [][]any{{m.Key, m.Domain, m.MessageID, m.Sender,
+			m.Size, m.Body, string(m.Meta), ts(m.CreatedAt), ts(m.ExpiresAt)}}); err != nil {
+			return err
+		}
+		jobs := make([][]any, len(a.Jobs))
+		for i, j := range a.Jobs {
+			jobs[i] = jobRow(j)
+		}
+		if err := tx.insertRows(ctx, "queue", jobCols, jobs); err != nil {
+			return err
+		}
+		return tx.insertRows(ctx, "events", eventCols, eventRows(a.Events))
+	})
+	return previous, err
+}
+
+func lookupIdempotency(ctx context.Context, tx *Tx, domain, key string, now time.Time) (*store.Idempotency, error) {
+	var p store.Idempotency
+	var resp string
+	var exp int64
+	err := tx.queryRow(ctx, `SELECT fingerprint, response, expires_at FROM idempotency WHERE domain = ? AND key = ?`,
+		domain, key).Scan(&p.Fingerprint, &resp, &exp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if exp <= now.UnixMicro() {
+		return nil, nil
+	}
+	p.Domain, p.Key, p.Response, p.ExpiresAt = domain, key, []byte(resp), fromTS(exp)
+	return &p, nil
+}
+
+// Message implements store.MessageStore.
+func (r *Regional) Message(ctx context.Context, domain, key string) (store.Message, error) {
+	var m store.Message
+	var meta string
+	var created, expires int64
+	err := r.queryRow(ctx, `SELECT storage_key, domain, message_id, sender, size, body, meta, created_at, expires_at
+		FROM messages WHERE storage_key = ? AND domain = ?`, key, domain).
+		Scan(&m.Key, &m.Domain, &m.MessageID, &m.Sender, &m.Size, &m.Body, &meta, &created, &expires)
+	m.Meta, m.CreatedAt, m.ExpiresAt = []byte(meta), fromTS(created), fromTS(expires)
+	return m, notFound(err)
+}
+
+const jobSelect = `id, message_key, domain, recipient, rcpt_domain, attempts, next_attempt_at, lease_until,
+	created_at, last_error, vars`
+
+func scanJobs(rows *sql.Rows) ([]store.Job, error) {
+	defer rows.Close()
+	var out []store.Job
+	for rows.Next() {
+		var j store.Job
+		var next, lease, created int64
+		var vars sql.NullString
+		if err := rows.Scan(&j.ID, &j.MessageKey, &j.Domain, &j.Recipient, &j.RcptDomain, &j.Attempts,
+			&next, &lease, &created, &j.LastError, &vars); err != nil {
+			return nil, err
+		}
+		j.NextAttemptAt, j.LeaseUntil, j.CreatedAt = fromTS(next), fromTS(lease), fromTS(created)
+		if vars.Valid {
+			j.Vars = []byte(vars.String)
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+// ClaimJobs implements store.MessageStore.
+func (r *Regional) ClaimJobs(ctx context.Context, c store.Claim) ([]store.Job, error) {
+	now := c.Now.UnixMicro()
+	args := []any{now + c.Lease.Microseconds(), c.Owner, now, now}
+	skip := ""
+	if len(c.Skip) > 0 {
+		skip = " AND rcpt_domain NOT IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(c.Skip)), ", ") + ")"
+		for _, d := range c.Skip {
+			args = append(args, d)
+		}
+	}
+	args = append(args, c.Limit)
+	lock := ""
+	if r.dialect.postgres() {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	query := r.rebind(`UPDATE queue SET lease_until = ?, lease_owner = ?, attempts = attempts + 1
+		WHERE id IN (SELECT id FROM queue WHERE next_attempt_at <= ? AND lease_until <= ?` + skip + `
+			ORDER BY next_attempt_at, id LIMIT ?` + lock + `)
+		RETURNING ` + jobSelect)
+	var out []store.Job
+	err := r.inTx(ctx, func(tx *Tx) error {
+		rows, err := tx.tx.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		out, err = scanJobs(rows)
+		return err
+	})
+	return out, err
+}
+
+// Complete implements store.MessageStore.
+func (r *Regional) Complete(ctx context.Context, outcomes []store.Outcome) error {
+	return r.inTx(ctx, func(tx *Tx) error {
+		var events []store.Event
+		for _, o := range outcomes {
+			var err error
+			if o.Done {
+				_, err = tx.exec(ctx, `DELETE FROM queue WHERE id = ?`, o.JobID)
+			} else {
+				_, err = tx.exec(ctx, `UPDATE queue SET next_attempt_at = ?, lease_until = 0, lease_owner = '', last_error = ?
+					WHERE id = ?`, ts(o.NextAttemptAt), o.LastError, o.JobID)
+			}
+			if err != nil {
+				return err
+			}
+			events = append(events, o.Events...)
+		}
+		return tx.insertRows(ctx, "events", eventCols, eventRows(events))
+	})
+}
+
+// ReleaseJobs implements store.MessageStore.
+func (r *Regional) ReleaseJobs(ctx context.Context, ids []int64, at time.Time) error {
+	return r.inTx(ctx, func(tx *Tx) error {
+		for _, id := range ids {
+			if _, err := tx.exec(ctx, `UPDATE queue SET lease_until = 0, lease_owner = '', attempts = attempts - 1,
+				next_attempt_at = ? WHERE id = ?`, ts(at), id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// QueueStats implements store.MessageStore.
+func (r *Regional) QueueStats(ctx context.Context, domain string, now time.Time) ([]store.DestinationStats, error) {
+	n := now.UnixMicro()
+	rows, err := r.query(ctx, `SELECT rcpt_domain, COUNT(*),
+			SUM(CASE WHEN next_attempt_at <= ? AND lease_until <= ? THEN 1 ELSE 0 END),
+			SUM(CASE WHEN lease_until > ? THEN 1 ELSE 0 END),
+			MIN(next_attempt_at),
+			COALESCE((SELECT q2.last_error FROM queue q2 WHERE q2.rcpt_domain = q.rcpt_domain AND q2.last_error <> ''
+				AND (? = '' OR q2.domain = ?) ORDER BY q2.next_attempt_at DESC LIMIT 1), '')
+		FROM queue q WHERE (? = '' OR domain = ?)
+		GROUP BY rcpt_domain ORDER BY COUNT(*) DESC, rcpt_domain LIMIT 1000`,
+		n, n, n, domain, domain, domain, domain)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.DestinationStats
+	for rows.Next() {
+		var s store.DestinationStats
+		var next int64
+		if err := rows.Scan(&s.RcptDomain, &s.Waiting, &s.Due, &s.InFlight, &next, &s.LastError); err != nil {
+			return nil, err
+		}
+		s.NextAttemptAt = fromTS(next)
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// JobsOfMessage implements store.MessageStore.
+func (r *Regional) JobsOfMessage(ctx context.Context, domain, messageID string) ([]store.Job, error) {
+	rows, err := r.query(ctx, `SELECT `+jobSelect+` FROM queue WHERE message_key IN
+		(SELECT storage_key FROM messages WHERE domain = ? AND message_id = ?) ORDER BY id`, domain, messageID)
+	if err != nil {
+		return nil, err
+	}
+	return scanJobs(rows)
+}
+
+// NextDue implements store.MessageStore.
+func (r *Regional) NextDue(ctx context.Context) (time.Time, error) {
+	var next sql.NullInt64
+	err := r.queryRow(ctx, `SELECT MIN(next_attempt_at) FROM queue WHERE lease_until = 0`).Scan(&next)
+	if err != nil || !next.Valid {
+		return time.Time{}, err
+	}
+	return fromTS(next.Int64), nil
+}
+
+// purgeChunk bounds each purge transaction so writers never wait long.
+const purgeChunk = 1000
+
+// Purge implements store.MessageStore.
+func (r *Regional) Purge(ctx context.Context, now, eventsBefore time.Time) (int, error) {
+	total := 0
+	steps := []struct {
+		query string
+		arg   int64
+		count bool
+	}{
+		{`DELETE FROM messages WHERE storage_key IN (SELECT storage_key FROM messages m WHERE m.expires_at < ?
+			AND NOT EXISTS (SELECT 1 FROM queue WHERE queue.message_key = m.storage_key) LIMIT ` + strconv.Itoa(purgeChunk) + `)`, now.UnixMicro(), true},
+		{`DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE ts < ? LIMIT ` + strconv.Itoa(purgeChunk) + `)`, eventsBefore.UnixMicro(), false},
+		{`DELETE FROM idempotency WHERE expires_at < ?`, now.UnixMicro(), false},
+	}
+	for _, s := range steps {
+		for {
+			res, err := r.exec(ctx, s.query, s.arg)
+			if err != nil {
+				return total, err
+			}
+			n, _ := res.RowsAffected()
+			if s.count {
+				total += int(n)
+			}
+			if n < purgeChunk || ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	return total, ctx.Err()
+}
+
+// AppendEvents implements store.MessageStore.
+func (r *Regional) AppendEvents(ctx context.Context, events []store.Event) error {
+	return r.inTx(ctx, func(tx *Tx) error { return tx.insertRows(ctx, "events", eventCols, eventRows(events)) })
+}
+
+// Events implements store.MessageStore.
+func (r *Regional) Events(ctx context.Context, q store.EventQuery) ([]store.Event, error) {
+	var where strings.Builder
+	args := []any{q.Domain}
+	where.WriteString(`domain = ?`)
+	add := func(cond string, vals ...any) {
+		where.WriteString(" AND " + cond)
+		args = append(args, vals...)
+	}
+	if !q.Begin.IsZero() {
+		add(`ts >= ?`, q.Begin.UnixMicro())
+	}
+	if !q.End.IsZero() {
+		add(`ts < ?`, q.End.UnixMicro())
+	}
+	if q.Type != "" {
+		add(`type = ?`, q.Type)
+	}
+	if q.Recipient != "" {
+		add(`recipient = ?`, q.Recipient)
+	}
+	if q.MessageID != "" {
+		add(`message_id = ?`, q.MessageID)
+	}
+	order := "ASC"
+	if q.After != nil {
+		if q.Ascending {
+			add(`(ts > ? OR (ts = ? AND seq > ?))`, q.After.TS, q.After.TS, q.After.Seq)
+		} else {
+			add(`(ts < ? OR (ts = ? AND seq < ?))`, q.After.TS, q.After.TS, q.After.Seq)
+		}
+	}
+	if !q.Ascending {
+		order = "DESC"
+	}
+	args = append(args, q.Limit)
+	rows, err := r.query(ctx, `SELECT seq, id, domain, type, severity, ts, message_id, recipient, data FROM events
+		WHERE `+where.String()+` ORDER BY ts `+order+`, seq `+order+` LIMIT ?`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Event
+	for rows.Next() {
+		var e store.Event
+		var t int64
+		var data string
+		if err := rows.Scan(&e.Seq, &e.ID, &e.Domain, &e.Type, &e.Severity, &t, &e.MessageID, &e.Recipient, &data); err != nil {
+			return nil, err
+		}
+		e.Timestamp, e.Data = time.UnixMicro(t).UTC(), []byte(data)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
