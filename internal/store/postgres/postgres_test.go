@@ -8,6 +8,7 @@ import (
 
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/store/postgres"
+	"github.com/salvo-email/salvo/internal/store/sqlstore"
 	"github.com/salvo-email/salvo/internal/store/storetest"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
@@ -33,4 +34,15 @@ func openStores(t *testing.T) (store.Global, store.Regional) {
 func TestStore(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, openStores)
+}
+
+func TestMigrations(t *testing.T) {
+	t.Parallel()
+	storetest.RunMigrations(t, freshDB)
+}
+
+// freshDB returns an Opener of a new schema.
+func freshDB(t *testing.T) storetest.Opener {
+	url := testutil.PostgresSchema(t)
+	return func(ctx context.Context) (*sqlstore.DB, error) { return postgres.Open(ctx, url) }
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/store/sqlite"
+	"github.com/salvo-email/salvo/internal/store/sqlstore"
 	"github.com/salvo-email/salvo/internal/store/storetest"
 )
 
@@ -31,4 +32,15 @@ func openStores(t *testing.T) (store.Global, store.Regional) {
 func TestStore(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, openStores)
+}
+
+func TestMigrations(t *testing.T) {
+	t.Parallel()
+	storetest.RunMigrations(t, freshDB)
+}
+
+// freshDB returns an Opener of a new file in t's temporary folder.
+func freshDB(t *testing.T) storetest.Opener {
+	path := filepath.Join(t.TempDir(), "m.db")
+	return func(ctx context.Context) (*sqlstore.DB, error) { return sqlite.Open(ctx, path) }
 }
