@@ -7,33 +7,14 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/store/sqlite"
 	"github.com/salvo-email/salvo/internal/store/sqlstore"
 	"github.com/salvo-email/salvo/internal/store/storetest"
 )
 
-// openStores opens fresh store files in t's temporary folder.
-func openStores(t *testing.T) (store.Global, store.Regional) {
-	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	g, err := sqlite.OpenGlobal(ctx, filepath.Join(dir, "global.db"))
-	if err != nil {
-		t.Fatalf("OpenGlobal: %v", err)
-	}
-	t.Cleanup(func() { _ = g.Close() })
-	r, err := sqlite.OpenRegional(ctx, filepath.Join(dir, "region-us.db"))
-	if err != nil {
-		t.Fatalf("OpenRegional: %v", err)
-	}
-	t.Cleanup(func() { _ = r.Close() })
-	return g, r
-}
-
 func TestStore(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, openStores)
+	storetest.Run(t, storetest.Stores(freshDB))
 }
 
 func TestMigrations(t *testing.T) {
@@ -43,7 +24,7 @@ func TestMigrations(t *testing.T) {
 
 // freshDB returns an Opener of a new file in t's temporary folder.
 func freshDB(t *testing.T) storetest.Opener {
-	path := filepath.Join(t.TempDir(), "m.db")
+	path := filepath.Join(t.TempDir(), "store.db")
 	return func(ctx context.Context) (*sqlstore.DB, error) { return sqlite.Open(ctx, path) }
 }
 

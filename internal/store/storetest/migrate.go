@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -9,9 +8,6 @@ import (
 
 	"github.com/salvo-email/salvo/internal/store/sqlstore"
 )
-
-// Opener opens the same database each time it is called.
-type Opener func(ctx context.Context) (*sqlstore.DB, error)
 
 // RunMigrations checks sqlstore's migrations on one dialect; fresh returns
 // an Opener of an empty database of t's own.

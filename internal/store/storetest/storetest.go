@@ -1,7 +1,7 @@
 // Package storetest is the behaviour suite that every implementation of
 // store.Global and store.Regional must pass, in the manner of River's
-// riverdrivertest: the dialect packages call Run from their tests with a
-// function that opens fresh, empty stores.
+// riverdrivertest: the dialect packages' tests call Run (and RunMigrations)
+// on fresh, empty databases of their own.
 //
 // Invariants the suite holds implementations to: records come back exactly
 // as they were stored (whole structs are compared, so a column that is not
@@ -25,11 +25,30 @@ import (
 	"time"
 
 	"github.com/salvo-email/salvo/internal/store"
+	"github.com/salvo-email/salvo/internal/store/sqlstore"
 )
 
 // OpenFunc returns a fresh, empty global and regional store for t, closed
 // when t ends.
 type OpenFunc func(t *testing.T) (store.Global, store.Regional)
+
+// Opener opens the same database each time it is called. The dialect
+// packages' tests give one for a fresh database to Stores and
+// RunMigrations.
+type Opener func(ctx context.Context) (*sqlstore.DB, error)
+
+// Stores returns an OpenFunc that opens two fresh databases of fresh and
+// migrates them as a global and a regional store.
+func Stores(fresh func(t *testing.T) Opener) OpenFunc {
+	return func(t *testing.T) (store.Global, store.Regional) {
+		t.Helper()
+		g, err := sqlstore.OpenGlobal(ctx, openDB(t, fresh(t)))
+		mustOK(t, err, "OpenGlobal")
+		r, err := sqlstore.OpenRegional(ctx, openDB(t, fresh(t)))
+		mustOK(t, err, "OpenRegional")
+		return g, r
+	}
+}
 
 // Run runs the suite; each subtest calls open for stores of its own.
 func Run(t *testing.T, open OpenFunc) {
