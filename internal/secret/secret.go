@@ -71,22 +71,45 @@ func Load(dataDir, configured string) ([]byte, error) {
 		return nil, err
 	}
 	s := Token(32)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	err = createFile(path, []byte(s+"\n"))
 	if errors.Is(err, os.ErrExist) {
 		return Load(dataDir, "") // another process created it first
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	if _, err := f.WriteString(s + "\n"); err != nil {
+	return []byte(s), nil
+}
+
+// createFile creates path (0600) holding content, or fails with
+// os.ErrExist. No reader ever sees the file partly written, even after a
+// crash: the content is written and synced to a temporary file first, which
+// is then linked to path.
+func createFile(path string, content []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*") // mode 0600
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(content); err != nil {
 		f.Close()
-		return nil, err
+		return err
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return nil, err
+		return err
 	}
-	return []byte(s), f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Link(f.Name(), path); err != nil {
+		return err
+	}
+	if dir, err := os.Open(filepath.Dir(path)); err == nil { // make the new name durable
+		defer dir.Close()
+		return dir.Sync()
+	}
+	return nil
 }
 
 // Check is a fingerprint of the secret that reveals nothing about it.

@@ -182,6 +182,8 @@ type Regional interface {
 	Domain(ctx context.Context, name string) (Domain, error)
 	// Domains lists domains by name; total counts them all.
 	Domains(ctx context.Context, skip, limit int) (ds []Domain, total int, err error)
+	// UpdateDomain stores every field of d but ID and CreatedAt, which never
+	// change, in the domain named d.Name; ErrNotFound when there is none.
 	UpdateDomain(ctx context.Context, d Domain) error
 	// DeleteDomain removes the domain and every region-bound record about it.
 	DeleteDomain(ctx context.Context, name string) error

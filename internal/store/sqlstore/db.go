@@ -60,6 +60,11 @@ func NewDB(w, r *sql.DB, d Dialect) *DB {
 	return db
 }
 
+// Writer returns the pool that writes go through (on SQLite, its one
+// connection), for tests and tools that inspect the database directly, such
+// as SQLite's pragmas. Store code does not use it.
+func (db *DB) Writer() *sql.DB { return db.w }
+
 // Close stops the committers and closes both pools.
 func (db *DB) Close() error {
 	db.committer.close()
@@ -213,8 +218,17 @@ func (db *DB) Migrate(ctx context.Context, kind string) error {
 		return err
 	}
 	sort.Strings(files)
-	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+	// CREATE TABLE IF NOT EXISTS is not safe against a concurrent one on
+	// PostgreSQL (both may try to insert the table's type), so it takes the
+	// lock too.
+	if err := db.inTx(ctx, func(tx *Tx) error {
+		if err := db.lockMigrations(ctx, tx); err != nil {
+			return err
+		}
+		_, err := tx.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`)
+		return err
+	}); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	var newest int
@@ -242,37 +256,36 @@ func (db *DB) Migrate(ctx context.Context, kind string) error {
 }
 
 func (db *DB) applyMigration(ctx context.Context, version int, name, ddl string) error {
-	sqltx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer sqltx.Rollback()
-	if err := db.migrationTx(ctx, &Tx{tx: sqltx, db: db}, version, name, ddl); err != nil {
-		return err
-	}
-	return sqltx.Commit()
-}
-
-func (db *DB) migrationTx(ctx context.Context, tx *Tx, version int, name, ddl string) error {
-	if db.dialect.postgres() {
-		if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock(7270001)`); err != nil {
+	return db.inTx(ctx, func(tx *Tx) error {
+		if err := db.lockMigrations(ctx, tx); err != nil {
 			return err
 		}
-	}
-	var n int
-	if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+		var n int
+		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		for _, stmt := range splitStatements(ddl) {
+			if _, err := tx.tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("%w\n%s", err, stmt)
+			}
+		}
+		_, err := tx.exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+			version, name, time.Now().UnixMicro())
 		return err
-	}
-	if n > 0 {
+	})
+}
+
+// lockMigrations makes concurrent migrations of one PostgreSQL database
+// wait for each other until tx ends. SQLite needs nothing: its write
+// transactions begin IMMEDIATE and so already exclude each other.
+func (db *DB) lockMigrations(ctx context.Context, tx *Tx) error {
+	if !db.dialect.postgres() {
 		return nil
 	}
-	for _, stmt := range splitStatements(ddl) {
-		if _, err := tx.tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("%w\n%s", err, stmt)
-		}
-	}
-	_, err := tx.exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-		version, name, time.Now().UnixMicro())
+	_, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock(7270001)`)
 	return err
 }
 

@@ -34,6 +34,9 @@ func domainArgs(d store.Domain) ([]any, error) {
 	if d.DNSChecks == nil {
 		checks = []byte("[]")
 	}
+	if d.DKIMPrivate == nil {
+		d.DKIMPrivate = []byte{} // the column is NOT NULL; nil would be NULL
+	}
 	return []any{d.Name, d.ID, d.State, d.Type, d.SpamAction, d.Wildcard, d.RequireTLS, d.SkipVerification,
 		d.WebScheme, d.WebPrefix, d.DKIMSelector, d.DKIMKeyBits, d.DKIMPrivate, d.DKIMPublic, d.ForceDKIMAuthority,
 		d.UseAutomaticSenderSecurity, d.EncryptIncomingMessage, d.MessageTTL, d.ArchiveTo, d.IPs, d.PoolID,

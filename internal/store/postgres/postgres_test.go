@@ -1,0 +1,31 @@
+// The tests are an external package because testutil imports app, which
+// imports this package.
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/salvo-email/salvo/internal/store/postgres"
+	"github.com/salvo-email/salvo/internal/store/sqlstore"
+	"github.com/salvo-email/salvo/internal/store/storetest"
+	"github.com/salvo-email/salvo/internal/testutil"
+)
+
+func TestStore(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, storetest.Stores(freshDB))
+}
+
+func TestMigrations(t *testing.T) {
+	t.Parallel()
+	storetest.RunMigrations(t, freshDB)
+}
+
+// freshDB returns an Opener of a new schema. Like every PostgreSQL test,
+// the tests fail when the server is unreachable, unless
+// SALVO_TEST_SKIP_POSTGRES=1.
+func freshDB(t *testing.T) storetest.Opener {
+	url := testutil.PostgresSchema(t)
+	return func(ctx context.Context) (*sqlstore.DB, error) { return postgres.Open(ctx, url) }
+}

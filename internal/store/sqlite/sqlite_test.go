@@ -1,0 +1,78 @@
+package sqlite_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/salvo-email/salvo/internal/store/sqlite"
+	"github.com/salvo-email/salvo/internal/store/sqlstore"
+	"github.com/salvo-email/salvo/internal/store/storetest"
+)
+
+func TestStore(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, storetest.Stores(freshDB))
+}
+
+func TestMigrations(t *testing.T) {
+	t.Parallel()
+	storetest.RunMigrations(t, freshDB)
+}
+
+// freshDB returns an Opener of a new file in t's temporary folder.
+func freshDB(t *testing.T) storetest.Opener {
+	path := filepath.Join(t.TempDir(), "store.db")
+	return func(ctx context.Context) (*sqlstore.DB, error) { return sqlite.Open(ctx, path) }
+}
+
+// TestDurability checks the settings that make a commit durable and the
+// files private: WAL with synchronous=FULL on the writer connection, and
+// mode 0600 for the database and its WAL files.
+func TestDurability(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	g, err := sqlite.OpenGlobal(ctx, filepath.Join(dir, "global.db"))
+	mustOK(t, err, "OpenGlobal")
+	defer g.Close()
+	r, err := sqlite.OpenRegional(ctx, filepath.Join(dir, "region-us.db"))
+	mustOK(t, err, "OpenRegional")
+	defer r.Close()
+
+	for name, db := range map[string]*sqlstore.DB{"global": g.DB, "regional": r.DB} {
+		w := db.Writer()
+		for _, p := range []struct {
+			pragma string
+			want   string
+		}{
+			{"journal_mode", "wal"},
+			{"synchronous", "2"}, // FULL
+			{"foreign_keys", "1"},
+			{"busy_timeout", "10000"},
+		} {
+			var got string
+			mustOK(t, w.QueryRowContext(ctx, "PRAGMA "+p.pragma).Scan(&got), name+" PRAGMA "+p.pragma)
+			if got != p.want {
+				t.Errorf("%s: PRAGMA %s = %s, want %s", name, p.pragma, got, p.want)
+			}
+		}
+	}
+
+	files, err := filepath.Glob(filepath.Join(dir, "*"))
+	mustOK(t, err, "list files")
+	for _, want := range []string{"global.db", "global.db-wal", "region-us.db", "region-us.db-wal"} {
+		if !slices.Contains(files, filepath.Join(dir, want)) {
+			t.Errorf("%s was not created; files: %v", want, files)
+		}
+	}
+	for _, f := range files {
+		fi, err := os.Stat(f)
+		mustOK(t, err, "stat")
+		if mode := fi.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s has mode %o, want 600", filepath.Base(f), mode)
+		}
+	}
+}
