@@ -29,6 +29,7 @@ const usage = `Salvo: a self-hosted email platform that speaks Mailgun's API.
 Usage:
   salvo serve [flags]     run every service of one region (API, dashboard, SMTP, delivery)
   salvo keys <command>    list, create or revoke API keys (list | create | revoke)
+  salvo queue [flags]     show what waits in the delivery queue, per destination, and why
   salvo version           print the version
 
 Run "salvo <command> --help" for the flags of a command. Every flag has an
@@ -49,6 +50,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return serve(ctx, args[1:], stdout, stderr, getenv)
 	case "keys":
 		return keysCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "queue":
+		return queueCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "salvo", versionString())
 		return 0

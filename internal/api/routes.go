@@ -6,7 +6,9 @@ import (
 	"github.com/salvo-email/salvo/internal/auth"
 )
 
-// routes registers every endpoint. Paths are Mailgun's full versioned paths;
+// routes registers every endpoint. A {domain} variable names a domain that
+// must live in this region (else 404 "Domain not found: <d>", checked once
+// in serveRoute); {name} is looked up by the domain handlers themselves. Paths are Mailgun's full versioned paths;
 // endpoints that Mailgun serves under several versions are registered under
 // each (reference §0.1, §17).
 func (s *Server) routes() {
@@ -38,4 +40,14 @@ func (s *Server) routes() {
 	// Sending (§2).
 	s.handle(post, "/v3/{domain}/messages", auth.Send, s.sendMessage)
 	s.handle(post, "/v3/{domain}/messages.mime", auth.Send, s.sendMIME)
+
+	// Events (§3) and the queue (beyond Mailgun: what waits and why).
+	s.handle(get, "/v3/{domain}/events", auth.Account, s.listEvents)
+	s.handle(get, "/v3/{domain}/events/{token}", auth.Account, s.eventsByToken)
+	s.handle(get, "/v3/{domain}/queue", auth.Account, s.queueStatus)
+
+	// Stored messages (§7).
+	s.handle(get, "/v3/domains/{domain}/messages/{key}", auth.Account, s.getStoredMessage)
+	s.handle(post, "/v3/domains/{domain}/messages/{key}", auth.Account, s.resendMessage)
+	s.handle(get, "/v3/domains/{domain}/messages/{key}/attachments/{n}", auth.Account, s.getStoredAttachment)
 }

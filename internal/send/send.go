@@ -63,6 +63,10 @@ type Meta struct {
 	// VarTemplates are v:* values holding %recipient.x% placeholders,
 	// resolved per recipient for its events (batch only).
 	VarTemplates map[string]string `json:"var_templates,omitempty"`
+	// Recipients are the envelope recipients, as accepted.
+	Recipients []string `json:"recipients"`
+	// Vars are the v:* values as given (for resends).
+	Vars map[string]string `json:"vars,omitempty"`
 }
 
 // DecodeMeta reads a stored Meta.
@@ -163,7 +167,7 @@ func (s *Service) prepare(sub *Submission, now time.Time) (*prepared, error) {
 		return nil, err
 	}
 	key := newKey()
-	meta := Meta{Options: sub.Options, Batch: len(sub.RecipientVar) > 0}
+	meta := Meta{Options: sub.Options, Batch: len(sub.RecipientVar) > 0, Recipients: rcpts, Vars: sub.Vars}
 	var raw []byte
 	if sub.MIME != nil {
 		raw, err = s.fromMIME(sub, &meta, now)

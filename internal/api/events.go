@@ -1,0 +1,64 @@
+package api
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+
+	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/delivery"
+	"github.com/salvo-email/salvo/internal/events"
+)
+
+// eventsPage is the Events API response; items are the stored JSON.
+type eventsPage struct {
+	Items  []json.RawMessage `json:"items"`
+	Paging wire.Paging       `json:"paging"`
+}
+
+func (s *Server) listEvents(c *Ctx) (any, error) {
+	q, err := events.ParseQuery(c.P)
+	if err != nil {
+		return nil, err
+	}
+	return s.eventsPage(c, q)
+}
+
+func (s *Server) eventsByToken(c *Ctx) (any, error) {
+	// The token holds the whole query; "pretty" is all a client may add.
+	if err := c.P.Only("pretty", "limit"); err != nil {
+		return nil, err
+	}
+	q, err := events.ParseToken(c.Var("token"))
+	if err != nil {
+		return nil, err
+	}
+	return s.eventsPage(c, q)
+}
+
+func (s *Server) eventsPage(c *Ctx, q events.Query) (any, error) {
+	page, err := events.Fetch(c.R.Context(), s.Regional, c.Domain.Name, q)
+	if err != nil {
+		return nil, err
+	}
+	link := func(q events.Query) string {
+		return s.PublicURL + "/v3/" + url.PathEscape(c.Domain.Name) + "/events/" + q.Token()
+	}
+	items := page.Items
+	if items == nil {
+		items = []json.RawMessage{}
+	}
+	return eventsPage{Items: items, Paging: wire.Paging{
+		First: link(page.First), Last: link(page.Last), Next: link(page.Next), Previous: link(page.Previous),
+	}}, nil
+}
+
+// queueStatus is GET /v3/{domain}/queue[?message-id=] (beyond Mailgun):
+// what waits per destination and why, and one message's recipients.
+func (s *Server) queueStatus(c *Ctx) (any, error) {
+	if err := c.P.Only("message-id"); err != nil {
+		return nil, err
+	}
+	id := strings.Trim(c.P.Get("message-id"), "<>")
+	return delivery.QueueStatus(c.R.Context(), s.Regional, c.Domain.Name, id, s.Now())
+}
