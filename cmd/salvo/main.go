@@ -30,6 +30,7 @@ Usage:
   salvo serve [flags]     run every service of one region (API, dashboard, SMTP, delivery)
   salvo keys <command>    list, create or revoke API keys (list | create | revoke)
   salvo queue [flags]     show what waits in the delivery queue, per destination, and why
+  salvo bench [flags]     measure accept and delivery throughput on this machine
   salvo version           print the version
 
 Run "salvo <command> --help" for the flags of a command. Every flag has an
@@ -52,6 +53,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return keysCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "queue":
 		return queueCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "bench":
+		return benchCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "salvo", versionString())
 		return 0

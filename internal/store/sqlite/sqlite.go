@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -42,7 +43,9 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	}
 	f.Close()
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
-	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	// The writer never checkpoints inline (that would stall every writer
+	// waiting on the group commit); a background connection does.
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate&_pragma=wal_autocheckpoint(0)")
 	if err != nil {
 		return nil, err
 	}
@@ -60,8 +63,48 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return sqlstore.NewDB(w, r, Dialect), nil
+	db := sqlstore.NewDB(w, r, Dialect)
+	stop, err := startCheckpointer(dsn)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	db.OnClose(stop)
+	return db, nil
 }
+
+// startCheckpointer copies the WAL into the database file in the
+// background (PASSIVE: never blocks writers or readers) every
+// checkpointEvery, and once more when stopped.
+func startCheckpointer(dsn string) (func() error, error) {
+	c, err := sql.Open("sqlite", dsn+"&_pragma=wal_autocheckpoint(0)")
+	if err != nil {
+		return nil, err
+	}
+	c.SetMaxOpenConns(1)
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(checkpointEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_, _ = c.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			}
+		}
+	}()
+	return func() error {
+		close(done)
+		<-stopped
+		_, _ = c.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+		return c.Close()
+	}, nil
+}
+
+const checkpointEvery = 250 * time.Millisecond
 
 // OpenGlobal opens and migrates the global store at path.
 func OpenGlobal(ctx context.Context, path string) (*sqlstore.Global, error) {

@@ -87,6 +87,7 @@ func (c *committer) loop() {
 			}
 		}
 		c.run(group)
+		c.db.prepareQueued()
 	}
 }
 
@@ -149,6 +150,12 @@ func (c *committer) tx(reqs []*writeReq) (*writeReq, error) {
 			_ = sqltx.Rollback()
 			return r, err
 		}
+	}
+	if err := tx.flush(ctx); err != nil {
+		_ = sqltx.Rollback()
+		// Which write's rows failed is unknown: blame the group's first so
+		// that, in a group, each is retried alone.
+		return reqs[0], err
 	}
 	if err := sqltx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", c.db.classify(err))

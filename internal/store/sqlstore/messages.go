@@ -31,14 +31,6 @@ func eventRow(e store.Event) []any {
 	return []any{e.ID, e.Domain, e.Type, e.Severity, e.Timestamp.UnixMicro(), e.MessageID, e.Recipient, string(e.Data)}
 }
 
-func eventRows(events []store.Event) [][]any {
-	rows := make([][]any, len(events))
-	for i, e := range events {
-		rows[i] = eventRow(e)
-	}
-	return rows
-}
-
 // Accept implements store.MessageStore.
 func (r *Regional) Accept(ctx context.Context, a store.Accept) (*store.Idempotency, error) {
 	var previous *store.Idempotency
@@ -62,18 +54,15 @@ func (r *Regional) Accept(ctx context.Context, a store.Accept) (*store.Idempoten
 			}
 		}
 		m := a.Message
-		if err := tx.insertRows(ctx, "messages", messageCols, [][]any{{m.Key, m.Domain, m.MessageID, m.Sender,
-			m.Size, m.Body, string(m.Meta), ts(m.CreatedAt), ts(m.ExpiresAt)}}); err != nil {
-			return err
+		tx.later("messages", messageCols, []any{m.Key, m.Domain, m.MessageID, m.Sender,
+			m.Size, m.Body, string(m.Meta), ts(m.CreatedAt), ts(m.ExpiresAt)})
+		for _, j := range a.Jobs {
+			tx.later("queue", jobCols, jobRow(j))
 		}
-		jobs := make([][]any, len(a.Jobs))
-		for i, j := range a.Jobs {
-			jobs[i] = jobRow(j)
+		for _, e := range a.Events {
+			tx.later("events", eventCols, eventRow(e))
 		}
-		if err := tx.insertRows(ctx, "queue", jobCols, jobs); err != nil {
-			return err
-		}
-		return tx.insertRows(ctx, "events", eventCols, eventRows(a.Events))
+		return nil
 	})
 	return previous, err
 }
@@ -167,7 +156,6 @@ func (r *Regional) ClaimJobs(ctx context.Context, c store.Claim) ([]store.Job, e
 // Complete implements store.MessageStore.
 func (r *Regional) Complete(ctx context.Context, outcomes []store.Outcome) error {
 	return r.inTx(ctx, func(tx *Tx) error {
-		var events []store.Event
 		for _, o := range outcomes {
 			var err error
 			if o.Done {
@@ -179,9 +167,11 @@ func (r *Regional) Complete(ctx context.Context, outcomes []store.Outcome) error
 			if err != nil {
 				return err
 			}
-			events = append(events, o.Events...)
+			for _, e := range o.Events {
+				tx.later("events", eventCols, eventRow(e))
+			}
 		}
-		return tx.insertRows(ctx, "events", eventCols, eventRows(events))
+		return nil
 	})
 }
 
@@ -283,7 +273,12 @@ func (r *Regional) Purge(ctx context.Context, now, eventsBefore time.Time) (int,
 
 // AppendEvents implements store.MessageStore.
 func (r *Regional) AppendEvents(ctx context.Context, events []store.Event) error {
-	return r.inTx(ctx, func(tx *Tx) error { return tx.insertRows(ctx, "events", eventCols, eventRows(events)) })
+	return r.inTx(ctx, func(tx *Tx) error {
+		for _, e := range events {
+			tx.later("events", eventCols, eventRow(e))
+		}
+		return nil
+	})
 }
 
 // Events implements store.MessageStore.

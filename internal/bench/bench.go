@@ -1,0 +1,228 @@
+// Package bench measures Salvo under load: durable HTTP accepts, and
+// accept-to-delivered through a local SMTP sink. It runs a real node
+// in-process (real listener, real store, real SMTP), a load generator of
+// concurrent HTTP clients and, for end-to-end runs, a go-smtp sink that
+// counts what arrives. Figures go to docs/performance.md; nothing here is a
+// pass/fail test.
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/salvo-email/salvo/internal/app"
+	"github.com/salvo-email/salvo/internal/config"
+)
+
+// Options describe one run.
+type Options struct {
+	Mode        string // "accept" or "e2e"
+	Concurrency int
+	Duration    time.Duration
+	Size        int // bytes of text per message
+	Recipients  int // per message
+	DataDir     string
+	DatabaseURL string // PostgreSQL for both stores when set
+	DKIMBits    int
+	Out         io.Writer
+}
+
+// Result is what a run measured.
+type Result struct {
+	Sent      int64
+	Errors    int64
+	Elapsed   time.Duration
+	Latencies []time.Duration
+	Delivered int64
+	// DeliverElapsed is from the first send to the last delivery.
+	DeliverElapsed time.Duration
+}
+
+// Rate is accepted messages per second.
+func (r Result) Rate() float64 { return float64(r.Sent) / r.Elapsed.Seconds() }
+
+// Percentile returns the p-th latency percentile (0 < p ≤ 100).
+func (r Result) Percentile(p float64) time.Duration {
+	if len(r.Latencies) == 0 {
+		return 0
+	}
+	i := int(float64(len(r.Latencies))*p/100+0.5) - 1
+	return r.Latencies[max(0, min(i, len(r.Latencies)-1))]
+}
+
+// Run performs one benchmark run.
+func Run(ctx context.Context, o Options) (Result, error) {
+	sink, err := startSink()
+	if err != nil {
+		return Result{}, err
+	}
+	defer sink.srv.Close()
+	cfg := config.Default()
+	cfg.DataDir, cfg.HTTPAddr, cfg.APIKey = o.DataDir, "127.0.0.1:0", "bench-key-0123456789abcdef"
+	cfg.Smarthost, cfg.LogLevel, cfg.DKIMKeyBits = sink.addr, "error", o.DKIMBits
+	cfg.DatabaseURL, cfg.GlobalDatabaseURL = o.DatabaseURL, o.DatabaseURL
+	if err := cfg.Validate(); err != nil {
+		return Result{}, err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	a, err := app.New(ctx, cfg, log, app.Seams{Stderr: io.Discard})
+	if err != nil {
+		return Result{}, err
+	}
+	if err := a.Start(ctx); err != nil {
+		return Result{}, err
+	}
+	defer a.Stop(context.Background())
+	base := a.Cfg.PublicURL
+	domain := "bench.example.com"
+	if err := post(base+"/v3/domains", cfg.APIKey, "application/x-www-form-urlencoded", strings.NewReader("name="+domain)); err != nil {
+		return Result{}, fmt.Errorf("create domain: %w", err)
+	}
+	res := load(base+"/v3/"+domain+"/messages", cfg.APIKey, o)
+	if o.Mode == "e2e" {
+		want := res.Sent * int64(o.Recipients)
+		deadline := time.Now().Add(5 * time.Minute)
+		for sink.count.Load() < want && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		res.Delivered = sink.count.Load()
+		res.DeliverElapsed = sink.lastAt().Sub(res.start)
+	}
+	return res.Result, nil
+}
+
+type loadResult struct {
+	Result
+	start time.Time
+}
+
+// load sends messages from o.Concurrency clients for o.Duration.
+func load(url, key string, o Options) loadResult {
+	body, ctype := messageBody(o)
+	tr := &http.Transport{MaxIdleConnsPerHost: o.Concurrency, MaxConnsPerHost: o.Concurrency}
+	client := &http.Client{Transport: tr, Timeout: time.Minute}
+	var sent, errs atomic.Int64
+	lat := make([][]time.Duration, o.Concurrency)
+	start := time.Now()
+	stop := start.Add(o.Duration)
+	var wg sync.WaitGroup
+	for i := 0; i < o.Concurrency; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			for time.Now().Before(stop) {
+				t0 := time.Now()
+				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+				req.SetBasicAuth("api", key)
+				req.Header.Set("Content-Type", ctype)
+				resp, err := client.Do(req)
+				if err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				if err != nil || resp.StatusCode != http.StatusOK {
+					errs.Add(1)
+					continue
+				}
+				lat[i] = append(lat[i], time.Since(t0))
+				sent.Add(1)
+			}
+		}(i)
+	}
+	wg.Wait()
+	r := Result{Sent: sent.Load(), Errors: errs.Load(), Elapsed: time.Since(start)}
+	for _, l := range lat {
+		r.Latencies = append(r.Latencies, l...)
+	}
+	sort.Slice(r.Latencies, func(i, j int) bool { return r.Latencies[i] < r.Latencies[j] })
+	return loadResult{Result: r, start: start}
+}
+
+// messageBody is a multipart send request of about o.Size bytes of text.
+func messageBody(o Options) ([]byte, string) {
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	_ = w.WriteField("from", "Bench <bench@bench.example.com>")
+	for i := 0; i < o.Recipients; i++ {
+		_ = w.WriteField("to", fmt.Sprintf("user%d@dest%d.example.net", i, i%4))
+	}
+	_ = w.WriteField("subject", "Benchmark message")
+	if o.Mode == "accept" {
+		// Accept-only runs schedule delivery for tomorrow, so the engine
+		// (running) has nothing due and the figure is the accept path's.
+		_ = w.WriteField("o:deliverytime", time.Now().Add(24*time.Hour).Format(time.RFC1123Z))
+	}
+	line := "The quick brown fox jumps over the lazy dog. 0123456789\n"
+	_ = w.WriteField("text", strings.Repeat(line, max(1, o.Size/len(line))))
+	_ = w.Close()
+	return b.Bytes(), w.FormDataContentType()
+}
+
+func post(url, key, ctype string, body io.Reader) error {
+	req, _ := http.NewRequest(http.MethodPost, url, body)
+	req.SetBasicAuth("api", key)
+	req.Header.Set("Content-Type", ctype)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("%s: %s", resp.Status, b)
+	}
+	return nil
+}
+
+// sink is an SMTP server that counts recipients of received messages.
+type sink struct {
+	addr  string
+	srv   *smtp.Server
+	count atomic.Int64
+	last  atomic.Int64
+}
+
+func (s *sink) lastAt() time.Time { return time.Unix(0, s.last.Load()) }
+
+func startSink() (*sink, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &sink{addr: ln.Addr().String()}
+	s.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &sinkSession{s: s}, nil }))
+	s.srv.Domain = "sink.local"
+	s.srv.MaxMessageBytes = 64 << 20
+	go func() { _ = s.srv.Serve(ln) }()
+	return s, nil
+}
+
+type sinkSession struct {
+	s     *sink
+	rcpts int64
+}
+
+func (ss *sinkSession) Reset()                               { ss.rcpts = 0 }
+func (ss *sinkSession) Logout() error                        { return nil }
+func (ss *sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (ss *sinkSession) Rcpt(string, *smtp.RcptOptions) error { ss.rcpts++; return nil }
+func (ss *sinkSession) Data(r io.Reader) error {
+	_, _ = io.Copy(io.Discard, r)
+	ss.s.count.Add(ss.rcpts)
+	ss.s.last.Store(time.Now().UnixNano())
+	return nil
+}
