@@ -62,6 +62,9 @@ func (r *Regional) Accept(ctx context.Context, a store.Accept) (*store.Idempoten
 			}
 		}
 		m := a.Message
+		if m.Body == nil {
+			m.Body = []byte{} // the column is NOT NULL; nil would be NULL
+		}
 		if err := tx.insertRows(ctx, "messages", messageCols, [][]any{{m.Key, m.Domain, m.MessageID, m.Sender,
 			m.Size, m.Body, string(m.Meta), ts(m.CreatedAt), ts(m.ExpiresAt)}}); err != nil {
 			return err
