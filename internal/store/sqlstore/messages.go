@@ -1,8 +1,10 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -162,6 +164,11 @@ func (r *Regional) ClaimJobs(ctx context.Context, c store.Claim) ([]store.Job, e
 		}
 		out, err = scanJobs(rows)
 		return err
+	})
+	// RETURNING follows no order; give the jobs in the order they were
+	// chosen.
+	slices.SortFunc(out, func(a, b store.Job) int {
+		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
 	})
 	return out, err
 }
