@@ -133,7 +133,7 @@ type MessageStore interface {
 	// Complete records attempt outcomes.
 	Complete(ctx context.Context, outcomes []Outcome) error
 	// ReleaseJobs gives leased jobs back without counting an attempt
-	// (shutdown).
+	// (shutdown), due at at. Jobs that are not leased are left alone.
 	ReleaseJobs(ctx context.Context, ids []int64, at time.Time) error
 	QueueStats(ctx context.Context, domain string, now time.Time) ([]DestinationStats, error)
 	JobsOfMessage(ctx context.Context, domain, messageID string) ([]Job, error)

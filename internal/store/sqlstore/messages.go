@@ -199,7 +199,7 @@ func (r *Regional) ReleaseJobs(ctx context.Context, ids []int64, at time.Time) e
 	return r.inTx(ctx, func(tx *Tx) error {
 		for _, id := range ids {
 			if _, err := tx.exec(ctx, `UPDATE queue SET lease_until = 0, lease_owner = '', attempts = attempts - 1,
-				next_attempt_at = ? WHERE id = ?`, ts(at), id); err != nil {
+				next_attempt_at = ? WHERE id = ? AND lease_until <> 0`, ts(at), id); err != nil {
 				return err
 			}
 		}
