@@ -27,6 +27,7 @@ type writeReq struct {
 
 type committer struct {
 	db   *DB
+	n    int // committer goroutines
 	reqs chan *writeReq
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -42,7 +43,7 @@ type committer struct {
 var ErrClosed = errors.New("store: closed")
 
 func startCommitters(db *DB, n int) *committer {
-	c := &committer{db: db, reqs: make(chan *writeReq, maxGroup), stop: make(chan struct{})}
+	c := &committer{db: db, n: n, reqs: make(chan *writeReq, maxGroup), stop: make(chan struct{})}
 	for i := 0; i < n; i++ {
 		c.wg.Add(1)
 		go c.loop()
