@@ -65,6 +65,10 @@ func NewDB(w, r *sql.DB, d Dialect) *DB {
 // as SQLite's pragmas. Store code does not use it.
 func (db *DB) Writer() *sql.DB { return db.w }
 
+// Dialect returns the database's dialect, for tests that reach below the
+// store interfaces (to provoke a failure, say) and must speak its SQL.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
 // Close stops the committers and closes both pools.
 func (db *DB) Close() error {
 	db.committer.close()

@@ -60,13 +60,28 @@ func Run(t *testing.T, open OpenFunc) {
 			tc.fn(t, g)
 		})
 	}
-	for _, tc := range regionalTests {
-		t.Run("Regional/"+tc.name, func(t *testing.T) {
-			t.Parallel()
-			_, r := open(t)
-			tc.fn(t, r)
-		})
+	for _, topic := range []struct {
+		name  string
+		tests []regionalTest
+	}{
+		{"Regional", regionalTests},
+		{"Messages", messageTests},
+		{"Queue", queueTests},
+	} {
+		for _, tc := range topic.tests {
+			t.Run(topic.name+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				_, r := open(t)
+				tc.fn(t, r)
+			})
+		}
 	}
+}
+
+// regionalTest is one test of a regional store.
+type regionalTest struct {
+	name string
+	fn   func(*testing.T, store.Regional)
 }
 
 // ctx is the context of every store call; the suite has no deadlines of its
