@@ -67,6 +67,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"Regional", regionalTests},
 		{"Messages", messageTests},
 		{"Queue", queueTests},
+		{"Events", eventTests},
 	} {
 		for _, tc := range topic.tests {
 			t.Run(topic.name+"/"+tc.name, func(t *testing.T) {
