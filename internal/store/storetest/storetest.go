@@ -1,7 +1,8 @@
 // Package storetest is the behaviour suite that every implementation of
 // store.Global and store.Regional must pass, in the manner of River's
-// riverdrivertest: the dialect packages' tests call Run (and RunMigrations)
-// on fresh, empty databases of their own.
+// riverdrivertest: the dialect packages' tests call Run (and RunMigrations,
+// and RunNodes for several store instances on one database) on fresh, empty
+// databases of their own.
 //
 // Invariants the suite holds implementations to: records come back exactly
 // as they were stored (whole structs are compared, so a column that is not
