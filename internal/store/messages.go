@@ -126,12 +126,14 @@ type MessageStore interface {
 	Accept(ctx context.Context, a Accept) (previous *Idempotency, err error)
 	Message(ctx context.Context, domain, key string) (Message, error)
 	// ClaimJobs leases due jobs: their attempt count goes up and they stay
-	// invisible to other claims until the lease ends.
+	// invisible to other claims until the lease ends. A job is due once its
+	// NextAttemptAt has come and its lease, if any, has ended; the earliest
+	// NextAttemptAt comes first, then the lowest ID.
 	ClaimJobs(ctx context.Context, c Claim) ([]Job, error)
 	// Complete records attempt outcomes.
 	Complete(ctx context.Context, outcomes []Outcome) error
 	// ReleaseJobs gives leased jobs back without counting an attempt
-	// (shutdown).
+	// (shutdown), due at at. Jobs that are not leased are left alone.
 	ReleaseJobs(ctx context.Context, ids []int64, at time.Time) error
 	QueueStats(ctx context.Context, domain string, now time.Time) ([]DestinationStats, error)
 	JobsOfMessage(ctx context.Context, domain, messageID string) ([]Job, error)

@@ -18,12 +18,20 @@ import (
 )
 
 // childEnv, when set, makes the test binary a child process that writes
-// keys to the global store file it names (see TestSharedGlobalFile).
-const childEnv = "SALVO_SQLITE_TEST_SHARED_GLOBAL"
+// keys to the global store file it names (see TestSharedGlobalFile);
+// claimChildEnv one that claims jobs from the regional store file it names
+// (see TestSharedQueueFile).
+const (
+	childEnv      = "SALVO_SQLITE_TEST_SHARED_GLOBAL"
+	claimChildEnv = "SALVO_SQLITE_TEST_SHARED_QUEUE"
+)
 
 func TestMain(m *testing.M) {
 	if path := os.Getenv(childEnv); path != "" {
 		os.Exit(runChild(path))
+	}
+	if path := os.Getenv(claimChildEnv); path != "" {
+		os.Exit(runClaimChild(path))
 	}
 	os.Exit(m.Run())
 }
@@ -112,51 +120,27 @@ func TestSharedGlobalFile(t *testing.T) {
 	defer cancel()
 	path := filepath.Join(t.TempDir(), "global.db")
 
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+path)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdin, err := cmd.StdinPipe()
-	mustOK(t, err, "stdin")
-	stdout, err := cmd.StdoutPipe()
-	mustOK(t, err, "stdout")
-	mustOK(t, cmd.Start(), "start child")
-	defer func() {
-		stdin.Close()
-		_ = cmd.Wait() // a no-op error when the test already waited
-	}()
-	fail := func(format string, args ...any) {
-		t.Helper()
-		t.Fatalf(format+"\nchild stderr:\n%s", append(args, stderr.String())...)
-	}
-
+	child := startChild(t, ctx, childEnv+"="+path)
 	parent, err := openShared(ctx, path, "parent")
 	mustOK(t, err, "parent")
 	defer parent.g.Close()
-	lines := bufio.NewReader(stdout)
 	var childCreated bool
-	if line, err := lines.ReadString('\n'); err != nil {
-		fail("child did not get ready: %v", err)
-	} else if _, err := fmt.Sscanf(line, "ready %t", &childCreated); err != nil {
-		fail("child said %q", line)
+	if line := child.read("get ready"); !scan(line, "ready %t", &childCreated) {
+		child.fail("child said %q", line)
 	}
 	if parent.created == childCreated {
 		t.Fatalf("Bootstrap created: parent %t, child %t; want exactly one", parent.created, childCreated)
 	}
 
-	_, err = io.WriteString(stdin, "go\n")
-	mustOK(t, err, "start the child's writes")
+	child.say("go")
 	if err := parent.writeKeys(ctx); err != nil {
-		fail("%v", err)
+		child.fail("%v", err)
 	}
-	line, err := lines.ReadString('\n')
 	var childFirst, childLast int64
-	if _, serr := fmt.Sscanf(line, "done %d %d", &childFirst, &childLast); err != nil || serr != nil {
-		fail("child said %q (%v, %v)", line, err, serr)
+	if line := child.read("finish"); !scan(line, "done %d %d", &childFirst, &childLast) {
+		child.fail("child said %q", line)
 	}
-	if err := cmd.Wait(); err != nil {
-		fail("child: %v", err)
-	}
+	child.wait()
 	if parent.first.UnixMicro() > childLast || childFirst > parent.last.UnixMicro() {
 		t.Errorf("the two processes' writes did not overlap in time, so they were not concurrent")
 	}
@@ -169,6 +153,77 @@ func TestSharedGlobalFile(t *testing.T) {
 			}
 		}
 	}
+}
+
+// child is the test binary run again as a child process, which TestMain
+// sends to the role its environment names. It talks in lines on stdin and
+// stdout.
+type child struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	lines  *bufio.Reader
+	stderr bytes.Buffer
+}
+
+// startChild starts the test binary with env (NAME=value) added; it is
+// killed when ctx ends and waited for when t ends.
+func startChild(t *testing.T, ctx context.Context, env string) *child {
+	t.Helper()
+	c := &child{t: t, cmd: exec.CommandContext(ctx, os.Args[0], "-test.run=^$")}
+	c.cmd.Env = append(os.Environ(), env)
+	c.cmd.Stderr = &c.stderr
+	var err error
+	c.stdin, err = c.cmd.StdinPipe()
+	mustOK(t, err, "stdin")
+	stdout, err := c.cmd.StdoutPipe()
+	mustOK(t, err, "stdout")
+	c.lines = bufio.NewReader(stdout)
+	mustOK(t, c.cmd.Start(), "start child")
+	t.Cleanup(func() {
+		c.stdin.Close()
+		_ = c.cmd.Wait() // a no-op error when the test already waited
+	})
+	return c
+}
+
+// fail ends the test, showing what the child wrote to stderr.
+func (c *child) fail(format string, args ...any) {
+	c.t.Helper()
+	c.t.Fatalf(format+"\nchild stderr:\n%s", append(args, c.stderr.String())...)
+}
+
+// say sends the child a line.
+func (c *child) say(line string) {
+	c.t.Helper()
+	if _, err := io.WriteString(c.stdin, line+"\n"); err != nil {
+		c.fail("tell the child %q: %v", line, err)
+	}
+}
+
+// read returns the child's next line; what says what it was to do.
+func (c *child) read(what string) string {
+	c.t.Helper()
+	line, err := c.lines.ReadString('\n')
+	if err != nil {
+		c.fail("child did not %s: %v", what, err)
+	}
+	return line
+}
+
+// wait waits for the child to exit, failing unless it succeeded.
+func (c *child) wait() {
+	c.t.Helper()
+	c.stdin.Close()
+	if err := c.cmd.Wait(); err != nil {
+		c.fail("child: %v", err)
+	}
+}
+
+// scan parses line with format, reporting whether it matched.
+func scan(line, format string, args ...any) bool {
+	_, err := fmt.Sscanf(line, format, args...)
+	return err == nil
 }
 
 func mustOK(t *testing.T, err error, what string) {

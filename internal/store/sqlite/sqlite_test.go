@@ -17,6 +17,11 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, storetest.Stores(freshDB))
 }
 
+func TestNodes(t *testing.T) {
+	t.Parallel()
+	storetest.RunNodes(t, freshDB)
+}
+
 func TestMigrations(t *testing.T) {
 	t.Parallel()
 	storetest.RunMigrations(t, freshDB)

@@ -26,18 +26,24 @@ type writeReq struct {
 }
 
 type committer struct {
-	db     *DB
-	reqs   chan *writeReq
-	stop   chan struct{}
-	wg     sync.WaitGroup
-	closed sync.Once
+	db   *DB
+	n    int // committer goroutines
+	reqs chan *writeReq
+	stop chan struct{}
+	wg   sync.WaitGroup
+
+	// mu makes hand-overs and close exclude each other, so that no write
+	// enters reqs once the committers may have drained it for the last
+	// time: it would wait forever.
+	mu     sync.RWMutex
+	closed bool
 }
 
 // ErrClosed is returned for writes after Close.
 var ErrClosed = errors.New("store: closed")
 
 func startCommitters(db *DB, n int) *committer {
-	c := &committer{db: db, reqs: make(chan *writeReq, maxGroup), stop: make(chan struct{})}
+	c := &committer{db: db, n: n, reqs: make(chan *writeReq, maxGroup), stop: make(chan struct{})}
 	for i := 0; i < n; i++ {
 		c.wg.Add(1)
 		go c.loop()
@@ -46,7 +52,12 @@ func startCommitters(db *DB, n int) *committer {
 }
 
 func (c *committer) close() {
-	c.closed.Do(func() { close(c.stop) })
+	c.mu.Lock()
+	if !c.closed {
+		c.closed = true
+		close(c.stop)
+	}
+	c.mu.Unlock()
 	c.wg.Wait()
 }
 
@@ -54,16 +65,29 @@ func (c *committer) close() {
 // once that transaction committed or fn's own error.
 func (c *committer) write(ctx context.Context, fn func(*Tx) error) error {
 	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
-	select {
-	case c.reqs <- req:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.stop:
-		return ErrClosed
+	if err := c.handOver(ctx, req); err != nil {
+		return err
 	}
 	// Once handed over, wait for the verdict even if ctx ends: the write
 	// may be committing, and the caller must not think it was not.
 	return <-req.done
+}
+
+// handOver queues req for the committers, unless the store is closed or
+// ctx ends first. The committers keep taking writes while it waits for
+// room, since close cannot stop them before it returns.
+func (c *committer) handOver(ctx context.Context, req *writeReq) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.closed {
+		return ErrClosed
+	}
+	select {
+	case c.reqs <- req:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (c *committer) loop() {

@@ -46,6 +46,7 @@ type DB struct {
 	rebinds   sync.Map // query text → rebound text
 	committer *committer
 	closers   []func() error
+	closeOnce sync.Once
 	// Prepared statements of the reader and writer pools, by query text,
 	// and writer queries waiting to be prepared.
 	rstmts, wstmts, toPrepare sync.Map
@@ -72,13 +73,19 @@ func NewDB(w, r *sql.DB, d Dialect) *DB {
 // as SQLite's pragmas. Store code does not use it.
 func (db *DB) Writer() *sql.DB { return db.w }
 
+// Dialect returns the database's dialect, for tests that reach below the
+// store interfaces (to provoke a failure, say) and must speak its SQL.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
 // Close stops the committers and closes both pools.
 func (db *DB) Close() error {
 	db.committer.close()
 	var errs []error
-	for _, f := range db.closers {
-		errs = append(errs, f())
-	}
+	db.closeOnce.Do(func() {
+		for _, f := range db.closers {
+			errs = append(errs, f())
+		}
+	})
 	for _, m := range []*sync.Map{&db.rstmts, &db.wstmts} {
 		m.Range(func(_, v any) bool {
 			v.(*sql.Stmt).Close()

@@ -1,9 +1,10 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
-	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,23 +38,16 @@ func (r *Regional) Accept(ctx context.Context, a store.Accept) (*store.Idempoten
 	err := r.inTx(ctx, func(tx *Tx) error {
 		previous = nil
 		if id := a.Idempotency; id != nil {
-			p, err := lookupIdempotency(ctx, tx, id.Domain, id.Key, time.Now())
-			if err != nil {
-				return err
-			}
-			if p != nil {
+			p, err := claimIdempotency(ctx, tx, id)
+			if err != nil || p != nil {
 				previous = p
-				return nil
-			}
-			if _, err := tx.exec(ctx, `DELETE FROM idempotency WHERE domain = ? AND key = ?`, id.Domain, id.Key); err != nil {
-				return err
-			}
-			if _, err := tx.exec(ctx, `INSERT INTO idempotency (domain, key, fingerprint, response, expires_at) VALUES (?, ?, ?, ?, ?)`,
-				id.Domain, id.Key, id.Fingerprint, string(id.Response), ts(id.ExpiresAt)); err != nil {
 				return err
 			}
 		}
 		m := a.Message
+		if m.Body == nil {
+			m.Body = []byte{} // the column is NOT NULL; nil would be NULL
+		}
 		tx.later("messages", messageCols, []any{m.Key, m.Domain, m.MessageID, m.Sender,
 			m.Size, m.Body, string(m.Meta), ts(m.CreatedAt), ts(m.ExpiresAt)})
 		for _, j := range a.Jobs {
@@ -67,22 +61,32 @@ func (r *Regional) Accept(ctx context.Context, a store.Accept) (*store.Idempoten
 	return previous, err
 }
 
-func lookupIdempotency(ctx context.Context, tx *Tx, domain, key string, now time.Time) (*store.Idempotency, error) {
-	var p store.Idempotency
-	var resp string
-	var exp int64
-	err := tx.queryRow(ctx, `SELECT fingerprint, response, expires_at FROM idempotency WHERE domain = ? AND key = ?`,
-		domain, key).Scan(&p.Fingerprint, &resp, &exp)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+// claimIdempotency stores id unless a live record of its key exists, and
+// returns that record then. It is one statement so that concurrent Accepts
+// with one key (in other committers' transactions or on other nodes) wait
+// for each other rather than fail on the primary key: the insert either
+// takes the key, replaces an expired record, or touches nothing.
+func claimIdempotency(ctx context.Context, tx *Tx, id *store.Idempotency) (*store.Idempotency, error) {
+	res, err := tx.exec(ctx, `INSERT INTO idempotency (domain, key, fingerprint, response, expires_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (domain, key) DO UPDATE SET fingerprint = excluded.fingerprint, response = excluded.response,
+			expires_at = excluded.expires_at
+		WHERE idempotency.expires_at <= ?`,
+		id.Domain, id.Key, id.Fingerprint, string(id.Response), ts(id.ExpiresAt), time.Now().UnixMicro())
 	if err != nil {
 		return nil, err
 	}
-	if exp <= now.UnixMicro() {
-		return nil, nil
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return nil, err
 	}
-	p.Domain, p.Key, p.Response, p.ExpiresAt = domain, key, []byte(resp), fromTS(exp)
+	p := store.Idempotency{Domain: id.Domain, Key: id.Key}
+	var resp string
+	var exp int64
+	err = tx.queryRow(ctx, `SELECT fingerprint, response, expires_at FROM idempotency WHERE domain = ? AND key = ?`,
+		id.Domain, id.Key).Scan(&p.Fingerprint, &resp, &exp)
+	if err != nil {
+		return nil, err
+	}
+	p.Response, p.ExpiresAt = []byte(resp), fromTS(exp)
 	return &p, nil
 }
 
@@ -150,6 +154,11 @@ func (r *Regional) ClaimJobs(ctx context.Context, c store.Claim) ([]store.Job, e
 		out, err = scanJobs(rows)
 		return err
 	})
+	// RETURNING follows no order; give the jobs in the order they were
+	// chosen.
+	slices.SortFunc(out, func(a, b store.Job) int {
+		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
+	})
 	return out, err
 }
 
@@ -180,7 +189,7 @@ func (r *Regional) ReleaseJobs(ctx context.Context, ids []int64, at time.Time) e
 	return r.inTx(ctx, func(tx *Tx) error {
 		for _, id := range ids {
 			if _, err := tx.exec(ctx, `UPDATE queue SET lease_until = 0, lease_owner = '', attempts = attempts - 1,
-				next_attempt_at = ? WHERE id = ?`, ts(at), id); err != nil {
+				next_attempt_at = ? WHERE id = ? AND lease_until <> 0`, ts(at), id); err != nil {
 				return err
 			}
 		}

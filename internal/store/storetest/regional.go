@@ -7,10 +7,7 @@ import (
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-var regionalTests = []struct {
-	name string
-	fn   func(*testing.T, store.Regional)
-}{
+var regionalTests = []regionalTest{
 	{"DomainRoundTrip", testDomainRoundTrip},
 	{"DomainZeroValues", testDomainZeroValues},
 	{"DomainConflict", testDomainConflict},

@@ -1,7 +1,8 @@
 // Package storetest is the behaviour suite that every implementation of
 // store.Global and store.Regional must pass, in the manner of River's
-// riverdrivertest: the dialect packages' tests call Run (and RunMigrations)
-// on fresh, empty databases of their own.
+// riverdrivertest: the dialect packages' tests call Run (and RunMigrations,
+// and RunNodes for several store instances on one database) on fresh, empty
+// databases of their own.
 //
 // Invariants the suite holds implementations to: records come back exactly
 // as they were stored (whole structs are compared, so a column that is not
@@ -60,13 +61,29 @@ func Run(t *testing.T, open OpenFunc) {
 			tc.fn(t, g)
 		})
 	}
-	for _, tc := range regionalTests {
-		t.Run("Regional/"+tc.name, func(t *testing.T) {
-			t.Parallel()
-			_, r := open(t)
-			tc.fn(t, r)
-		})
+	for _, topic := range []struct {
+		name  string
+		tests []regionalTest
+	}{
+		{"Regional", regionalTests},
+		{"Messages", messageTests},
+		{"Queue", queueTests},
+		{"Events", eventTests},
+	} {
+		for _, tc := range topic.tests {
+			t.Run(topic.name+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				_, r := open(t)
+				tc.fn(t, r)
+			})
+		}
 	}
+}
+
+// regionalTest is one test of a regional store.
+type regionalTest struct {
+	name string
+	fn   func(*testing.T, store.Regional)
 }
 
 // ctx is the context of every store call; the suite has no deadlines of its
