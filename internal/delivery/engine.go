@@ -106,6 +106,10 @@ func (e *Engine) Start() {
 // gives their remaining jobs back; past ctx's deadline connections are cut.
 func (e *Engine) Stop(ctx context.Context) error {
 	close(e.stop)
+	e.mu.Lock()
+	open := e.active
+	e.mu.Unlock()
+	e.deps.Log.Info("delivery stopping: finishing the messages in flight, giving the rest back", "connections", open)
 	select {
 	case <-e.done:
 	case <-ctx.Done():

@@ -93,15 +93,6 @@ func (e *deliveryEnv) startApp(prev *testutil.TestApp) {
 	e.MG.SetAPIBase(e.App.URL + "/v3")
 }
 
-// restart stops the node and starts a new one on the same stores, DNS,
-// network and clock.
-func (e *deliveryEnv) restart() {
-	e.t.Helper()
-	prev := e.App
-	prev.Stop(e.t)
-	e.startApp(prev)
-}
-
 // forEachStore runs f on the embedded store and on PostgreSQL.
 func forEachStore(t *testing.T, f func(t *testing.T, postgres bool)) {
 	for _, pg := range []bool{false, true} {
