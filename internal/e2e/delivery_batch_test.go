@@ -20,10 +20,7 @@ import (
 // share one SMTP connection.
 func TestDeliveryConnectionReuse(t *testing.T) {
 	t.Parallel()
-	forEachStore(t, func(t *testing.T, pg bool) {
-		e := startEnv(t, envOptions{postgres: pg})
-		mx := testutil.StartFakeMX(t, testutil.MXOptions{})
-		e.addMX("reuse.test", mx)
+	forEachStore(t, "reuse.test", func(t *testing.T, e *deliveryEnv, mx *testutil.FakeMX) {
 		const n = 20
 		due := e.Clock.Now().Add(time.Minute)
 		ids := map[string]bool{}
@@ -62,14 +59,12 @@ func TestDeliveryPerDestinationLimit(t *testing.T) {
 	for _, limit := range []int{1, 3} {
 		t.Run(fmt.Sprintf("limit%d", limit), func(t *testing.T) {
 			t.Parallel()
-			e := startEnv(t, envOptions{configure: func(c *config.Config) { c.PerDestination = limit }})
-			mx := testutil.StartFakeMX(t, testutil.MXOptions{})
-			ip := e.addMXHost("limit.test", 10, "mx.limit.test", mx)
+			e, mx := startEnvMX(t, envOptions{configure: func(c *config.Config) { c.PerDestination = limit }}, "limit.test")
 			if limit > 1 {
 				// Hold every message until a second connection is open, so
 				// parallel connections are seen whatever the timing.
 				mx.SetDataHook(func() {
-					for deadline := time.Now().Add(waitTimeout); e.Net.MaxOpen(ip) < 2 && time.Now().Before(deadline); {
+					for deadline := time.Now().Add(waitTimeout); e.Net.MaxOpen(mx) < 2 && time.Now().Before(deadline); {
 						time.Sleep(5 * time.Millisecond)
 					}
 				})
@@ -90,7 +85,7 @@ func TestDeliveryPerDestinationLimit(t *testing.T) {
 			if len(seen) != n {
 				t.Fatalf("%d distinct recipients received, want %d", len(seen), n)
 			}
-			if open := e.Net.MaxOpen(ip); open > limit || (limit > 1 && open < 2) {
+			if open := e.Net.MaxOpen(mx); open > limit || (limit > 1 && open < 2) {
 				t.Fatalf("at most %d connections were open at once, limit %d", open, limit)
 			}
 			if s := mx.Sessions(); s < 3 {
@@ -133,9 +128,7 @@ func TestDeliveryOneTransactionPerRendering(t *testing.T) {
 // substituted, each copy signed.
 func TestDeliveryBatchPersonalised(t *testing.T) {
 	t.Parallel()
-	e := startEnv(t, envOptions{})
-	mx := testutil.StartFakeMX(t, testutil.MXOptions{})
-	e.addMX("batch.test", mx)
+	e, mx := startEnvMX(t, envOptions{}, "batch.test")
 	const n = 1000
 	m := mailgun.NewMessage("Sender <sender@"+senderDomain+">", "Hello %recipient.name%", "")
 	m.SetHTML("<p>Your code is %recipient.code%, %recipient%</p>")

@@ -65,10 +65,7 @@ func randomBytes(t *testing.T, n int) []byte {
 // byte, inline ones with Content-ID = filename.
 func TestDeliveryAttachments(t *testing.T) {
 	t.Parallel()
-	forEachStore(t, func(t *testing.T, pg bool) {
-		e := startEnv(t, envOptions{postgres: pg})
-		mx := testutil.StartFakeMX(t, testutil.MXOptions{})
-		e.addMX("files.test", mx)
+	forEachStore(t, "files.test", func(t *testing.T, e *deliveryEnv, mx *testutil.FakeMX) {
 		attachments := map[string][]byte{
 			"report.pdf":  randomBytes(t, 300_000),
 			"data.bin":    randomBytes(t, 1),
@@ -112,9 +109,7 @@ func TestDeliveryAttachments(t *testing.T) {
 // user-variables.
 func TestDeliveryHeadersAndVariables(t *testing.T) {
 	t.Parallel()
-	e := startEnv(t, envOptions{})
-	mx := testutil.StartFakeMX(t, testutil.MXOptions{})
-	e.addMX("vars.test", mx)
+	e, mx := startEnvMX(t, envOptions{}, "vars.test")
 	m := e.message("vars@vars.test")
 	m.AddHeader("X-Campaign-Id", "spring-2024")
 	m.AddHeader("Reply-To", "Support <support@"+senderDomain+">")

@@ -72,6 +72,15 @@ func startEnv(t *testing.T, o envOptions) *deliveryEnv {
 	return e
 }
 
+// startEnvMX starts an env with one plain fake MX serving domain.
+func startEnvMX(t *testing.T, o envOptions, domain string) (*deliveryEnv, *testutil.FakeMX) {
+	t.Helper()
+	e := startEnv(t, o)
+	mx := testutil.StartFakeMX(t, testutil.MXOptions{})
+	e.addMX(domain, mx)
+	return e, mx
+}
+
 // startApp starts the node; with prev it reopens prev's stores (a restart).
 func (e *deliveryEnv) startApp(prev *testutil.TestApp) {
 	e.App = testutil.StartApp(e.t, testutil.AppOptions{
@@ -93,12 +102,14 @@ func (e *deliveryEnv) startApp(prev *testutil.TestApp) {
 	e.MG.SetAPIBase(e.App.URL + "/v3")
 }
 
-// forEachStore runs f on the embedded store and on PostgreSQL.
-func forEachStore(t *testing.T, f func(t *testing.T, postgres bool)) {
+// forEachStore runs f on the embedded store and on PostgreSQL, each time
+// with an env and a plain fake MX serving domain.
+func forEachStore(t *testing.T, domain string, f func(t *testing.T, e *deliveryEnv, mx *testutil.FakeMX)) {
 	for _, pg := range []bool{false, true} {
 		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
 			t.Parallel()
-			f(t, pg)
+			e, mx := startEnvMX(t, envOptions{postgres: pg}, domain)
+			f(t, e, mx)
 		})
 	}
 }

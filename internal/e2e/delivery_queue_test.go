@@ -15,10 +15,7 @@ import (
 // given back with ReleaseJobs is delivered at once, no attempt counted.
 func TestDeliveryLeases(t *testing.T) {
 	t.Parallel()
-	forEachStore(t, func(t *testing.T, pg bool) {
-		e := startEnv(t, envOptions{postgres: pg})
-		mx := testutil.StartFakeMX(t, testutil.MXOptions{})
-		e.addMX("lease.test", mx)
+	forEachStore(t, "lease.test", func(t *testing.T, e *deliveryEnv, mx *testutil.FakeMX) {
 		due := e.Clock.Now().Add(time.Hour)
 		var ids []string
 		for _, rcpt := range []string{"dead@lease.test", "released@lease.test"} {
@@ -65,10 +62,7 @@ func TestDeliveryLeases(t *testing.T) {
 // node delivers them as first attempts.
 func TestDeliveryStopDrains(t *testing.T) {
 	t.Parallel()
-	forEachStore(t, func(t *testing.T, pg bool) {
-		e := startEnv(t, envOptions{postgres: pg})
-		mx := testutil.StartFakeMX(t, testutil.MXOptions{})
-		e.addMX("drain.test", mx)
+	forEachStore(t, "drain.test", func(t *testing.T, e *deliveryEnv, mx *testutil.FakeMX) {
 		entered, release := make(chan struct{}), make(chan struct{})
 		var once sync.Once
 		mx.SetDataHook(func() { once.Do(func() { close(entered); <-release }) })

@@ -15,10 +15,8 @@ import (
 // with the delivered event Mailgun clients expect.
 func TestDeliveryDelivered(t *testing.T) {
 	t.Parallel()
-	forEachStore(t, func(t *testing.T, pg bool) {
-		e := startEnv(t, envOptions{postgres: pg})
-		mx := testutil.StartFakeMX(t, testutil.MXOptions{})
-		host := e.addMX("ok.test", mx)
+	forEachStore(t, "ok.test", func(t *testing.T, e *deliveryEnv, mx *testutil.FakeMX) {
+		host := "mx.ok.test"
 		id := e.send(e.message("alice@ok.test"))
 
 		got := mx.WaitRecipients(t, 1, waitTimeout)
@@ -43,10 +41,7 @@ func TestDeliveryDelivered(t *testing.T) {
 // Mailgun's schedule; after 10 minutes of (fake) time the retry delivers.
 func TestDeliveryRetryAfter451(t *testing.T) {
 	t.Parallel()
-	forEachStore(t, func(t *testing.T, pg bool) {
-		e := startEnv(t, envOptions{postgres: pg})
-		mx := testutil.StartFakeMX(t, testutil.MXOptions{})
-		e.addMX("busy.test", mx)
+	forEachStore(t, "busy.test", func(t *testing.T, e *deliveryEnv, mx *testutil.FakeMX) {
 		id := e.send(e.message("bob@busy.test"))
 		mx.SetRcptReply(func(string) *smtp.SMTPError {
 			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 2, 0}, Message: "Mailbox busy"}
@@ -78,10 +73,7 @@ func TestDeliveryRetryAfter451(t *testing.T) {
 // server's codes in the event, no retry.
 func TestDeliveryBounce550(t *testing.T) {
 	t.Parallel()
-	forEachStore(t, func(t *testing.T, pg bool) {
-		e := startEnv(t, envOptions{postgres: pg})
-		mx := testutil.StartFakeMX(t, testutil.MXOptions{})
-		e.addMX("bounce.test", mx)
+	forEachStore(t, "bounce.test", func(t *testing.T, e *deliveryEnv, mx *testutil.FakeMX) {
 		id := e.send(e.message("p550-carol@bounce.test", "dave@bounce.test"))
 		o := e.waitOutcomes(id, 2)
 		if len(o.Failed) != 1 || len(o.Delivered) != 1 || o.Delivered[0].Recipient != "dave@bounce.test" {
@@ -190,9 +182,7 @@ func TestDeliverySmarthost(t *testing.T) {
 // reaches the network.
 func TestDeliveryTestMode(t *testing.T) {
 	t.Parallel()
-	e := startEnv(t, envOptions{})
-	mx := testutil.StartFakeMX(t, testutil.MXOptions{})
-	e.addMX("testmode.test", mx)
+	e, mx := startEnvMX(t, envOptions{}, "testmode.test")
 	m := e.message("t1@testmode.test", "t2@testmode.test")
 	m.EnableTestMode()
 	id := e.send(m)

@@ -125,13 +125,13 @@ func receivedBy(mx *testutil.FakeMX, rcpt string) []testutil.Received {
 // none.
 func TestDeliveryDKIM(t *testing.T) {
 	t.Parallel()
-	e := startEnv(t, envOptions{})
-	mx := testutil.StartFakeMX(t, testutil.MXOptions{})
-	e.addMX("dkim.test", mx)
+	e, mx := startEnvMX(t, envOptions{}, "dkim.test")
 
 	m := e.message("signed@dkim.test")
 	m.AddHeader("X-Campaign", "spring")
-	m.AddVariable("order", "42")
+	if err := m.AddVariable("order", "42"); err != nil {
+		t.Fatal(err)
+	}
 	e.waitDelivered(e.send(m), 1)
 	checkDKIM(t, e, receivedFor(t, mx, "signed@dkim.test").Data)
 

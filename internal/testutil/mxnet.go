@@ -20,7 +20,7 @@ type MXNet struct {
 	mu      sync.Mutex
 	routes  map[string]string // IP -> listener address
 	dials   []string
-	open    map[string]int
+	open    map[string]int // by listener address
 	maxOpen map[string]int
 }
 
@@ -58,12 +58,12 @@ func (n *MXNet) Dial(ctx context.Context, network, addr string) (net.Conn, error
 		return nil, err
 	}
 	n.mu.Lock()
-	n.open[host]++
-	n.maxOpen[host] = max(n.maxOpen[host], n.open[host])
+	n.open[target]++
+	n.maxOpen[target] = max(n.maxOpen[target], n.open[target])
 	n.mu.Unlock()
 	return &trackedConn{Conn: c, closed: func() {
 		n.mu.Lock()
-		n.open[host]--
+		n.open[target]--
 		n.mu.Unlock()
 	}}, nil
 }
@@ -75,11 +75,11 @@ func (n *MXNet) Dials() []string {
 	return append([]string(nil), n.dials...)
 }
 
-// MaxOpen is the most connections to ip that were open at once.
-func (n *MXNet) MaxOpen(ip string) int {
+// MaxOpen is the most connections to mx that were open at once.
+func (n *MXNet) MaxOpen(mx *FakeMX) int {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.maxOpen[ip]
+	return n.maxOpen[mx.Addr]
 }
 
 type trackedConn struct {
