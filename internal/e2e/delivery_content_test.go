@@ -62,7 +62,8 @@ func randomBytes(t *testing.T, n int) []byte {
 }
 
 // TestDeliveryAttachments: attachments and inline images arrive byte for
-// byte, inline ones with Content-ID = filename.
+// byte, inline ones with Content-ID = filename, also in the personalised
+// copies of a batch send.
 func TestDeliveryAttachments(t *testing.T) {
 	t.Parallel()
 	forEachStore(t, "files.test", func(t *testing.T, e *deliveryEnv, mx *testutil.FakeMX) {
@@ -74,34 +75,49 @@ func TestDeliveryAttachments(t *testing.T) {
 		}
 		inline := map[string][]byte{"logo.png": randomBytes(t, 40_000), "photo.jpg": randomBytes(t, 123_457)}
 		m := e.message("files@files.test")
-		m.SetHTML(`<p><img src="cid:logo.png"><img src="cid:photo.jpg"></p>`)
+		m.SetHTML(`<p><img src="cid:logo.png"><img src="cid:photo.jpg"> %recipient.name%</p>`)
 		for name, data := range attachments {
 			m.AddBufferAttachment(name, data)
 		}
 		for name, data := range inline {
 			m.AddReaderInline(name, io.NopCloser(bytes.NewReader(data)))
 		}
-		e.waitDelivered(e.send(m), 1)
-
-		got := filesOf(t, receivedFor(t, mx, "files@files.test").Data)
-		if len(got) != len(attachments)+len(inline) {
-			t.Fatalf("received %d files, want %d", len(got), len(attachments)+len(inline))
-		}
-		for name, data := range attachments {
-			f := got[name]
-			if f.disposition != "attachment" || !bytes.Equal(f.data, data) {
-				t.Errorf("attachment %s: disposition %q, %d bytes (equal %v), want %d bytes",
-					name, f.disposition, len(f.data), bytes.Equal(f.data, data), len(data))
+		for _, rcpt := range []string{"batch1@files.test", "batch2@files.test"} {
+			if err := m.AddRecipientAndVariables(rcpt, map[string]any{"name": rcpt}); err != nil {
+				t.Fatal(err)
 			}
 		}
-		for name, data := range inline {
-			f := got[name]
-			if f.disposition != "inline" || f.contentID != name || !bytes.Equal(f.data, data) {
-				t.Errorf("inline %s: disposition %q, Content-ID %q, %d bytes (equal %v), want %d bytes",
-					name, f.disposition, f.contentID, len(f.data), bytes.Equal(f.data, data), len(data))
-			}
+		id := e.send(m)
+		if o := e.waitOutcomes(id, 3); len(o.Delivered) != 3 {
+			t.Fatalf("outcomes = %s", o)
+		}
+		for _, rcpt := range []string{"files@files.test", "batch1@files.test", "batch2@files.test"} {
+			checkFiles(t, receivedFor(t, mx, rcpt).Data, attachments, inline)
 		}
 	})
+}
+
+// checkFiles checks that raw carries exactly the given files, unchanged.
+func checkFiles(t *testing.T, raw []byte, attachments, inline map[string][]byte) {
+	t.Helper()
+	got := filesOf(t, raw)
+	if len(got) != len(attachments)+len(inline) {
+		t.Fatalf("received %d files, want %d", len(got), len(attachments)+len(inline))
+	}
+	for name, data := range attachments {
+		f := got[name]
+		if f.disposition != "attachment" || !bytes.Equal(f.data, data) {
+			t.Errorf("attachment %s: disposition %q, %d bytes (equal %v), want %d bytes",
+				name, f.disposition, len(f.data), bytes.Equal(f.data, data), len(data))
+		}
+	}
+	for name, data := range inline {
+		f := got[name]
+		if f.disposition != "inline" || f.contentID != name || !bytes.Equal(f.data, data) {
+			t.Errorf("inline %s: disposition %q, Content-ID %q, %d bytes (equal %v), want %d bytes",
+				name, f.disposition, f.contentID, len(f.data), bytes.Equal(f.data, data), len(data))
+		}
+	}
 }
 
 // TestDeliveryHeadersAndVariables: h: headers arrive as given; v:
