@@ -106,6 +106,10 @@ func (e *Engine) Start() {
 // gives their remaining jobs back; past ctx's deadline connections are cut.
 func (e *Engine) Stop(ctx context.Context) error {
 	close(e.stop)
+	e.mu.Lock()
+	open := e.active
+	e.mu.Unlock()
+	e.deps.Log.Info("delivery stopping: finishing the messages in flight, giving the rest back", "connections", open)
 	select {
 	case <-e.done:
 	case <-ctx.Done():
@@ -148,16 +152,20 @@ func (e *Engine) loop() {
 }
 
 // sleepFor is how long to wait for the next due job, at most PollInterval.
+// A job already due was left by claimAll because its destination is at its
+// connection limit or every connection is busy; a freed slot wakes the
+// engine (releaseSlot), so it waits for that rather than claiming again
+// and again in vain.
 func (e *Engine) sleepFor() time.Duration {
 	next, err := e.deps.Store.NextDue(e.ctx)
 	if err != nil || next.IsZero() {
 		return e.cfg.PollInterval
 	}
 	d := next.Sub(e.deps.Now())
-	if d < 10*time.Millisecond {
-		d = 10 * time.Millisecond
+	if d <= 0 {
+		return e.cfg.PollInterval
 	}
-	return min(d, e.cfg.PollInterval)
+	return min(max(d, 10*time.Millisecond), e.cfg.PollInterval)
 }
 
 // claimAll claims due jobs while there are free connections.

@@ -270,6 +270,13 @@ func (cn *conn) send(t *txn) ([]Result, bool) {
 		}
 	}
 	c := cn.c
+	if ok, _ := c.Extension("SMTPUTF8"); t.utf8 && !ok {
+		// RFC 6531 §3.2: an internationalised address must not be sent to
+		// a server without SMTPUTF8, and retrying the same server cannot help.
+		setAll(cn.result(&PermanentError{Code: 553, Enhanced: "5.6.7",
+			Msg: cn.host.name + " does not support SMTPUTF8, needed for a non-ASCII address"}))
+		return res, true
+	}
 	if err := c.Mail(t.from, &smtp.MailOptions{UTF8: t.utf8, Size: int64(len(t.body))}); err != nil {
 		setAll(cn.result(err))
 		return res, isSMTPReply(err) && c.Reset() == nil
@@ -299,6 +306,7 @@ func (cn *conn) send(t *txn) ([]Result, bool) {
 	}
 	for _, i := range accepted {
 		res[i] = cn.result(err)
+		res[i].UTF8 = t.utf8
 	}
 	if err != nil && !isSMTPReply(err) {
 		return res, false

@@ -22,6 +22,8 @@ type TestApp struct {
 	Key string
 	// Logs holds everything the app logged; it is printed if the test fails.
 	Logs *SyncBuffer
+
+	stopOnce sync.Once
 }
 
 // AppOptions shape a TestApp; the zero value is an embedded-store US node.
@@ -93,17 +95,26 @@ func StartApp(t testing.TB, opts AppOptions) *TestApp {
 	}
 	ta := &TestApp{App: a, URL: a.Cfg.PublicURL, Key: cfg.APIKey, Logs: logs}
 	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := a.Stop(sctx); err != nil {
-			t.Errorf("app.Stop: %v", err)
-		}
-		if n := a.Metrics.PanicCount(); n > 0 {
-			t.Errorf("%d panic(s) recovered during the test", n)
-		}
+		ta.Stop(t)
 		if t.Failed() {
 			t.Logf("app logs:\n%s", logs.String())
 		}
 	})
 	return ta
+}
+
+// Stop stops the node (once; later calls do nothing) and fails t if it
+// did not stop cleanly or any of its goroutines panicked.
+func (ta *TestApp) Stop(t testing.TB) {
+	t.Helper()
+	ta.stopOnce.Do(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := ta.App.Stop(sctx); err != nil {
+			t.Errorf("app.Stop: %v", err)
+		}
+		if n := ta.Metrics.PanicCount(); n > 0 {
+			t.Errorf("%d panic(s) recovered during the test", n)
+		}
+	})
 }

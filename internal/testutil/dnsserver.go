@@ -24,10 +24,8 @@ type DNSServer struct {
 // StartDNS starts a server; it stops when t ends.
 func StartDNS(t testing.TB) *DNSServer {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	must(t, err, "dns udp listen")
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
-	must(t, err, "dns tcp listen")
+	pc, ln, err := listenUDPAndTCP()
+	must(t, err, "dns listen")
 	s := &DNSServer{Addr: pc.LocalAddr().String(), rrs: map[string][]mdns.RR{}, rcodes: map[string]int{}}
 	h := mdns.HandlerFunc(s.serve)
 	s.udp = &mdns.Server{PacketConn: pc, Handler: h}
@@ -44,6 +42,25 @@ func StartDNS(t testing.TB) *DNSServer {
 		_ = s.tcp.Shutdown()
 	})
 	return s
+}
+
+// listenUDPAndTCP binds one port on 127.0.0.1 for both UDP and TCP. The
+// UDP port is chosen by the system; its TCP twin may be taken (by another
+// test's connection), so a few ports are tried.
+func listenUDPAndTCP() (net.PacketConn, net.Listener, error) {
+	var err error
+	for range 20 {
+		var pc net.PacketConn
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			return nil, nil, err
+		}
+		var ln net.Listener
+		if ln, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
+			return pc, ln, nil
+		}
+		pc.Close()
+	}
+	return nil, nil, err
 }
 
 // Add adds records in zone-file syntax, e.g. "example.com. 60 IN MX 10 mx.example.com.".

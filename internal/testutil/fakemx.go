@@ -50,8 +50,9 @@ type FakeMX struct {
 	srv      *smtp.Server
 	mu       sync.Mutex
 	received []Received
-	sessions int
+	conns    int
 	rcpt     func(string) *smtp.SMTPError
+	onData   func()
 	notify   chan struct{}
 }
 
@@ -67,9 +68,6 @@ func StartFakeMX(t testing.TB, opts MXOptions) *FakeMX {
 	m := &FakeMX{Addr: ln.Addr().String(), rcpt: defaultRcpt, notify: make(chan struct{}, 1)}
 	_, m.Port, _ = net.SplitHostPort(m.Addr)
 	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		m.mu.Lock()
-		m.sessions++
-		m.mu.Unlock()
 		return &mxSession{mx: m, conn: c}, nil
 	}))
 	s.Domain = "fake-mx.test"
@@ -81,7 +79,7 @@ func StartFakeMX(t testing.TB, opts MXOptions) *FakeMX {
 		s.TLSConfig, m.RootCAs = cfg, pool
 	}
 	m.srv = s
-	go func() { _ = s.Serve(ln) }()
+	go func() { _ = s.Serve(&countingListener{Listener: ln, mx: m}) }()
 	t.Cleanup(func() { _ = s.Close() })
 	return m
 }
@@ -111,11 +109,35 @@ func (m *FakeMX) Messages() []Received {
 	return append([]Received(nil), m.received...)
 }
 
-// Sessions is how many SMTP sessions were opened.
+// Sessions is how many SMTP connections were accepted.
 func (m *FakeMX) Sessions() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.sessions
+	return m.conns
+}
+
+// SetDataHook makes every DATA call f after the message is read and before
+// it is recorded and answered; f may block to hold the sender mid-message.
+func (m *FakeMX) SetDataHook(f func()) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.onData = f
+}
+
+// countingListener counts the connections a FakeMX accepts.
+type countingListener struct {
+	net.Listener
+	mx *FakeMX
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.mx.mu.Lock()
+		l.mx.conns++
+		l.mx.mu.Unlock()
+	}
+	return c, err
 }
 
 // RecipientCount is how many (message, recipient) pairs were received.
@@ -176,6 +198,12 @@ func (s *mxSession) Data(r io.Reader) error {
 		return err
 	}
 	_, isTLS := s.conn.TLSConnectionState()
+	s.mx.mu.Lock()
+	hook := s.mx.onData
+	s.mx.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
 	s.mx.mu.Lock()
 	s.mx.received = append(s.mx.received, Received{From: s.from, To: append([]string(nil), s.to...), Data: b, TLS: isTLS})
 	s.mx.mu.Unlock()
