@@ -310,9 +310,10 @@ func joinAddresses(l []*netmail.Address) string {
 	return strings.Join(parts, ", ")
 }
 
-// fromMIME takes a ready message, adding a Message-ID and Date if missing.
+// fromMIME takes a ready message, adding a Message-ID and Date if missing
+// and removing Bcc fields (the envelope carries those recipients).
 func (s *Service) fromMIME(sub *Submission, meta *Meta, now time.Time) ([]byte, error) {
-	raw, msgID, err := mail.EnsureHeaders(sub.MIME, sub.Domain.Name, now)
+	raw, msgID, err := mail.EnsureHeaders(mail.StripBcc(sub.MIME), sub.Domain.Name, now)
 	if err != nil {
 		return nil, wire.BadRequest("message is not a valid MIME message: %v", err)
 	}
