@@ -83,6 +83,13 @@ func startEnv(t *testing.T, o envOptions) *env {
 	return &env{t: t, app: ta, mx: mx, mg: mg, clock: clk}
 }
 
+// with returns e reporting to t (for subtests sharing one env).
+func (e *env) with(t *testing.T) *env {
+	c := *e
+	c.t = t
+	return &c
+}
+
 // reqBody is a request body with its Content-Type.
 type reqBody struct {
 	contentType string
