@@ -4,9 +4,13 @@ import "bytes"
 
 // StripBcc removes the Bcc fields from raw's top-level header. Bcc
 // recipients travel in the envelope only; RFC 5322 §3.6.3 lets the
-// sender remove the field so that no recipient sees them. Everything else
-// is kept byte for byte.
-func StripBcc(raw []byte) []byte {
+// sender remove the field so that no recipient sees them.
+func StripBcc(raw []byte) []byte { return RemoveHeader(raw, "Bcc") }
+
+// RemoveHeader removes every field called name (any case, with its folded
+// continuation lines) from raw's top-level header. Everything else is kept
+// byte for byte.
+func RemoveHeader(raw []byte, name string) []byte {
 	end := len(raw)
 	if i := bytes.Index(raw, []byte("\r\n\r\n")); i >= 0 {
 		end = i + 2
@@ -14,7 +18,8 @@ func StripBcc(raw []byte) []byte {
 		end = i + 1
 	}
 	head := raw[:end]
-	if !bytes.Contains(bytes.ToLower(head), []byte("bcc:")) {
+	prefix := []byte(name + ":")
+	if !bytes.Contains(bytes.ToLower(head), bytes.ToLower(prefix)) {
 		return raw
 	}
 	out := make([]byte, 0, len(raw))
@@ -27,9 +32,9 @@ func StripBcc(raw []byte) []byte {
 		line := head[:n]
 		head = head[n:]
 		if skipping && (line[0] == ' ' || line[0] == '\t') {
-			continue // a folded continuation of the Bcc field
+			continue // a folded continuation of the removed field
 		}
-		skipping = len(line) >= 4 && bytes.EqualFold(line[:4], []byte("bcc:"))
+		skipping = len(line) >= len(prefix) && bytes.EqualFold(line[:len(prefix)], prefix)
 		if !skipping {
 			out = append(out, line...)
 		}

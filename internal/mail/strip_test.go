@@ -19,3 +19,12 @@ func TestStripBcc(t *testing.T) {
 		}
 	}
 }
+
+func TestRemoveHeader(t *testing.T) {
+	t.Parallel()
+	in := "Message-Id: <a@x>\r\nMessage-ID-Extra: kept\r\nSubject: s\r\nmessage-id:\r\n <b@x>\r\n\r\nMessage-Id: <body>\r\n"
+	want := "Message-ID-Extra: kept\r\nSubject: s\r\n\r\nMessage-Id: <body>\r\n"
+	if got := string(RemoveHeader([]byte(in), "Message-Id")); got != want {
+		t.Errorf("RemoveHeader = %q, want %q", got, want)
+	}
+}
