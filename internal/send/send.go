@@ -127,7 +127,7 @@ func (s *Service) Send(ctx context.Context, sub *Submission) (wire.SendResponse,
 		return wire.SendResponse{}, err
 	}
 	resp := wire.SendResponse{ID: "<" + p.meta.Info.MessageID + ">", Message: "Queued. Thank you."}
-	acc := store.Accept{Message: p.msg, Jobs: p.jobs, Events: p.events}
+	acc := store.Accept{Message: p.msg, Jobs: p.jobs, Events: p.events, Now: now}
 	if sub.IdempotencyKey != "" {
 		body, _ := json.Marshal(resp)
 		acc.Idempotency = &store.Idempotency{Domain: sub.Domain.Name, Key: sub.IdempotencyKey,

@@ -63,6 +63,9 @@ type Accept struct {
 	Jobs        []Job
 	Events      []Event
 	Idempotency *Idempotency
+	// Now is when the submission was made: idempotency records that
+	// expired by then are ignored (the wall clock when zero).
+	Now time.Time
 }
 
 // Outcome is the result of one delivery attempt of a job, written with its

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -42,22 +43,16 @@ func eventRows(events []store.Event) [][]any {
 // Accept implements store.MessageStore.
 func (r *Regional) Accept(ctx context.Context, a store.Accept) (*store.Idempotency, error) {
 	var previous *store.Idempotency
+	now := a.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
 	err := r.inTx(ctx, func(tx *Tx) error {
 		previous = nil
 		if id := a.Idempotency; id != nil {
-			p, err := lookupIdempotency(ctx, tx, id.Domain, id.Key, time.Now())
-			if err != nil {
-				return err
-			}
-			if p != nil {
+			p, err := claimIdempotency(ctx, tx, id, now)
+			if err != nil || p != nil {
 				previous = p
-				return nil
-			}
-			if _, err := tx.exec(ctx, `DELETE FROM idempotency WHERE domain = ? AND key = ?`, id.Domain, id.Key); err != nil {
-				return err
-			}
-			if _, err := tx.exec(ctx, `INSERT INTO idempotency (domain, key, fingerprint, response, expires_at) VALUES (?, ?, ?, ?, ?)`,
-				id.Domain, id.Key, id.Fingerprint, string(id.Response), ts(id.ExpiresAt)); err != nil {
 				return err
 			}
 		}
@@ -76,6 +71,36 @@ func (r *Regional) Accept(ctx context.Context, a store.Accept) (*store.Idempoten
 		return tx.insertRows(ctx, "events", eventCols, eventRows(a.Events))
 	})
 	return previous, err
+}
+
+// claimIdempotency records id's key unless a live record holds it, which
+// it then returns. Concurrent claims of one key are safe: an expired record
+// is removed only while expired, and an insert that meets a record a
+// concurrent transaction just committed does nothing, and that record is
+// read instead (PostgreSQL waits for the other transaction at the insert,
+// and a new statement sees what it committed).
+func claimIdempotency(ctx context.Context, tx *Tx, id *store.Idempotency, now time.Time) (*store.Idempotency, error) {
+	p, err := lookupIdempotency(ctx, tx, id.Domain, id.Key, now)
+	if err != nil || p != nil {
+		return p, err
+	}
+	if _, err := tx.exec(ctx, `DELETE FROM idempotency WHERE domain = ? AND key = ? AND expires_at <= ?`,
+		id.Domain, id.Key, now.UnixMicro()); err != nil {
+		return nil, err
+	}
+	res, err := tx.exec(ctx, `INSERT INTO idempotency (domain, key, fingerprint, response, expires_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (domain, key) DO NOTHING`, id.Domain, id.Key, id.Fingerprint, string(id.Response), ts(id.ExpiresAt))
+	if err != nil {
+		return nil, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return nil, err
+	}
+	p, err = lookupIdempotency(ctx, tx, id.Domain, id.Key, now)
+	if err == nil && p == nil {
+		err = fmt.Errorf("%w: idempotency key %q is held by a record that is neither live nor removable", store.ErrConflict, id.Key)
+	}
+	return p, err
 }
 
 func lookupIdempotency(ctx context.Context, tx *Tx, domain, key string, now time.Time) (*store.Idempotency, error) {
