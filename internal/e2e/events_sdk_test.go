@@ -104,6 +104,9 @@ func TestEventsThroughSDK(t *testing.T) {
 			strings.Join(perm.Tags, ",") != "beta" || perm.Storage.URL == "" {
 			t.Errorf("permanent failure message = %+v tags %v storage %+v", perm.Message, perm.Tags, perm.Storage)
 		}
+		if uv, ok := perm.UserVariables.(map[string]any); !ok || len(uv) != 0 {
+			t.Errorf("permanent failure user-variables = %#v, want {}", perm.UserVariables)
+		}
 		if temp.DeliveryStatus.Code != 451 || temp.DeliveryStatus.RetrySeconds <= 0 || temp.DeliveryStatus.AttemptNo != 1 {
 			t.Errorf("temporary failure status = %+v", temp.DeliveryStatus)
 		}
@@ -161,14 +164,15 @@ func TestEventsThroughSDK(t *testing.T) {
 	})
 
 	t.Run("begin and end as epoch", func(t *testing.T) {
+		e := f.with(t)
 		mid := float64(f.t0.Add(30*time.Minute).UnixMicro()) / 1e6
 		q := url.Values{"begin": {strconv.FormatFloat(mid, 'f', 6, 64)}, "ascending": {"yes"}}
-		if got := f.events(q); len(got) != 6 {
+		if got := e.events(q); len(got) != 6 {
 			t.Errorf("begin=%s: %d events, want 6", q.Get("begin"), len(got))
 		}
 		q = url.Values{"begin": {strconv.FormatInt(f.t0.Add(-time.Minute).Unix(), 10)},
 			"end": {strconv.FormatFloat(mid, 'f', 3, 64)}}
-		if got := f.events(q); len(got) != 4 {
+		if got := e.events(q); len(got) != 4 {
 			t.Errorf("begin=%s end=%s: %d events, want 4", q.Get("begin"), q.Get("end"), len(got))
 		}
 	})
@@ -187,8 +191,11 @@ func TestEventsThroughSDK(t *testing.T) {
 		sent := make(chan string, 1)
 		go func() {
 			time.Sleep(300 * time.Millisecond)
-			sent <- strings.Trim(f.send(url.Values{"from": {"sender@" + testDomain}, "to": {"dave@dest.example"},
-				"subject": {"late"}, "text": {"x"}}), "<>")
+			_, id, err := f.mg.Send(ctx, mailgun.NewMessage("sender@"+testDomain, "late", "x", "dave@dest.example"))
+			if err != nil {
+				id = err.Error()
+			}
+			sent <- strings.Trim(id, "<>")
 		}()
 		var fresh []mailgun.Event
 		for len(fresh) < 2 && poller.Poll(pctx, &page) {

@@ -126,13 +126,22 @@ func multipartBody(v url.Values, files ...upload) reqBody {
 // they are) and returns the status and body.
 func (e *env) call(method, path string, b reqBody, header ...string) (int, []byte) {
 	e.t.Helper()
+	status, body, err := e.do(method, path, b, header...)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return status, body
+}
+
+// do is call for goroutines other than the test's: it returns errors.
+func (e *env) do(method, path string, b reqBody, header ...string) (int, []byte, error) {
 	u := path
 	if !strings.HasPrefix(u, "http") {
 		u = e.app.URL + path
 	}
 	req, err := http.NewRequest(method, u, bytes.NewReader(b.data))
 	if err != nil {
-		e.t.Fatal(err)
+		return 0, nil, err
 	}
 	if b.contentType != "" {
 		req.Header.Set("Content-Type", b.contentType)
@@ -143,14 +152,11 @@ func (e *env) call(method, path string, b reqBody, header ...string) (int, []byt
 	req.SetBasicAuth("api", e.app.Key)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		e.t.Fatalf("%s %s: read body: %v", method, path, err)
-	}
-	return resp.StatusCode, data
+	return resp.StatusCode, data, err
 }
 
 // getJSON GETs path, expects 200 and decodes the body into v.

@@ -20,15 +20,16 @@ func idemRequest(subject string) reqBody {
 		upload{"attachment", "data.bin", []byte{1, 2, 3}})
 }
 
+// sendWithKey sends b with an Idempotency-Key and returns the status and
+// the id (the body when not 200); it may run on any goroutine.
 func (e *env) sendWithKey(key string, b reqBody) (int, string) {
-	e.t.Helper()
-	status, body := e.call(http.MethodPost, "/v3/"+testDomain+"/messages", b, "Idempotency-Key", key)
-	if status != http.StatusOK {
-		return status, string(body)
+	status, body, err := e.do(http.MethodPost, "/v3/"+testDomain+"/messages", b, "Idempotency-Key", key)
+	if err != nil {
+		return 0, err.Error()
 	}
 	var r wire.SendResponse
-	if err := json.Unmarshal(body, &r); err != nil {
-		e.t.Fatal(err)
+	if status != http.StatusOK || json.Unmarshal(body, &r) != nil {
+		return status, string(body)
 	}
 	return status, r.ID
 }

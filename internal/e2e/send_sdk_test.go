@@ -205,6 +205,14 @@ func TestSendMIMEThroughSDK(t *testing.T) {
 	if evs[0].MessageID != strings.Trim(id, "<>") {
 		t.Errorf("event message-id = %q", evs[0].MessageID)
 	}
+	stored, err := e.mg.GetStoredMessageRaw(context.Background(), e.storageURL(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stored.Recipients, "hidden@dest.example") || strings.Contains(stored.BodyMime, "hidden@") ||
+		!strings.Contains(stored.BodyMime, "Hello from a raw message.") {
+		t.Errorf("stored = %+v", stored)
+	}
 }
 
 // TestSendBatchThroughSDK: recipient variables make one personalised copy
