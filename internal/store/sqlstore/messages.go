@@ -223,6 +223,12 @@ func (r *Regional) ReleaseJobs(ctx context.Context, ids []int64, at time.Time) e
 	})
 }
 
+// RenewLeases implements store.MessageStore.
+func (r *Regional) RenewLeases(ctx context.Context, owner string, until time.Time) error {
+	_, err := r.exec(ctx, `UPDATE queue SET lease_until = ? WHERE lease_owner = ? AND lease_until > 0`, ts(until), owner)
+	return err
+}
+
 // QueueStats implements store.MessageStore.
 func (r *Regional) QueueStats(ctx context.Context, domain string, now time.Time) ([]store.DestinationStats, error) {
 	n := now.UnixMicro()
