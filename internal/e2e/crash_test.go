@@ -172,7 +172,7 @@ func crashRun(t *testing.T, bin string, pg bool) {
 		vars = append(vars, "SALVO_DATABASE_URL="+testutil.PostgresSchema(t), "SALVO_GLOBAL_DATABASE_URL="+testutil.PostgresSchema(t))
 	}
 	p := startSalvo(t, bin, vars)
-	e := &env{t: t, app: &testutil.TestApp{URL: p.url, Key: key}, mx: mx}
+	e := &sendEnv{t: t, app: &testutil.TestApp{URL: p.url, Key: key}, mx: mx}
 	if status, body := e.call(http.MethodPost, "/v3/domains", formBody(url.Values{"name": {testDomain}})); status != 200 {
 		t.Fatalf("create domain = %d %s", status, body)
 	}
@@ -186,10 +186,16 @@ func crashRun(t *testing.T, bin string, pg bool) {
 	}
 	waitFor(t, 30*time.Second, func() bool { return load.count.Load() >= crashAcceptBefore },
 		func() string { return fmt.Sprintf("only %d accepted", load.count.Load()) })
-	atKill := mx.RecipientCount()
 	p.kill()
+	beforeKill := subjectsAt(mx) // the dead process delivers nothing more
+	atKill := mx.RecipientCount()
 	cancel()
 	wg.Wait()
+	for s, n := range beforeKill {
+		if n > 1 {
+			t.Errorf("%s was delivered %d times before the kill: a live process delivered it twice", s, n)
+		}
+	}
 	accepted := len(load.accepted)
 	t.Logf("killed after %d accepted sends (%d failed requests), %d delivered at the kill", accepted, load.failures.Load(), atKill)
 	if atKill == 0 || atKill >= accepted {

@@ -14,7 +14,7 @@ import (
 
 // sendTestMode sends n test-mode messages (an accepted and a delivered
 // event each, nothing at the MX) and waits for their events.
-func (e *env) sendTestMode(n int) {
+func (e *sendEnv) sendTestMode(n int) {
 	e.t.Helper()
 	before := len(e.storeEvents(""))
 	for i := range n {
@@ -35,7 +35,7 @@ func ids(evs []wire.Event) string {
 // page GETs one events page and checks the paging contract every page
 // keeps: four absolute links on the public URL whose last segment is a
 // token without '/'.
-func (e *env) page(u string) eventsPage {
+func (e *sendEnv) page(u string) eventsPage {
 	e.t.Helper()
 	var p eventsPage
 	e.getJSON(u, &p)
@@ -57,7 +57,7 @@ func (e *env) page(u string) eventsPage {
 // reference §3.3 on the wire.
 func TestEventsPagingContract(t *testing.T) {
 	t.Parallel()
-	e := startEnv(t, envOptions{})
+	e := startSendEnv(t, sendEnvOptions{})
 	start := e.clock.Now().Add(-time.Minute)
 	e.sendTestMode(5) // 10 events
 	all := e.events(url.Values{"ascending": {"yes"}, "begin": {strconv.FormatInt(start.Unix(), 10)}})
@@ -159,7 +159,7 @@ func TestEventsPagingContract(t *testing.T) {
 // poller waits; asking for the same URL later returns what arrived since.
 func TestEventsLiveAscending(t *testing.T) {
 	t.Parallel()
-	e := startEnv(t, envOptions{})
+	e := startSendEnv(t, sendEnvOptions{})
 	begin := strconv.FormatInt(e.clock.Now().Add(-time.Minute).Unix(), 10)
 	e.sendTestMode(2)
 	p := e.page("/v3/" + testDomain + "/events?ascending=yes&limit=300&begin=" + begin)

@@ -22,14 +22,14 @@ import (
 //	       b2 t451    tag gamma        accepted, failed temporary
 //	       b3 carol   no tag           accepted, delivered
 type eventsFixture struct {
-	*env
+	*sendEnv
 	t0, t1 time.Time
 	ids    map[string]string // name → message id without brackets
 }
 
 func startEventsFixture(t *testing.T) *eventsFixture {
 	t.Helper()
-	f := &eventsFixture{env: startEnv(t, envOptions{}), ids: map[string]string{}}
+	f := &eventsFixture{sendEnv: startSendEnv(t, sendEnvOptions{}), ids: map[string]string{}}
 	send := func(name, to string, tags ...string) {
 		v := url.Values{"from": {"sender@" + testDomain}, "to": {to}, "subject": {"about " + name},
 			"text": {"body of " + name}, "o:tag": tags}

@@ -35,7 +35,7 @@ func del(name string) func(url.Values) {
 // delivered.
 func TestSendBadInput(t *testing.T) {
 	t.Parallel()
-	e := startEnv(t, envOptions{configure: func(c *config.Config) {
+	e := startSendEnv(t, sendEnvOptions{configure: func(c *config.Config) {
 		c.MaxMessageBytes = 4096
 		c.MaxRequestBytes = 1 << 20
 	}})

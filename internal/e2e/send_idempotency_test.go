@@ -22,7 +22,7 @@ func idemRequest(subject string) reqBody {
 
 // sendWithKey sends b with an Idempotency-Key and returns the status and
 // the id (the body when not 200); it may run on any goroutine.
-func (e *env) sendWithKey(key string, b reqBody) (int, string) {
+func (e *sendEnv) sendWithKey(key string, b reqBody) (int, string) {
 	status, body, err := e.do(http.MethodPost, "/v3/"+testDomain+"/messages", b, "Idempotency-Key", key)
 	if err != nil {
 		return 0, err.Error()
@@ -37,7 +37,7 @@ func (e *env) sendWithKey(key string, b reqBody) (int, string) {
 // checkSent waits for the deliveries of the given messages and checks
 // that exactly one message per id was accepted and delivered, once per
 // recipient (2 recipients each).
-func (e *env) checkSent(ids ...string) {
+func (e *sendEnv) checkSent(ids ...string) {
 	e.t.Helper()
 	e.waitEvents("delivered", 2*len(ids))
 	time.Sleep(300 * time.Millisecond) // room for anything extra to show up
@@ -66,7 +66,7 @@ func (e *env) checkSent(ids ...string) {
 // a 409; other keys send again.
 func TestSendIdempotencyKey(t *testing.T) {
 	t.Parallel()
-	e := startEnv(t, envOptions{})
+	e := startSendEnv(t, sendEnvOptions{})
 	status, first := e.sendWithKey("order-1001", idemRequest("Receipt"))
 	if status != 200 {
 		t.Fatalf("first send = %d %s", status, first)
@@ -92,7 +92,7 @@ func TestSendIdempotencyKey(t *testing.T) {
 // the same request sends again.
 func TestSendIdempotencyKeyExpires(t *testing.T) {
 	t.Parallel()
-	e := startEnv(t, envOptions{})
+	e := startSendEnv(t, sendEnvOptions{})
 	_, first := e.sendWithKey("k", idemRequest("Receipt"))
 	e.waitEvents("delivered", 2)
 	e.clock.Advance(24*time.Hour + time.Minute)
@@ -110,7 +110,7 @@ func TestSendIdempotencyConcurrent(t *testing.T) {
 	for _, pg := range []bool{false, true} {
 		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
 			t.Parallel()
-			e := startEnv(t, envOptions{postgres: pg})
+			e := startSendEnv(t, sendEnvOptions{postgres: pg})
 			var wg sync.WaitGroup
 			results := make([]string, 10)
 			statuses := make([]int, 10)

@@ -39,7 +39,7 @@ func plainMessage(subject string) *mailgun.Message {
 // say about it, decoded by the SDK's own event types.
 func TestSendPlainThroughSDK(t *testing.T) {
 	t.Parallel()
-	e := startEnv(t, envOptions{})
+	e := startSendEnv(t, sendEnvOptions{})
 	ctx := context.Background()
 	msg, id, err := e.mg.Send(ctx, plainMessage("Quarterly report"))
 	if err != nil {
@@ -171,7 +171,7 @@ func listAll(t *testing.T, mg *mailgun.MailgunImpl, opts *mailgun.ListEventOptio
 // `to` parameter, and the Bcc recipient gets it without being shown.
 func TestSendMIMEThroughSDK(t *testing.T) {
 	t.Parallel()
-	e := startEnv(t, envOptions{})
+	e := startSendEnv(t, sendEnvOptions{})
 	raw := "From: Sender <sender@" + testDomain + ">\r\n" +
 		"To: Ann <ann@dest.example>\r\n" +
 		"Cc: cc@dest.example\r\n" +
@@ -219,7 +219,7 @@ func TestSendMIMEThroughSDK(t *testing.T) {
 // per recipient, each showing only its own address.
 func TestSendBatchThroughSDK(t *testing.T) {
 	t.Parallel()
-	e := startEnv(t, envOptions{})
+	e := startSendEnv(t, sendEnvOptions{})
 	m := mailgun.NewMessage("sender@"+testDomain, "Hi %recipient.name%", "Hello %recipient.name%, your id is %recipient.id%.")
 	people := map[string]map[string]any{
 		"alice@dest.example": {"name": "Alice", "id": 1},
@@ -273,7 +273,7 @@ func TestSendBatchThroughSDK(t *testing.T) {
 // (fake) clock passes it.
 func TestSendScheduledThroughSDK(t *testing.T) {
 	t.Parallel()
-	e := startEnv(t, envOptions{})
+	e := startSendEnv(t, sendEnvOptions{})
 	m := mailgun.NewMessage("sender@"+testDomain, "Later", "scheduled", "later@dest.example")
 	m.SetDeliveryTime(e.clock.Now().Add(2 * time.Hour))
 	if _, _, err := e.mg.Send(context.Background(), m); err != nil {
@@ -302,7 +302,7 @@ func TestSendScheduledThroughSDK(t *testing.T) {
 // 650 and nothing reaches the MX.
 func TestSendTestModeThroughSDK(t *testing.T) {
 	t.Parallel()
-	e := startEnv(t, envOptions{})
+	e := startSendEnv(t, sendEnvOptions{})
 	m := mailgun.NewMessage("sender@"+testDomain, "Test mode", "not sent", "a@dest.example", "b@dest.example")
 	m.EnableTestMode()
 	if _, _, err := e.mg.Send(context.Background(), m); err != nil {

@@ -14,7 +14,7 @@ import (
 
 // storageURL returns the storage.url of the message's accepted events,
 // checking every event of the message carries the same one.
-func (e *env) storageURL(msgID string) string {
+func (e *sendEnv) storageURL(msgID string) string {
 	e.t.Helper()
 	evs := e.events(url.Values{"message-id": {strings.Trim(msgID, "<>")}})
 	if len(evs) == 0 {
@@ -33,7 +33,7 @@ func (e *env) storageURL(msgID string) string {
 // raw and through mailgun-go, fetches its attachments and resends it.
 func TestStoredMessages(t *testing.T) {
 	t.Parallel()
-	e := startEnv(t, envOptions{})
+	e := startSendEnv(t, sendEnvOptions{})
 	ctx := context.Background()
 	_, id, err := e.mg.Send(ctx, plainMessage("Quarterly report"))
 	if err != nil {
@@ -137,7 +137,7 @@ func TestStoredMessages(t *testing.T) {
 // period are 404 "Message not found" on every stored-message route.
 func TestStoredMessageNotFound(t *testing.T) {
 	t.Parallel()
-	e := startEnv(t, envOptions{})
+	e := startSendEnv(t, sendEnvOptions{})
 	id := e.send(url.Values{"from": {"sender@" + testDomain}, "to": {"a@dest.example"}, "subject": {"kept"},
 		"text": {"x"}, "o:testmode": {"yes"}})
 	e.waitEvents("delivered", 1)

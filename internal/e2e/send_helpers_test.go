@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -26,48 +27,50 @@ import (
 // testDomain is the sending domain every env creates.
 const testDomain = "mg.example.com"
 
-// clock is a goroutine-safe fake clock for app.Seams.Now: the real time
+// fakeClock is a goroutine-safe fake clock for app.Seams.Now: the real time
 // plus an offset that tests move forward, so timestamps keep increasing
 // while "hours" pass in an instant.
-type clock struct {
+type fakeClock struct {
 	mu     sync.Mutex
 	offset time.Duration
 }
 
-func (c *clock) Now() time.Time {
+func (c *fakeClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return time.Now().Add(c.offset)
 }
 
-func (c *clock) Advance(d time.Duration) {
+func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.offset += d
 }
 
-// env is a running node that delivers to a fake MX (SALVO_SMARTHOST), with
+// sendEnv is a running node that delivers to a fake MX (SALVO_SMARTHOST), with
 // a fake clock and testDomain created.
-type env struct {
+type sendEnv struct {
 	t     *testing.T
 	app   *testutil.TestApp
 	mx    *testutil.FakeMX
 	mg    *mailgun.MailgunImpl
-	clock *clock
+	clock *fakeClock
 }
 
-type envOptions struct {
+type sendEnvOptions struct {
 	postgres  bool
 	configure func(*config.Config)
+	// dial replaces how delivery connects to the MX (app.Seams.Dial).
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
-func startEnv(t *testing.T, o envOptions) *env {
+func startSendEnv(t *testing.T, o sendEnvOptions) *sendEnv {
 	t.Helper()
 	mx := testutil.StartFakeMX(t, testutil.MXOptions{})
-	clk := &clock{}
+	clk := &fakeClock{}
 	ta := testutil.StartApp(t, testutil.AppOptions{
 		Postgres: o.postgres,
-		Seams:    app.Seams{Now: clk.Now},
+		Seams:    app.Seams{Now: clk.Now, Dial: o.dial},
 		Configure: func(c *config.Config) {
 			c.Smarthost = mx.Addr
 			if o.configure != nil {
@@ -80,11 +83,11 @@ func startEnv(t *testing.T, o envOptions) *env {
 	if _, err := mg.CreateDomain(context.Background(), testDomain, nil); err != nil {
 		t.Fatalf("CreateDomain: %v", err)
 	}
-	return &env{t: t, app: ta, mx: mx, mg: mg, clock: clk}
+	return &sendEnv{t: t, app: ta, mx: mx, mg: mg, clock: clk}
 }
 
 // with returns e reporting to t (for subtests sharing one env).
-func (e *env) with(t *testing.T) *env {
+func (e *sendEnv) with(t *testing.T) *sendEnv {
 	c := *e
 	c.t = t
 	return &c
@@ -124,7 +127,7 @@ func multipartBody(v url.Values, files ...upload) reqBody {
 
 // call makes an authenticated request to path (absolute URLs are used as
 // they are) and returns the status and body.
-func (e *env) call(method, path string, b reqBody, header ...string) (int, []byte) {
+func (e *sendEnv) call(method, path string, b reqBody, header ...string) (int, []byte) {
 	e.t.Helper()
 	status, body, err := e.do(method, path, b, header...)
 	if err != nil {
@@ -134,7 +137,7 @@ func (e *env) call(method, path string, b reqBody, header ...string) (int, []byt
 }
 
 // do is call for goroutines other than the test's: it returns errors.
-func (e *env) do(method, path string, b reqBody, header ...string) (int, []byte, error) {
+func (e *sendEnv) do(method, path string, b reqBody, header ...string) (int, []byte, error) {
 	u := path
 	if !strings.HasPrefix(u, "http") {
 		u = e.app.URL + path
@@ -160,7 +163,7 @@ func (e *env) do(method, path string, b reqBody, header ...string) (int, []byte,
 }
 
 // getJSON GETs path, expects 200 and decodes the body into v.
-func (e *env) getJSON(path string, v any, header ...string) {
+func (e *sendEnv) getJSON(path string, v any, header ...string) {
 	e.t.Helper()
 	status, body := e.call(http.MethodGet, path, reqBody{}, header...)
 	if status != http.StatusOK {
@@ -172,7 +175,7 @@ func (e *env) getJSON(path string, v any, header ...string) {
 }
 
 // send posts a /messages request and returns the response id.
-func (e *env) send(v url.Values, header ...string) string {
+func (e *sendEnv) send(v url.Values, header ...string) string {
 	e.t.Helper()
 	status, body := e.call(http.MethodPost, "/v3/"+testDomain+"/messages", formBody(v), header...)
 	if status != http.StatusOK {
@@ -193,7 +196,7 @@ type eventsPage struct {
 
 // events returns every event matching query, following next links until
 // the empty page.
-func (e *env) events(query url.Values) []wire.Event {
+func (e *sendEnv) events(query url.Values) []wire.Event {
 	e.t.Helper()
 	var all []wire.Event
 	next := "/v3/" + testDomain + "/events?" + query.Encode()
@@ -211,7 +214,7 @@ func (e *env) events(query url.Values) []wire.Event {
 }
 
 // storeEvents reads the domain's events straight from the store.
-func (e *env) storeEvents(typ string) []store.Event {
+func (e *sendEnv) storeEvents(typ string) []store.Event {
 	e.t.Helper()
 	evs, err := e.app.Regional.Events(context.Background(), store.EventQuery{
 		Domain: testDomain, Type: typ, Ascending: true, Limit: 10000})
@@ -222,7 +225,7 @@ func (e *env) storeEvents(typ string) []store.Event {
 }
 
 // waitEvents waits until the domain has at least n events of typ.
-func (e *env) waitEvents(typ string, n int) []store.Event {
+func (e *sendEnv) waitEvents(typ string, n int) []store.Event {
 	e.t.Helper()
 	var evs []store.Event
 	waitFor(e.t, 20*time.Second, func() bool {
@@ -233,7 +236,7 @@ func (e *env) waitEvents(typ string, n int) []store.Event {
 }
 
 // queueLen is how many jobs wait in the region's queue.
-func (e *env) queueLen() int {
+func (e *sendEnv) queueLen() int {
 	e.t.Helper()
 	stats, err := e.app.Regional.QueueStats(context.Background(), "", e.clock.Now())
 	if err != nil {
@@ -248,7 +251,7 @@ func (e *env) queueLen() int {
 
 // assertNothingStored checks that no request so far left a trace: no
 // event, no queued job, nothing at the MX.
-func (e *env) assertNothingStored(what string) {
+func (e *sendEnv) assertNothingStored(what string) {
 	e.t.Helper()
 	if evs := e.storeEvents(""); len(evs) > 0 {
 		e.t.Errorf("%s: %d events stored, first %s", what, len(evs), evs[0].Data)
