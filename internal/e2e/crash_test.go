@@ -39,12 +39,7 @@ const (
 func TestCrashSafety(t *testing.T) {
 	t.Parallel()
 	bin := buildSalvo(t)
-	for _, pg := range []bool{false, true} {
-		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
-			t.Parallel()
-			crashRun(t, bin, pg)
-		})
-	}
+	onBothStores(t, func(t *testing.T, pg bool) { crashRun(t, bin, pg) })
 }
 
 func buildSalvo(t *testing.T) string {

@@ -86,6 +86,16 @@ func startSendEnv(t *testing.T, o sendEnvOptions) *sendEnv {
 	return &sendEnv{t: t, app: ta, mx: mx, mg: mg, clock: clk}
 }
 
+// onBothStores runs f as parallel subtests on SQLite and on PostgreSQL.
+func onBothStores(t *testing.T, f func(t *testing.T, postgres bool)) {
+	for _, pg := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
+			t.Parallel()
+			f(t, pg)
+		})
+	}
+}
+
 // with returns e reporting to t (for subtests sharing one env).
 func (e *sendEnv) with(t *testing.T) *sendEnv {
 	c := *e

@@ -107,25 +107,22 @@ func TestSendIdempotencyKeyExpires(t *testing.T) {
 // message, and all get its id.
 func TestSendIdempotencyConcurrent(t *testing.T) {
 	t.Parallel()
-	for _, pg := range []bool{false, true} {
-		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
-			t.Parallel()
-			e := startSendEnv(t, sendEnvOptions{postgres: pg})
-			var wg sync.WaitGroup
-			results := make([]string, 10)
-			statuses := make([]int, 10)
-			for i := range results {
-				wg.Go(func() {
-					statuses[i], results[i] = e.sendWithKey("race", idemRequest("Race"))
-				})
+	onBothStores(t, func(t *testing.T, pg bool) {
+		e := startSendEnv(t, sendEnvOptions{postgres: pg})
+		var wg sync.WaitGroup
+		results := make([]string, 10)
+		statuses := make([]int, 10)
+		for i := range results {
+			wg.Go(func() {
+				statuses[i], results[i] = e.sendWithKey("race", idemRequest("Race"))
+			})
+		}
+		wg.Wait()
+		for i := range results {
+			if statuses[i] != 200 || results[i] != results[0] {
+				t.Fatalf("client %d = %d %s, want 200 %s", i, statuses[i], results[i], results[0])
 			}
-			wg.Wait()
-			for i := range results {
-				if statuses[i] != 200 || results[i] != results[0] {
-					t.Fatalf("client %d = %d %s, want 200 %s", i, statuses[i], results[i], results[0])
-				}
-			}
-			e.checkSent(results[0])
-		})
-	}
+		}
+		e.checkSent(results[0])
+	})
 }

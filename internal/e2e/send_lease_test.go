@@ -27,12 +27,7 @@ func (c slowConn) Read(p []byte) (int, error) {
 // jobs it is working on, so nothing claims them again meanwhile.
 func TestSendSlowDeliveryKeepsItsLease(t *testing.T) {
 	t.Parallel()
-	for _, pg := range []bool{false, true} {
-		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
-			t.Parallel()
-			testSlowDelivery(t, pg)
-		})
-	}
+	onBothStores(t, testSlowDelivery)
 }
 
 func testSlowDelivery(t *testing.T, pg bool) {
