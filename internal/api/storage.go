@@ -124,8 +124,10 @@ func (s *Server) resendMessage(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A resend is a new message: it gets its own Message-Id (and so its
+	// own events), not the original's.
 	sub := &send.Submission{Domain: c.Domain, Method: "http", OriginatingIP: clientAddr(c.R),
-		MIME: m.Body, To: to, Tags: meta.Info.Tags, Options: meta.Options, Vars: meta.Vars}
+		MIME: mail.RemoveHeader(m.Body, "Message-Id"), To: to, Tags: meta.Info.Tags, Options: meta.Options, Vars: meta.Vars}
 	sub.Options.DeliveryTime = 0
 	return s.Send.Send(c.R.Context(), sub)
 }

@@ -52,9 +52,10 @@ type Engine struct {
 	owner string
 	cache *messageCache
 
-	wake chan struct{}
-	stop chan struct{}
-	done chan struct{}
+	wake     chan struct{}
+	stop     chan struct{}
+	done     chan struct{}
+	beatDone chan struct{}
 
 	mu     sync.Mutex
 	active int            // connections in use
@@ -84,7 +85,7 @@ func New(cfg Config, deps Deps) *Engine {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Engine{
 		cfg: cfg, deps: deps, owner: secret.Token(8), cache: newMessageCache(64 << 20),
-		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), beatDone: make(chan struct{}),
 		busy: map[string]int{}, ctx: ctx, cancel: cancel,
 	}
 }
@@ -97,9 +98,30 @@ func (e *Engine) Notify() {
 	}
 }
 
-// Start runs the claim loop.
+// Start runs the claim loop and the lease heartbeat.
 func (e *Engine) Start() {
 	e.deps.Metrics.Go(e.deps.Log, "delivery loop", e.loop)
+	e.deps.Metrics.Go(e.deps.Log, "delivery lease heartbeat", e.heartbeat)
+}
+
+// heartbeat renews the leases of the jobs this engine holds every third
+// of a lease, so a delivery that outlasts its lease (a slow receiver) is
+// not claimed and delivered a second time. It runs until Stop has let the
+// connections finish.
+func (e *Engine) heartbeat() {
+	defer close(e.beatDone)
+	t := time.NewTicker(max(e.cfg.Lease/3, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-e.ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := e.deps.Store.RenewLeases(e.ctx, e.owner, e.deps.Now().Add(e.cfg.Lease)); err != nil && e.ctx.Err() == nil {
+			e.deps.Log.Error("renew delivery leases", "err", err)
+		}
+	}
 }
 
 // Stop stops claiming, lets connections finish their current message and
@@ -123,6 +145,10 @@ func (e *Engine) Stop(ctx context.Context) error {
 		<-finished
 	}
 	e.cancel()
+	select {
+	case <-e.beatDone:
+	case <-ctx.Done():
+	}
 	return nil
 }
 

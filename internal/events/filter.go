@@ -134,8 +134,10 @@ func (p *exprParser) and() (expr, error) {
 	var all andExpr
 	for p.pos < len(p.toks) && !p.peekKeyword("OR") && !p.peekKeyword(")") {
 		if p.peekKeyword("AND") {
-			p.pos++
-			continue
+			if len(all) == 0 {
+				return nil, fmt.Errorf("AND needs a term before it")
+			}
+			p.pos++ // the term after it is required by unary
 		}
 		e, err := p.unary()
 		if err != nil {
@@ -153,6 +155,9 @@ func (p *exprParser) and() (expr, error) {
 }
 
 func (p *exprParser) unary() (expr, error) {
+	if p.pos == len(p.toks) || p.peekKeyword(")") || p.peekKeyword("OR") || p.peekKeyword("AND") {
+		return nil, fmt.Errorf("missing term")
+	}
 	if p.peekKeyword("NOT") {
 		p.pos++
 		e, err := p.unary()

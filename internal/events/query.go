@@ -213,6 +213,23 @@ func neighbours(q Query, items []json.RawMessage, firstMatch, scanPos *store.Cur
 	if q.Reverse {
 		forward, backward = firstMatch, scanPos
 	}
+	if len(items) == 0 && q.Cursor != nil {
+		// An empty page sits just past its cursor's event, so the link
+		// that turns back must include that event. Cursors are exclusive;
+		// moving seq by one towards the way back makes this one inclusive
+		// (seqs are integers, so no event lies in between).
+		back := *q.Cursor
+		if q.Ascending != q.Reverse {
+			back.Seq++ // this page ascended: the way back descends
+		} else {
+			back.Seq--
+		}
+		if q.Reverse {
+			forward = &back
+		} else {
+			backward = &back
+		}
+	}
 	if forward == nil {
 		forward = q.Cursor
 	}

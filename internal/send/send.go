@@ -128,7 +128,7 @@ func (s *Service) Send(ctx context.Context, sub *Submission) (wire.SendResponse,
 		return wire.SendResponse{}, err
 	}
 	resp := wire.SendResponse{ID: "<" + p.meta.Info.MessageID + ">", Message: "Queued. Thank you."}
-	acc := store.Accept{Message: p.msg, Jobs: p.jobs, Events: p.events}
+	acc := store.Accept{Message: p.msg, Jobs: p.jobs, Events: p.events, Now: now}
 	if sub.IdempotencyKey != "" {
 		body, _ := json.Marshal(resp)
 		acc.Idempotency = &store.Idempotency{Domain: sub.Domain.Name, Key: sub.IdempotencyKey,
@@ -311,9 +311,10 @@ func joinAddresses(l []*netmail.Address) string {
 	return strings.Join(parts, ", ")
 }
 
-// fromMIME takes a ready message, adding a Message-ID and Date if missing.
+// fromMIME takes a ready message, adding a Message-ID and Date if missing
+// and removing Bcc fields (the envelope carries those recipients).
 func (s *Service) fromMIME(sub *Submission, meta *Meta, now time.Time) ([]byte, error) {
-	raw, msgID, err := mail.EnsureHeaders(sub.MIME, sub.Domain.Name, now)
+	raw, msgID, err := mail.EnsureHeaders(mail.StripBcc(sub.MIME), sub.Domain.Name, now)
 	if err != nil {
 		return nil, wire.BadRequest("message is not a valid MIME message: %v", err)
 	}

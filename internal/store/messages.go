@@ -63,6 +63,9 @@ type Accept struct {
 	Jobs        []Job
 	Events      []Event
 	Idempotency *Idempotency
+	// Now is when the submission was made: idempotency records that
+	// expired by then are ignored (the wall clock when zero).
+	Now time.Time
 }
 
 // Outcome is the result of one delivery attempt of a job, written with its
@@ -135,6 +138,10 @@ type MessageStore interface {
 	// ReleaseJobs gives leased jobs back without counting an attempt
 	// (shutdown), due at at. Jobs that are not leased are left alone.
 	ReleaseJobs(ctx context.Context, ids []int64, at time.Time) error
+	// RenewLeases extends to until the lease of every job owner holds, so
+	// that work still in progress is not claimed again when its first
+	// lease ends. A dead owner renews nothing and its jobs come back.
+	RenewLeases(ctx context.Context, owner string, until time.Time) error
 	QueueStats(ctx context.Context, domain string, now time.Time) ([]DestinationStats, error)
 	JobsOfMessage(ctx context.Context, domain, messageID string) ([]Job, error)
 	// NextDue is the earliest next attempt among jobs not leased, zero if none.

@@ -35,10 +35,14 @@ func eventRow(e store.Event) []any {
 // Accept implements store.MessageStore.
 func (r *Regional) Accept(ctx context.Context, a store.Accept) (*store.Idempotency, error) {
 	var previous *store.Idempotency
+	now := a.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
 	err := r.inTx(ctx, func(tx *Tx) error {
 		previous = nil
 		if id := a.Idempotency; id != nil {
-			p, err := claimIdempotency(ctx, tx, id)
+			p, err := claimIdempotency(ctx, tx, id, now)
 			if err != nil || p != nil {
 				previous = p
 				return err
@@ -66,12 +70,12 @@ func (r *Regional) Accept(ctx context.Context, a store.Accept) (*store.Idempoten
 // with one key (in other committers' transactions or on other nodes) wait
 // for each other rather than fail on the primary key: the insert either
 // takes the key, replaces an expired record, or touches nothing.
-func claimIdempotency(ctx context.Context, tx *Tx, id *store.Idempotency) (*store.Idempotency, error) {
+func claimIdempotency(ctx context.Context, tx *Tx, id *store.Idempotency, now time.Time) (*store.Idempotency, error) {
 	res, err := tx.exec(ctx, `INSERT INTO idempotency (domain, key, fingerprint, response, expires_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (domain, key) DO UPDATE SET fingerprint = excluded.fingerprint, response = excluded.response,
 			expires_at = excluded.expires_at
 		WHERE idempotency.expires_at <= ?`,
-		id.Domain, id.Key, id.Fingerprint, string(id.Response), ts(id.ExpiresAt), time.Now().UnixMicro())
+		id.Domain, id.Key, id.Fingerprint, string(id.Response), ts(id.ExpiresAt), now.UnixMicro())
 	if err != nil {
 		return nil, err
 	}
@@ -195,6 +199,12 @@ func (r *Regional) ReleaseJobs(ctx context.Context, ids []int64, at time.Time) e
 		}
 		return nil
 	})
+}
+
+// RenewLeases implements store.MessageStore.
+func (r *Regional) RenewLeases(ctx context.Context, owner string, until time.Time) error {
+	_, err := r.exec(ctx, `UPDATE queue SET lease_until = ? WHERE lease_owner = ? AND lease_until > 0`, ts(until), owner)
+	return err
 }
 
 // QueueStats implements store.MessageStore.
