@@ -2,6 +2,10 @@ module github.com/salvo-email/salvo
 
 go 1.26.8
 
+// A Mailgun batch send carries one multipart part per recipient (up to 1000)
+// besides its other fields; multipart.ReadForm's default cap is 1000 parts.
+godebug multipartmaxparts=10000
+
 require (
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/mailgun/mailgun-go/v4 v4.23.0
