@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/salvo-email/salvo/internal/app"
@@ -88,8 +89,10 @@ func parseConfig(name, synopsis string, args []string, stdout, stderr io.Writer,
 	if extra != nil {
 		extra(fs)
 	}
-	fs.Usage = func() {
-		w := fs.Output()
+	// flag.Parse prints a parse error and then calls Usage on the output
+	// (stderr); help is printed below instead, once, on stdout.
+	fs.Usage = func() {}
+	printUsage := func(w io.Writer) {
 		fmt.Fprintf(w, "Usage: salvo %s\n\nFlags (each also read from its environment variable):\n", synopsis)
 		fs.VisitAll(func(f *flag.Flag) {
 			env := config.EnvName(f.Name)
@@ -109,10 +112,11 @@ func parseConfig(name, synopsis string, args []string, stdout, stderr io.Writer,
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
+			printUsage(stdout)
 			return cfg, fs, 0, false
 		}
+		command, _, _ := strings.Cut(synopsis, " [flags]")
+		fmt.Fprintf(stderr, "Run \"salvo %s --help\" for the flags.\n", command)
 		return cfg, fs, 2, false
 	}
 	if err := cfg.Validate(); err != nil {

@@ -179,7 +179,7 @@ func ApplyEnv(fs *flag.FlagSet, getenv func(string) string) error {
 			return
 		}
 		if err := fs.Set(f.Name, v); err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: %w", env, redactIfSecret(f.Name, v), err))
+			errs = append(errs, fmt.Errorf("--%s (%s): cannot use %q: %w", f.Name, env, redactIfSecret(f.Name, v), err))
 		}
 	})
 	return errors.Join(errs...)

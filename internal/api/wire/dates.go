@@ -131,7 +131,7 @@ func parseRFC2822(orig, s string) (time.Time, error) {
 	if len(f) != 5 {
 		return fail("")
 	}
-	day, err := strconv.Atoi(f[0])
+	day, err := number(f[0])
 	if err != nil || len(f[0]) > 2 {
 		return fail("bad day")
 	}
@@ -139,7 +139,7 @@ func parseRFC2822(orig, s string) (time.Time, error) {
 	if !ok {
 		return fail("bad month")
 	}
-	year, err := strconv.Atoi(f[2])
+	year, err := number(f[2])
 	if err != nil {
 		return fail("bad year")
 	}
@@ -162,7 +162,7 @@ func parseRFC2822(orig, s string) (time.Time, error) {
 	}
 	var clock [3]int
 	for i, p := range hms {
-		n, err := strconv.Atoi(p)
+		n, err := number(p)
 		if err != nil || len(p) != 2 {
 			return fail("bad time")
 		}
@@ -185,10 +185,21 @@ func parseRFC2822(orig, s string) (time.Time, error) {
 	return t, nil
 }
 
+// number reads an unsigned decimal field (strconv.Atoi alone also takes a sign).
+func number(s string) (int, error) {
+	if s == "" || strings.Trim(s, "0123456789") != "" {
+		return 0, strconv.ErrSyntax
+	}
+	return strconv.Atoi(s)
+}
+
 func parseZone(z string) (int, error) {
-	if len(z) == 5 && (z[0] == '+' || z[0] == '-') {
-		h, err1 := strconv.Atoi(z[1:3])
-		m, err2 := strconv.Atoi(z[3:5])
+	if z[0] == '+' || z[0] == '-' {
+		if len(z) != 5 {
+			return 0, fmt.Errorf("bad offset %q", z)
+		}
+		h, err1 := number(z[1:3])
+		m, err2 := number(z[3:5])
 		if err1 != nil || err2 != nil || m > 59 {
 			return 0, fmt.Errorf("bad offset %q", z)
 		}

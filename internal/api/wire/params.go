@@ -47,19 +47,23 @@ func NewParams(v url.Values) *Params {
 	return &Params{values: v, files: map[string][]*multipart.FileHeader{}}
 }
 
-// multipartMemory is how much of a multipart body stays in memory; larger
-// file parts spill to temporary files that Close removes.
-const multipartMemory = 8 << 20
-
 // ParseParams reads r's query and body. The body must already be limited
 // (http.MaxBytesReader); a body over the limit gives RequestTooLarge.
+//
+// A multipart body may hold as much in memory as an urlencoded one
+// (maxBytes): multipart.ReadForm otherwise refuses text parts beyond its
+// memory budget plus 10 MiB, such as a large html part. Its default cap of
+// 1000 parts, too low for a batch of 1000 recipients, is raised by the
+// multipartmaxparts godebug setting in go.mod.
 func ParseParams(r *http.Request, maxBytes int64) (*Params, error) {
 	p := NewParams(nil)
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, BadRequest("unable to parse request: invalid URL escape")
 	}
-	if r.Body == nil || r.Body == http.NoBody || r.Method == http.MethodGet || r.Method == http.MethodHead {
+	// An empty body (Content-Length: 0) carries no parameters whatever its
+	// Content-Type says; r.Body is no longer http.NoBody once limited.
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 || r.Method == http.MethodGet || r.Method == http.MethodHead {
 		p.values = q
 		return p, nil
 	}
@@ -80,7 +84,7 @@ func ParseParams(r *http.Request, maxBytes int64) (*Params, error) {
 		if boundary == "" {
 			return nil, BadRequest("malformed multipart/form-data request")
 		}
-		form, err := multipart.NewReader(body, boundary).ReadForm(multipartMemory)
+		form, err := multipart.NewReader(body, boundary).ReadForm(maxBytes)
 		if err != nil {
 			return nil, bodyError(err, "malformed multipart/form-data request")
 		}
@@ -142,6 +146,9 @@ func (p *Params) readJSON(b []byte) error {
 		vals, err := jsonValues(raw)
 		if err != nil {
 			return BadRequest("parameter %q: %v", k, err)
+		}
+		if vals == nil {
+			continue // null: as if absent
 		}
 		p.values[k] = append(p.values[k], vals...)
 	}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/salvo-email/salvo/internal/config"
+)
+
+// env is a getenv over a fixed map, so tests never read the real environment.
+func env(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+// runSalvo runs the command in-process.
+func runSalvo(getenv func(string) string, args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb, getenv)
+	return code, out.String(), errb.String()
+}
+
+func TestHelpDocumentsEveryFlag(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"serve", "--help"}, {"keys", "create", "-h"}, {"keys", "list", "--help"}} {
+		code, out, errOut := runSalvo(env(), args...)
+		if code != 0 || errOut != "" {
+			t.Errorf("salvo %v: exit %d, stderr %q; want 0 and help on stdout only", args, code, errOut)
+		}
+		fs := flag.NewFlagSet("", flag.ContinueOnError)
+		cfg := config.Default()
+		config.Register(fs, &cfg)
+		fs.VisitAll(func(f *flag.Flag) {
+			def := f.DefValue
+			switch {
+			case f.Name == "api-key" || f.Name == "secret":
+				def = "(secret)"
+			case def == "":
+				def = `""`
+			}
+			line := fmt.Sprintf("--%s  (%s, default %s)\n      %s\n", f.Name, config.EnvName(f.Name), def, f.Usage)
+			if !strings.Contains(out, line) {
+				t.Errorf("salvo %v --help does not document %q", args, line)
+			}
+		})
+	}
+	_, out, _ := runSalvo(env(), "keys", "create", "--help")
+	for _, want := range []string{"\n  --role  (", "\n  --domain  (", "\n  --description  (", "\n  --expiration  (SALVO_EXPIRATION, default 0)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("keys create --help lacks %q", want)
+		}
+	}
+	// The operator interface names of DESIGN.md.
+	_, out, _ = runSalvo(env(), "serve", "--help")
+	for _, name := range []string{"SALVO_DATA_DIR, default ./salvo-data", "SALVO_DATABASE_URL", "SALVO_GLOBAL_DATABASE_URL",
+		"SALVO_REGION, default us", "SALVO_HTTP_ADDR, default 127.0.0.1:8080", "SALVO_API_KEY", "SALVO_PUBLIC_URL", "SALVO_SMARTHOST", "SALVO_DNS"} {
+		if !strings.Contains(out, "("+name) {
+			t.Errorf("serve --help lacks %q", name)
+		}
+	}
+}
+
+func TestBadConfiguration(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		env  []string
+		args []string
+		want []string
+	}{
+		{"flag", nil, []string{"serve", "--region", "mars"}, []string{`--region (SALVO_REGION): must be us or eu, not "mars"`}},
+		{"environment", []string{"SALVO_DKIM_KEY_BITS", "3"}, []string{"serve"}, []string{"--dkim-key-bits (SALVO_DKIM_KEY_BITS): must be 1024 or 2048, not 3"}},
+		{"environment syntax", []string{"SALVO_SHUTDOWN_TIMEOUT", "soon"}, []string{"serve"}, []string{`--shutdown-timeout (SALVO_SHUTDOWN_TIMEOUT): cannot use "soon"`}},
+		{"several at once", []string{"SALVO_LOG_FORMAT", "xml"}, []string{"serve", "--max-request-bytes", "10", "--http-addr", "nowhere"},
+			[]string{"--log-format (SALVO_LOG_FORMAT)", "--max-request-bytes (SALVO_MAX_REQUEST_BYTES): must be at least 1048576", "--http-addr (SALVO_HTTP_ADDR): must be host:port"}},
+		{"short api key", []string{"SALVO_API_KEY", "tiny-key"}, []string{"serve"}, []string{"--api-key (SALVO_API_KEY): must be at least 16 characters"}},
+		{"database url", nil, []string{"serve", "--database-url", "mysql://x"}, []string{"--database-url (SALVO_DATABASE_URL): must start with postgres://"}},
+		{"keys command", nil, []string{"keys", "list", "--region", "mars"}, []string{"--region (SALVO_REGION)"}},
+		{"unknown flag", nil, []string{"serve", "--nope"}, []string{"flag provided but not defined: -nope", `Run "salvo serve --help"`}},
+		{"flag syntax", nil, []string{"keys", "revoke", "--shutdown-timeout", "soon"}, []string{`invalid value "soon" for flag -shutdown-timeout`, `Run "salvo keys revoke --help"`}},
+		{"extra argument", nil, []string{"serve", "now"}, []string{`salvo serve: unexpected argument "now"`}},
+		{"unknown command", nil, []string{"serv"}, []string{`salvo: unknown command "serv"`, "Usage:"}},
+		{"unknown keys command", nil, []string{"keys", "rotate"}, []string{`salvo keys: unknown command "rotate"`}},
+		{"no command", nil, nil, []string{"Usage:"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), "data")
+			code, out, errOut := runSalvo(env(append(c.env, "SALVO_DATA_DIR", dir)...), c.args...)
+			if code != 2 || out != "" {
+				t.Errorf("exit %d, stdout %q; want 2 and nothing on stdout", code, out)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr %q lacks %q", errOut, w)
+				}
+			}
+			if strings.Contains(errOut, "tiny-key") || strings.Count(errOut, "Usage:") > 1 {
+				t.Errorf("stderr %q echoes a secret or repeats the usage", errOut)
+			}
+			if _, err := os.Stat(dir); !os.IsNotExist(err) {
+				t.Errorf("a refused configuration created the data dir (%v)", err)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	for _, arg := range []string{"version", "--version"} {
+		code, out, errOut := runSalvo(env(), arg)
+		if code != 0 || !strings.HasPrefix(out, "salvo dev") || errOut != "" {
+			t.Errorf("salvo %s: exit %d, stdout %q, stderr %q", arg, code, out, errOut)
+		}
+	}
+	if code, out, _ := runSalvo(env(), "help"); code != 0 || !strings.Contains(out, "salvo keys <command>") {
+		t.Errorf("salvo help: exit %d, %q", code, out)
+	}
+}
