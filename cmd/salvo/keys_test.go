@@ -47,7 +47,8 @@ func TestKeysCommands(t *testing.T) {
 	ta.Call(t, http.MethodGet, "/v3/domains", admin, testutil.NoBody).Want(t, http.StatusOK)
 	sendID, sending := cliCreateKey(t, getenv, "--role", "sending", "--domain", "MG.example.com")
 	ta.Call(t, http.MethodGet, "/v3/domains", sending, testutil.NoBody).Want(t, http.StatusUnauthorized)
-	ta.Call(t, http.MethodPost, "/v3/mg.example.com/messages", sending, testutil.NoBody).Want(t, http.StatusNotImplemented)
+	ta.Call(t, http.MethodPost, "/v3/mg.example.com/messages", sending, testutil.Form(url.Values{
+		"from": {"me@mg.example.com"}, "to": {"you@example.net"}, "subject": {"hi"}, "text": {"hello"}})).Want(t, http.StatusOK)
 	if _, out, _ := runSalvo(getenv, "keys", "create", "--role", "basic", "--expiration", "60"); !strings.Contains(out, "(kind user, role basic)") {
 		t.Errorf("basic key: %q", out)
 	}

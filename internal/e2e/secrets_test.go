@@ -121,8 +121,6 @@ func TestNoSecretsAtRest(t *testing.T) {
 		}
 	}
 	check("while running", true)
-	if err := ta.Stop(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	ta.Stop(t)
 	check("after stop", false)
 }
