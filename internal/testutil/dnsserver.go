@@ -24,10 +24,7 @@ type DNSServer struct {
 // StartDNS starts a server; it stops when t ends.
 func StartDNS(t testing.TB) *DNSServer {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	must(t, err, "dns udp listen")
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
-	must(t, err, "dns tcp listen")
+	pc, ln := listenUDPTCP(t)
 	s := &DNSServer{Addr: pc.LocalAddr().String(), rrs: map[string][]mdns.RR{}, rcodes: map[string]int{}}
 	h := mdns.HandlerFunc(s.serve)
 	s.udp = &mdns.Server{PacketConn: pc, Handler: h}
@@ -44,6 +41,24 @@ func StartDNS(t testing.TB) *DNSServer {
 		_ = s.tcp.Shutdown()
 	})
 	return s
+}
+
+// listenUDPTCP binds UDP and TCP on one free port. The port the kernel
+// picks for UDP may be taken for TCP (parallel tests), so it tries again.
+func listenUDPTCP(t testing.TB) (net.PacketConn, net.Listener) {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		must(t, err, "dns udp listen")
+		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, ln
+		}
+		pc.Close()
+		if attempt == 20 {
+			must(t, err, "dns tcp listen")
+		}
+	}
 }
 
 // Add adds records in zone-file syntax, e.g. "example.com. 60 IN MX 10 mx.example.com.".
