@@ -38,19 +38,7 @@ func (g *Global) UserByEmail(ctx context.Context, email string) (store.User, err
 // ListUsers implements store.UserStore.
 func (g *Global) ListUsers(ctx context.Context) ([]store.User, error) {
 	rows, err := g.query(ctx, `SELECT `+userColumns+` FROM users ORDER BY email`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return scanRows(rows, err, scanUser)
 }
 
 // CreateSession implements store.UserStore.
