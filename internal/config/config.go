@@ -64,6 +64,14 @@ type Config struct {
 	// AuthFailureLimit is how many failed authentications one client address
 	// may make per minute before further failures get 429.
 	AuthFailureLimit int
+
+	// SessionIdleTimeout ends a dashboard login after this long without a
+	// request; SessionMaxAge ends it this long after login regardless.
+	SessionIdleTimeout time.Duration
+	SessionMaxAge      time.Duration
+	// LoginFailureLimit is how many failed dashboard logins an address or
+	// an account may make before each further attempt has to wait.
+	LoginFailureLimit int
 }
 
 // Default returns the configuration used when nothing is set.
@@ -79,6 +87,10 @@ func Default() Config {
 		DKIMKeyBits:      2048,
 		MaxRequestBytes:  52_428_800, // Mailgun's "52.4MiB" request limit (what mailgun.js caps bodies at)
 		AuthFailureLimit: 20,
+
+		SessionIdleTimeout: time.Hour,
+		SessionMaxAge:      12 * time.Hour,
+		LoginFailureLimit:  5,
 	}
 }
 
@@ -120,6 +132,9 @@ func Register(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.DKIMKeyBits, "dkim-key-bits", c.DKIMKeyBits, "RSA size of new DKIM keys: 1024 or 2048")
 	fs.Int64Var(&c.MaxRequestBytes, "max-request-bytes", c.MaxRequestBytes, "largest API request body accepted, in bytes")
 	fs.IntVar(&c.AuthFailureLimit, "auth-failure-limit", c.AuthFailureLimit, "failed authentications per minute from one address before 429")
+	fs.DurationVar(&c.SessionIdleTimeout, "session-idle-timeout", c.SessionIdleTimeout, "dashboard logins end after this long without a request")
+	fs.DurationVar(&c.SessionMaxAge, "session-max-age", c.SessionMaxAge, "dashboard logins end this long after login, active or not")
+	fs.IntVar(&c.LoginFailureLimit, "login-failure-limit", c.LoginFailureLimit, "failed dashboard logins per address or account before each further attempt must wait (1s, doubling up to 15m)")
 }
 
 // EnvName is the environment twin of a flag name: http-addr → SALVO_HTTP_ADDR.
@@ -225,6 +240,15 @@ func (c *Config) Validate() error {
 	}
 	if c.AuthFailureLimit < 1 {
 		bad("auth-failure-limit", "must be at least 1")
+	}
+	if c.SessionIdleTimeout < time.Minute {
+		bad("session-idle-timeout", "must be at least 1m, such as 1h")
+	}
+	if c.SessionMaxAge < c.SessionIdleTimeout {
+		bad("session-max-age", "must be at least --session-idle-timeout (%v), such as 12h", c.SessionIdleTimeout)
+	}
+	if c.LoginFailureLimit < 1 {
+		bad("login-failure-limit", "must be at least 1")
 	}
 	return errors.Join(errs...)
 }
