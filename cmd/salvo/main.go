@@ -1,8 +1,9 @@
 // Command salvo is a self-hosted email platform that speaks Mailgun's API.
 //
 // Subcommands: serve (run every service of one region), keys (manage API
-// keys in the global store), version. Every flag has a SALVO_* environment
-// twin; `salvo <command> --help` lists them with their defaults.
+// keys in the global store), users (dashboard users), version. Every flag
+// has a SALVO_* environment twin; `salvo <command> --help` lists them with
+// their defaults.
 package main
 
 import (
@@ -29,6 +30,7 @@ const usage = `Salvo: a self-hosted email platform that speaks Mailgun's API.
 Usage:
   salvo serve [flags]     run every service of one region (API, dashboard, SMTP, delivery)
   salvo keys <command>    list, create or revoke API keys (list | create | revoke)
+  salvo users <command>   add or list dashboard users (create | list)
   salvo version           print the version
 
 Run "salvo <command> --help" for the flags of a command. Every flag has an
@@ -49,6 +51,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return serve(ctx, args[1:], stdout, stderr, getenv)
 	case "keys":
 		return keysCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "users":
+		return usersCmd(ctx, args[1:], os.Stdin, stdout, stderr, getenv)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "salvo", versionString())
 		return 0
