@@ -1,8 +1,9 @@
 // Command salvo is a self-hosted email platform that speaks Mailgun's API.
 //
 // Subcommands: serve (run every service of one region), keys (manage API
-// keys in the global store), version. Every flag has a SALVO_* environment
-// twin; `salvo <command> --help` lists them with their defaults.
+// keys in the global store), users (dashboard users), version. Every flag
+// has a SALVO_* environment twin; `salvo <command> --help` lists them with
+// their defaults.
 package main
 
 import (
@@ -32,6 +33,7 @@ Usage:
   salvo keys <command>    list, create or revoke API keys (list | create | revoke)
   salvo queue [flags]     show what waits in the delivery queue, per destination, and why
   salvo bench [flags]     measure accept and delivery throughput on this machine
+  salvo users <command>   add or list dashboard users (create | list)
   salvo version           print the version
 
 Run "salvo <command> --help" for the flags of a command. Every flag has an
@@ -56,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return queueCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "bench":
 		return benchCmd(ctx, args[1:], stdout, stderr)
+	case "users":
+		return usersCmd(ctx, args[1:], os.Stdin, stdout, stderr, getenv)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "salvo", versionString())
 		return 0

@@ -106,44 +106,18 @@ type RouteInfo struct {
 	Access  auth.Access
 }
 
-// statusWriter remembers the status for metrics and for panic recovery.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &obs.StatusWriter{ResponseWriter: w}
 	label := "unmatched"
 	defer func() {
 		if v := recover(); v != nil {
 			s.Metrics.Recovered(s.Log, "http "+r.Method+" "+label, v)
-			if sw.status == 0 {
+			if sw.Status == 0 {
 				s.writeError(sw, r, false, errors.New("panic"))
 			}
 		}
-		s.Metrics.HTTPRequests.WithLabelValues(label, strconv.Itoa(sw.status)).Inc()
+		s.Metrics.HTTPRequests.WithLabelValues(label, strconv.Itoa(sw.Status)).Inc()
 	}()
 	segs, ok := splitPath(r.URL.EscapedPath())
 	if !ok {

@@ -2,10 +2,10 @@
 // stores the configuration names, builds the services with their
 // dependencies, and starts and stops the listeners and workers in order.
 //
-// Start order: stores (migrated), account bootstrap, HTTP listener; /healthz
-// answers 200 only once everything has started. Stop reverses it: stop
-// accepting, drain requests in flight within the shutdown timeout, then
-// close the stores.
+// Start order: stores (migrated), account bootstrap, HTTP listener (API and
+// dashboard); /healthz answers 200 only once everything has started. Stop
+// reverses it: stop accepting, drain requests in flight within the
+// shutdown timeout, then close the stores.
 package app
 
 import (
@@ -34,6 +34,7 @@ import (
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/store/postgres"
 	"github.com/salvo-email/salvo/internal/store/sqlite"
+	"github.com/salvo-email/salvo/internal/web"
 )
 
 // Seams are the test seams; zero values mean the real thing.
@@ -63,11 +64,12 @@ type App struct {
 	Regional store.Regional
 	Box      *secret.Box
 	Keys     *auth.Keys
+	Users    *auth.Users
 	Domains  *domains.Service
 	Send     *send.Service
 	Delivery *delivery.Engine
 	API      *api.Server
-	// Web is the dashboard, served under /dashboard/; nil until built.
+	// Web is the dashboard, served under /dashboard/; built by Start.
 	Web http.Handler
 
 	// GeneratedKey is the primary key created by this start, if it was
@@ -158,6 +160,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 		a.closeStores()
 		return nil, fmt.Errorf("create account: %w", err)
 	}
+	a.Users = &auth.Users{Global: a.Global, Now: seams.Now, BcryptCost: seams.BcryptCost}
 	a.Domains = &domains.Service{
 		Global: a.Global, Regional: a.Regional, Box: a.Box, DNS: seams.Resolver, KeyGen: seams.KeyGen,
 		Now: seams.Now, BcryptCost: seams.BcryptCost,
@@ -211,6 +214,10 @@ func (a *App) Start(ctx context.Context) error {
 		Keys:    a.Keys, Domains: a.Domains, Send: a.Send, Regional: a.Regional,
 		Region: a.Cfg.Region, PublicURL: a.Cfg.PublicURL, MaxBody: a.Cfg.MaxRequestBytes, Now: a.seams.Now,
 	})
+	if a.Web, err = a.dashboard(); err != nil {
+		ln.Close()
+		return err
+	}
 	a.httpSrv = &http.Server{
 		Handler:           a.rootHandler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -228,6 +235,21 @@ func (a *App) Start(ctx context.Context) error {
 	a.API.SetReady(true)
 	a.Log.Info("salvo started", "region", a.Cfg.Region, "http", ln.Addr().String(), "public_url", a.Cfg.PublicURL)
 	return nil
+}
+
+// dashboard builds the web dashboard on the same services as the API.
+func (a *App) dashboard() (http.Handler, error) {
+	w, err := web.New(web.Deps{
+		Log: a.Log, Metrics: a.Metrics, Keys: a.Keys, Users: a.Users, Domains: a.Domains,
+		Sessions: &auth.Sessions{Global: a.Global, Box: a.Box, Now: a.seams.Now,
+			IdleTimeout: a.Cfg.SessionIdleTimeout, MaxAge: a.Cfg.SessionMaxAge},
+		Throttle: &auth.LoginThrottle{Free: a.Cfg.LoginFailureLimit, Now: a.seams.Now},
+		Region:   a.Cfg.Region, PublicURL: a.Cfg.PublicURL,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: %w", err)
+	}
+	return w, nil
 }
 
 // rootHandler routes the one HTTP listener: the dashboard under

@@ -82,6 +82,14 @@ type Config struct {
 	// AuthFailureLimit is how many failed authentications one client address
 	// may make per minute before further failures get 429.
 	AuthFailureLimit int
+
+	// SessionIdleTimeout ends a dashboard login after this long without a
+	// request; SessionMaxAge ends it this long after login regardless.
+	SessionIdleTimeout time.Duration
+	SessionMaxAge      time.Duration
+	// LoginFailureLimit is how many failed dashboard logins an address or
+	// an account may make before each further attempt has to wait.
+	LoginFailureLimit int
 }
 
 // Default returns the configuration used when nothing is set.
@@ -108,6 +116,10 @@ func Default() Config {
 		Lease:            10 * time.Minute,
 		ConnectTimeout:   30 * time.Second,
 		AuthFailureLimit: 20,
+
+		SessionIdleTimeout: time.Hour,
+		SessionMaxAge:      12 * time.Hour,
+		LoginFailureLimit:  5,
 	}
 }
 
@@ -161,6 +173,9 @@ func Register(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.RetryMaxAge, "retry-max-age", c.RetryMaxAge, "give up on temporary failures this long after a message was accepted")
 	fs.DurationVar(&c.Lease, "lease", c.Lease, "how long a claimed delivery job stays reserved; a dead node's jobs come back after it")
 	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", c.ConnectTimeout, "timeout to connect to a receiving MX")
+	fs.DurationVar(&c.SessionIdleTimeout, "session-idle-timeout", c.SessionIdleTimeout, "dashboard logins end after this long without a request")
+	fs.DurationVar(&c.SessionMaxAge, "session-max-age", c.SessionMaxAge, "dashboard logins end this long after login, active or not")
+	fs.IntVar(&c.LoginFailureLimit, "login-failure-limit", c.LoginFailureLimit, "failed dashboard logins per address or account before each further attempt must wait (1s, doubling up to 15m)")
 }
 
 // EnvName is the environment twin of a flag name: http-addr → SALVO_HTTP_ADDR.
@@ -293,6 +308,15 @@ func (c *Config) Validate() error {
 		if c.Hostname == "" {
 			c.Hostname = "localhost"
 		}
+	}
+	if c.SessionIdleTimeout < time.Minute {
+		bad("session-idle-timeout", "must be at least 1m, such as 1h")
+	}
+	if c.SessionMaxAge < c.SessionIdleTimeout {
+		bad("session-max-age", "must be at least --session-idle-timeout (%v), such as 12h", c.SessionIdleTimeout)
+	}
+	if c.LoginFailureLimit < 1 {
+		bad("login-failure-limit", "must be at least 1")
 	}
 	return errors.Join(errs...)
 }

@@ -86,6 +86,7 @@ type DomainName struct {
 
 // Global is the global store.
 type Global interface {
+	UserStore
 	// Bootstrap creates acct and its primary key when the store has no
 	// account yet, atomically. created is false when an account already
 	// existed (another process may have won the race); nothing is written

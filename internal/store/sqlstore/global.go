@@ -117,19 +117,7 @@ func (g *Global) Keys(ctx context.Context, f store.KeyFilter) ([]store.Key, erro
 	rows, err := g.query(ctx, `SELECT `+keyColumns+` FROM api_keys
 		WHERE (? = '' OR kind = ?) AND (? = '' OR domain_name = ?)
 		ORDER BY created_at, id`, f.Kind, f.Kind, f.DomainName, f.DomainName)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.Key
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return scanRows(rows, err, scanKey)
 }
 
 // CountKeys implements store.Global.

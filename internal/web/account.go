@@ -1,0 +1,118 @@
+package web
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/store"
+)
+
+// apiKeysData is the API Keys page: the primary key (masked unless just
+// revealed without JavaScript) and the other keys.
+type apiKeysData struct {
+	Primary  store.Key
+	Revealed string
+	Others   []store.Key
+}
+
+func (s *Server) apiKeysData(rq *request) (apiKeysData, error) {
+	var d apiKeysData
+	keys, err := s.Keys.List(rq.r.Context(), store.KeyFilter{})
+	if err != nil {
+		return d, err
+	}
+	for _, k := range keys {
+		if k.Primary {
+			d.Primary = k
+		} else {
+			d.Others = append(d.Others, k)
+		}
+	}
+	return d, nil
+}
+
+func (s *Server) apiKeysPage(rq *request) error {
+	d, err := s.apiKeysData(rq)
+	if err != nil {
+		return err
+	}
+	return s.show(rq, "api_keys", "API Keys", "api-keys", d)
+}
+
+// revealPrimary answers the eye icon: JSON for the page's script, or the
+// page with the key shown when the browser runs no JavaScript.
+func (s *Server) revealPrimary(rq *request) error {
+	key, err := s.Keys.RevealPrimary(rq.r.Context())
+	if err != nil {
+		return err
+	}
+	s.Log.Info("primary key revealed", "user_id", rq.ses.User.ID)
+	if strings.Contains(rq.r.Header.Get("Accept"), "application/json") {
+		rq.w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		return json.NewEncoder(rq.w).Encode(map[string]string{"key": key})
+	}
+	d, err := s.apiKeysData(rq)
+	if err != nil {
+		return err
+	}
+	d.Revealed = key
+	return s.show(rq, "api_keys", "API Keys", "api-keys", d)
+}
+
+func (s *Server) rotatePage(rq *request) error {
+	return s.show(rq, "rotate", "Rotate the primary key", "api-keys", nil)
+}
+
+func (s *Server) rotatePrimary(rq *request) (result, error) {
+	res := result{To: apiKeysPath}
+	if _, err := s.Keys.RotatePrimary(rq.r.Context()); err != nil {
+		return res, err
+	}
+	s.Log.Info("primary key rotated", "user_id", rq.ses.User.ID)
+	res.Flash.Notice = "The primary key was rotated; the old one no longer works. Click the eye icon to see the new one."
+	return res, nil
+}
+
+func (s *Server) revokeKey(rq *request) (result, error) {
+	return s.revoke(rq, rq.r.PathValue("id"), apiKeysPath)
+}
+
+// revoke revokes key id and goes back to the page at back.
+func (s *Server) revoke(rq *request, id, back string) (result, error) {
+	res := result{To: back}
+	if err := s.Keys.Revoke(rq.r.Context(), id); err != nil {
+		return res, err
+	}
+	s.Log.Info("key revoked", "key_id", id, "user_id", rq.ses.User.ID)
+	res.Flash.Notice = "Key " + id + " was revoked."
+	return res, nil
+}
+
+func (s *Server) usersPage(rq *request) error {
+	users, err := s.Users.List(rq.r.Context())
+	if err != nil {
+		return err
+	}
+	people := make([]person, 0, len(users))
+	for _, u := range users {
+		people = append(people, personOf(u))
+	}
+	return s.show(rq, "users", "Users", "users", people)
+}
+
+func (s *Server) addUser(rq *request) (result, error) {
+	res := result{To: usersPath}
+	f := rq.r.PostForm
+	if f.Get("password") != f.Get("password2") {
+		return res, wire.BadRequest("The two passwords differ.")
+	}
+	u, err := s.Users.Create(rq.r.Context(), auth.NewUser{Email: f.Get("email"), Name: f.Get("name"), Password: f.Get("password")})
+	if err != nil {
+		return res, err
+	}
+	s.Log.Info("user added", "user_id", u.ID, "by", rq.ses.User.ID)
+	res.Flash.Notice = "User " + u.Email + " was added; they can log in now."
+	return res, nil
+}

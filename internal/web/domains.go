@@ -1,0 +1,166 @@
+package web
+
+import (
+	"net/url"
+	"strconv"
+
+	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/domains"
+	"github.com/salvo-email/salvo/internal/store"
+)
+
+// domainsPerPage is the length of a page of the domain list.
+const domainsPerPage = 50
+
+type domainsData struct {
+	Domains    []store.Domain
+	Total      int
+	Skip       int
+	Prev, Next int // skip values of the neighbour pages, -1 for none
+}
+
+func (s *Server) domainsPage(rq *request) error {
+	skip, _ := strconv.Atoi(rq.r.URL.Query().Get("skip"))
+	skip = max(skip, 0)
+	ds, total, err := s.Domains.List(rq.r.Context(), skip, domainsPerPage)
+	if err != nil {
+		return err
+	}
+	d := domainsData{Domains: ds, Total: total, Skip: skip, Prev: -1, Next: -1}
+	if skip > 0 {
+		d.Prev = max(skip-domainsPerPage, 0)
+	}
+	if skip+domainsPerPage < total {
+		d.Next = skip + domainsPerPage
+	}
+	return s.show(rq, "domains", "Domains", "domains", d)
+}
+
+func domainPath(name string) string { return domainsPath + "/" + url.PathEscape(name) }
+
+func (s *Server) addDomain(rq *request) (result, error) {
+	res := result{To: domainsPath}
+	d, err := s.Domains.Create(rq.r.Context(), domains.CreateRequest{Name: rq.r.PostFormValue("name")})
+	if err != nil {
+		return res, err
+	}
+	s.Log.Info("domain added", "domain", d.Name, "user_id", rq.ses.User.ID)
+	res.To = domainPath(d.Name)
+	res.Flash.Notice = "Domain " + d.Name + " was added. Publish the DNS records below, then verify them."
+	return res, nil
+}
+
+// domainData is what the domain's pages share: the domain and its tab.
+type domainData struct {
+	Domain   store.Domain
+	Tab      string
+	Sending  []domains.Record
+	Inbound  []domains.Record
+	Keys     []store.Key
+	NewKeyID string
+}
+
+func (s *Server) domainData(rq *request, tab string) (domainData, error) {
+	d, err := s.Domains.Get(rq.r.Context(), rq.r.PathValue("name"))
+	return domainData{Domain: d, Tab: tab}, err
+}
+
+func (s *Server) domainPage(rq *request) error {
+	d, err := s.domainData(rq, "records")
+	if err != nil {
+		return err
+	}
+	for _, r := range s.Domains.Records(d.Domain) {
+		if r.Sending {
+			d.Sending = append(d.Sending, r)
+		} else {
+			d.Inbound = append(d.Inbound, r)
+		}
+	}
+	return s.show(rq, "domain", d.Domain.Name, "domains", d)
+}
+
+func (s *Server) verifyDomain(rq *request) (result, error) {
+	name := rq.r.PathValue("name")
+	res := result{To: domainPath(name)}
+	d, err := s.Domains.Verify(rq.r.Context(), name)
+	if err != nil {
+		return res, err
+	}
+	res.Flash.Notice = "DNS records checked: the domain is " + d.State + "."
+	return res, nil
+}
+
+func sendingKeysPath(name string) string { return domainPath(name) + "/settings/sending-keys" }
+
+func (s *Server) sendingKeysPage(rq *request) error {
+	d, err := s.domainData(rq, "sending-keys")
+	if err != nil {
+		return err
+	}
+	if d.Keys, err = s.Keys.List(rq.r.Context(), store.KeyFilter{Kind: store.KindDomain, DomainName: d.Domain.Name}); err != nil {
+		return err
+	}
+	d.NewKeyID = rq.flash.SecretID
+	return s.show(rq, "sending_keys", d.Domain.Name+": Sending API keys", "domains", d)
+}
+
+func (s *Server) addSendingKey(rq *request) (result, error) {
+	d, err := s.domainData(rq, "")
+	if err != nil {
+		return result{}, err
+	}
+	res := result{To: sendingKeysPath(d.Domain.Name)}
+	u := rq.ses.User
+	k, value, err := s.Keys.Create(rq.r.Context(), auth.KeyRequest{
+		Role: store.RoleSending, Kind: store.KindDomain, DomainName: d.Domain.Name,
+		Description: rq.r.PostFormValue("description"), Requestor: u.Email, UserName: u.Name,
+	})
+	if err != nil {
+		return res, err
+	}
+	s.Log.Info("sending key created", "key_id", k.ID, "domain", d.Domain.Name, "user_id", u.ID)
+	res.Flash = flash{Notice: "Sending key created.", Secret: value, SecretID: k.ID}
+	return res, nil
+}
+
+func (s *Server) revokeSendingKey(rq *request) (result, error) {
+	d, err := s.domainData(rq, "")
+	if err != nil {
+		return result{}, err
+	}
+	res := result{To: sendingKeysPath(d.Domain.Name)}
+	keys, err := s.Keys.List(rq.r.Context(), store.KeyFilter{Kind: store.KindDomain, DomainName: d.Domain.Name})
+	if err != nil {
+		return res, err
+	}
+	id := rq.r.PathValue("id")
+	for _, k := range keys {
+		if k.ID == id {
+			return s.revoke(rq, id, res.To)
+		}
+	}
+	return res, wire.NotFound("This domain has no sending key %s.", id)
+}
+
+func (s *Server) connectionPage(rq *request) error {
+	d, err := s.domainData(rq, "connection")
+	if err != nil {
+		return err
+	}
+	return s.show(rq, "connection", d.Domain.Name+": Connection settings", "domains", d)
+}
+
+func (s *Server) saveConnection(rq *request) (result, error) {
+	name := rq.r.PathValue("name")
+	res := result{To: domainPath(name) + "/settings/connection"}
+	requireTLS := rq.r.PostFormValue("require_tls") == "on"
+	skipVerify := rq.r.PostFormValue("skip_verification") == "on"
+	_, err := s.Domains.Update(rq.r.Context(), name, domains.UpdateRequest{RequireTLS: &requireTLS, SkipVerification: &skipVerify})
+	if err != nil {
+		return res, err
+	}
+	res.Flash.Notice = "Connection settings saved."
+	return res, nil
+}

@@ -1,0 +1,93 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/auth"
+)
+
+// loginData is the login form's content.
+type loginData struct {
+	Email string
+	Next  string
+	Token string
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.URL.Query().Get("next"))
+	if _, err := s.session(r); err == nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	s.showLogin(w, r, http.StatusOK, loginData{Next: next}, nil)
+}
+
+// showLogin renders the login form, with err's message when it failed.
+func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, d loginData, err *wire.Error) {
+	v := view{Title: "Log in"}
+	if err != nil {
+		status, v.Flash.Error = err.Status, err.Message
+		for k, vs := range err.Header {
+			w.Header()[k] = vs
+		}
+	}
+	d.Token = s.loginToken(w, r)
+	v.Data = d
+	if err := s.render(w, status, "login", v); err != nil {
+		s.Log.Error("render login", "err", err)
+	}
+}
+
+var errBadLogin = wire.Errorf(http.StatusUnauthorized, "Wrong email or password.")
+
+// login checks an email and password. Only users log in: an API key is
+// not a password of any user.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	email := r.PostFormValue("email")
+	d := loginData{Email: email, Next: safeNext(r.PostFormValue("next"))}
+	if !checkLoginToken(r) {
+		s.showLogin(w, r, 0, d, errCSRF)
+		return
+	}
+	keys := throttleKeys(r, email)
+	if wait := s.Throttle.Wait(keys...); wait > 0 {
+		s.showLogin(w, r, 0, d, retryAfter(wait, "Too many failed logins."))
+		return
+	}
+	u, err := s.Users.Login(r.Context(), email, r.PostFormValue("password"))
+	if errors.Is(err, auth.ErrBadLogin) {
+		s.Throttle.Fail(keys...)
+		s.Log.Info("dashboard login failed", "addr", keys[0])
+		s.showLogin(w, r, 0, d, errBadLogin)
+		return
+	}
+	if err != nil {
+		s.fail(&request{w: w, r: r}, err)
+		return
+	}
+	s.Throttle.Reset(keys[1])
+	if old, err := s.session(r); err == nil {
+		_ = s.Sessions.End(r.Context(), old)
+	}
+	ses, err := s.Sessions.Start(r.Context(), u)
+	if err != nil {
+		s.fail(&request{w: w, r: r}, err)
+		return
+	}
+	s.setCookie(w, r, &http.Cookie{Name: sessionCookie, Value: ses.Token, MaxAge: int(s.Sessions.MaxAge.Seconds())})
+	s.clearCookie(w, r, loginCookie, loginPath)
+	s.Log.Info("dashboard login", "user_id", u.ID)
+	http.Redirect(w, r, d.Next, http.StatusSeeOther)
+}
+
+func (s *Server) logout(rq *request) error {
+	if err := s.Sessions.End(rq.r.Context(), rq.ses); err != nil {
+		return err
+	}
+	s.clearCookie(rq.w, rq.r, sessionCookie, prefix)
+	http.Redirect(rq.w, rq.r, loginPath, http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,523 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/config"
+	"github.com/salvo-email/salvo/internal/domains"
+	"github.com/salvo-email/salvo/internal/store"
+	"github.com/salvo-email/salvo/internal/testutil"
+)
+
+const testDomain = "mg.example.com"
+
+// fixture is an app with a domain, a sending key and a developer key.
+type fixture struct {
+	*dash
+	sendingKey, sendingID string
+	userKeyID             string
+}
+
+func newFixture(t *testing.T, o dashOptions) *fixture {
+	t.Helper()
+	d := startDash(t, o)
+	ctx := context.Background()
+	if _, err := d.Domains.Create(ctx, domains.CreateRequest{Name: testDomain}); err != nil {
+		t.Fatal(err)
+	}
+	sk, secretValue, err := d.Keys.Create(ctx, auth.KeyRequest{Role: store.RoleSending, DomainName: testDomain, Description: "app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uk, _, err := d.Keys.Create(ctx, auth.KeyRequest{Role: store.RoleDeveloper, Description: "ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{dash: d, sendingKey: secretValue, sendingID: sk.ID, userKeyID: uk.ID}
+}
+
+// path turns a route pattern into a request path of the fixture.
+func (f *fixture) path(pattern string) string {
+	switch pattern {
+	case "/dashboard/":
+		return "/dashboard/no-such-page"
+	case "/dashboard/static/":
+		return "/dashboard/static/app.css"
+	}
+	id := f.userKeyID
+	if strings.Contains(pattern, "sending-keys") {
+		id = f.sendingID
+	}
+	return strings.NewReplacer("{name}", testDomain, "{id}", id, "{$}", "").Replace(pattern)
+}
+
+// methods are the methods to try on a route.
+func methods(r string) []string {
+	if r == "" {
+		return []string{http.MethodGet, http.MethodPost}
+	}
+	return []string{r}
+}
+
+// TestEveryPageNeedsLogin enumerates the dashboard's routes: without a
+// session each one sends the browser to the login form, whatever API key
+// comes with the request, and shows nothing of the account.
+func TestEveryPageNeedsLogin(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, dashOptions{})
+	routes := f.webServer(t).Routes()
+	if len(routes) < 18 {
+		t.Fatalf("only %d routes: %+v", len(routes), routes)
+	}
+	basic := func(key string) http.Header {
+		return http.Header{"Authorization": {"Basic " + b64("api:"+key)}}
+	}
+	attempts := map[string]http.Header{
+		"nothing":            {},
+		"primary key":        basic(f.Key),
+		"sending key":        basic(f.sendingKey),
+		"bearer primary key": {"Authorization": {"Bearer " + f.Key}},
+		"key as cookie":      {"Cookie": {"salvo_session=" + f.Key}},
+		"forged cookie":      {"Cookie": {"salvo_session=" + strings.Repeat("ab", 32)}},
+	}
+	for _, r := range routes {
+		if r.Public {
+			continue
+		}
+		for _, m := range methods(r.Method) {
+			for what, h := range attempts {
+				c := f.client(t)
+				c.header = h
+				p := c.do(m, f.path(r.Pattern), url.Values{})
+				if !redirectsToLogin(p) {
+					t.Errorf("%s %s with %s: %d %s", m, r.Pattern, what, p.StatusCode, p.Header.Get("Location"))
+				}
+				if strings.Contains(p.Body, f.Key) || strings.Contains(p.Body, testEmail) || strings.Contains(p.Body, "DKIM") {
+					t.Errorf("%s %s with %s shows account data:\n%s", m, r.Pattern, what, p.Body)
+				}
+			}
+		}
+	}
+	// The public routes are the login form and the static assets.
+	var public []string
+	for _, r := range routes {
+		if r.Public {
+			public = append(public, r.Method+" "+r.Pattern)
+		}
+	}
+	sort.Strings(public)
+	want := "[GET /dashboard/login GET /dashboard/static/ POST /dashboard/login]"
+	if fmt.Sprint(public) != want {
+		t.Errorf("public routes = %v, want %s", public, want)
+	}
+}
+
+// postCases are valid submissions of every state-changing route; a route
+// missing here fails TestCSRFRequiredOnEveryForm.
+func postCases() map[string]url.Values {
+	return map[string]url.Values{
+		"/dashboard/account/api-keys/primary/reveal": {},
+		"/dashboard/account/api-keys/primary/rotate": {},
+		"/dashboard/account/api-keys/{id}/revoke":    {},
+		"/dashboard/account/users": {"email": {"new@example.com"}, "password": {"another password"},
+			"password2": {"another password"}},
+		"/dashboard/domains":                                          {"name": {"new.example.com"}},
+		"/dashboard/domains/{name}/verify":                            {},
+		"/dashboard/domains/{name}/settings/sending-keys":             {"description": {"new key"}},
+		"/dashboard/domains/{name}/settings/sending-keys/{id}/revoke": {},
+		"/dashboard/domains/{name}/settings/connection":               {"require_tls": {"on"}},
+		"/dashboard/logout":                                           {},
+	}
+}
+
+// state is what any state-changing route could change.
+func (f *fixture) state(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	keys, err := f.Keys.List(ctx, store.KeyFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, k := range keys {
+		ids = append(ids, k.ID)
+	}
+	users, _ := f.Users.List(ctx)
+	_, total, _ := f.Domains.List(ctx, 0, 10)
+	d, err := f.Domains.Get(ctx, testDomain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	primary, _ := f.Keys.RevealPrimary(ctx)
+	return fmt.Sprint(ids, len(users), total, d.RequireTLS, d.SkipVerification, d.UpdatedAt, primary)
+}
+
+// TestCSRFRequiredOnEveryForm enumerates the state-changing routes: each
+// refuses a request without the session's CSRF token, or with another
+// session's, and changes nothing; each works with it.
+func TestCSRFRequiredOnEveryForm(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, dashOptions{})
+	c := f.client(t)
+	token := c.login(testEmail, testPassword)
+	other := f.client(t).login(testEmail, testPassword)
+	cases := postCases()
+	var posts []string
+	for _, r := range f.webServer(t).Routes() {
+		if r.Method != http.MethodPost || r.Public {
+			continue
+		}
+		posts = append(posts, r.Pattern)
+		if _, ok := cases[r.Pattern]; !ok {
+			t.Errorf("POST %s has no CSRF test case", r.Pattern)
+		}
+	}
+	before := f.state(t)
+	for _, pattern := range posts {
+		for what, tok := range map[string]string{"no": "", "another session's": other, "a wrong": strings.Repeat("0", 64)} {
+			form := url.Values{}
+			for k, v := range cases[pattern] {
+				form[k] = v
+			}
+			if tok != "" {
+				form.Set("csrf", tok)
+			}
+			p := c.post(f.path(pattern), form)
+			if p.StatusCode != http.StatusForbidden || strings.Contains(p.Body, f.Key) {
+				t.Errorf("POST %s with %s token: %d", pattern, what, p.StatusCode)
+			}
+		}
+	}
+	if after := f.state(t); after != before {
+		t.Fatalf("refused requests changed state:\n%s\n%s", before, after)
+	}
+	if p := c.get("/dashboard/domains"); p.StatusCode != http.StatusOK {
+		t.Fatalf("session gone after refused logouts: %d", p.StatusCode)
+	}
+	// With the token each one works; logout last.
+	sort.Slice(posts, func(i, j int) bool { return posts[j] == "/dashboard/logout" })
+	for _, pattern := range posts {
+		form := cases[pattern]
+		form.Set("csrf", token)
+		p := c.post(f.path(pattern), form)
+		if p.StatusCode != http.StatusSeeOther && p.StatusCode != http.StatusOK {
+			t.Errorf("POST %s with the token: %d\n%s", pattern, p.StatusCode, p.Body)
+		}
+	}
+	if f.state(t) == before {
+		t.Fatal("the accepted requests changed nothing")
+	}
+}
+
+// TestLoginFormCSRF: the login form needs its double-submit token.
+func TestLoginFormCSRF(t *testing.T) {
+	t.Parallel()
+	d := startDash(t, dashOptions{})
+	c := d.client(t)
+	form := url.Values{"email": {testEmail}, "password": {testPassword}}
+	if p := c.post("/dashboard/login", form); p.StatusCode != http.StatusForbidden {
+		t.Fatalf("login without token or cookie: %d", p.StatusCode)
+	}
+	c.csrf("/dashboard/login") // sets the cookie
+	form.Set("csrf", strings.Repeat("a", 32))
+	if p := c.post("/dashboard/login", form); p.StatusCode != http.StatusForbidden {
+		t.Fatalf("login with a token that is not the cookie's: %d", p.StatusCode)
+	}
+	if p := c.tryLogin(testEmail, testPassword); p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login with the token: %d", p.StatusCode)
+	}
+}
+
+// TestSessionsExpire moves a fake clock past the idle and absolute limits.
+func TestSessionsExpire(t *testing.T) {
+	t.Parallel()
+	clock := testutil.NewClock(time.Now().UTC())
+	d := startDash(t, dashOptions{clock: clock, configure: func(c *config.Config) {
+		c.SessionIdleTimeout = 10 * time.Minute
+		c.SessionMaxAge = time.Hour
+	}})
+	c := d.client(t)
+	c.login(testEmail, testPassword)
+	clock.Advance(9 * time.Minute)
+	if p := c.get("/dashboard/domains"); p.StatusCode != http.StatusOK {
+		t.Fatalf("after 9 idle minutes: %d", p.StatusCode)
+	}
+	clock.Advance(10 * time.Minute)
+	if p := c.get("/dashboard/domains"); !redirectsToLogin(p) {
+		t.Fatalf("after 10 idle minutes: %d", p.StatusCode)
+	}
+	// Active every 5 minutes: alive until the hour is over, not after.
+	c.login(testEmail, testPassword)
+	for i := 1; i < 12; i++ {
+		clock.Advance(5 * time.Minute)
+		if p := c.get("/dashboard/account/api-keys"); p.StatusCode != http.StatusOK {
+			t.Fatalf("active session after %d min: %d", 5*i, p.StatusCode)
+		}
+	}
+	clock.Advance(5 * time.Minute)
+	if p := c.get("/dashboard/account/api-keys"); !redirectsToLogin(p) {
+		t.Fatalf("after the absolute limit: %d", p.StatusCode)
+	}
+}
+
+func cookieNamed(resp *http.Response, name string) *http.Cookie {
+	for _, c := range resp.Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// TestCookieFlags checks the cookies' attributes under an http and an
+// https public URL.
+func TestCookieFlags(t *testing.T) {
+	t.Parallel()
+	for _, public := range []string{"", "https://dash.example.test"} {
+		t.Run(map[string]string{"": "http", "https://dash.example.test": "https"}[public], func(t *testing.T) {
+			t.Parallel()
+			d := startDash(t, dashOptions{configure: func(c *config.Config) { c.PublicURL = public }})
+			c := d.client(t)
+			lp := c.get("/dashboard/login")
+			p := c.tryLogin(testEmail, testPassword)
+			secure := public != ""
+			lc, sc := cookieNamed(lp.Response, "salvo_login"), cookieNamed(p.Response, "salvo_session")
+			if lc == nil || !lc.HttpOnly || lc.SameSite != http.SameSiteStrictMode || lc.Secure != secure || lc.Path != "/dashboard/login" {
+				t.Errorf("login cookie = %+v", lc)
+			}
+			if sc == nil || !sc.HttpOnly || sc.SameSite != http.SameSiteLaxMode || sc.Secure != secure || sc.Path != "/dashboard" {
+				t.Errorf("session cookie = %+v", sc)
+			}
+			if sc != nil && len(sc.Value) != 64 {
+				t.Errorf("session token %q is not 32 random bytes", sc.Value)
+			}
+		})
+	}
+}
+
+var newSecretRE = regexp.MustCompile(`id="new-secret">([^<]+)<`)
+
+// crawl fetches every page a logged-in user can GET and returns the
+// bodies.
+func (f *fixture) crawl(t *testing.T, c *client) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, r := range f.webServer(t).Routes() {
+		if r.Method != http.MethodGet && r.Method != "" {
+			continue
+		}
+		path := f.path(r.Pattern)
+		p := c.get(path)
+		redirects := r.Pattern == "/dashboard/{$}" || r.Pattern == "/dashboard/login"
+		ok := p.StatusCode == http.StatusOK || (redirects && p.StatusCode == http.StatusSeeOther) ||
+			(r.Pattern == "/dashboard/" && p.StatusCode == http.StatusNotFound)
+		if !ok {
+			t.Errorf("GET %s: %d", path, p.StatusCode)
+		}
+		out[path] = p.Body
+	}
+	return out
+}
+
+// TestPrimaryKeyOnlyInReveal: the primary key is in no page, only in the
+// eye icon's response.
+func TestPrimaryKeyOnlyInReveal(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, dashOptions{})
+	c := f.client(t)
+	token := c.login(testEmail, testPassword)
+	check := func(when string) {
+		for path, body := range f.crawl(t, c) {
+			if strings.Contains(body, f.Key) {
+				t.Errorf("%s: GET %s shows the primary key", when, path)
+			}
+		}
+	}
+	check("before reveal")
+	c.header.Set("Accept", "application/json")
+	p := c.post("/dashboard/account/api-keys/primary/reveal", url.Values{"csrf": {token}})
+	c.header.Del("Accept")
+	if p.StatusCode != http.StatusOK || p.Body != `{"key":"`+f.Key+`"}`+"\n" || p.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("reveal: %d %q %v", p.StatusCode, p.Body, p.Header)
+	}
+	// Without JavaScript the form answers the page with the key shown.
+	if p := c.post("/dashboard/account/api-keys/primary/reveal", url.Values{"csrf": {token}}); !strings.Contains(p.Body, f.Key) {
+		t.Fatalf("reveal without JavaScript: %d\n%s", p.StatusCode, p.Body)
+	}
+	check("after reveal")
+}
+
+// TestSendingKeySecretShownOnce: a new sending key's secret is in the one
+// page after its creation and nowhere after.
+func TestSendingKeySecretShownOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, dashOptions{})
+	c := f.client(t)
+	token := c.login(testEmail, testPassword)
+	keysPage := "/dashboard/domains/" + testDomain + "/settings/sending-keys"
+	p := c.post(keysPage, url.Values{"csrf": {token}, "description": {"billing app"}})
+	if p.StatusCode != http.StatusSeeOther || p.Header.Get("Location") != keysPage {
+		t.Fatalf("create: %d %s", p.StatusCode, p.Header.Get("Location"))
+	}
+	shown := c.get(keysPage)
+	m := newSecretRE.FindStringSubmatch(shown.Body)
+	if m == nil || !strings.Contains(shown.Body, "will not be shown again") || !strings.Contains(shown.Body, "billing app") {
+		t.Fatalf("page after creation:\n%s", shown.Body)
+	}
+	secretValue := m[1]
+	if _, err := (&auth.Authenticator{Global: f.Global, Now: time.Now}).Authenticate(context.Background(), secretValue); err != nil {
+		t.Fatalf("the shown secret is not a key: %v", err)
+	}
+	if strings.Contains(p.Body, secretValue) {
+		t.Error("the redirect carried the secret")
+	}
+	for path, body := range f.crawl(t, c) {
+		if strings.Contains(body, secretValue) {
+			t.Errorf("GET %s shows the secret again", path)
+		}
+	}
+	if got := f.apiStatus(t, "POST", "/v3/"+testDomain+"/messages", secretValue, url.Values{"to": {"a@example.org"}}); got == http.StatusUnauthorized {
+		t.Fatalf("the new key cannot send: %d", got)
+	}
+}
+
+// TestLoginThrottling: after the free failures each attempt waits, even
+// with the right password, and works again once the wait is over.
+func TestLoginThrottling(t *testing.T) {
+	t.Parallel()
+	clock := testutil.NewClock(time.Now().UTC())
+	d := startDash(t, dashOptions{clock: clock, configure: func(c *config.Config) { c.LoginFailureLimit = 3 }})
+	c := d.client(t)
+	for i := 0; i < 4; i++ {
+		if p := c.tryLogin(testEmail, "wrong password"); p.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i+1, p.StatusCode)
+		}
+	}
+	p := c.tryLogin(testEmail, testPassword)
+	if p.StatusCode != http.StatusTooManyRequests || p.Header.Get("Retry-After") != "1" || !strings.Contains(p.Body, "Too many failed logins") {
+		t.Fatalf("right password while throttled: %d %q", p.StatusCode, p.Header.Get("Retry-After"))
+	}
+	clock.Advance(time.Second)
+	if p := c.tryLogin(testEmail, testPassword); p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("after the wait: %d", p.StatusCode)
+	}
+}
+
+// TestLoginThrottlingPerAccount: guesses at one account from many
+// addresses throttle that account, not others.
+func TestLoginThrottlingPerAccount(t *testing.T) {
+	t.Parallel()
+	d := startDash(t, dashOptions{configure: func(c *config.Config) { c.LoginFailureLimit = 3 }})
+	h := d.webServer(t)
+	login := func(addr, email, password string) int {
+		get := httptest.NewRequest(http.MethodGet, "/dashboard/login", nil)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, get)
+		tok := csrfRE.FindStringSubmatch(rec.Body.String())[1]
+		form := url.Values{"csrf": {tok}, "email": {email}, "password": {password}}
+		post := httptest.NewRequest(http.MethodPost, "/dashboard/login", strings.NewReader(form.Encode()))
+		post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		post.RemoteAddr = addr
+		post.AddCookie(&http.Cookie{Name: "salvo_login", Value: tok})
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, post)
+		return rec.Code
+	}
+	for i := 0; i < 4; i++ {
+		if code := login(fmt.Sprintf("192.0.2.%d:1234", i+1), testEmail, "wrong password"); code != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d", i+1, code)
+		}
+	}
+	if code := login("198.51.100.1:1234", testEmail, testPassword); code != http.StatusTooManyRequests {
+		t.Fatalf("the account from a fresh address: %d, want 429", code)
+	}
+	if code := login("198.51.100.1:1234", "other@example.com", "wrong password"); code != http.StatusUnauthorized {
+		t.Fatalf("another account from that address: %d, want 401", code)
+	}
+	// IPv6 addresses count per /64.
+	for i := 0; i < 4; i++ {
+		if code := login(fmt.Sprintf("[2001:db8::%d]:1234", i+1), fmt.Sprintf("u%d@example.com", i), "wrong password"); code != http.StatusUnauthorized {
+			t.Fatalf("v6 guess %d: %d", i+1, code)
+		}
+	}
+	if code := login("[2001:db8::99]:1234", "fresh@example.com", "x"); code != http.StatusTooManyRequests {
+		t.Fatalf("same /64: %d, want 429", code)
+	}
+}
+
+// TestLogout ends the session: its cookie no longer opens pages.
+func TestLogout(t *testing.T) {
+	t.Parallel()
+	d := startDash(t, dashOptions{})
+	c := d.client(t)
+	token := c.login(testEmail, testPassword)
+	stolen := c.jar.m["salvo_session"]
+	p := c.post("/dashboard/logout", url.Values{"csrf": {token}})
+	if !redirectsToLogin(p) || cookieNamed(p.Response, "salvo_session").MaxAge >= 0 {
+		t.Fatalf("logout: %d %v", p.StatusCode, p.Header)
+	}
+	replay := d.client(t)
+	replay.jar.m["salvo_session"] = stolen
+	if p := replay.get("/dashboard/domains"); !redirectsToLogin(p) {
+		t.Fatalf("old cookie after logout: %d", p.StatusCode)
+	}
+}
+
+// TestAPIKeysCannotLogIn: no API key is a dashboard password.
+func TestAPIKeysCannotLogIn(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, dashOptions{})
+	for _, email := range []string{"api", testEmail, ""} {
+		for _, key := range []string{f.Key, f.sendingKey} {
+			c := f.client(t)
+			if p := c.tryLogin(email, key); p.StatusCode != http.StatusUnauthorized || cookieNamed(p.Response, "salvo_session") != nil {
+				t.Errorf("login as %q with a key: %d", email, p.StatusCode)
+			}
+		}
+	}
+}
+
+// TestFormErrorShownOnce: a refused form comes back to its page with the
+// reason, once.
+func TestFormErrorShownOnce(t *testing.T) {
+	t.Parallel()
+	d := startDash(t, dashOptions{})
+	c := d.client(t)
+	token := c.login(testEmail, testPassword)
+	p := c.post("/dashboard/domains", url.Values{"csrf": {token}, "name": {"not a domain"}})
+	if p.StatusCode != http.StatusSeeOther || p.Header.Get("Location") != "/dashboard/domains" {
+		t.Fatalf("bad domain: %d %s", p.StatusCode, p.Header.Get("Location"))
+	}
+	if p := c.get("/dashboard/domains"); !strings.Contains(p.Body, "is not a valid domain name") {
+		t.Fatalf("the error is not shown:\n%s", p.Body)
+	}
+	if p := c.get("/dashboard/domains"); strings.Contains(p.Body, "is not a valid domain name") {
+		t.Fatal("the error is shown twice")
+	}
+}
+
+// TestSecurityHeaders: pages are not framed, sniffed or cached.
+func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
+	d := startDash(t, dashOptions{})
+	c := d.client(t)
+	c.login(testEmail, testPassword)
+	for _, path := range []string{"/dashboard/login", "/dashboard/domains", "/dashboard/account/api-keys"} {
+		p := c.get(path)
+		h := p.Header
+		if !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") || h.Get("X-Frame-Options") != "DENY" ||
+			h.Get("X-Content-Type-Options") != "nosniff" || (path != "/dashboard/login" && h.Get("Cache-Control") != "no-store") {
+			t.Errorf("GET %s headers: %v", path, h)
+		}
+	}
+}

@@ -1,0 +1,95 @@
+// Salvo dashboard: the eye icon, copy buttons and confirmations. Every
+// page works without it except the clipboard.
+(function () {
+  "use strict";
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text);
+    }
+    return new Promise(function (resolve, reject) {
+      var ta = document.createElement("textarea");
+      ta.value = text;
+      ta.setAttribute("readonly", "");
+      ta.className = "sr-only";
+      document.body.appendChild(ta);
+      ta.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      document.body.removeChild(ta);
+      if (ok) { resolve(); } else { reject(new Error("copy failed")); }
+    });
+  }
+
+  function onCopy(button) {
+    var target = document.querySelector(button.getAttribute("data-copy"));
+    if (!target) { return; }
+    var label = button.querySelector(".copy-label");
+    copyText(target.textContent.trim()).then(function () {
+      label.textContent = "Copied";
+    }, function () {
+      // The clipboard is not reachable: select the text for a manual copy.
+      var range = document.createRange();
+      range.selectNodeContents(target);
+      var sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+      label.textContent = "Press Ctrl+C";
+    });
+    setTimeout(function () { label.textContent = "Copy"; }, 3000);
+  }
+
+  document.addEventListener("click", function (ev) {
+    var button = ev.target.closest("button[data-copy]");
+    if (button) { onCopy(button); }
+  });
+
+  document.addEventListener("submit", function (ev) {
+    var msg = ev.target.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) { ev.preventDefault(); }
+  });
+
+  // The eye icon: the primary key is fetched only when asked for, and
+  // forgotten again when hidden.
+  var form = document.getElementById("reveal-form");
+  if (!form) { return; }
+  var button = document.getElementById("reveal");
+  var out = document.getElementById("primary-key");
+  var copy = document.getElementById("primary-copy");
+  var masked = "••••••••••••••••••••••••••••••••";
+
+  function show(key) {
+    out.textContent = key;
+    button.setAttribute("aria-pressed", "true");
+    button.setAttribute("aria-label", "Hide primary key");
+    copy.hidden = false;
+  }
+
+  function hide() {
+    out.textContent = masked;
+    button.setAttribute("aria-pressed", "false");
+    button.setAttribute("aria-label", "Show primary key");
+    copy.hidden = true;
+  }
+
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    if (button.getAttribute("aria-pressed") === "true") { hide(); return; }
+    button.disabled = true;
+    fetch(form.action, {
+      method: "POST", body: new FormData(form), credentials: "same-origin",
+      headers: { "Accept": "application/json" }
+    }).then(function (resp) {
+      if (!resp.ok || resp.headers.get("Content-Type").indexOf("application/json") !== 0) {
+        throw new Error("reveal failed: " + resp.status);
+      }
+      return resp.json();
+    }).then(function (body) {
+      show(body.key);
+    }).catch(function () {
+      window.location.reload(); // e.g. the session expired: the login form comes up
+    }).finally(function () {
+      button.disabled = false;
+    });
+  });
+})();

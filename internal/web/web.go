@@ -1,0 +1,222 @@
+// Package web serves Salvo's dashboard under /dashboard/: the pages a
+// person uses instead of the API (domains and their DNS records, sending
+// keys, the primary key, users).
+//
+// Invariants:
+//   - Every page but the login form and the static assets needs a session
+//     (a user's email and password); API keys, in any header, never
+//     authenticate a dashboard request.
+//   - Every state-changing request is a POST that carries the session's
+//     CSRF token (checked in constant time); the login form carries a
+//     double-submit token of its own.
+//   - The primary key appears only in the response to the eye icon's POST,
+//     and a new sending key's secret only in the one page shown after its
+//     creation (a sealed one-time flash); pages are never cached.
+//   - The dashboard works through the same services as the API (auth.Keys,
+//     domains.Service); it never touches SQL.
+//
+// Failure rules: handlers return errors, and one place, fail, renders them:
+// a *wire.Error with its status and text, store.ErrNotFound as 404, and
+// anything else as a logged 500 without details. A form's client error
+// (4xx) goes back to the form's page as a one-time error message.
+package web
+
+import (
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/domains"
+	"github.com/salvo-email/salvo/internal/obs"
+)
+
+// Deps are what the dashboard needs.
+type Deps struct {
+	Log      *slog.Logger
+	Metrics  *obs.Metrics
+	Keys     *auth.Keys
+	Users    *auth.Users
+	Sessions *auth.Sessions
+	Throttle *auth.LoginThrottle
+	Domains  *domains.Service
+	// Region is the region this node serves, shown in the header.
+	Region string
+	// PublicURL decides the cookies' Secure flag (https://…).
+	PublicURL string
+}
+
+// Route describes a dashboard route for tests and docs. Method is empty
+// for a route that takes any method.
+type Route struct {
+	Method  string
+	Pattern string
+	// Public routes need no session (the login form, static assets).
+	Public bool
+}
+
+// Server is the dashboard's http.Handler.
+type Server struct {
+	Deps
+	mux    *http.ServeMux
+	pages  map[string]*template.Template
+	routes []Route
+}
+
+// New builds the dashboard.
+func New(d Deps) (*Server, error) {
+	pages, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Deps: d, mux: http.NewServeMux(), pages: pages}
+	s.register()
+	return s, nil
+}
+
+// Routes lists every registered route.
+func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
+
+// Dashboard paths.
+const (
+	prefix      = "/dashboard"
+	loginPath   = prefix + "/login"
+	domainsPath = prefix + "/domains"
+	apiKeysPath = prefix + "/account/api-keys"
+	usersPath   = prefix + "/account/users"
+)
+
+func (s *Server) register() {
+	s.public("GET "+loginPath, http.HandlerFunc(s.loginPage))
+	s.public("POST "+loginPath, http.HandlerFunc(s.login))
+	s.public("GET "+prefix+"/static/", staticHandler())
+	s.call("POST "+prefix+"/logout", s.logout)
+	s.page("GET "+prefix+"/{$}", func(rq *request) error {
+		http.Redirect(rq.w, rq.r, domainsPath, http.StatusSeeOther)
+		return nil
+	})
+	s.page(prefix+"/", func(rq *request) error { return wire.NotFound("There is no page at %s.", rq.r.URL.Path) })
+
+	s.page("GET "+apiKeysPath, s.apiKeysPage)
+	s.call("POST "+apiKeysPath+"/primary/reveal", s.revealPrimary)
+	s.page("GET "+apiKeysPath+"/primary/rotate", s.rotatePage)
+	s.form("POST "+apiKeysPath+"/primary/rotate", s.rotatePrimary)
+	s.form("POST "+apiKeysPath+"/{id}/revoke", s.revokeKey)
+	s.page("GET "+usersPath, s.usersPage)
+	s.form("POST "+usersPath, s.addUser)
+
+	s.page("GET "+domainsPath, s.domainsPage)
+	s.form("POST "+domainsPath, s.addDomain)
+	s.page("GET "+domainsPath+"/{name}", s.domainPage)
+	s.form("POST "+domainsPath+"/{name}/verify", s.verifyDomain)
+	s.page("GET "+domainsPath+"/{name}/settings/sending-keys", s.sendingKeysPage)
+	s.form("POST "+domainsPath+"/{name}/settings/sending-keys", s.addSendingKey)
+	s.form("POST "+domainsPath+"/{name}/settings/sending-keys/{id}/revoke", s.revokeSendingKey)
+	s.page("GET "+domainsPath+"/{name}/settings/connection", s.connectionPage)
+	s.form("POST "+domainsPath+"/{name}/settings/connection", s.saveConnection)
+}
+
+func (s *Server) add(pattern string, public bool, h http.Handler) {
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		method, path = "", pattern
+	}
+	s.routes = append(s.routes, Route{Method: method, Pattern: path, Public: public})
+	s.mux.Handle(pattern, h)
+}
+
+// request is one authenticated request as handlers see it.
+type request struct {
+	w     http.ResponseWriter
+	r     *http.Request
+	ses   auth.Session
+	flash flash
+}
+
+// result is where a form goes after it did its work, and what the next
+// page says once.
+type result struct {
+	To    string
+	Flash flash
+}
+
+// public registers a route that needs no session.
+func (s *Server) public(pattern string, h http.Handler) { s.add(pattern, true, h) }
+
+// page registers a page that needs a session.
+func (s *Server) page(pattern string, h func(*request) error) {
+	s.add(pattern, false, s.authed(false, h))
+}
+
+// call registers a POST that needs a session and its CSRF token and
+// writes its own response.
+func (s *Server) call(pattern string, h func(*request) error) {
+	s.add(pattern, false, s.authed(true, h))
+}
+
+// form registers a POST that needs a session and its CSRF token and then
+// redirects (303) to a page, with a one-time message for it. A client
+// error goes back to res.To as an error message.
+func (s *Server) form(pattern string, h func(*request) (result, error)) {
+	s.add(pattern, false, s.authed(true, func(rq *request) error {
+		res, err := h(rq)
+		if err != nil {
+			var we *wire.Error
+			if res.To == "" || !errors.As(err, &we) || we.Status >= 500 {
+				return err
+			}
+			res.Flash = flash{Error: we.Message}
+		}
+		if res.Flash != (flash{}) {
+			if err := s.setFlash(rq, res.Flash); err != nil {
+				return err
+			}
+		}
+		http.Redirect(rq.w, rq.r, res.To, http.StatusSeeOther)
+		return nil
+	}))
+}
+
+// ServeHTTP implements http.Handler: security headers, panic recovery and
+// metrics around the routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+		"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	sw := &obs.StatusWriter{ResponseWriter: w}
+	defer func() {
+		route := "dashboard " + r.Pattern
+		if v := recover(); v != nil {
+			s.Metrics.Recovered(s.Log, "http "+route, v)
+			if sw.Status == 0 {
+				http.Error(sw, "Internal Server Error", http.StatusInternalServerError)
+			}
+		}
+		s.Metrics.HTTPRequests.WithLabelValues(route, strconv.Itoa(sw.Status)).Inc()
+	}()
+	s.mux.ServeHTTP(sw, r)
+}
+
+// noStore marks a response as never to be cached: pages show keys and
+// account data.
+func noStore(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+}
+
+// timeFormat is how the dashboard shows dates.
+const timeFormat = "Jan 2, 2006 15:04 MST"
+
+func showTime(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format(timeFormat)
+}
