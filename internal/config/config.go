@@ -113,7 +113,7 @@ func Default() Config {
 		PerDestination:   8,
 		RetrySchedule:    []time.Duration{10 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour, 2 * time.Hour, 4 * time.Hour},
 		RetryMaxAge:      8 * time.Hour,
-		Lease:            10 * time.Minute,
+		Lease:            time.Minute,
 		ConnectTimeout:   30 * time.Second,
 		AuthFailureLimit: 20,
 
@@ -171,7 +171,7 @@ func Register(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.PerDestination, "per-destination", c.PerDestination, "outbound SMTP connections open at once to one destination domain")
 	fs.Var((*durationList)(&c.RetrySchedule), "retry-schedule", "delays between delivery attempts after a temporary failure (comma-separated)")
 	fs.DurationVar(&c.RetryMaxAge, "retry-max-age", c.RetryMaxAge, "give up on temporary failures this long after a message was accepted")
-	fs.DurationVar(&c.Lease, "lease", c.Lease, "how long a claimed delivery job stays reserved; a dead node's jobs come back after it")
+	fs.DurationVar(&c.Lease, "lease", c.Lease, "how long a claimed delivery job stays reserved (renewed while its delivery runs); a dead node's jobs come back after it")
 	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", c.ConnectTimeout, "timeout to connect to a receiving MX")
 	fs.DurationVar(&c.SessionIdleTimeout, "session-idle-timeout", c.SessionIdleTimeout, "dashboard logins end after this long without a request")
 	fs.DurationVar(&c.SessionMaxAge, "session-max-age", c.SessionMaxAge, "dashboard logins end this long after login, active or not")

@@ -367,15 +367,20 @@ func (db *DB) Migrate(ctx context.Context, kind string) error {
 	if err := db.w.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&newest); err != nil {
 		return err
 	}
-	if newest > len(files) {
-		return fmt.Errorf("the %s store is at schema version %d but this binary knows only %d: run a newer salvo", kind, newest, len(files))
-	}
-	for _, f := range files {
-		name := path.Base(f)
-		version, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
+	known := 0
+	versions := make([]int, len(files))
+	for i, f := range files {
+		v, err := strconv.Atoi(strings.SplitN(path.Base(f), "_", 2)[0])
 		if err != nil {
-			return fmt.Errorf("migration %s: name must start with a number", name)
+			return fmt.Errorf("migration %s: name must start with a number", path.Base(f))
 		}
+		versions[i], known = v, max(known, v)
+	}
+	if newest > known {
+		return fmt.Errorf("the %s store is at schema version %d but this binary knows only %d: run a newer salvo", kind, newest, known)
+	}
+	for i, f := range files {
+		name, version := path.Base(f), versions[i]
 		body, err := migrations.ReadFile(f)
 		if err != nil {
 			return err
