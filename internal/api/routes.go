@@ -23,6 +23,10 @@ func (s *Server) routes() {
 	s.handle(post, "/v1/keys", auth.Admin, s.createKey)
 	s.handle(del, "/v1/keys/{id}", auth.Admin, s.deleteKey)
 
+	// The account's HTTP webhook signing key (§8.5).
+	s.handle(get, "/v5/accounts/http_signing_key", auth.Admin, s.getSigningKey)
+	s.handle(post, "/v5/accounts/http_signing_key", auth.Admin, s.regenerateSigningKey)
+
 	// Domains (§11): mailgun-go uses /v3, mailgun.js /v4.
 	for _, v := range []string{"/v3", "/v4"} {
 		s.handle(get, v+"/domains", auth.Account, s.listDomains)

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -221,4 +222,50 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// signingPurpose binds the sealed webhook signing key to its use.
+const signingPurpose = "http-signing-key"
+
+// signingMeta is where the sealed signing key lives in the global store.
+const signingMeta = "http_signing_key"
+
+// SigningKey returns the account's HTTP webhook signing key (reference
+// §8.4), creating it on first use. It is global data, sealed at rest.
+func (s *Keys) SigningKey(ctx context.Context) (string, error) {
+	stored, err := s.Global.Meta(ctx, signingMeta)
+	if errors.Is(err, store.ErrNotFound) {
+		fresh := s.sealSigningKey("key-" + secret.Token(16))
+		if stored, err = s.Global.PutMetaIfAbsent(ctx, signingMeta, fresh); err != nil {
+			return "", err
+		}
+	} else if err != nil {
+		return "", err
+	}
+	return s.openSigningKey(stored)
+}
+
+// RegenerateSigningKey replaces the signing key and returns the new one.
+func (s *Keys) RegenerateSigningKey(ctx context.Context) (string, error) {
+	value := "key-" + secret.Token(16)
+	if err := s.Global.PutMeta(ctx, signingMeta, s.sealSigningKey(value)); err != nil {
+		return "", err
+	}
+	return value, nil
+}
+
+func (s *Keys) sealSigningKey(v string) string {
+	return base64.StdEncoding.EncodeToString(s.Box.Seal(signingPurpose, []byte(v)))
+}
+
+func (s *Keys) openSigningKey(stored string) (string, error) {
+	raw, err := base64.StdEncoding.DecodeString(stored)
+	if err != nil {
+		return "", fmt.Errorf("signing key: %w", err)
+	}
+	v, err := s.Box.Open(signingPurpose, raw)
+	if err != nil {
+		return "", fmt.Errorf("signing key: %w", err)
+	}
+	return string(v), nil
 }

@@ -100,6 +100,8 @@ type Global interface {
 	// PutMetaIfAbsent stores value unless name is set, and returns the value
 	// that is stored afterwards.
 	PutMetaIfAbsent(ctx context.Context, name, value string) (string, error)
+	// PutMeta stores value, replacing any previous one.
+	PutMeta(ctx context.Context, name, value string) error
 
 	CreateKey(ctx context.Context, k Key) error
 	KeyByHash(ctx context.Context, hash []byte) (Key, error)

@@ -74,6 +74,12 @@ func (g *Global) PutMetaIfAbsent(ctx context.Context, name, value string) (strin
 	return g.Meta(ctx, name)
 }
 
+// PutMeta implements store.Global.
+func (g *Global) PutMeta(ctx context.Context, name, value string) error {
+	_, err := g.exec(ctx, `INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	return err
+}
+
 const keyColumns = `id, account_id, kind, role, domain_name, description, hash, sealed, is_primary,
 	requestor, user_name, created_at, updated_at, expires_at, is_disabled, disabled_reason`
 

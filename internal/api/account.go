@@ -1,0 +1,29 @@
+package api
+
+// signingKeyJSON is GET/POST /v5/accounts/http_signing_key (§8.5).
+type signingKeyJSON struct {
+	Message        string `json:"message,omitempty"`
+	HTTPSigningKey string `json:"http_signing_key"`
+}
+
+func (s *Server) getSigningKey(c *Ctx) (any, error) {
+	if err := c.P.Only(); err != nil {
+		return nil, err
+	}
+	k, err := s.Keys.SigningKey(c.R.Context())
+	if err != nil {
+		return nil, err
+	}
+	return signingKeyJSON{HTTPSigningKey: k}, nil
+}
+
+func (s *Server) regenerateSigningKey(c *Ctx) (any, error) {
+	if err := c.P.Only(); err != nil {
+		return nil, err
+	}
+	k, err := s.Keys.RegenerateSigningKey(c.R.Context())
+	if err != nil {
+		return nil, err
+	}
+	return signingKeyJSON{Message: "regenerated HTTP signing key for account", HTTPSigningKey: k}, nil
+}
