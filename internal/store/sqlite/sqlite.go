@@ -42,10 +42,13 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	f.Close()
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
-	// The writer never checkpoints inline (that would stall every writer
-	// waiting on the group commit); a background connection does.
-	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate&_pragma=wal_autocheckpoint(0)")
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+	// WAL mode is a property of the file: the writer sets it once; other
+	// connections inherit it (setting it again can fail with SQLITE_BUSY
+	// while another process holds a lock). The writer never checkpoints
+	// inline (that would stall every writer waiting on the group commit);
+	// a background connection does.
+	w, err := sql.Open("sqlite", dsn+"&_pragma=journal_mode(WAL)&_txlock=immediate&_pragma=wal_autocheckpoint(0)")
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +61,7 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	}
 	r.SetMaxOpenConns(max(4, 2*runtime.NumCPU()))
 	r.SetMaxIdleConns(max(4, 2*runtime.NumCPU()))
-	if err := w.PingContext(ctx); err != nil {
+	if err := pingRetry(ctx, w); err != nil {
 		w.Close()
 		r.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -71,6 +74,31 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	}
 	db.OnClose(stop)
 	return db, nil
+}
+
+// pingRetry opens the writer's connection, retrying while another process
+// holds a lock SQLite does not wait for (switching to WAL, recovery).
+func pingRetry(ctx context.Context, w *sql.DB) error {
+	var err error
+	for attempt := 1; attempt <= 50; attempt++ {
+		if err = w.PingContext(ctx); err == nil || !isBusy(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt) * 10 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+func isBusy(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Code()&0xff == sqlite3.SQLITE_BUSY || e.Code()&0xff == sqlite3.SQLITE_LOCKED
 }
 
 // startCheckpointer copies the WAL into the database file in the
