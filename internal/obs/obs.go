@@ -68,9 +68,10 @@ func (m *Metrics) PanicCount() int64 { return m.panics.Load() }
 
 // Recovered records a recovered panic value.
 func (m *Metrics) Recovered(log *slog.Logger, where string, v any) {
-	m.panics.Add(1)
-	m.Panics.Inc()
 	log.Error("panic recovered", "where", where, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	m.Panics.Inc()
+	m.panics.Add(1) // last: whoever sees the count also sees the log line
+
 }
 
 // Go runs fn in a goroutine that recovers and counts a panic.
