@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"time"
 
@@ -28,6 +29,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&o.DKIMBits, "dkim-bits", 2048, "DKIM key size")
 	fs.StringVar(&o.DataDir, "data-dir", "", "data dir (default: a new temp dir, removed afterwards)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
+	blockProfile := fs.String("blockprofile", "", "write a blocking profile to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -43,6 +45,15 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return 1
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *blockProfile != "" {
+		runtime.SetBlockProfileRate(int(time.Microsecond * 100))
+		defer func() {
+			if f, err := os.Create(*blockProfile); err == nil {
+				_ = pprof.Lookup("block").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
 	}
 	if o.DataDir == "" {
 		dir, err := os.MkdirTemp("", "salvo-bench-")

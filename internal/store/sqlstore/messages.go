@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -248,12 +249,18 @@ func (r *Regional) JobsOfMessage(ctx context.Context, domain, messageID string) 
 
 // NextDue implements store.MessageStore.
 func (r *Regional) NextDue(ctx context.Context) (time.Time, error) {
-	var next sql.NullInt64
-	err := r.queryRow(ctx, `SELECT MIN(next_attempt_at) FROM queue WHERE lease_until = 0`).Scan(&next)
-	if err != nil || !next.Valid {
+	// Walk queue_due from the earliest: only leased jobs (few) are skipped,
+	// where MIN(…) WHERE lease_until = 0 would scan the whole queue.
+	var next int64
+	err := r.queryRow(ctx, `SELECT next_attempt_at FROM queue WHERE lease_until = 0
+		ORDER BY next_attempt_at, id LIMIT 1`).Scan(&next)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
 		return time.Time{}, err
 	}
-	return fromTS(next.Int64), nil
+	return fromTS(next), nil
 }
 
 // purgeChunk bounds each purge transaction so writers never wait long.
