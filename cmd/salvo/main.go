@@ -17,6 +17,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/salvo-email/salvo/internal/app"
 	"github.com/salvo-email/salvo/internal/config"
@@ -140,25 +141,61 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return 2
 	}
 	log := obs.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	nodes, err := regionConfigs(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "salvo: invalid configuration:\n%v\n", err)
+		return 2
+	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	a, err := app.New(ctx, cfg, log, app.Seams{Stderr: stderr})
-	if err != nil {
-		log.Error("cannot start", "err", err)
-		return 1
+	var apps []*app.App
+	stopAll := func(timeout time.Duration) int {
+		sctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		code := 0
+		for i := len(apps) - 1; i >= 0; i-- {
+			if err := apps[i].Stop(sctx); err != nil {
+				log.Error("shutdown", "region", apps[i].Cfg.Region, "err", err)
+				code = 1
+			}
+		}
+		return code
 	}
-	if err := a.Start(ctx); err != nil {
-		log.Error("cannot start", "err", err)
-		_ = a.Stop(context.Background())
-		return 1
+	for _, c := range nodes {
+		nlog := log
+		if len(nodes) > 1 {
+			nlog = log.With("region", c.Region)
+		}
+		a, err := app.New(ctx, c, nlog, app.Seams{Stderr: stderr})
+		if err == nil {
+			apps = append(apps, a)
+			err = a.Start(ctx)
+		}
+		if err != nil {
+			nlog.Error("cannot start", "err", err)
+			stopAll(cfg.ShutdownTimeout)
+			return 1
+		}
 	}
 	<-ctx.Done()
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := a.Stop(sctx); err != nil {
-		log.Error("shutdown", "err", err)
-		return 1
+	return stopAll(cfg.ShutdownTimeout)
+}
+
+// regionConfigs returns the nodes to run: one, or one per region with
+// --all-regions, each linking to the other's public URL.
+func regionConfigs(cfg config.Config) ([]config.Config, error) {
+	if !cfg.AllRegions {
+		return []config.Config{cfg}, nil
 	}
-	return 0
+	us, err := cfg.ForRegion(config.RegionUS)
+	if err != nil {
+		return nil, err
+	}
+	eu, err := cfg.ForRegion(config.RegionEU)
+	if err != nil {
+		return nil, err
+	}
+	us.OtherRegionURL, eu.OtherRegionURL = config.URLOf(eu.HTTPAddr), config.URLOf(us.HTTPAddr)
+	return []config.Config{us, eu}, nil
 }

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -31,6 +32,13 @@ type Config struct {
 	DatabaseURL       string
 	GlobalDatabaseURL string
 	Region            string
+	// AllRegions runs a node of every region in this process, for trying
+	// regions locally: us on the configured listeners, eu on each
+	// listener's port + 1. Embedded stores only.
+	AllRegions bool
+	// OtherRegionURL is the public URL of the other region's node (the
+	// dashboard links to it).
+	OtherRegionURL string
 
 	HTTPAddr  string
 	PublicURL string
@@ -136,6 +144,23 @@ func regionHost(service, region string) string {
 	return service + "." + base
 }
 
+// fillRegionDefaults sets the region's published host names where unset,
+// shaped like Mailgun's (mxa.mailgun.org / mxa.eu.mailgun.org).
+func (c *Config) fillRegionDefaults() {
+	if len(c.MXHosts) == 0 {
+		c.MXHosts = []string{regionHost("mxa", c.Region), regionHost("mxb", c.Region)}
+	}
+	if c.SMTPHost == "" {
+		c.SMTPHost = regionHost("smtp", c.Region)
+	}
+	if c.TrackingHost == "" {
+		c.TrackingHost = regionHost("", c.Region)
+	}
+	if c.SPFInclude == "" {
+		c.SPFInclude = regionHost("spf", c.Region)
+	}
+}
+
 // Register adds every setting to fs as a flag whose default is the current
 // value in c. Call ApplyEnv before fs.Parse so that flags win over the
 // environment.
@@ -144,6 +169,8 @@ func Register(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "postgres://… URL of this region's store; empty means the embedded store in the data dir")
 	fs.StringVar(&c.GlobalDatabaseURL, "global-database-url", c.GlobalDatabaseURL, "postgres://… URL of the global store (account, users, API keys, domain names); empty means the embedded global store")
 	fs.StringVar(&c.Region, "region", c.Region, "region this node serves: us or eu")
+	fs.BoolVar(&c.AllRegions, "all-regions", c.AllRegions, "run both regions in this process, for trying them locally: us on the configured listeners, eu on each listener's port + 1 (embedded stores only)")
+	fs.StringVar(&c.OtherRegionURL, "other-region-url", c.OtherRegionURL, "public URL of the other region's node, linked from the dashboard")
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "HTTP listener (API, dashboard, tracking); use :8080 to listen on every interface")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "absolute base URL used in links the API hands out (default http://<http-addr>)")
 	fs.StringVar(&c.APIKey, "api-key", c.APIKey, "primary API key to create on the first start of an empty store (default: a random key, printed once)")
@@ -258,18 +285,7 @@ func (c *Config) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown-timeout", "must be positive, such as 30s")
 	}
-	if len(c.MXHosts) == 0 {
-		c.MXHosts = []string{regionHost("mxa", c.Region), regionHost("mxb", c.Region)}
-	}
-	if c.SMTPHost == "" {
-		c.SMTPHost = regionHost("smtp", c.Region)
-	}
-	if c.TrackingHost == "" {
-		c.TrackingHost = regionHost("", c.Region)
-	}
-	if c.SPFInclude == "" {
-		c.SPFInclude = regionHost("spf", c.Region)
-	}
+	c.fillRegionDefaults()
 	if c.DKIMSelector == "" || strings.ContainsAny(c.DKIMSelector, " ./@") {
 		bad("dkim-selector", "must be one DNS label such as salvo, not %q", c.DKIMSelector)
 	}
@@ -321,12 +337,74 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// ForRegion derives the configuration of region's node in an all-regions
+// process from this (validated) one: region-dependent defaults are
+// recomputed and, outside the US, every listener moves to port + 1.
+func (c Config) ForRegion(region string) (Config, error) {
+	if c.DatabaseURL != "" || c.GlobalDatabaseURL != "" {
+		return c, fmt.Errorf("--all-regions (SALVO_ALL_REGIONS) runs the embedded stores only; with PostgreSQL run one node per region (SALVO_REGION) sharing SALVO_GLOBAL_DATABASE_URL")
+	}
+	if c.PublicURL != "" {
+		return c, fmt.Errorf("--all-regions (SALVO_ALL_REGIONS) derives each region's public URL from its listener; leave --public-url (SALVO_PUBLIC_URL) empty")
+	}
+	out := c
+	out.Region, out.AllRegions = region, false
+	us := Config{Region: c.Region}
+	us.fillRegionDefaults()
+	if strings.Join(c.MXHosts, ",") == strings.Join(us.MXHosts, ",") {
+		out.MXHosts = nil
+	}
+	if c.SMTPHost == us.SMTPHost {
+		out.SMTPHost = ""
+	}
+	if c.TrackingHost == us.TrackingHost {
+		out.TrackingHost = ""
+	}
+	if c.SPFInclude == us.SPFInclude {
+		out.SPFInclude = ""
+	}
+	if region != RegionUS {
+		for _, addr := range out.listeners() {
+			shifted, err := nextPort(*addr)
+			if err != nil {
+				return c, err
+			}
+			*addr = shifted
+		}
+	}
+	return out, out.Validate()
+}
+
+// listeners are the addresses this node listens on.
+func (c *Config) listeners() []*string {
+	return []*string{&c.HTTPAddr}
+}
+
+func nextPort(addr string) (string, error) {
+	if addr == "" {
+		return "", nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", err
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n == 0 {
+		return "", fmt.Errorf("--all-regions needs fixed ports, not %q", addr)
+	}
+	return net.JoinHostPort(host, strconv.Itoa(n+1)), nil
+}
+
 // DefaultPublicURL is the public URL used when none is configured: the
 // bound HTTP address, with a wildcard host replaced by 127.0.0.1.
-func DefaultPublicURL(bound net.Addr) string {
-	host, port, err := net.SplitHostPort(bound.String())
+func DefaultPublicURL(bound net.Addr) string { return URLOf(bound.String()) }
+
+// URLOf is the http:// URL of a listener address (a wildcard host becomes
+// 127.0.0.1).
+func URLOf(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return "http://" + bound.String()
+		return "http://" + addr
 	}
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		host = "127.0.0.1"
