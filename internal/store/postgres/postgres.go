@@ -17,7 +17,22 @@ import (
 )
 
 // Dialect is PostgreSQL's sqlstore dialect.
-var Dialect = sqlstore.Dialect{Name: "postgres", IsUnique: isUnique}
+var Dialect = sqlstore.Dialect{Name: "postgres", IsUnique: isUnique, IsTransient: isTransient}
+
+// isTransient: deadlock detected, serialization failure, lock not
+// available. Another node's transaction got in the way; trying again
+// works.
+func isTransient(err error) bool {
+	var e *pgconn.PgError
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code {
+	case "40P01", "40001", "55P03":
+		return true
+	}
+	return false
+}
 
 func isUnique(err error) bool {
 	var e *pgconn.PgError

@@ -21,7 +21,7 @@ import (
 )
 
 // Dialect is SQLite's sqlstore dialect.
-var Dialect = sqlstore.Dialect{Name: "sqlite", IsUnique: isUnique}
+var Dialect = sqlstore.Dialect{Name: "sqlite", IsUnique: isUnique, IsTransient: isBusy}
 
 func isUnique(err error) bool {
 	var e *sqlite.Error

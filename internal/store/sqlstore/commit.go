@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Group commit. Every write transaction goes through a committer goroutine
@@ -146,18 +147,32 @@ func (c *committer) run(group []*writeReq) {
 		}
 		return
 	}
-	if failed == nil || len(live) == 1 {
-		// The commit itself failed (or a lone write): all share the verdict.
+	if failed == nil && !c.db.transient(err) {
+		// The commit itself failed: all share the verdict.
 		for _, r := range live {
 			r.done <- err
 		}
 		return
 	}
-	// One write failed: retry each alone so only it sees its error.
+	// One write failed, or the group met a transient conflict (a
+	// PostgreSQL deadlock with another node's transaction): retry each
+	// alone, so only a write that fails by itself sees its error.
 	for _, r := range live {
-		_, err := c.tx([]*writeReq{r})
-		r.done <- err
+		r.done <- c.alone(r)
 	}
+}
+
+// alone runs one write in its own transaction, retrying transient
+// failures a few times.
+func (c *committer) alone(r *writeReq) error {
+	var err error
+	for attempt := 1; attempt <= 5; attempt++ {
+		if _, err = c.tx([]*writeReq{r}); err == nil || !c.db.transient(err) {
+			return err
+		}
+		time.Sleep(time.Duration(attempt*attempt) * 5 * time.Millisecond)
+	}
+	return err
 }
 
 // tx runs reqs in one transaction. It returns the request whose fn failed

@@ -35,6 +35,14 @@ type Dialect struct {
 	Name string
 	// IsUnique reports whether err is a uniqueness violation.
 	IsUnique func(error) bool
+	// IsTransient reports whether err is worth retrying as is (a
+	// deadlock or serialization failure, a busy database).
+	IsTransient func(error) bool
+}
+
+// transient reports whether err is a transient failure of the dialect.
+func (db *DB) transient(err error) bool {
+	return err != nil && db.dialect.IsTransient != nil && db.dialect.IsTransient(err)
 }
 
 func (d Dialect) postgres() bool { return d.Name == "postgres" }

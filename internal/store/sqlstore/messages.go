@@ -169,8 +169,10 @@ func (r *Regional) ClaimJobs(ctx context.Context, c store.Claim) ([]store.Job, e
 
 // Complete implements store.MessageStore.
 func (r *Regional) Complete(ctx context.Context, outcomes []store.Outcome) error {
+	sorted := slices.Clone(outcomes)
+	slices.SortFunc(sorted, func(a, b store.Outcome) int { return cmp.Compare(a.JobID, b.JobID) })
 	return r.inTx(ctx, func(tx *Tx) error {
-		for _, o := range outcomes {
+		for _, o := range sorted {
 			var err error
 			if o.Done {
 				_, err = tx.exec(ctx, `DELETE FROM queue WHERE id = ?`, o.JobID)
@@ -204,7 +206,15 @@ func (r *Regional) ReleaseJobs(ctx context.Context, ids []int64, at time.Time) e
 
 // RenewLeases implements store.MessageStore.
 func (r *Regional) RenewLeases(ctx context.Context, owner string, until time.Time) error {
-	_, err := r.exec(ctx, `UPDATE queue SET lease_until = ? WHERE lease_owner = ? AND lease_until > 0`, ts(until), owner)
+	// Lock in id order (as Complete does) so renewals and outcomes of
+	// concurrent transactions do not deadlock; a deadlock that happens
+	// anyway is retried by the committer.
+	lock := ""
+	if r.dialect.postgres() {
+		lock = " ORDER BY id FOR UPDATE"
+	}
+	_, err := r.exec(ctx, `UPDATE queue SET lease_until = ? WHERE id IN
+		(SELECT id FROM queue WHERE lease_owner = ? AND lease_until > 0`+lock+`)`, ts(until), owner)
 	return err
 }
 
