@@ -245,6 +245,8 @@ func (a *App) dashboard() (http.Handler, error) {
 			IdleTimeout: a.Cfg.SessionIdleTimeout, MaxAge: a.Cfg.SessionMaxAge},
 		Throttle: &auth.LoginThrottle{Free: a.Cfg.LoginFailureLimit, Now: a.seams.Now},
 		Region:   a.Cfg.Region, PublicURL: a.Cfg.PublicURL,
+		// Logs, message and queue pages read the regional store.
+		Regional: a.Regional, Now: a.seams.Now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)

@@ -52,6 +52,10 @@ func parsePages() (map[string]*template.Template, error) {
 		"date":  showTime,
 		"path":  url.PathEscape,
 		"upper": strings.ToUpper,
+		"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"stamp": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
+		"until": until,
+		"bytes": byteSize,
 		"revoke": func(action, id, what, csrf string) revokeForm {
 			return revokeForm{Action: action, ID: id, What: what, CSRF: csrf}
 		},
@@ -107,7 +111,12 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, v view) 
 
 // show renders a page of a logged-in request.
 func (s *Server) show(rq *request, name, title, nav string, data any) error {
-	return s.render(rq.w, http.StatusOK, name, view{
+	return s.showStatus(rq, http.StatusOK, name, title, nav, data)
+}
+
+// showStatus renders a page of a logged-in request with status.
+func (s *Server) showStatus(rq *request, status int, name, title, nav string, data any) error {
+	return s.render(rq.w, status, name, view{
 		Title: title, Nav: nav, User: personOf(rq.ses.User), CSRF: rq.ses.CSRF(), Flash: rq.flash, Data: data,
 	})
 }
@@ -145,4 +154,27 @@ func retryAfter(wait time.Duration, msg string) *wire.Error {
 	e := wire.Errorf(http.StatusTooManyRequests, "%s Try again in %v.", msg, time.Duration(secs)*time.Second)
 	e.Header = http.Header{"Retry-After": {strconv.Itoa(secs)}}
 	return e
+}
+
+// until says how far t is from now: "in 9m0s", "due now" or "due 5m0s ago".
+func until(now, t time.Time) string {
+	d := t.Sub(now).Round(time.Second)
+	switch {
+	case d > 0:
+		return "in " + d.String()
+	case d == 0:
+		return "due now"
+	}
+	return "due " + (-d).String() + " ago"
+}
+
+// byteSize is a size for people: 512 B, 1.5 KB, 2.0 MB.
+func byteSize(n int) string {
+	switch {
+	case n < 1000:
+		return strconv.Itoa(n) + " B"
+	case n < 1000*1000:
+		return strconv.FormatFloat(float64(n)/1000, 'f', 1, 64) + " KB"
+	}
+	return strconv.FormatFloat(float64(n)/1e6, 'f', 1, 64) + " MB"
 }

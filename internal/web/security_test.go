@@ -26,6 +26,9 @@ type fixture struct {
 	*dash
 	sendingKey, sendingID string
 	userKeyID             string
+	// msgID and msgKey are the Message-ID and storage key of a message
+	// sent with the sending key.
+	msgID, msgKey string
 }
 
 func newFixture(t *testing.T, o dashOptions) *fixture {
@@ -43,7 +46,10 @@ func newFixture(t *testing.T, o dashOptions) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{dash: d, sendingKey: secretValue, sendingID: sk.ID, userKeyID: uk.ID}
+	f := &fixture{dash: d, sendingKey: secretValue, sendingID: sk.ID, userKeyID: uk.ID}
+	f.msgID = d.send(t, secretValue, fixtureMessage())
+	f.msgKey = d.storageKey(t, f.msgID)
+	return f
 }
 
 // path turns a route pattern into a request path of the fixture.
@@ -58,7 +64,8 @@ func (f *fixture) path(pattern string) string {
 	if strings.Contains(pattern, "sending-keys") {
 		id = f.sendingID
 	}
-	return strings.NewReplacer("{name}", testDomain, "{id}", id, "{$}", "").Replace(pattern)
+	return strings.NewReplacer("{name}", testDomain, "{domain}", testDomain, "{id}", id, "{key}", f.msgKey,
+		"{n}", "0", "{$}", "").Replace(pattern)
 }
 
 // methods are the methods to try on a route.

@@ -1,6 +1,6 @@
 // Package web serves Salvo's dashboard under /dashboard/: the pages a
 // person uses instead of the API (domains and their DNS records, sending
-// keys, the primary key, users).
+// keys, the primary key, users, the logs of what was sent and the queue).
 //
 // Invariants:
 //   - Every page but the login form and the static assets needs a session
@@ -13,7 +13,11 @@
 //     and a new sending key's secret only in the one page shown after its
 //     creation (a sealed one-time flash); pages are never cached.
 //   - The dashboard works through the same services as the API (auth.Keys,
-//     domains.Service); it never touches SQL.
+//     domains.Service, events.Fetch, delivery.QueueStatus); it never
+//     touches SQL.
+//   - A message's own HTML is shown only in a sandboxed iframe (no scripts,
+//     an opaque origin) from a route whose Content-Security-Policy blocks
+//     scripts and remote content; its attachments are only ever downloads.
 //
 // Failure rules: handlers return errors, and one place, fail, renders them:
 // a *wire.Error with its status and text, store.ErrNotFound as 404, and
@@ -34,6 +38,7 @@ import (
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/obs"
+	"github.com/salvo-email/salvo/internal/store"
 )
 
 // Deps are what the dashboard needs.
@@ -45,6 +50,11 @@ type Deps struct {
 	Sessions *auth.Sessions
 	Throttle *auth.LoginThrottle
 	Domains  *domains.Service
+	// Regional is this region's store: the Logs, message and queue pages
+	// read it through events.Fetch and delivery.QueueStatus.
+	Regional store.Regional
+	// Now is the clock (time.Now in production).
+	Now func() time.Time
 	// Region is the region this node serves, shown in the header.
 	Region string
 	// PublicURL decides the cookies' Secure flag (https://…).
@@ -119,6 +129,7 @@ func (s *Server) register() {
 	s.form("POST "+domainsPath+"/{name}/settings/sending-keys/{id}/revoke", s.revokeSendingKey)
 	s.page("GET "+domainsPath+"/{name}/settings/connection", s.connectionPage)
 	s.form("POST "+domainsPath+"/{name}/settings/connection", s.saveConnection)
+	s.logsRoutes()
 }
 
 func (s *Server) add(pattern string, public bool, h http.Handler) {
@@ -186,8 +197,7 @@ func (s *Server) form(pattern string, h func(*request) (result, error)) {
 // metrics around the routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
-		"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", pagePolicy)
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
@@ -204,6 +214,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	s.mux.ServeHTTP(sw, r)
 }
+
+// pagePolicy is the Content-Security-Policy of every dashboard response
+// unless its handler sets a stricter or more specific one.
+const pagePolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // noStore marks a response as never to be cached: pages show keys and
 // account data.

@@ -1,0 +1,350 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/delivery"
+	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/store"
+)
+
+// Logs paths: the event log of a domain, one message, the queue.
+const (
+	logsPath  = prefix + "/logs"
+	queuePath = prefix + "/queue"
+)
+
+// logsRoutes registers the Logs section: all pages, no state changes.
+func (s *Server) logsRoutes() {
+	s.page("GET "+logsPath, s.logsPage)
+	s.page("GET "+logsPath+"/{domain}/messages/{key}", s.messagePage)
+	s.page("GET "+logsPath+"/{domain}/messages/{key}/html", s.messageHTML)
+	s.page("GET "+logsPath+"/{domain}/messages/{key}/attachments/{n}", s.messageAttachment)
+	s.page("GET "+queuePath, s.queuePage)
+}
+
+// maxDomainChoices bounds the domain menus of the Logs and queue pages; a
+// domain beyond it can still be asked for by name (?domain=).
+const maxDomainChoices = 1000
+
+// logsLimits are the page sizes offered; the first is the default.
+var logsLimits = []int{50, 25, 100}
+
+// eventTypes are the event types the filter offers.
+var eventTypes = []string{events.Accepted, events.Delivered, events.Failed, events.Rejected, events.Opened,
+	events.Clicked, events.Unsubscribed, events.Complained, events.Stored}
+
+// logsForm is the Logs page's filter form as the URL carries it.
+type logsForm struct {
+	Domain, Event, Recipient, Tag string
+	// Begin and End are datetime-local values, read as UTC.
+	Begin, End string
+	Limit      int
+	// Page is a page token from a previous/next link; it carries the
+	// whole query, so the other fields only fill the form.
+	Page string
+}
+
+func readLogsForm(v url.Values) logsForm {
+	f := logsForm{
+		Domain: strings.TrimSpace(v.Get("domain")), Event: v.Get("event"),
+		Recipient: strings.TrimSpace(v.Get("recipient")), Tag: strings.TrimSpace(v.Get("tag")),
+		Begin: v.Get("begin"), End: v.Get("end"), Page: v.Get("page"), Limit: logsLimits[0],
+	}
+	if n, err := strconv.Atoi(v.Get("limit")); err == nil {
+		for _, l := range logsLimits {
+			if n == l {
+				f.Limit = n
+			}
+		}
+	}
+	return f
+}
+
+// values is the form as URL parameters, without the page token.
+func (f logsForm) values() url.Values {
+	v := url.Values{"domain": {f.Domain}}
+	for name, value := range map[string]string{"event": f.Event, "recipient": f.Recipient, "tag": f.Tag,
+		"begin": f.Begin, "end": f.End} {
+		if value != "" {
+			v.Set(name, value)
+		}
+	}
+	if f.Limit != logsLimits[0] {
+		v.Set("limit", strconv.Itoa(f.Limit))
+	}
+	return v
+}
+
+// query turns the form into an Events API query, newest first. The
+// filters go through events.ParseQuery, so they are Mailgun's filter
+// expressions and are checked the same way.
+func (f logsForm) query() (events.Query, error) {
+	if f.Page != "" {
+		return events.ParseToken(f.Page)
+	}
+	p := url.Values{"limit": {strconv.Itoa(f.Limit)}}
+	for name, value := range map[string]string{"event": f.Event, "recipient": f.Recipient, "tags": f.Tag} {
+		if value != "" {
+			p.Set(name, value)
+		}
+	}
+	q, err := events.ParseQuery(wire.NewParams(p))
+	if err != nil {
+		return q, err
+	}
+	begin, err := parseLocalTime(f.Begin, "From", false)
+	if err != nil {
+		return q, err
+	}
+	end, err := parseLocalTime(f.End, "To", true)
+	if err != nil {
+		return q, err
+	}
+	if !begin.IsZero() && !end.IsZero() && !end.After(begin) {
+		return q, wire.BadRequest("The end of the time range is before its start.")
+	}
+	// [Begin, End) whatever the direction; newest first.
+	q.Ascending = false
+	if !begin.IsZero() {
+		q.Begin = begin.UnixMicro()
+	}
+	if !end.IsZero() {
+		q.End = end.UnixMicro()
+	}
+	return q, nil
+}
+
+// parseLocalTime reads a datetime-local value as UTC. An end is
+// inclusive: "15:04" covers the whole minute.
+func parseLocalTime(v, label string, end bool) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []struct {
+		format string
+		step   time.Duration
+	}{{"2006-01-02T15:04", time.Minute}, {"2006-01-02T15:04:05", time.Second}} {
+		if t, err := time.Parse(layout.format, v); err == nil {
+			if end {
+				t = t.Add(layout.step)
+			}
+			return t, nil
+		}
+	}
+	return time.Time{}, wire.BadRequest("%s %q is not a date and time such as 2025-01-31T14:30.", label, v)
+}
+
+// eventRow is one event as the Logs table shows it.
+type eventRow struct {
+	Time                        time.Time
+	Event, Severity             string
+	Recipient, Subject, Summary string
+	Tags                        []string
+	// MessageURL is the message's page, "" when the event names no
+	// stored message.
+	MessageURL string
+}
+
+func newEventRow(domain string, raw json.RawMessage) (eventRow, bool) {
+	var e wire.Event
+	if json.Unmarshal(raw, &e) != nil {
+		return eventRow{}, false
+	}
+	r := eventRow{Event: e.Event, Severity: e.Severity, Recipient: e.Recipient, Tags: e.Tags,
+		Time: time.UnixMicro(int64(e.Timestamp*1e6 + 0.5)).UTC(), Summary: statusSummary(&e)}
+	if e.Message != nil {
+		r.Subject = e.Message.Headers.Subject
+	}
+	if e.Storage != nil && e.Storage.Key != "" {
+		r.MessageURL = messagePath(domain, e.Storage.Key)
+	}
+	return r, true
+}
+
+// statusSummary is the one line that says how a delivery went: the SMTP
+// reply, the MX host, the attempt and when the next one comes.
+func statusSummary(e *wire.Event) string {
+	var parts []string
+	if ds := e.DeliveryStatus; ds != nil {
+		reply := strings.TrimSpace(strings.Join(nonEmpty(codeText(ds.Code), ds.EnhancedCode, ds.Message), " "))
+		parts = append(parts, nonEmpty(reply, ds.MXHost)...)
+		if ds.AttemptNo > 0 {
+			parts = append(parts, "attempt "+strconv.Itoa(ds.AttemptNo))
+		}
+		if ds.RetrySeconds > 0 {
+			parts = append(parts, "retry in "+(time.Duration(ds.RetrySeconds)*time.Second).String())
+		}
+	}
+	if e.Reason != "" && e.Event == events.Failed {
+		parts = append(parts, "reason "+e.Reason)
+	}
+	if e.Event == events.Accepted && e.Method != "" {
+		parts = append(parts, "queued via "+e.Method)
+	}
+	return strings.Join(parts, " · ")
+}
+
+func codeText(code int) string {
+	if code == 0 {
+		return ""
+	}
+	return strconv.Itoa(code)
+}
+
+func nonEmpty(vs ...string) []string {
+	out := vs[:0:0]
+	for _, v := range vs {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// logsData is the Logs page.
+type logsData struct {
+	Form       logsForm
+	Domains    []store.Domain
+	EventTypes []string
+	Limits     []int
+	Rows       []eventRow
+	// Error is why the filters were refused.
+	Error    string
+	Searched bool
+	// Links to the neighbour pages and to the first page of the search,
+	// "" for none.
+	Newer, Older, Newest string
+	// Paged is set on any page but the first.
+	Paged bool
+}
+
+func (s *Server) logsPage(rq *request) error {
+	d := logsData{Form: readLogsForm(rq.r.URL.Query()), EventTypes: eventTypes, Limits: logsLimits}
+	var err error
+	if d.Domains, err = s.domainChoices(rq, &d.Form.Domain); err == nil && d.Form.Domain != "" {
+		err = s.searchEvents(rq, &d)
+	}
+	if err != nil {
+		// A refused filter is shown above the form; anything else,
+		// such as an unknown domain, is an error page.
+		var we *wire.Error
+		if !errors.As(err, &we) || we.Status != http.StatusBadRequest {
+			return err
+		}
+		d.Error = we.Message
+		return s.showStatus(rq, we.Status, "logs", "Logs", "logs", d)
+	}
+	return s.show(rq, "logs", "Logs", "logs", d)
+}
+
+// searchEvents runs the form's search: one page of events, newest first,
+// and links to its neighbours. A page that is not full has no neighbour
+// further in its direction.
+func (s *Server) searchEvents(rq *request, d *logsData) error {
+	f := d.Form
+	q, err := f.query()
+	if err != nil {
+		return err
+	}
+	page, err := events.Fetch(rq.r.Context(), s.Regional, f.Domain, q)
+	if err != nil {
+		return err
+	}
+	d.Searched, d.Paged = true, q.Cursor != nil
+	for _, raw := range page.Items {
+		if r, ok := newEventRow(f.Domain, raw); ok {
+			d.Rows = append(d.Rows, r)
+		}
+	}
+	link := func(q events.Query) string {
+		v := f.values()
+		v.Set("page", q.Token())
+		return logsPath + "?" + v.Encode()
+	}
+	full := len(page.Items) == q.Limit
+	if (!q.Reverse && full) || (q.Reverse && d.Paged) {
+		d.Older = link(page.Next)
+	}
+	if (q.Reverse && full) || (!q.Reverse && d.Paged) {
+		d.Newer = link(page.Previous)
+	}
+	if d.Paged {
+		d.Newest = logsPath + "?" + f.values().Encode()
+	}
+	return nil
+}
+
+// domainChoices lists the domains for a menu and settles on the one asked
+// for (which must exist) or else the first.
+func (s *Server) domainChoices(rq *request, name *string) ([]store.Domain, error) {
+	ctx := rq.r.Context()
+	doms, _, err := s.Domains.List(ctx, 0, maxDomainChoices)
+	if err != nil {
+		return nil, err
+	}
+	if *name == "" {
+		if len(doms) > 0 {
+			*name = doms[0].Name
+		}
+		return doms, nil
+	}
+	dom, err := s.Domains.Get(ctx, *name)
+	if errors.Is(err, store.ErrNotFound) {
+		return doms, wire.NotFound("There is no domain %s.", *name)
+	}
+	*name = dom.Name
+	return doms, err
+}
+
+// queueData is the queue page: what waits per destination and why.
+type queueData struct {
+	Domain       string // "" for every domain
+	Domains      []store.Domain
+	Destinations []destinationRow
+	Now          time.Time
+}
+
+type destinationRow struct {
+	Name                   string
+	Waiting, Due, InFlight int
+	Next                   time.Time
+	LastError              string
+}
+
+func (s *Server) queuePage(rq *request) error {
+	d := queueData{Domain: strings.TrimSpace(rq.r.URL.Query().Get("domain")), Now: s.Now().UTC()}
+	all := d.Domain == ""
+	doms, err := s.domainChoices(rq, &d.Domain)
+	if err != nil {
+		return err
+	}
+	if all {
+		d.Domain = ""
+	}
+	d.Domains = doms
+	st, err := delivery.QueueStatus(rq.r.Context(), s.Regional, d.Domain, "", d.Now)
+	if err != nil {
+		return err
+	}
+	for _, dst := range st.Destinations {
+		r := destinationRow{Name: dst.Destination, Waiting: dst.Waiting, Due: dst.Due, InFlight: dst.InFlight, LastError: dst.LastError}
+		if dst.NextAttemptAt != nil {
+			r.Next = time.Time(*dst.NextAttemptAt)
+		}
+		d.Destinations = append(d.Destinations, r)
+	}
+	return s.show(rq, "queue", "Queue", "queue", d)
+}
+
+// messagePath is the dashboard page of a stored message.
+func messagePath(domain, key string) string {
+	return logsPath + "/" + url.PathEscape(domain) + "/messages/" + url.PathEscape(key)
+}
