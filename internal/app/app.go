@@ -244,7 +244,7 @@ func (a *App) dashboard() (http.Handler, error) {
 		Sessions: &auth.Sessions{Global: a.Global, Box: a.Box, Now: a.seams.Now,
 			IdleTimeout: a.Cfg.SessionIdleTimeout, MaxAge: a.Cfg.SessionMaxAge},
 		Throttle: &auth.LoginThrottle{Free: a.Cfg.LoginFailureLimit, Now: a.seams.Now},
-		Region:   a.Cfg.Region, PublicURL: a.Cfg.PublicURL,
+		Region:   a.Cfg.Region, PublicURL: a.Cfg.PublicURL, OtherRegionURL: a.Cfg.OtherRegionURL,
 		// Logs, message and queue pages read the regional store.
 		Regional: a.Regional, Now: a.seams.Now,
 	})

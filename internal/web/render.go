@@ -26,6 +26,8 @@ type view struct {
 	Title  string
 	Nav    string // the active section: domains, api-keys, users
 	Region string
+	// OtherRegion links to the other region's dashboard, when configured.
+	OtherRegion string
 	// User and CSRF are empty on pages shown without a session.
 	User  person
 	CSRF  string
@@ -98,6 +100,7 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, v view) 
 		return errors.New("web: no template " + name)
 	}
 	v.Region = strings.ToUpper(s.Region)
+	v.OtherRegion = s.OtherRegionURL
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		return err

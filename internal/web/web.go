@@ -57,6 +57,9 @@ type Deps struct {
 	Now func() time.Time
 	// Region is the region this node serves, shown in the header.
 	Region string
+	// OtherRegionURL is the other region's node (its dashboard is linked
+	// from the header); empty when not configured.
+	OtherRegionURL string
 	// PublicURL decides the cookies' Secure flag (https://…).
 	PublicURL string
 }
