@@ -6,9 +6,11 @@ import (
 	"github.com/salvo-email/salvo/internal/auth"
 )
 
-// routes registers every endpoint. A {domain} variable names a domain that
-// must live in this region (else 404 "Domain not found: <d>", checked once
-// in serveRoute); {name} is looked up by the domain handlers themselves. Paths are Mailgun's full versioned paths;
+// routes registers every endpoint. The variables {domain} and {name} are
+// reserved for domain names: serveRoute checks the domain lives in this
+// region before anything else (else 404 "Domain not found: <d>" for
+// {domain}, "Domain not found" for {name}, Mailgun's two texts). Name other
+// variables after what they hold ({tag}, {address}, {id}, …). Paths are Mailgun's full versioned paths;
 // endpoints that Mailgun serves under several versions are registered under
 // each (reference §0.1, §17).
 func (s *Server) routes() {

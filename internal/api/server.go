@@ -149,12 +149,9 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, v
 		}
 		c.Key = key
 	}
-	if d, ok := vars["domain"]; ok && rt.access != auth.Public {
-		dom, err := s.Regional.Domain(r.Context(), strings.ToLower(d))
-		if errors.Is(err, store.ErrNotFound) {
-			s.writeError(w, r, false, wire.NotFound("Domain not found: %s", d))
-			return
-		} else if err != nil {
+	if rt.access != auth.Public {
+		dom, err := s.regionDomain(r, vars)
+		if err != nil {
 			s.writeError(w, r, false, err)
 			return
 		}
@@ -207,6 +204,26 @@ func (s *Server) authenticate(r *http.Request, rt *route, vars map[string]string
 		return key, errUnauthorized
 	}
 	return key, nil
+}
+
+// regionDomain loads the domain a route is about, before anything else
+// is looked at: {domain} (Mailgun answers "Domain not found: <d>") or
+// {name} of /vN/domains/{name}… ("Domain not found"). A domain of another
+// region is not found here: this node never reads another region's data.
+func (s *Server) regionDomain(r *http.Request, vars map[string]string) (store.Domain, error) {
+	name, ok := vars["domain"]
+	msg := "Domain not found: " + name
+	if !ok {
+		if name, ok = vars["name"]; !ok {
+			return store.Domain{}, nil
+		}
+		msg = "Domain not found"
+	}
+	dom, err := s.Regional.Domain(r.Context(), strings.ToLower(name))
+	if errors.Is(err, store.ErrNotFound) {
+		return dom, wire.NotFound("%s", msg)
+	}
+	return dom, err
 }
 
 func clientAddr(r *http.Request) string {

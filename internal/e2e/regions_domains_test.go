@@ -14,7 +14,7 @@ import (
 // twoRegions starts a US and an EU node sharing one global store (the
 // embedded one in a shared data dir, or one PostgreSQL schema) with a
 // regional store each, one primary key and one sealing secret.
-func twoRegions(t *testing.T, postgres bool) (us, eu *testutil.TestApp) {
+func twoRegions(t *testing.T, postgres bool, configure ...func(*config.Config)) (us, eu *testutil.TestApp) {
 	t.Helper()
 	key, sealing, dir := "key-"+secret.Token(16), secret.Token(16), t.TempDir()
 	global := ""
@@ -24,6 +24,9 @@ func twoRegions(t *testing.T, postgres bool) (us, eu *testutil.TestApp) {
 	start := func(region string) *testutil.TestApp {
 		return testutil.StartApp(t, testutil.AppOptions{Postgres: postgres, Configure: func(c *config.Config) {
 			c.Region, c.APIKey, c.Secret = region, key, sealing
+			for _, f := range configure {
+				f(c)
+			}
 			if postgres {
 				c.GlobalDatabaseURL = global
 			} else {
