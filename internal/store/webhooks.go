@@ -90,8 +90,10 @@ type WebhookRetry struct {
 // attempt counters.
 type WebhookBatch struct {
 	Domain, URL, Owner string
-	// Advance moves the cursor; nil keeps it.
-	Advance *OutboxPos
+	// Advance moves the cursor from From (where the writer read it) to
+	// Advance; nil keeps it. A cursor that is no longer at From (removed
+	// and added again meanwhile) is not written.
+	From, Advance *OutboxPos
 	// Retry schedules (or reschedules) these events; Done ends the retries
 	// of these event seqs.
 	Retry []WebhookRetry
@@ -142,7 +144,8 @@ type WebhookStore interface {
 	// WebhookRetries returns the retries of one URL of a domain, those due
 	// by dueBy (all when dueBy is zero), earliest next attempt first.
 	WebhookRetries(ctx context.Context, domain, url string, dueBy time.Time, limit int) ([]WebhookRetry, error)
-	// RecordWebhookBatch writes b if b.Owner still holds the cursor;
-	// ErrNotFound (and nothing written) otherwise.
+	// RecordWebhookBatch writes b if b.Owner still holds the cursor (and
+	// it is at b.From when b.Advance is set); ErrNotFound (and nothing
+	// written) otherwise.
 	RecordWebhookBatch(ctx context.Context, b WebhookBatch) error
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"slices"
 	"time"
 
@@ -219,9 +220,17 @@ func (r *Regional) RecordWebhookBatch(ctx context.Context, b store.WebhookBatch)
 		set += `, last_attempt_at = ?, last_status = ?, last_error = ?`
 		args = append(args, ts(b.LastAttemptAt), b.LastStatus, b.LastError)
 	}
+	where := `domain = ? AND url = ? AND lease_owner = ?`
 	args = append(args, b.Domain, b.URL, b.Owner)
+	if b.Advance != nil {
+		if b.From == nil {
+			return fmt.Errorf("webhook batch of %s moves the cursor without saying from where", b.URL)
+		}
+		where += ` AND txid = ? AND seq = ?`
+		args = append(args, b.From.TxID, b.From.Seq)
+	}
 	return r.inTx(ctx, func(tx *Tx) error {
-		res, err := tx.exec(ctx, `UPDATE webhook_cursors SET `+set+` WHERE domain = ? AND url = ? AND lease_owner = ?`, args...)
+		res, err := tx.exec(ctx, `UPDATE webhook_cursors SET `+set+` WHERE `+where, args...)
 		if err := affected(res, err); err != nil {
 			return err
 		}

@@ -183,8 +183,8 @@ func testWebhookBatches(t *testing.T, r store.Regional) {
 		return store.WebhookRetry{Domain: "a.com", URL: u, EventSeq: e.Seq, EventID: e.ID, Kind: "opened", Attempts: attempts,
 			FirstAttemptAt: at(10), LastAttemptAt: at(10 + attempts), NextAttemptAt: next, LastStatus: 500, LastError: "HTTP 500"}
 	}
-	end := out[2].Pos()
-	b := store.WebhookBatch{Domain: "a.com", URL: u, Owner: "n1", Advance: &end,
+	end, from := out[2].Pos(), c.Pos
+	b := store.WebhookBatch{Domain: "a.com", URL: u, Owner: "n1", From: &from, Advance: &end,
 		Retry:  []store.WebhookRetry{retry(out[0], 1, at(400)), retry(out[1], 1, at(300))},
 		Posted: 1, Failures: 2, LastAttemptAt: at(11), LastStatus: 500, LastError: "HTTP 500"}
 	mustIs(t, r.RecordWebhookBatch(ctx, b), store.ErrNotFound, "RecordWebhookBatch without the lease")
@@ -192,6 +192,10 @@ func testWebhookBatches(t *testing.T, r store.Regional) {
 	if ok, err := r.LeaseWebhookCursor(ctx, "a.com", u, "n1", at(10), at(70)); !ok || err != nil {
 		t.Fatalf("lease: %v %v", ok, err)
 	}
+	stale := b
+	stale.From = &end
+	mustIs(t, r.RecordWebhookBatch(ctx, stale), store.ErrNotFound, "RecordWebhookBatch from another position")
+	mustCursors(t, r, "a.com", store.WebhookCursor{Domain: "a.com", URL: u, CreatedAt: at(0), LeaseOwner: "n1", LeaseUntil: at(70)})
 	mustOK(t, r.RecordWebhookBatch(ctx, b), "RecordWebhookBatch")
 	c.LeaseOwner, c.LeaseUntil, c.Posted, c.Failures = "n1", at(70), 1, 2
 	c.LastAttemptAt, c.LastStatus, c.LastError = at(11), 500, "HTTP 500"
