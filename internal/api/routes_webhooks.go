@@ -142,47 +142,29 @@ func (s *Server) deleteWebhook(c *Ctx) (any, error) {
 
 // v4 (§8.3): one URL, several kinds.
 
-func (s *Server) v4URLKinds(c *Ctx) (string, []string, error) {
+// v4Edit runs a v4 POST or PUT: edit applied to the url and event_types
+// given, answered with the whole set.
+func (s *Server) v4Edit(c *Ctx, edit func(store.WebhookSet, string, []string) (store.WebhookSet, error)) (any, error) {
 	if err := c.P.Only("url", "event_types"); err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	u, kinds := c.P.Get("url"), listOf(c.P, "event_types")
 	if u == "" {
-		return "", nil, missing("url")
+		return nil, missing("url")
 	}
 	if len(kinds) == 0 {
-		return "", nil, missing("event_types")
+		return nil, missing("event_types")
 	}
-	return u, kinds, nil
-}
-
-func (s *Server) addWebhookURL(c *Ctx) (any, error) {
-	u, kinds, err := s.v4URLKinds(c)
-	if err != nil {
-		return nil, err
-	}
-	set, err := s.editWebhooks(c, func(cur store.WebhookSet) (store.WebhookSet, error) {
-		return webhooks.AddURL(cur, u, kinds)
-	})
+	set, err := s.editWebhooks(c, func(cur store.WebhookSet) (store.WebhookSet, error) { return edit(cur, u, kinds) })
 	if err != nil {
 		return nil, err
 	}
 	return webhookList(set), nil
 }
 
-func (s *Server) setWebhookURL(c *Ctx) (any, error) {
-	u, kinds, err := s.v4URLKinds(c)
-	if err != nil {
-		return nil, err
-	}
-	set, err := s.editWebhooks(c, func(cur store.WebhookSet) (store.WebhookSet, error) {
-		return webhooks.SetURL(cur, u, kinds)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return webhookList(set), nil
-}
+func (s *Server) addWebhookURL(c *Ctx) (any, error) { return s.v4Edit(c, webhooks.AddURL) }
+
+func (s *Server) setWebhookURL(c *Ctx) (any, error) { return s.v4Edit(c, webhooks.SetURL) }
 
 func (s *Server) removeWebhookURLs(c *Ctx) (any, error) {
 	if err := c.P.Only("url"); err != nil {

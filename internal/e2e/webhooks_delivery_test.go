@@ -303,7 +303,7 @@ func TestWebhookRestart(t *testing.T) {
 
 // rawEvent is an event of hookDomain made below the API: what the Events
 // API will show is its Data.
-func rawEvent(t *testing.T, id, typ string, now time.Time) store.Event {
+func rawEvent(t testing.TB, id, typ string, now time.Time) store.Event {
 	t.Helper()
 	ev := wire.Event{ID: id, Event: typ, Timestamp: wire.EventTime(now), LogLevel: "info",
 		Recipient: "ok@dest.example", Tags: []string{}, Campaigns: []wire.Campaign{}, UserVariables: map[string]any{},

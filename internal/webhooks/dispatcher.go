@@ -89,6 +89,8 @@ type Dispatcher struct {
 	sems    map[string]chan struct{} // per URL
 	wake    chan struct{}            // closed and replaced on every tick
 	headGen uint64                   // bumped when the outbox head moves
+	key     string                   // the signing key, read at keyAt
+	keyAt   time.Time
 
 	posts *prometheus.CounterVec
 }
@@ -277,4 +279,27 @@ func (d *Dispatcher) sem(url string) chan struct{} {
 		d.sems[url] = s
 	}
 	return s
+}
+
+// keyMaxAge is how long a read signing key is used before it is read
+// again (a regenerated key is used within it).
+const keyMaxAge = time.Second
+
+// signingKey returns the account's signing key, read at most every
+// keyMaxAge: it sits sealed in the global store.
+func (d *Dispatcher) signingKey(ctx context.Context) (string, error) {
+	d.mu.Lock()
+	key, fresh := d.key, time.Since(d.keyAt) < keyMaxAge
+	d.mu.Unlock()
+	if fresh {
+		return key, nil
+	}
+	key, err := d.deps.SigningKey(ctx)
+	if err != nil {
+		return "", err
+	}
+	d.mu.Lock()
+	d.key, d.keyAt = key, time.Now()
+	d.mu.Unlock()
+	return key, nil
 }

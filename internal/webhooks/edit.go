@@ -134,27 +134,24 @@ func checkURLs(urls []string) error {
 	if len(urls) > MaxURLs {
 		return reason("a webhook takes at most %d URLs, got %d", MaxURLs, len(urls))
 	}
-	for i, u := range urls {
-		if err := ValidateURL(u); err != nil {
-			return err
-		}
-		if slices.Contains(urls[:i], u) {
-			return reason("%s is given twice", u)
-		}
-	}
-	return nil
+	return checkEach(urls, ValidateURL, "%s is given twice")
 }
 
 func checkURLKinds(u string, kinds []string) error {
 	if err := ValidateURL(u); err != nil {
 		return err
 	}
-	for i, k := range kinds {
-		if err := checkKind(k); err != nil {
+	return checkEach(kinds, checkKind, "event type '%s' is given twice")
+}
+
+// checkEach checks every value of list and refuses one given twice.
+func checkEach(list []string, check func(string) error, twice string) error {
+	for i, v := range list {
+		if err := check(v); err != nil {
 			return err
 		}
-		if slices.Contains(kinds[:i], k) {
-			return reason("event type '%s' is given twice", k)
+		if slices.Contains(list[:i], v) {
+			return reason(twice, v)
 		}
 	}
 	return nil

@@ -237,7 +237,7 @@ func (p *pipeline) postAll(jobs []*attempt, b *store.WebhookBatch) {
 		return
 	}
 	d := p.d
-	key, err := d.deps.SigningKey(d.ctx)
+	key, err := d.signingKey(d.ctx)
 	if err != nil {
 		// Without the key nothing can be signed: every POST fails alike.
 		for _, a := range jobs {
