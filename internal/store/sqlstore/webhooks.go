@@ -162,8 +162,16 @@ func (r *Regional) ReleaseWebhookCursor(ctx context.Context, domain, url, owner 
 
 // OutboxEvents implements store.WebhookStore.
 func (r *Regional) OutboxEvents(ctx context.Context, domain string, after store.OutboxPos, limit int) ([]store.OutboxEvent, error) {
+	// PostgreSQL seeks the (domain, txid, seq) index with the row
+	// comparison; SQLite would scan every entry of the domain from the
+	// lowest txid with it, so there, where every txid is 0, the position
+	// is (txid =, seq >).
+	past := `(txid, seq) > (?, ?)`
+	if !r.dialect.postgres() {
+		past = `txid = ? AND seq > ?`
+	}
 	rows, err := r.query(ctx, `SELECT seq, txid, id, domain, type, severity, ts, message_id, recipient, data FROM events
-		WHERE domain = ? AND (txid, seq) > (?, ?) AND txid < `+r.horizon()+`
+		WHERE domain = ? AND `+past+` AND txid < `+r.horizon()+`
 		ORDER BY txid, seq LIMIT ?`, domain, after.TxID, after.Seq, limit)
 	return scanRows(rows, err, func(s scanner) (store.OutboxEvent, error) {
 		var e store.OutboxEvent
