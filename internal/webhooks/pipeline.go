@@ -98,6 +98,9 @@ func (p *pipeline) fail(step string, err error) error {
 	if errors.Is(err, errLost) {
 		return err
 	}
+	if p.d.ctx.Err() != nil {
+		return nil // Stop cut the step short
+	}
 	p.d.deps.Log.Error("webhooks: pipeline step failed; restarting it", append(p.log(), "step", step, "err", err)...)
 	return nil
 }
