@@ -370,3 +370,60 @@ func TestWebhookLateCommit(t *testing.T) {
 	}
 	e.checkPosts(posts)
 }
+
+// TestWebhookTwoNodes (PostgreSQL): two nodes on one database, both
+// accepting and delivering; one of them holds the URL's pipeline, and
+// every event is posted exactly once.
+func TestWebhookTwoNodes(t *testing.T) {
+	t.Parallel()
+	const secret = "two-nodes-share-this-secret"
+	e := startHookEnv(t, true, func(c *config.Config) { c.Secret = secret })
+	second := testutil.StartApp(t, testutil.AppOptions{
+		Seams: app.Seams{Now: e.clock.Now},
+		Configure: func(c *config.Config) {
+			c.Smarthost, c.Secret, c.APIKey = e.mx.Addr, secret, e.app.Key
+			c.DatabaseURL, c.GlobalDatabaseURL = e.app.Cfg.DatabaseURL, e.app.Cfg.GlobalDatabaseURL
+		},
+	})
+	w := e.receiver()
+	e.hook(w.URL, "accepted", "delivered")
+	var rcpts []string
+	for i := range 20 {
+		rcpts = append(rcpts, "r"+strconv.Itoa(i)+"@dest.example")
+	}
+	e.send(rcpts...)
+	first := e.app
+	e.app = second
+	e.mg.SetAPIBase(second.URL + "/v3")
+	e.send(rcpts...)
+	const total = 2 * 20 * 2
+	w.WaitPosts(t, total, hookWait)
+	var holder *testutil.TestApp
+	for deadline := time.Now().Add(hookWait); holder == nil; time.Sleep(10 * time.Millisecond) {
+		r1, r2 := first.Webhooks.Rounds(hookDomain, w.URL), second.Webhooks.Rounds(hookDomain, w.URL)
+		switch {
+		case r1 > 0 && r2 > 0:
+			t.Fatal("both nodes run the pipeline of one URL")
+		case r1 > 0:
+			holder = first
+		case r2 > 0:
+			holder = second
+		case time.Now().After(deadline):
+			t.Fatal("no node runs the pipeline")
+		}
+	}
+	e.app = holder
+	e.settle(0, w.URL)
+	posts := w.Posts()
+	seen := map[string]bool{}
+	for _, p := range posts {
+		if seen[p.ID] {
+			t.Errorf("event %s (%s) posted twice", p.ID, p.Event)
+		}
+		seen[p.ID] = true
+	}
+	if len(posts) != total {
+		t.Fatalf("%d posts, want %d", len(posts), total)
+	}
+	e.checkPosts(posts)
+}

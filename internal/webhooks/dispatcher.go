@@ -180,9 +180,14 @@ func (d *Dispatcher) manage() {
 	t := time.NewTicker(d.cfg.Poll)
 	defer t.Stop()
 	var head store.OutboxPos
+	renewed := time.Now()
 	for n := 0; ; n++ {
 		if n%5 == 0 {
 			d.claim()
+		}
+		if time.Since(renewed) >= d.cfg.Lease/3 {
+			d.renew()
+			renewed = time.Now()
 		}
 		h, err := d.deps.Store.OutboxHead(d.ctx)
 		if err != nil {
@@ -247,6 +252,30 @@ func (d *Dispatcher) claim() {
 			continue
 		}
 		d.startPipeline(c)
+	}
+}
+
+// renew extends the leases of the pipelines running here, every third of
+// a lease, whatever they are doing (a step posting to a URL that times
+// out can take minutes). A pipeline whose lease is gone (another node
+// took it after this one stalled, or its URL was removed) is told to stop.
+func (d *Dispatcher) renew() {
+	d.mu.Lock()
+	pipes := make([]*pipeline, 0, len(d.pipes))
+	for _, p := range d.pipes {
+		pipes = append(pipes, p)
+	}
+	d.mu.Unlock()
+	for _, p := range pipes {
+		now := d.deps.Now()
+		ok, err := d.deps.Store.LeaseWebhookCursor(d.ctx, p.domain, p.url, d.owner, now, now.Add(d.cfg.Lease))
+		if err != nil {
+			d.deps.Log.Error("webhooks: renew lease", append(p.log(), "err", err)...)
+			continue // again at the next renewal; the lease lasts three
+		}
+		if !ok {
+			p.lost.Store(true)
+		}
 	}
 }
 

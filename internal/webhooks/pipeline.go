@@ -26,12 +26,14 @@ type pipeline struct {
 	seenGen   uint64
 	fresh     bool      // nothing read yet: read whatever the head says
 	nextRetry time.Time // earliest due retry, zero when none
-	renewed   time.Time // real time of the last lease renewal
 	rounds    atomic.Uint64
+	// lost is set by the dispatcher's heartbeat when the lease could not
+	// be renewed.
+	lost atomic.Bool
 }
 
 func newPipeline(d *Dispatcher, c store.WebhookCursor) *pipeline {
-	return &pipeline{d: d, domain: c.Domain, url: c.URL, pos: c.Pos, fresh: true, renewed: time.Now()}
+	return &pipeline{d: d, domain: c.Domain, url: c.URL, pos: c.Pos, fresh: true}
 }
 
 func (p *pipeline) log() []any { return []any{"domain", p.domain, "url", p.url} }
@@ -59,8 +61,8 @@ func (p *pipeline) loop() error {
 	d := p.d
 	for !d.stopping() {
 		wake, gen := d.waiter()
-		if err := p.renew(); err != nil {
-			return err
+		if p.lost.Load() {
+			return errLost
 		}
 		worked := false
 		if !p.nextRetry.IsZero() && !d.deps.Now().Before(p.nextRetry) {
@@ -102,25 +104,6 @@ func (p *pipeline) fail(step string, err error) error {
 		return nil // Stop cut the step short
 	}
 	p.d.deps.Log.Error("webhooks: pipeline step failed; restarting it", append(p.log(), "step", step, "err", err)...)
-	return nil
-}
-
-// renew extends the lease every third of it.
-func (p *pipeline) renew() error {
-	d := p.d
-	if time.Since(p.renewed) < d.cfg.Lease/3 {
-		return nil
-	}
-	now := d.deps.Now()
-	ok, err := d.deps.Store.LeaseWebhookCursor(d.ctx, p.domain, p.url, d.owner, now, now.Add(d.cfg.Lease))
-	if err != nil {
-		d.deps.Log.Error("webhooks: renew lease", append(p.log(), "err", err)...)
-		return nil // try again at the next round; the lease lasts three
-	}
-	if !ok {
-		return errLost
-	}
-	p.renewed = time.Now()
 	return nil
 }
 
