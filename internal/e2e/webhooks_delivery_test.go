@@ -44,14 +44,10 @@ func TestWebhookDelivery(t *testing.T) {
 			t.Fatal("no temporary failure event")
 		}
 		posts = e.waitCursorPast(w, w.URL, temporary)
+		postedOnce(t, posts)
 		count := map[string]int{}
-		seen := map[string]bool{}
 		for _, p := range posts {
 			count[p.Event+"/"+p.Severity]++
-			if seen[p.ID] {
-				t.Errorf("event %s posted twice", p.ID)
-			}
-			seen[p.ID] = true
 		}
 		want := map[string]int{"accepted/": 3, "delivered/": 1, "failed/permanent": 1}
 		if len(posts) != 5 || len(count) != len(want) || count["accepted/"] != 3 || count["delivered/"] != 1 || count["failed/permanent"] != 1 {
@@ -64,6 +60,20 @@ func TestWebhookDelivery(t *testing.T) {
 			t.Fatalf("attempts view %+v", s)
 		}
 	})
+}
+
+// postedOnce fails t for each event posted more than once; it returns the
+// ids posted.
+func postedOnce(t *testing.T, posts []testutil.WebhookPost) map[string]bool {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, p := range posts {
+		if seen[p.ID] {
+			t.Errorf("event %s (%s) posted twice", p.ID, p.Event)
+		}
+		seen[p.ID] = true
+	}
+	return seen
 }
 
 // timestamps returns the signature timestamps of posts, as times.
@@ -282,13 +292,7 @@ func TestWebhookRestart(t *testing.T) {
 		w.WaitPosts(t, total, hookWait)
 		e.settle(0, w.URL)
 		posts := w.Posts()
-		seen := map[string]bool{}
-		for _, p := range posts {
-			if seen[p.ID] {
-				t.Errorf("event %s (%s) posted twice", p.ID, p.Event)
-			}
-			seen[p.ID] = true
-		}
+		seen := postedOnce(t, posts)
 		for _, ev := range offline {
 			if !seen[ev.ID] {
 				t.Errorf("event %s written while the node was down never came", ev.ID)
@@ -415,13 +419,7 @@ func TestWebhookTwoNodes(t *testing.T) {
 	e.app = holder
 	e.settle(0, w.URL)
 	posts := w.Posts()
-	seen := map[string]bool{}
-	for _, p := range posts {
-		if seen[p.ID] {
-			t.Errorf("event %s (%s) posted twice", p.ID, p.Event)
-		}
-		seen[p.ID] = true
-	}
+	postedOnce(t, posts)
 	if len(posts) != total {
 		t.Fatalf("%d posts, want %d", len(posts), total)
 	}
