@@ -13,9 +13,17 @@
 // the outbox. Every (domain, URL) that some webhook of the domain names is
 // one pipeline, with a cursor row in the regional store: a position in the
 // domain's events, read in (txid, seq) order. A node runs a pipeline only
-// while it holds the cursor's lease (renewed every third of a lease), so
-// one pipeline runs on one node at a time and a dead node's pipelines come
-// back when their leases end.
+// while it holds the cursor's lease (its manager renews the leases of
+// every pipeline it runs every third of a lease, however long their steps
+// take), so one pipeline runs on one node at a time and a dead node's
+// pipelines come back when their leases end. A cursor's batch is written
+// only by the lease holder and only from the position it read, so a
+// pipeline that lost its cursor (to another node, or because the URL was
+// removed and added again) stops instead of moving it.
+//
+// A new URL's cursor starts at the outbox's end: only events after the
+// change reach it (on PostgreSQL, events of transactions still in flight
+// then are after it too, and a few that committed just before may come).
 //
 // A pipeline repeats two steps:
 //
@@ -37,6 +45,10 @@
 // finish and record what they did. Past Stop's deadline, POSTs still in
 // flight are cut and recorded as due again at once (a receiver that had
 // already handled one sees it again).
+//
+// Concurrency is limited per URL (PerURL POSTs in flight, shared by every
+// domain posting to it) and every POST has a timeout, so a slow or dead
+// endpoint holds only its own pipelines; the others keep flowing.
 //
 // Reading (txid, seq) order: on PostgreSQL seq is assigned at insert, not
 // at commit, so a reader could pass a seq whose transaction commits later.
