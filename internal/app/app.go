@@ -35,6 +35,7 @@ import (
 	"github.com/salvo-email/salvo/internal/store/postgres"
 	"github.com/salvo-email/salvo/internal/store/sqlite"
 	"github.com/salvo-email/salvo/internal/web"
+	"github.com/salvo-email/salvo/internal/webhooks"
 )
 
 // Seams are the test seams; zero values mean the real thing.
@@ -68,6 +69,7 @@ type App struct {
 	Domains  *domains.Service
 	Send     *send.Service
 	Delivery *delivery.Engine
+	Webhooks *webhooks.Dispatcher
 	API      *api.Server
 	// Web is the dashboard, served under /dashboard/; built by Start.
 	Web http.Handler
@@ -178,6 +180,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 		Store: a.Regional, Resolver: seams.Resolver, Box: a.Box, Now: seams.Now, Log: log.With("part", "delivery"),
 		Metrics: a.Metrics, RootCAs: seams.RootCAs, Dial: seams.Dial,
 	})
+	// Webhooks: the dispatcher reads the events outbox and POSTs signed
+	// events to the domains' webhook URLs (package webhooks).
+	a.Webhooks = webhooks.New(webhooks.Config{
+		Timeout: cfg.WebhookTimeout, PerURL: cfg.WebhookConcurrency, Lease: cfg.Lease,
+	}, webhooks.Deps{
+		Store: a.Regional, SigningKey: a.Keys.SigningKey, Now: seams.Now,
+		Log: log.With("part", "webhooks"), Metrics: a.Metrics,
+	})
 	a.Send = &send.Service{
 		Store: a.Regional, Now: seams.Now, Notify: a.Delivery.Notify,
 		Limits: send.Limits{
@@ -206,6 +216,7 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.Send.PublicURL = a.Cfg.PublicURL
 	a.Delivery.Start()
+	a.Webhooks.Start()
 	a.startJanitor()
 	a.API = api.New(api.Deps{
 		Log: a.Log, Metrics: a.Metrics,
@@ -294,6 +305,11 @@ func (a *App) Stop(ctx context.Context) error {
 	if a.Delivery != nil {
 		if err := a.Delivery.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("delivery: %w", err))
+		}
+	}
+	if a.Webhooks != nil {
+		if err := a.Webhooks.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("webhooks: %w", err))
 		}
 	}
 	errs = append(errs, a.closeStores())

@@ -91,6 +91,11 @@ type Config struct {
 	// may make per minute before further failures get 429.
 	AuthFailureLimit int
 
+	// Webhooks: how long one POST may take, and how many POSTs to one URL
+	// may be in flight at once.
+	WebhookTimeout     time.Duration
+	WebhookConcurrency int
+
 	// SessionIdleTimeout ends a dashboard login after this long without a
 	// request; SessionMaxAge ends it this long after login regardless.
 	SessionIdleTimeout time.Duration
@@ -124,6 +129,9 @@ func Default() Config {
 		Lease:            time.Minute,
 		ConnectTimeout:   30 * time.Second,
 		AuthFailureLimit: 20,
+
+		WebhookTimeout:     10 * time.Second,
+		WebhookConcurrency: 8,
 
 		SessionIdleTimeout: time.Hour,
 		SessionMaxAge:      12 * time.Hour,
@@ -200,6 +208,8 @@ func Register(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.RetryMaxAge, "retry-max-age", c.RetryMaxAge, "give up on temporary failures this long after a message was accepted")
 	fs.DurationVar(&c.Lease, "lease", c.Lease, "how long a claimed delivery job stays reserved (renewed while its delivery runs); a dead node's jobs come back after it")
 	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", c.ConnectTimeout, "timeout to connect to a receiving MX")
+	fs.DurationVar(&c.WebhookTimeout, "webhook-timeout", c.WebhookTimeout, "how long a webhook POST may take before it counts as failed (and is retried)")
+	fs.IntVar(&c.WebhookConcurrency, "webhook-concurrency", c.WebhookConcurrency, "webhook POSTs in flight at once to one URL")
 	fs.DurationVar(&c.SessionIdleTimeout, "session-idle-timeout", c.SessionIdleTimeout, "dashboard logins end after this long without a request")
 	fs.DurationVar(&c.SessionMaxAge, "session-max-age", c.SessionMaxAge, "dashboard logins end this long after login, active or not")
 	fs.IntVar(&c.LoginFailureLimit, "login-failure-limit", c.LoginFailureLimit, "failed dashboard logins per address or account before each further attempt must wait (1s, doubling up to 15m)")
@@ -308,6 +318,7 @@ func (c *Config) Validate() error {
 		{"per-destination", c.PerDestination >= 1}, {"retry-schedule", len(c.RetrySchedule) > 0},
 		{"retry-max-age", c.RetryMaxAge > 0}, {"lease", c.Lease >= time.Second},
 		{"connect-timeout", c.ConnectTimeout > 0},
+		{"webhook-timeout", c.WebhookTimeout > 0}, {"webhook-concurrency", c.WebhookConcurrency >= 1},
 	}
 	for _, p := range positive {
 		if !p.ok {

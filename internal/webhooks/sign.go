@@ -1,9 +1,3 @@
-// Package webhooks signs and delivers HTTP notifications: event webhooks
-// (reference §8) and, through the same signing, route forwards (§6.4).
-//
-// A signature is hex(HMAC-SHA256(signing key, timestamp + token)) with the
-// account's HTTP webhook signing key, exactly what mailgun-go's
-// VerifyWebhookSignature and other receivers check.
 package webhooks
 
 import (

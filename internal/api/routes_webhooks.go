@@ -1,0 +1,259 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/store"
+	"github.com/salvo-email/salvo/internal/webhooks"
+)
+
+// webhooksRoutes registers the webhook endpoints (§8.2, §8.3) and the
+// attempts views (beyond Mailgun). Validation errors are 400 with
+// Mailgun's capitalised {"Reason": …}; an unset kind or URL is 404
+// {"Description": "Webhook not found"} (§16).
+func (s *Server) webhooksRoutes() {
+	const get, post, put, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
+	const v3, v4 = "/v3/domains/{domain}/webhooks", "/v4/domains/{domain}/webhooks"
+	s.handle(get, v3, auth.Account, s.listWebhooks)
+	s.handle(post, v3, auth.Account, s.createWebhook)
+	s.handle(get, v3+"/{kind}", auth.Account, s.getWebhook)
+	s.handle(put, v3+"/{kind}", auth.Account, s.updateWebhook)
+	s.handle(del, v3+"/{kind}", auth.Account, s.deleteWebhook)
+	s.handle(get, v3+"/{kind}/attempts", auth.Account, s.webhookAttempts)
+
+	s.handle(get, v4, auth.Account, s.listWebhooks)
+	s.handle(post, v4, auth.Account, s.addWebhookURL)
+	s.handle(put, v4, auth.Account, s.setWebhookURL)
+	s.handle(del, v4, auth.Account, s.removeWebhookURLs)
+	s.handle(get, v4+"/attempts", auth.Account, s.webhookAttempts)
+}
+
+// missing is the 400 of an absent parameter, in the text Mailgun answers
+// for a missing id.
+func missing(name string) error { return wire.BadRequest("Missing parameter '%s'", name) }
+
+// listOf returns a parameter's values, trimmed, without empty ones.
+func listOf(p *wire.Params, name string) []string {
+	var out []string
+	for _, v := range p.All(name) {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func webhookList(set store.WebhookSet) wire.WebhookList {
+	out := wire.WebhookList{Webhooks: map[string]wire.WebhookURLs{}}
+	for k, urls := range set {
+		out.Webhooks[k] = wire.WebhookURLs{URLs: urls}
+	}
+	return out
+}
+
+// editWebhooks applies edit to the request's domain.
+func (s *Server) editWebhooks(c *Ctx, edit func(store.WebhookSet) (store.WebhookSet, error)) (store.WebhookSet, error) {
+	return s.Regional.UpdateWebhooks(c.R.Context(), c.Domain.Name, s.Now(), edit)
+}
+
+func (s *Server) listWebhooks(c *Ctx) (any, error) {
+	if err := c.P.Only("limit"); err != nil { // mailgun.js may send limit
+		return nil, err
+	}
+	set, err := s.Regional.Webhooks(c.R.Context(), c.Domain.Name)
+	if err != nil {
+		return nil, err
+	}
+	return webhookList(set), nil
+}
+
+func (s *Server) getWebhook(c *Ctx) (any, error) {
+	if err := c.P.Only(); err != nil {
+		return nil, err
+	}
+	set, err := s.Regional.Webhooks(c.R.Context(), c.Domain.Name)
+	if err != nil {
+		return nil, err
+	}
+	urls := set[c.Var("kind")]
+	if len(urls) == 0 {
+		return nil, webhooks.ErrNotFound
+	}
+	return wire.WebhookOne{Webhook: wire.WebhookURLs{URLs: urls}}, nil
+}
+
+func (s *Server) createWebhook(c *Ctx) (any, error) {
+	if err := c.P.Only("id", "url"); err != nil {
+		return nil, err
+	}
+	kind, urls := c.P.Get("id"), listOf(c.P, "url")
+	if kind == "" {
+		return nil, missing("id")
+	}
+	if len(urls) == 0 {
+		return nil, missing("url")
+	}
+	set, err := s.editWebhooks(c, func(cur store.WebhookSet) (store.WebhookSet, error) {
+		return webhooks.Create(cur, kind, urls)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return wire.WebhookOne{Message: "Webhook has been created", Webhook: wire.WebhookURLs{URLs: set[kind]}}, nil
+}
+
+func (s *Server) updateWebhook(c *Ctx) (any, error) {
+	if err := c.P.Only("url"); err != nil {
+		return nil, err
+	}
+	kind, urls := c.Var("kind"), listOf(c.P, "url")
+	if len(urls) == 0 {
+		return nil, missing("url")
+	}
+	set, err := s.editWebhooks(c, func(cur store.WebhookSet) (store.WebhookSet, error) {
+		return webhooks.Update(cur, kind, urls)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return wire.WebhookOne{Message: "Webhook has been updated", Webhook: wire.WebhookURLs{URLs: set[kind]}}, nil
+}
+
+func (s *Server) deleteWebhook(c *Ctx) (any, error) {
+	if err := c.P.Only(); err != nil {
+		return nil, err
+	}
+	kind := c.Var("kind")
+	var removed []string
+	_, err := s.editWebhooks(c, func(cur store.WebhookSet) (store.WebhookSet, error) {
+		removed = cur[kind]
+		return webhooks.Delete(cur, kind)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return wire.WebhookOne{Message: "Webhook has been deleted", Webhook: wire.WebhookURLs{URLs: removed}}, nil
+}
+
+// v4 (§8.3): one URL, several kinds.
+
+// v4Edit runs a v4 POST or PUT: edit applied to the url and event_types
+// given, answered with the whole set.
+func (s *Server) v4Edit(c *Ctx, edit func(store.WebhookSet, string, []string) (store.WebhookSet, error)) (any, error) {
+	if err := c.P.Only("url", "event_types"); err != nil {
+		return nil, err
+	}
+	u, kinds := c.P.Get("url"), listOf(c.P, "event_types")
+	if u == "" {
+		return nil, missing("url")
+	}
+	if len(kinds) == 0 {
+		return nil, missing("event_types")
+	}
+	set, err := s.editWebhooks(c, func(cur store.WebhookSet) (store.WebhookSet, error) { return edit(cur, u, kinds) })
+	if err != nil {
+		return nil, err
+	}
+	return webhookList(set), nil
+}
+
+func (s *Server) addWebhookURL(c *Ctx) (any, error) { return s.v4Edit(c, webhooks.AddURL) }
+
+func (s *Server) setWebhookURL(c *Ctx) (any, error) { return s.v4Edit(c, webhooks.SetURL) }
+
+func (s *Server) removeWebhookURLs(c *Ctx) (any, error) {
+	if err := c.P.Only("url"); err != nil {
+		return nil, err
+	}
+	var urls []string // url=a,b and url=a&url=b
+	for _, v := range listOf(c.P, "url") {
+		for _, u := range strings.Split(v, ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				urls = append(urls, u)
+			}
+		}
+	}
+	if len(urls) == 0 {
+		// The OpenAPI sample of this 400 is {"Field": "url"}.
+		return nil, &wire.Error{Status: http.StatusBadRequest, Key: "Reason", Message: "Missing parameter 'url'",
+			Extra: map[string]any{"Field": "url"}}
+	}
+	set, err := s.editWebhooks(c, func(cur store.WebhookSet) (store.WebhookSet, error) {
+		return webhooks.RemoveURLs(cur, urls)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return webhookList(set), nil
+}
+
+// webhookAttempts shows how deliveries to each URL go (beyond Mailgun):
+// for /v3/…/webhooks/{kind}/attempts the URLs of that kind and their
+// retries of it, for /v4/…/webhooks/attempts every URL and retry.
+func (s *Server) webhookAttempts(c *Ctx) (any, error) {
+	if err := c.P.Only(); err != nil {
+		return nil, err
+	}
+	ctx, kind := c.R.Context(), c.Var("kind")
+	set, err := s.Regional.Webhooks(ctx, c.Domain.Name)
+	if err != nil {
+		return nil, err
+	}
+	if kind != "" && len(set[kind]) == 0 {
+		return nil, webhooks.ErrNotFound
+	}
+	cursors, err := s.Regional.WebhookCursors(ctx, c.Domain.Name)
+	if err != nil {
+		return nil, err
+	}
+	out := wire.WebhookAttempts{URLs: []wire.WebhookURLState{}}
+	for _, cur := range cursors {
+		if kind != "" && !slices.Contains(set[kind], cur.URL) {
+			continue
+		}
+		st, err := s.urlState(c, set, cur, kind)
+		if err != nil {
+			return nil, err
+		}
+		out.URLs = append(out.URLs, st)
+	}
+	return out, nil
+}
+
+func (s *Server) urlState(c *Ctx, set store.WebhookSet, cur store.WebhookCursor, kind string) (wire.WebhookURLState, error) {
+	st := wire.WebhookURLState{
+		URL: cur.URL, EventTypes: []string{}, Posted: cur.Posted, Failures: cur.Failures, Dropped: cur.Dropped,
+		LastAttemptAt: optTime(cur.LastAttemptAt), LastStatus: cur.LastStatus, LastError: cur.LastError,
+		Retrying: []wire.WebhookRetry{},
+	}
+	for _, k := range webhooks.Kinds {
+		if slices.Contains(set[k], cur.URL) {
+			st.EventTypes = append(st.EventTypes, k)
+		}
+	}
+	rs, err := s.Regional.WebhookRetries(c.R.Context(), c.Domain.Name, cur.URL, time.Time{}, 100)
+	for _, r := range rs {
+		if kind != "" && r.Kind != kind {
+			continue
+		}
+		st.Retrying = append(st.Retrying, wire.WebhookRetry{
+			EventID: r.EventID, EventType: r.Kind, Attempts: r.Attempts, FirstAttemptAt: wire.Time(r.FirstAttemptAt),
+			LastAttemptAt: optTime(r.LastAttemptAt), LastStatus: r.LastStatus, LastError: r.LastError,
+			NextAttemptAt: wire.Time(r.NextAttemptAt),
+		})
+	}
+	return st, err
+}
+
+func optTime(t time.Time) *wire.Time {
+	if t.IsZero() {
+		return nil
+	}
+	w := wire.Time(t)
+	return &w
+}
