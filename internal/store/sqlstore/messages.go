@@ -193,8 +193,10 @@ func (r *Regional) Complete(ctx context.Context, outcomes []store.Outcome) error
 
 // ReleaseJobs implements store.MessageStore.
 func (r *Regional) ReleaseJobs(ctx context.Context, ids []int64, at time.Time) error {
+	sorted := slices.Clone(ids)
+	slices.Sort(sorted) // id order, like Complete and RenewLeases
 	return r.inTx(ctx, func(tx *Tx) error {
-		for _, id := range ids {
+		for _, id := range sorted {
 			if _, err := tx.exec(ctx, `UPDATE queue SET lease_until = 0, lease_owner = '', attempts = attempts - 1,
 				next_attempt_at = ? WHERE id = ? AND lease_until <> 0`, ts(at), id); err != nil {
 				return err
