@@ -128,9 +128,17 @@ func mergeStoredTags(ctx context.Context, tx *Tx, recs []store.Suppression) erro
 	return nil
 }
 
-// selectSuppressions reads records inside tx.
+// selectSuppressions reads records inside tx, with a prepared statement
+// once the query was seen (the accept path runs it for every submission).
 func (t *Tx) selectSuppressions(ctx context.Context, where string, args ...any) ([]store.Suppression, error) {
-	rows, err := t.tx.QueryContext(ctx, t.db.rebind(`SELECT `+suppressionSelect+` FROM suppressions WHERE `+where), args...)
+	query := `SELECT ` + suppressionSelect + ` FROM suppressions WHERE ` + where
+	var rows *sql.Rows
+	var err error
+	if st := t.db.writerStmt(query); st != nil {
+		rows, err = t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	} else {
+		rows, err = t.tx.QueryContext(ctx, t.db.q(query), args...)
+	}
 	return scanRows(rows, err, scanSuppression)
 }
 
@@ -256,8 +264,8 @@ func (r *Regional) MatchSuppressions(ctx context.Context, domain string, addrs [
 
 // matchSuppressions looks addrs and their domains up in every list, a
 // chunk of them per query; sel runs one query (in a transaction or not).
-// Both the list and the address are IN lists so that the primary key
-// serves the lookup.
+// The (domain, address) index serves it: one probe per address finds it
+// in every list.
 func matchSuppressions(ctx context.Context, domain string, addrs []string,
 	sel func(where string, args ...any) ([]store.Suppression, error)) ([]store.Suppression, error) {
 	seen := map[string]bool{}
@@ -276,8 +284,7 @@ func matchSuppressions(ctx context.Context, domain string, addrs []string,
 	}
 	var out []store.Suppression
 	err := forChunks(keys, func(chunk []string) error {
-		recs, err := sel(`domain = ? AND list IN (?, ?, ?, ?) AND address IN (`+marks(len(chunk))+`)`,
-			append([]any{domain, store.Bounces, store.Unsubscribes, store.Complaints, store.Allowlist}, anys(chunk)...)...)
+		recs, err := sel(`domain = ? AND address IN (`+marks(len(chunk))+`)`, append([]any{domain}, anys(chunk)...)...)
 		out = append(out, recs...)
 		return err
 	})

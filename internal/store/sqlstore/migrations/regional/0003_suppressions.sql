@@ -15,6 +15,8 @@ CREATE TABLE suppressions (
     created_at  BIGINT NOT NULL,
     PRIMARY KEY (domain, list, address)
 ) {{WITHOUT ROWID}};
+-- The send-time check looks an address up in every list at once.
+CREATE INDEX suppressions_address ON suppressions (domain, address);
 
 CREATE TABLE suppression_imports (
     id           TEXT PRIMARY KEY,
