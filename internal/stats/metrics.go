@@ -96,16 +96,18 @@ func Metrics(ctx context.Context, s store.StatsStore, req wire.MetricsRequest, d
 	case q.byTag:
 		sq.AllTags = true
 	}
+	// skipped is a key no domain or tag can make: tags are ASCII.
+	const skipped = "\xff"
 	series, err := Series(ctx, s, q.r, sq, func(c store.StatCount) string {
 		if slices.Contains(q.notTags, c.Tag) {
-			return "\x00skip"
+			return skipped
 		}
 		return q.dimValue("domain", c.Domain) + "\x00" + q.dimValue("tag", c.Tag)
 	})
 	if err != nil {
 		return wire.MetricsResponse{}, err
 	}
-	delete(series, "\x00skip")
+	delete(series, skipped)
 	items, total := q.items(series)
 	resp := wire.MetricsResponse{Start: wire.FormatDate(q.r.BucketOf(q.r.Start)), End: wire.FormatDate(q.r.End),
 		Resolution: q.r.Resolution, Duration: req.Duration, Dimensions: q.dims, Items: []wire.MetricsItem{}}

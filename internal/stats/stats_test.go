@@ -1,8 +1,13 @@
 package stats
 
 import (
+	"context"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/store"
 )
 
 func TestParseRange(t *testing.T) {
@@ -42,5 +47,68 @@ func TestEntry(t *testing.T) {
 		e.Failed.Temporary.Total != 3 || e.Failed.Temporary.ESPBlock != 1 || e.Failed.Permanent.Total != 4 ||
 		e.Failed.Permanent.SuppressBounce != 2 || e.Opened.Total != 4 || e.Opened.Unique != 2 {
 		t.Fatalf("Entry = %+v %+v %+v", e, e.Failed, e.Opened)
+	}
+}
+
+// fakeCounters is a StatsStore holding counters only; StatCounts applies
+// the query's filters as the SQL store does.
+type fakeCounters struct {
+	store.StatsStore
+	counts []store.StatCount
+}
+
+func (f fakeCounters) StatCounts(_ context.Context, q store.StatQuery) ([]store.StatCount, error) {
+	var out []store.StatCount
+	for _, c := range f.counts {
+		switch {
+		case c.Time.Before(q.Start) || !c.Time.Before(q.End),
+			q.Domains != nil && !slices.Contains(q.Domains, c.Domain),
+			q.AllTags && c.Tag == "", q.Tags != nil && !slices.Contains(q.Tags, c.Tag),
+			!q.AllTags && q.Tags == nil && c.Tag != "":
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func TestMetricsDimensions(t *testing.T) {
+	t.Parallel()
+	day := time.Date(2026, 3, 14, 0, 0, 0, 0, time.UTC)
+	c := func(domain, tag, name string, n int64) store.StatCount {
+		return store.StatCount{Domain: domain, Tag: tag, Time: day, Name: name, N: n}
+	}
+	f := fakeCounters{counts: []store.StatCount{
+		c("d1", "", "accepted.outgoing", 10), c("d1", "", "delivered.smtp", 8), c("d2", "", "accepted.outgoing", 5),
+		c("d1", "a", "accepted.outgoing", 4), c("d1", "b", "accepted.outgoing", 6), c("d1", "b", "delivered.smtp", 3),
+	}}
+	req := wire.MetricsRequest{Dimensions: []string{"domain", "tag"}, Metrics: []string{"accepted_count", "delivered_rate"},
+		Filter:     wire.MetricsFilter{And: []wire.MetricsPredicate{{Attribute: "tag", Comparator: "!="}}},
+		Aggregates: true, Duration: "3d"}
+	req.Filter.And[0].Values = append(req.Filter.And[0].Values, struct {
+		Label string `json:"label"`
+		Value string `json:"value"`
+	}{"a", "a"})
+	resp, err := Metrics(context.Background(), f, req, []string{"d1", "d2"}, day.Add(36*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Items) != 1 || resp.Items[0].Dimensions[0].Value != "d1" || resp.Items[0].Dimensions[1].Value != "b" ||
+		resp.Items[0].Metrics["accepted_count"] != int64(6) || resp.Items[0].Metrics["delivered_rate"] != "100.00" {
+		t.Fatalf("items = %+v; want d1/b alone with 6 accepted", resp.Items)
+	}
+	req = wire.MetricsRequest{Dimensions: []string{"time"}, Metrics: []string{"accepted_count"}, Resolution: "day", Duration: "3d"}
+	resp, err = Metrics(context.Background(), f, req, []string{"d1", "d2"}, day.Add(36*time.Hour))
+	if err != nil || len(resp.Items) != 4 || resp.Pagination.Total != 4 {
+		t.Fatalf("time items = %+v, %v; want 4 days, zeros included", resp.Items, err)
+	}
+	if resp.Items[2].Metrics["accepted_count"] != int64(15) || resp.Items[0].Metrics["accepted_count"] != int64(0) {
+		t.Fatalf("time items = %+v", resp.Items)
+	}
+	for _, bad := range []wire.MetricsRequest{{Dimensions: []string{"country"}}, {Metrics: []string{"nope_count"}},
+		{Pagination: wire.MetricsPagination{Limit: 5000}}} {
+		if _, err := Metrics(context.Background(), f, bad, nil, day); err == nil {
+			t.Errorf("Metrics(%+v) accepted", bad)
+		}
 	}
 }
