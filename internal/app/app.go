@@ -309,8 +309,8 @@ func (a *App) Stop(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// startJanitor purges expired messages, events and idempotency records
-// every minute.
+// startJanitor purges expired messages, events and idempotency records,
+// and compacts stats counters, every minute.
 func (a *App) startJanitor() {
 	a.janitorStop, a.janitorDone = make(chan struct{}), make(chan struct{})
 	a.Metrics.Go(a.Log, "janitor", func() {
@@ -324,6 +324,10 @@ func (a *App) startJanitor() {
 				a.Log.Error("purge", "err", err)
 			} else if n > 0 {
 				a.Log.Info("purged expired messages", "count", n)
+			}
+			// Fold the stats counters' shards of past hours and days.
+			if err := a.Regional.CompactStats(context.Background(), now); err != nil {
+				a.Log.Error("compact stats", "err", err)
 			}
 			select {
 			case <-a.janitorStop:

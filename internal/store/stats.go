@@ -73,6 +73,10 @@ type StatsStore interface {
 	UpdateTag(ctx context.Context, domain, tag, description string) error
 	// DeleteTag removes a tag and its counters; ErrNotFound when unknown.
 	DeleteTag(ctx context.Context, domain, tag string) error
+	// CompactStats merges the parts of counters that concurrent writers
+	// kept apart, for buckets that ended a while before now, so that reads
+	// of the past touch one row per counter. Totals do not change.
+	CompactStats(ctx context.Context, now time.Time) error
 }
 
 // BucketStart is the start of the hour or day (UTC) holding t.

@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/salvo-email/salvo/internal/store"
@@ -51,8 +52,9 @@ type DB struct {
 	// and writer queries waiting to be prepared.
 	rstmts, wstmts, toPrepare sync.Map
 	// tagsSeen remembers the tags whose last-seen time was recently
-	// written (stats.go).
-	tagsSeen sync.Map
+	// written, and statShard turns the counter shards (stats.go).
+	tagsSeen  sync.Map
+	statShard atomic.Uint32
 }
 
 // OnClose registers f to run when the DB closes, before the pools close.

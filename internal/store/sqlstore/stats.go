@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -22,9 +21,11 @@ import (
 const tagRefresh = time.Minute
 
 // counterShards spreads a PostgreSQL counter over rows that concurrent
-// committers can update without waiting for each other. SQLite has one
-// writer and uses one shard.
-const counterShards = 8
+// committers can update without waiting for each other: transactions take
+// shards in turn, as many as there are committers, so that those in
+// flight together seldom share one. SQLite has one writer and uses shard
+// 0 only. CompactStats folds past buckets back into shard 0.
+const counterShards = 4
 
 // statBatch is what one transaction's events add.
 type statBatch struct {
@@ -145,6 +146,12 @@ func (t *Tx) flushStats(ctx context.Context) error {
 	if b == nil {
 		return nil
 	}
+	// Key order, so that concurrent transactions never wait on each
+	// other's unique rows in a cycle.
+	slices.SortStableFunc(b.uniques, func(x, y uniqueCandidate) int {
+		return cmp.Or(cmp.Compare(x.domain, y.domain), cmp.Compare(x.messageID, y.messageID),
+			cmp.Compare(x.recipient, y.recipient), cmp.Compare(x.typ, y.typ))
+	})
 	for _, u := range b.uniques {
 		res, err := t.exec(ctx, `INSERT INTO stat_uniques (domain, message_id, recipient, type) VALUES (?, ?, ?, ?)
 			ON CONFLICT (domain, message_id, recipient, type) DO NOTHING`, u.domain, u.messageID, u.recipient, u.typ)
@@ -170,7 +177,7 @@ func (t *Tx) flushStats(ctx context.Context) error {
 	})
 	shard := 0
 	if t.db.dialect.postgres() {
-		shard = rand.IntN(counterShards)
+		shard = int(t.db.statShard.Add(1) % counterShards)
 	}
 	rows := make([][]any, len(keys))
 	for i, k := range keys {
@@ -312,5 +319,23 @@ func (r *Regional) DeleteTag(ctx context.Context, domain, tag string) error {
 		return err
 	})
 	r.forgetTags(domain, tag)
+	return err
+}
+
+// CompactStats implements store.StatsStore. One statement moves the
+// shards' rows into shard 0, so a count committed meanwhile is either
+// moved or left for next time, never lost. Hourly buckets are folded two
+// hours after they end, daily ones two days after.
+func (r *Regional) CompactStats(ctx context.Context, now time.Time) error {
+	if !r.dialect.postgres() {
+		return nil
+	}
+	_, err := r.exec(ctx, `WITH moved AS (
+			DELETE FROM stat_counters WHERE shard > 0 AND ((res = ? AND bucket < ?) OR (res = ? AND bucket < ?))
+			RETURNING domain, tag, res, bucket, name, n)
+		INSERT INTO stat_counters (domain, tag, res, bucket, name, shard, n)
+		SELECT domain, tag, res, bucket, name, 0, SUM(n) FROM moved GROUP BY domain, tag, res, bucket, name
+		ON CONFLICT (domain, tag, res, bucket, name, shard) DO UPDATE SET n = stat_counters.n + excluded.n`,
+		store.Hourly, now.Add(-2*time.Hour).UnixMicro(), store.Daily, now.AddDate(0, 0, -2).UnixMicro())
 	return err
 }

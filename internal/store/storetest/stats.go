@@ -16,6 +16,7 @@ var statsTests = []regionalTest{
 	{"Uniques", testStatUniques},
 	{"Tags", testTags},
 	{"TagPaging", testTagPaging},
+	{"Compact", testStatCompact},
 }
 
 // statEvent is an event whose JSON carries what counters depend on.
@@ -176,4 +177,28 @@ func testTagPaging(t *testing.T, r store.Regional) {
 	q.After, q.Last = "", true
 	mustEqual(t, "last page", []string{"b", "c"}, names(q))
 	mustEqual(t, "prefix", []string{"a", "a-b", "ab"}, names(store.TagQuery{Domain: "a.com", Prefix: "a", Limit: 10}))
+}
+
+// testStatCompact checks that folding the shards of past buckets keeps
+// every total and leaves one row per counter.
+func testStatCompact(t *testing.T, r store.Regional) {
+	m := message("a.com", "m1", 0)
+	for i := range 6 {
+		mustOK(t, r.AppendEvents(ctx, []store.Event{statEvent(m, "delivered", "", "", "bob@x.org", at(i), "news")}), "AppendEvents")
+	}
+	q := store.StatQuery{Resolution: store.Hourly, Start: at(-7200), End: at(7200), AllTags: true}
+	want := []string{"a.com news 06T07 delivered.smtp=6"}
+	mustCounts(t, r, q, want...)
+	mustOK(t, r.CompactStats(ctx, at(3*3600)), "CompactStats too early for days")
+	mustOK(t, r.CompactStats(ctx, at(3*24*3600)), "CompactStats")
+	mustCounts(t, r, q, want...)
+	day := store.StatQuery{Resolution: store.Daily, Start: store.BucketStart(t0, store.Daily), End: at(7200), AllTags: true}
+	mustCounts(t, r, day, "a.com news 06T00 delivered.smtp=6")
+	var left int
+	mustOK(t, sqlDB(t, r).Writer().QueryRowContext(ctx, `SELECT COUNT(*) FROM stat_counters WHERE shard > 0`).Scan(&left), "count shards")
+	if left != 0 {
+		t.Fatalf("%d counter rows outside shard 0 after CompactStats", left)
+	}
+	mustOK(t, r.AppendEvents(ctx, []store.Event{statEvent(m, "delivered", "", "", "bob@x.org", at(9), "news")}), "AppendEvents after")
+	mustCounts(t, r, q, "a.com news 06T07 delivered.smtp=7")
 }

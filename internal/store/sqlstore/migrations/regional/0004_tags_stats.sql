@@ -24,6 +24,9 @@ CREATE TABLE stat_counters (
     n       BIGINT NOT NULL,
     PRIMARY KEY (domain, tag, res, bucket, name, shard)
 ) {{WITHOUT ROWID}};
+-- CompactStats folds the shards of past buckets into shard 0; this finds
+-- them (it stays empty on SQLite, which writes shard 0 only).
+CREATE INDEX stat_counters_shards ON stat_counters (bucket) WHERE shard > 0;
 
 CREATE TABLE stat_uniques (
     domain      TEXT NOT NULL,
