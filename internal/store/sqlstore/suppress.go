@@ -112,17 +112,16 @@ func mergeStoredTags(ctx context.Context, tx *Tx, recs []store.Suppression) erro
 		}
 	}
 	for domain, addrs := range byDomain {
-		err := forChunks(addrs, func(chunk []string) error {
-			stored, err := tx.selectSuppressions(ctx, `domain = ? AND list = ? AND address IN (`+marks(len(chunk))+`)`,
-				append([]any{domain, store.Unsubscribes}, anys(chunk)...)...)
-			for _, old := range stored {
-				i := at[keyOf(old)]
-				recs[i].Tags = mergeTags(old.Tags, recs[i].Tags)
-			}
-			return err
+		stored, err := matchSuppressions(ctx, tx.db, domain, addrs, func(query string, args ...any) (*sql.Rows, error) {
+			return tx.query(ctx, query, args...)
 		})
 		if err != nil {
 			return err
+		}
+		for _, old := range stored {
+			if i, ok := at[keyOf(old)]; ok {
+				recs[i].Tags = mergeTags(old.Tags, recs[i].Tags)
+			}
 		}
 	}
 	return nil
