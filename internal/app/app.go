@@ -34,6 +34,7 @@ import (
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/store/postgres"
 	"github.com/salvo-email/salvo/internal/store/sqlite"
+	"github.com/salvo-email/salvo/internal/suppress"
 	"github.com/salvo-email/salvo/internal/web"
 	"github.com/salvo-email/salvo/internal/webhooks"
 )
@@ -70,6 +71,7 @@ type App struct {
 	Send     *send.Service
 	Delivery *delivery.Engine
 	Webhooks *webhooks.Dispatcher
+	Importer *suppress.Importer
 	API      *api.Server
 	// Web is the dashboard, served under /dashboard/; built by Start.
 	Web http.Handler
@@ -195,6 +197,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 			MaxScheduleAhead: cfg.MaxScheduleAhead, Retention: cfg.Retention, IdempotencyTTL: 24 * time.Hour,
 		},
 	}
+	// Suppression CSV imports run in the background on every node.
+	a.Importer = &suppress.Importer{Store: a.Regional, Now: seams.Now, Log: log.With("part", "imports"), Metrics: a.Metrics}
 	return a, nil
 }
 
@@ -217,12 +221,13 @@ func (a *App) Start(ctx context.Context) error {
 	a.Send.PublicURL = a.Cfg.PublicURL
 	a.Delivery.Start()
 	a.Webhooks.Start()
+	a.Importer.Start()
 	a.startJanitor()
 	a.API = api.New(api.Deps{
 		Log: a.Log, Metrics: a.Metrics,
 		Auth:    &auth.Authenticator{Global: a.Global, Now: a.seams.Now},
 		Limiter: &auth.Limiter{Limit: a.Cfg.AuthFailureLimit, Now: a.seams.Now},
-		Keys:    a.Keys, Domains: a.Domains, Send: a.Send, Regional: a.Regional,
+		Keys:    a.Keys, Domains: a.Domains, Send: a.Send, Importer: a.Importer, Regional: a.Regional,
 		Region: a.Cfg.Region, PublicURL: a.Cfg.PublicURL, MaxBody: a.Cfg.MaxRequestBytes, Now: a.seams.Now,
 	})
 	if a.Web, err = a.dashboard(); err != nil {
@@ -302,6 +307,11 @@ func (a *App) Stop(ctx context.Context) error {
 		close(a.janitorStop)
 		<-a.janitorDone
 	}
+	if a.Importer != nil {
+		if err := a.Importer.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("imports: %w", err))
+		}
+	}
 	if a.Delivery != nil {
 		if err := a.Delivery.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("delivery: %w", err))
@@ -317,8 +327,8 @@ func (a *App) Stop(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// startJanitor purges expired messages, events and idempotency records
-// every minute.
+// startJanitor purges expired messages, events and idempotency records,
+// and compacts stats counters, every minute.
 func (a *App) startJanitor() {
 	a.janitorStop, a.janitorDone = make(chan struct{}), make(chan struct{})
 	a.Metrics.Go(a.Log, "janitor", func() {
@@ -332,6 +342,10 @@ func (a *App) startJanitor() {
 				a.Log.Error("purge", "err", err)
 			} else if n > 0 {
 				a.Log.Info("purged expired messages", "count", n)
+			}
+			// Fold the stats counters' shards of past hours and days.
+			if err := a.Regional.CompactStats(context.Background(), now); err != nil {
+				a.Log.Error("compact stats", "err", err)
 			}
 			select {
 			case <-a.janitorStop:

@@ -68,14 +68,14 @@ type pending struct {
 	msgs []*loaded
 }
 
-// prepare loads the jobs' messages, settles what needs no connection (test
-// mode, unloadable messages) and groups the rest into transactions: one
+// prepare loads the jobs' messages, settles what needs no connection
+// (recipients suppressed since accept, test mode, unloadable messages) and groups the rest into transactions: one
 // per message when every recipient gets the same content, one per
 // recipient for personalised (batch) messages.
 func (e *Engine) prepare(ctx context.Context, jobs []store.Job) []*pending {
 	var out []*pending
 	byKey := map[string]*pending{}
-	for _, j := range jobs {
+	for _, j := range e.screen(ctx, jobs) {
 		l, err := e.load(ctx, j)
 		if err != nil {
 			e.deps.Log.Error("cannot load message for delivery", "msg_key", j.MessageKey, "domain", j.Domain, "err", err)
@@ -171,7 +171,8 @@ func (e *Engine) record(p *pending, results []Result) {
 	for i, j := range p.jobs {
 		r := results[i]
 		d := e.cfg.Retry.Decide(r, j.Attempts, j.CreatedAt, now)
-		o := store.Outcome{JobID: j.ID, Done: d.Done, NextAttemptAt: d.Next, LastError: lastError(r)}
+		o := store.Outcome{JobID: j.ID, Done: d.Done, NextAttemptAt: d.Next, LastError: lastError(r),
+			Bounce: bounceOf(j, r, d, now)}
 		if l := p.msgs[i]; l != nil {
 			o.Events = []store.Event{e.event(l, j, r, d, now)}
 		}

@@ -28,6 +28,7 @@ import (
 	"github.com/salvo-email/salvo/internal/events"
 	"github.com/salvo-email/salvo/internal/mail"
 	"github.com/salvo-email/salvo/internal/store"
+	"github.com/salvo-email/salvo/internal/suppress"
 )
 
 // Limits bound submissions; see config for their settings.
@@ -128,7 +129,7 @@ func (s *Service) Send(ctx context.Context, sub *Submission) (wire.SendResponse,
 		return wire.SendResponse{}, err
 	}
 	resp := wire.SendResponse{ID: "<" + p.meta.Info.MessageID + ">", Message: "Queued. Thank you."}
-	acc := store.Accept{Message: p.msg, Jobs: p.jobs, Events: p.events, Now: now}
+	acc := store.Accept{Message: p.msg, Jobs: p.jobs, Events: p.events, Now: now, Screen: p.screen(sub, now)}
 	if sub.IdempotencyKey != "" {
 		body, _ := json.Marshal(resp)
 		acc.Idempotency = &store.Idempotency{Domain: sub.Domain.Name, Key: sub.IdempotencyKey,
@@ -216,6 +217,22 @@ func (s *Service) prepare(sub *Submission, now time.Time) (*prepared, error) {
 		p.events = append(p.events, events.NewAccepted(mi, r, meta.UserVarsFor(r, vars), now))
 	}
 	return p, nil
+}
+
+// screen is the accept-time check of §4.6, run by the store inside the
+// accept transaction: a suppressed recipient is not queued and gets a
+// failed event (after its accepted event) instead.
+func (p *prepared) screen(sub *Submission, now time.Time) func(int, []store.Suppression) *store.Event {
+	return func(i int, hits []store.Suppression) *store.Event {
+		v := suppress.Decide(hits, p.meta.Info.Tags)
+		if v.Reason == "" {
+			return nil
+		}
+		rcpt := p.jobs[i].Recipient
+		uv := p.meta.UserVarsFor(rcpt, sub.RecipientVar[strings.ToLower(rcpt)])
+		e := events.NewFailed(&p.meta.Info, rcpt, uv, events.Permanent, v.Reason, v.Status(), now)
+		return &e
+	}
 }
 
 // recipients returns the envelope recipients: to, cc and bcc, each address

@@ -66,6 +66,11 @@ type Accept struct {
 	// Now is when the submission was made: idempotency records that
 	// expired by then are ignored (the wall clock when zero).
 	Now time.Time
+	// Screen, when set, is called inside the accept transaction with the
+	// suppressions matching each job's recipient (MatchSuppressions). When
+	// it returns an event for Jobs[i], that job is not queued and the
+	// event is written after Events. It may run more than once.
+	Screen func(i int, hits []Suppression) *Event
 }
 
 // Outcome is the result of one delivery attempt of a job, written with its
@@ -78,6 +83,9 @@ type Outcome struct {
 	NextAttemptAt time.Time
 	LastError     string
 	Events        []Event
+	// Bounce, when set, is added to the bounces in the same transaction,
+	// unless the address or its domain is on the allowlist.
+	Bounce *Suppression
 }
 
 // Claim asks for due jobs.

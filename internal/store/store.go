@@ -179,6 +179,8 @@ type Credential struct {
 type Regional interface {
 	MessageStore
 	WebhookStore
+	SuppressionStore
+	StatsStore
 
 	// CreateDomain stores d and, when postmaster is not nil, its first SMTP
 	// credential in one transaction. ErrConflict when the name exists.

@@ -199,12 +199,20 @@ func (c *committer) tx(reqs []*writeReq) (*writeReq, error) {
 	if err := sqltx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", c.db.classify(err))
 	}
+	tx.committed()
 	return nil, nil
 }
 
 // insertRows inserts rows into table with multi-row VALUES lists, chunked
 // below both dialects' parameter limits.
 func (t *Tx) insertRows(ctx context.Context, table string, cols []string, rows [][]any) error {
+	return t.upsertRows(ctx, table, cols, rows, "")
+}
+
+// upsertRows is insertRows with a clause after the VALUES lists (ON
+// CONFLICT …). PostgreSQL refuses a statement that updates one row twice,
+// so rows must not repeat a conflict key.
+func (t *Tx) upsertRows(ctx context.Context, table string, cols []string, rows [][]any, onConflict string) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -223,6 +231,7 @@ func (t *Tx) insertRows(ctx context.Context, table string, cols []string, rows [
 			b.WriteString(tuple)
 			args = append(args, r...)
 		}
+		b.WriteString(onConflict)
 		if _, err := t.tx.ExecContext(ctx, t.db.rebind(b.String()), args...); err != nil {
 			return t.db.classify(err)
 		}

@@ -55,11 +55,15 @@ func (r *Regional) Accept(ctx context.Context, a store.Accept) (*store.Idempoten
 		}
 		tx.later("messages", messageCols, []any{m.Key, m.Domain, m.MessageID, m.Sender,
 			m.Size, m.Body, string(m.Meta), ts(m.CreatedAt), ts(m.ExpiresAt)})
-		for _, j := range a.Jobs {
+		jobs, screened, err := screen(ctx, tx, a)
+		if err != nil {
+			return err
+		}
+		for _, j := range jobs {
 			tx.later("queue", jobCols, jobRow(j))
 		}
-		for _, e := range a.Events {
-			tx.later("events", eventCols, eventRow(e))
+		for _, e := range append(a.Events[:len(a.Events):len(a.Events)], screened...) {
+			tx.addEvent(e)
 		}
 		return nil
 	})
@@ -183,8 +187,11 @@ func (r *Regional) Complete(ctx context.Context, outcomes []store.Outcome) error
 			if err != nil {
 				return err
 			}
+			if err := addBounce(ctx, tx, o.Bounce); err != nil {
+				return err
+			}
 			for _, e := range o.Events {
-				tx.later("events", eventCols, eventRow(e))
+				tx.addEvent(e)
 			}
 		}
 		return nil
@@ -313,7 +320,7 @@ func (r *Regional) Purge(ctx context.Context, now, eventsBefore time.Time) (int,
 func (r *Regional) AppendEvents(ctx context.Context, events []store.Event) error {
 	return r.inTx(ctx, func(tx *Tx) error {
 		for _, e := range events {
-			tx.later("events", eventCols, eventRow(e))
+			tx.addEvent(e)
 		}
 		return nil
 	})

@@ -126,10 +126,12 @@ func (r *Regional) UpdateDomain(ctx context.Context, d store.Domain) error {
 // domainTables are the regional tables with a domain column; deleting a
 // domain clears them all.
 var domainTables = []string{"credentials", "messages", "queue", "events", "idempotency",
-	"webhooks", "webhook_cursors", "webhook_retries"}
+	"webhooks", "webhook_cursors", "webhook_retries",
+	"suppressions", "suppression_imports", "tags", "stat_counters", "stat_uniques"}
 
 // DeleteDomain implements store.Regional.
 func (r *Regional) DeleteDomain(ctx context.Context, name string) error {
+	defer r.forgetTags(name, "")
 	return r.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.exec(ctx, `DELETE FROM domains WHERE name = ?`, name)
 		if err := affected(res, err); err != nil {

@@ -70,6 +70,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"Queue", queueTests},
 		{"Events", eventTests},
 		{"Webhooks", webhookTests},
+		{"Suppressions", suppressionTests}, {"Stats", statsTests},
 	} {
 		for _, tc := range topic.tests {
 			t.Run(topic.name+"/"+tc.name, func(t *testing.T) {

@@ -1,0 +1,230 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/stats"
+	"github.com/salvo-email/salvo/internal/store"
+)
+
+// tagLimit is the number of tags a domain may have, as GET …/limits/tag
+// reports it (Mailgun's default plans allow a few thousand). It is
+// reported, not enforced.
+const tagLimit = 5000
+
+// statsRoutes registers tags (§10.1, both the legacy /tags/{tag} paths
+// and the newer /tag?tag= ones), stats (§10.2) and metrics (§10.3).
+func (s *Server) statsRoutes() {
+	const get, put, del = http.MethodGet, http.MethodPut, http.MethodDelete
+	s.handle(get, "/v3/{domain}/tags", auth.Account, s.listTags)
+	s.handle(get, "/v3/{domain}/tags/{tag}", auth.Account, s.getTag)
+	s.handle(put, "/v3/{domain}/tags/{tag}", auth.Account, s.updateTag)
+	s.handle(del, "/v3/{domain}/tags/{tag}", auth.Account, s.deleteTag)
+	s.handle(get, "/v3/{domain}/tags/{tag}/stats", auth.Account, s.tagStats)
+	s.handle(get, "/v3/{domain}/tag", auth.Account, s.getTag)
+	s.handle(put, "/v3/{domain}/tag", auth.Account, s.updateTag)
+	s.handle(del, "/v3/{domain}/tag", auth.Account, s.deleteTag)
+	s.handle(get, "/v3/{domain}/tag/stats", auth.Account, s.tagStats)
+	s.handle(get, "/v3/domains/{domain}/limits/tag", auth.Account, s.tagLimits)
+
+	s.handle(get, "/v3/{domain}/stats/total", auth.Account, s.domainStats)
+	s.handle(get, "/v3/stats/total", auth.Account, s.accountStats)
+	s.handle(http.MethodPost, "/v1/analytics/metrics", auth.Account, s.metricsQuery)
+}
+
+func tagJSON(t store.Tag) wire.Tag {
+	first, last := t.FirstSeen.UTC().Truncate(time.Second), t.LastSeen.UTC().Truncate(time.Second)
+	return wire.Tag{Tag: t.Name, Description: t.Description, FirstSeen: &first, LastSeen: &last}
+}
+
+// tagName is the tag a request names, in the path or in ?tag= (the newer
+// paths); tags are stored lower case.
+func tagName(c *Ctx) (string, error) {
+	t := c.Var("tag")
+	if t == "" {
+		t = c.P.Raw("tag")
+	}
+	if strings.TrimSpace(t) == "" {
+		return "", wire.BadRequest("Missing mandatory parameter: tag")
+	}
+	return strings.ToLower(strings.TrimSpace(t)), nil
+}
+
+// mustTag reads the request's tag, 404 "Tag not found" when unknown.
+func (s *Server) mustTag(c *Ctx) (store.Tag, error) {
+	name, err := tagName(c)
+	if err != nil {
+		return store.Tag{}, err
+	}
+	t, err := s.Regional.Tag(c.R.Context(), c.Domain.Name, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return t, wire.NotFound("Tag not found")
+	}
+	return t, err
+}
+
+// listTags pages tags by name. Links carry the pivot as "p": mailgun-go's
+// TagIterator refuses a next link with a "tag" parameter (§10.1); "tag" is
+// accepted too.
+func (s *Server) listTags(c *Ctx) (any, error) {
+	if err := c.P.Only("limit", "page", "prefix", "tag", "p"); err != nil {
+		return nil, err
+	}
+	pp, err := readPage(c.P, "prefix", "tag", "p")
+	if err != nil {
+		return nil, err
+	}
+	q := store.TagQuery{Domain: c.Domain.Name, Prefix: strings.ToLower(pp.term), Limit: pp.limit}
+	q.After, q.Before, q.Last = pp.window()
+	tags, err := s.Regional.Tags(c.R.Context(), q)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]wire.Tag, len(tags))
+	for i, t := range tags {
+		items[i] = tagJSON(t)
+	}
+	var first, last string
+	if len(tags) > 0 {
+		first, last = tags[0].Name, tags[len(tags)-1].Name
+	}
+	path := "/v3/" + url.PathEscape(c.Domain.Name) + "/tags"
+	return wire.ListPage{Items: items, Paging: s.links(path, pp, "prefix", "p", first, last)}, nil
+}
+
+func (s *Server) getTag(c *Ctx) (any, error) {
+	if err := c.P.Only("tag"); err != nil {
+		return nil, err
+	}
+	t, err := s.mustTag(c)
+	if err != nil {
+		return nil, err
+	}
+	return tagJSON(t), nil
+}
+
+func (s *Server) updateTag(c *Ctx) (any, error) {
+	if err := c.P.Only("tag", "description"); err != nil {
+		return nil, err
+	}
+	t, err := s.mustTag(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Regional.UpdateTag(c.R.Context(), t.Domain, t.Name, c.P.Raw("description")); err != nil {
+		return nil, err
+	}
+	return wire.Message{Message: "Tag updated"}, nil
+}
+
+func (s *Server) deleteTag(c *Ctx) (any, error) {
+	if err := c.P.Only("tag"); err != nil {
+		return nil, err
+	}
+	t, err := s.mustTag(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Regional.DeleteTag(c.R.Context(), t.Domain, t.Name); err != nil {
+		return nil, err
+	}
+	return wire.Message{Message: "Tag deleted"}, nil
+}
+
+func (s *Server) tagLimits(c *Ctx) (any, error) {
+	if err := c.P.Only(); err != nil {
+		return nil, err
+	}
+	n, err := s.Regional.CountTags(c.R.Context(), c.Domain.Name)
+	if err != nil {
+		return nil, err
+	}
+	return wire.TagLimits{ID: c.Domain.ID, Limit: tagLimit, Count: n}, nil
+}
+
+// statsParams are the parameters of every stats endpoint.
+var statsParams = []string{"event", "start", "end", "resolution", "duration"}
+
+// statsOf answers a stats request for q's domains and tags.
+func (s *Server) statsOf(c *Ctx, q func(*store.StatQuery)) (wire.Stats, error) {
+	events, err := stats.ParseEvents(c.P.All("event"))
+	if err != nil {
+		return wire.Stats{}, err
+	}
+	r, err := stats.ParseRange(c.P.Get("start"), c.P.Get("end"), c.P.Get("duration"), c.P.Get("resolution"), s.Now())
+	if err != nil {
+		return wire.Stats{}, err
+	}
+	sq := r.Query()
+	q(&sq)
+	series, err := stats.Series(c.R.Context(), s.Regional, r, sq, func(store.StatCount) string { return "" })
+	if err != nil {
+		return wire.Stats{}, err
+	}
+	return stats.Answer(r, series[""], events), nil
+}
+
+func (s *Server) domainStats(c *Ctx) (any, error) {
+	if err := c.P.Only(statsParams...); err != nil {
+		return nil, err
+	}
+	return s.statsOf(c, func(q *store.StatQuery) { q.Domains = []string{c.Domain.Name} })
+}
+
+// regionDomains names every domain of this region.
+func (s *Server) regionDomains(c *Ctx) ([]string, error) {
+	ds, _, err := s.Regional.Domains(c.R.Context(), 0, 1<<20)
+	names := make([]string, len(ds))
+	for i, d := range ds {
+		names[i] = d.Name
+	}
+	return names, err
+}
+
+func (s *Server) accountStats(c *Ctx) (any, error) {
+	if err := c.P.Only(statsParams...); err != nil {
+		return nil, err
+	}
+	names, err := s.regionDomains(c)
+	if err != nil {
+		return nil, err
+	}
+	return s.statsOf(c, func(q *store.StatQuery) { q.Domains = names })
+}
+
+func (s *Server) tagStats(c *Ctx) (any, error) {
+	if err := c.P.Only(append(statsParams, "tag")...); err != nil {
+		return nil, err
+	}
+	t, err := s.mustTag(c)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.statsOf(c, func(q *store.StatQuery) { q.Domains, q.Tags = []string{t.Domain}, []string{t.Name} })
+	out.Tag, out.Description = t.Name, t.Description
+	return out, err
+}
+
+// metricsQuery is POST /v1/analytics/metrics over this region's domains.
+func (s *Server) metricsQuery(c *Ctx) (any, error) {
+	var req wire.MetricsRequest
+	if len(c.P.JSON) > 0 {
+		if err := json.Unmarshal(c.P.JSON, &req); err != nil {
+			return nil, wire.BadRequest("request body is not a metrics query: %v", err)
+		}
+	} else if len(c.P.Names()) > 0 {
+		return nil, wire.BadRequest("send the metrics query as a JSON body (Content-Type: application/json)")
+	}
+	names, err := s.regionDomains(c)
+	if err != nil {
+		return nil, err
+	}
+	return stats.Metrics(c.R.Context(), s.Regional, req, names, s.Now())
+}
