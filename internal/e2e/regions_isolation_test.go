@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -73,12 +74,8 @@ func checkOtherRegionAnswers404(t *testing.T, other *testutil.TestApp, domain st
 		}
 		n++
 		path := strings.NewReplacer("{domain}", domain, "{name}", domain).Replace(rt.Pattern)
-		for _, v := range []string{"{key}", "{token}", "{n}", "{id}", "{tag}", "{address}", "{login}", "{webhook}"} {
-			path = strings.ReplaceAll(path, v, "x")
-		}
-		if i := strings.Index(path, "{"); i >= 0 {
-			t.Fatalf("route %s has a variable this test cannot fill", rt.Pattern)
-		}
+		// Any other variable gets a placeholder: the domain check comes first.
+		path = regexp.MustCompile(`\{[a-z_]+\}`).ReplaceAllString(path, "x")
 		r := other.Call(t, rt.Method, path, other.Key, testutil.NoBody)
 		if r.Status != http.StatusNotFound || !strings.Contains(r.Body, "Domain not found") {
 			t.Errorf("%s %s in the other region = %d %s, want 404 Domain not found", rt.Method, path, r.Status, r.Body)
