@@ -33,6 +33,7 @@ Usage:
   salvo serve [flags]     run every service of one region (API, dashboard, SMTP, delivery)
   salvo keys <command>    list, create or revoke API keys (list | create | revoke)
   salvo queue [flags]     show what waits in the delivery queue, per destination, and why
+  salvo usage [flags]     show the month's usage: messages accepted, delivered, failed
   salvo bench [flags]     measure accept and delivery throughput on this machine
   salvo users <command>   add or list dashboard users (create | list)
   salvo version           print the version
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return keysCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "queue":
 		return queueCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "usage":
+		return usageCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "bench":
 		return benchCmd(ctx, args[1:], stdout, stderr)
 	case "users":

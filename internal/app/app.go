@@ -36,6 +36,7 @@ import (
 	"github.com/salvo-email/salvo/internal/store/sqlite"
 	"github.com/salvo-email/salvo/internal/suppress"
 	"github.com/salvo-email/salvo/internal/web"
+	"github.com/salvo-email/salvo/internal/usage"
 	"github.com/salvo-email/salvo/internal/webhooks"
 )
 
@@ -72,6 +73,8 @@ type App struct {
 	Delivery *delivery.Engine
 	Webhooks *webhooks.Dispatcher
 	Importer *suppress.Importer
+	// Usage copies this region's monthly counts to the global store.
+	Usage *usage.Reporter
 	API      *api.Server
 	// Web is the dashboard, served under /dashboard/; built by Start.
 	Web http.Handler
@@ -198,6 +201,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 		},
 	}
 	// Suppression CSV imports run in the background on every node.
+	a.Usage = &usage.Reporter{Global: a.Global, Regional: a.Regional, Region: cfg.Region, Now: seams.Now}
 	a.Importer = &suppress.Importer{Store: a.Regional, Now: seams.Now, Log: log.With("part", "imports"), Metrics: a.Metrics}
 	return a, nil
 }
@@ -347,13 +351,22 @@ func (a *App) startJanitor() {
 			if err := a.Regional.CompactStats(context.Background(), now); err != nil {
 				a.Log.Error("compact stats", "err", err)
 			}
+			a.reportUsage()
 			select {
 			case <-a.janitorStop:
+				a.reportUsage() // the last counts before stopping
 				return
 			case <-t.C:
 			}
 		}
 	})
+}
+
+// reportUsage copies this region's monthly totals to the global store.
+func (a *App) reportUsage() {
+	if err := a.Usage.Report(context.Background()); err != nil {
+		a.Log.Error("report usage", "err", err)
+	}
 }
 
 func (a *App) closeStores() error {

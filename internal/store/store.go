@@ -86,6 +86,8 @@ type DomainName struct {
 
 // Global is the global store.
 type Global interface {
+	UsageStore
+
 	UserStore
 	// Bootstrap creates acct and its primary key when the store has no
 	// account yet, atomically. created is false when an account already

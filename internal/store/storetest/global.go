@@ -27,6 +27,7 @@ var globalTests = []struct {
 	{"ReplacePrimaryKey", testReplacePrimaryKey},
 	{"ReserveDomain", testReserveDomain},
 	{"ReleaseDomain", testReleaseDomain},
+	{"Usage", testUsage},
 }
 
 const acctID = "acct-1"

@@ -1,0 +1,33 @@
+package api
+
+import (
+	"net/http"
+	"regexp"
+
+	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/usage"
+)
+
+// usageRoutes: GET /v1/usage (beyond Mailgun) reads the account's usage
+// details, the same in every region: global counters of messages
+// accepted, delivered and failed per domain and month.
+func (s *Server) usageRoutes() {
+	s.handle(http.MethodGet, "/v1/usage", auth.Account, s.getUsage)
+}
+
+var monthRE = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
+
+func (s *Server) getUsage(c *Ctx) (any, error) {
+	if err := c.P.Only("month"); err != nil {
+		return nil, err
+	}
+	month := c.P.Get("month")
+	if month == "" {
+		month = usage.MonthOf(s.Now())
+	}
+	if !monthRE.MatchString(month) {
+		return nil, wire.BadRequest("'month' parameter must look like 2006-01, not %q", month)
+	}
+	return usage.Read(c.R.Context(), s.Keys.Global, month)
+}
