@@ -69,6 +69,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"Messages", messageTests},
 		{"Queue", queueTests},
 		{"Events", eventTests},
+		{"SMTP", smtpTests},
 	} {
 		for _, tc := range topic.tests {
 			t.Run(topic.name+"/"+tc.name, func(t *testing.T) {
