@@ -90,6 +90,9 @@ type Config struct {
 	// LoginFailureLimit is how many failed dashboard logins an address or
 	// an account may make before each further attempt has to wait.
 	LoginFailureLimit int
+
+	// SMTP configures the submission relay and the inbound MX (smtp.go).
+	SMTP SMTPSettings
 }
 
 // Default returns the configuration used when nothing is set.
@@ -120,6 +123,8 @@ func Default() Config {
 		SessionIdleTimeout: time.Hour,
 		SessionMaxAge:      12 * time.Hour,
 		LoginFailureLimit:  5,
+
+		SMTP: defaultSMTP(),
 	}
 }
 
@@ -176,6 +181,7 @@ func Register(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.SessionIdleTimeout, "session-idle-timeout", c.SessionIdleTimeout, "dashboard logins end after this long without a request")
 	fs.DurationVar(&c.SessionMaxAge, "session-max-age", c.SessionMaxAge, "dashboard logins end this long after login, active or not")
 	fs.IntVar(&c.LoginFailureLimit, "login-failure-limit", c.LoginFailureLimit, "failed dashboard logins per address or account before each further attempt must wait (1s, doubling up to 15m)")
+	registerSMTP(fs, &c.SMTP)
 }
 
 // EnvName is the environment twin of a flag name: http-addr → SALVO_HTTP_ADDR.
@@ -318,6 +324,7 @@ func (c *Config) Validate() error {
 	if c.LoginFailureLimit < 1 {
 		bad("login-failure-limit", "must be at least 1")
 	}
+	errs = append(errs, c.SMTP.validate()...)
 	return errors.Join(errs...)
 }
 
