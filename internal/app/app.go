@@ -69,6 +69,8 @@ type App struct {
 	Send     *send.Service
 	Delivery *delivery.Engine
 	API      *api.Server
+	// SMTP services (smtp.go).
+	Credentials *auth.Credentials
 	// Web is the dashboard, served under /dashboard/; built by Start.
 	Web http.Handler
 
@@ -185,6 +187,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 			MaxScheduleAhead: cfg.MaxScheduleAhead, Retention: cfg.Retention, IdempotencyTTL: 24 * time.Hour,
 		},
 	}
+	a.newSMTP()
 	return a, nil
 }
 
@@ -211,7 +214,7 @@ func (a *App) Start(ctx context.Context) error {
 		Log: a.Log, Metrics: a.Metrics,
 		Auth:    &auth.Authenticator{Global: a.Global, Now: a.seams.Now},
 		Limiter: &auth.Limiter{Limit: a.Cfg.AuthFailureLimit, Now: a.seams.Now},
-		Keys:    a.Keys, Domains: a.Domains, Send: a.Send, Regional: a.Regional,
+		Keys:    a.Keys, Domains: a.Domains, Send: a.Send, Regional: a.Regional, Credentials: a.Credentials,
 		Region: a.Cfg.Region, PublicURL: a.Cfg.PublicURL, MaxBody: a.Cfg.MaxRequestBytes, Now: a.seams.Now,
 	})
 	if a.Web, err = a.dashboard(); err != nil {
