@@ -3,8 +3,9 @@
 // dependencies, and starts and stops the listeners and workers in order.
 //
 // Start order: stores (migrated), account bootstrap, HTTP listener (API and
-// dashboard); /healthz answers 200 only once everything has started. Stop
-// reverses it: stop accepting, drain requests in flight within the
+// dashboard), delivery, route workers and SMTP listeners (smtp.go);
+// /healthz answers 200 only once everything has started. Stop reverses
+// it: stop accepting (SMTP, then HTTP), drain work in flight within the
 // shutdown timeout, then close the stores.
 package app
 
@@ -28,12 +29,15 @@ import (
 	"github.com/salvo-email/salvo/internal/dkim"
 	"github.com/salvo-email/salvo/internal/dns"
 	"github.com/salvo-email/salvo/internal/domains"
+	"github.com/salvo-email/salvo/internal/inbound"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/secret"
 	"github.com/salvo-email/salvo/internal/send"
+	"github.com/salvo-email/salvo/internal/smtp"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/store/postgres"
 	"github.com/salvo-email/salvo/internal/store/sqlite"
+	"github.com/salvo-email/salvo/internal/submission"
 	"github.com/salvo-email/salvo/internal/web"
 )
 
@@ -71,6 +75,8 @@ type App struct {
 	API      *api.Server
 	// SMTP services (smtp.go).
 	Credentials *auth.Credentials
+	Relay       *submission.Relay
+	Inbound     *inbound.Service
 	// Web is the dashboard, served under /dashboard/; built by Start.
 	Web http.Handler
 
@@ -83,6 +89,9 @@ type App struct {
 	httpSrv     *http.Server
 	janitorStop chan struct{}
 	janitorDone chan struct{}
+
+	submissionSrv, submissionTLSSrv, mxSrv *smtp.Server
+	inboundStarted                         bool
 }
 
 // OpenGlobal opens the global store cfg names.
@@ -232,6 +241,9 @@ func (a *App) Start(ctx context.Context) error {
 			a.Log.Error("http server stopped", "err", err)
 		}
 	})
+	if err := a.startSMTP(); err != nil {
+		return err
+	}
 	if a.GeneratedKey != "" {
 		printKeyBanner(a.seams.Stderr, a.GeneratedKey, a.Cfg.PublicURL)
 	}
@@ -282,6 +294,9 @@ func (a *App) Stop(ctx context.Context) error {
 	var errs []error
 	if a.API != nil {
 		a.API.SetReady(false)
+	}
+	if a.Inbound != nil {
+		errs = append(errs, a.stopSMTP(ctx))
 	}
 	if a.httpSrv != nil {
 		if err := a.httpSrv.Shutdown(ctx); err != nil {

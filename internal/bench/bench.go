@@ -75,6 +75,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	cfg.DataDir, cfg.HTTPAddr, cfg.APIKey = o.DataDir, "127.0.0.1:0", "bench-key-0123456789abcdef"
 	cfg.Smarthost, cfg.LogLevel, cfg.DKIMKeyBits = sink.addr, "error", o.DKIMBits
 	cfg.DatabaseURL, cfg.GlobalDatabaseURL = o.DatabaseURL, o.DatabaseURL
+	cfg.SMTP.SubmissionAddr, cfg.SMTP.SubmissionTLSAddr, cfg.SMTP.MXAddr = "", "", ""
 	if err := cfg.Validate(); err != nil {
 		return Result{}, err
 	}
