@@ -139,6 +139,9 @@ var placeholder = regexp.MustCompile(`\\(?:g<(\w+)>|([1-9]))`)
 
 // checkDest says what is wrong with a forward destination, "" if nothing.
 func checkDest(d string) string {
+	if strings.Contains(placeholder.ReplaceAllString(d, "x"), `\`) {
+		return `has a backslash that is not a capture reference (\1 or \g<name>)`
+	}
 	if IsURL(d) {
 		return checkURL(d)
 	}
@@ -152,6 +155,9 @@ func checkDest(d string) string {
 // checkURL says what is wrong with a forward or notify URL: it must be
 // http or https, and captures may not be used in its host.
 func checkURL(s string) string {
+	if strings.Contains(placeholder.ReplaceAllString(s, "x"), `\`) {
+		return `has a backslash that is not a capture reference (\1 or \g<name>)`
+	}
 	u, err := url.Parse(placeholder.ReplaceAllString(s, "x"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "is not an http:// or https:// URL"
