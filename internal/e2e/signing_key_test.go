@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,7 +51,11 @@ func TestSigningKey(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("mailgun-go does not verify our signature: %v %v", ok, err)
 	}
-	sig.Token = sig.Token[:len(sig.Token)-1] + "0"
+	last := "0" // a changed last character: the token ends in 0 one time in 16
+	if strings.HasSuffix(sig.Token, last) {
+		last = "1"
+	}
+	sig.Token = sig.Token[:len(sig.Token)-1] + last
 	if ok, _ := mg.VerifyWebhookSignature(mailgun.Signature{TimeStamp: sig.Timestamp, Token: sig.Token, Signature: sig.Signature}); ok || webhooks.Verify([]byte(regen.Key), sig) {
 		t.Fatal("a tampered token still verifies")
 	}
