@@ -5,10 +5,13 @@ import (
 	"context"
 	"net"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/emersion/go-msgauth/authres"
 	"github.com/emersion/go-msgauth/dkim"
 
+	"github.com/salvo-email/salvo/internal/dns"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -30,7 +33,7 @@ type checked struct {
 // received message (go-msgauth; at most 5 signatures are verified).
 // DKIM passes when any signature verifies.
 func (s *Service) checkAuth(ctx context.Context, m store.InboundMessage) checked {
-	c := checked{SPF: checkSPF(ctx, s.deps.Resolver, net.ParseIP(m.ClientIP), m.Helo, m.Sender), DKIM: DKIMNone}
+	c := checked{SPF: s.spf.check(ctx, s.deps.Resolver, net.ParseIP(m.ClientIP), m.Helo, m.Sender), DKIM: DKIMNone}
 	vs, err := dkim.VerifyWithOptions(bytes.NewReader(m.Body), &dkim.VerifyOptions{
 		LookupTXT:        func(d string) ([]string, error) { return s.deps.Resolver.LookupTXT(ctx, d) },
 		MaxVerifications: 5,
@@ -54,6 +57,39 @@ func (s *Service) checkAuth(ctx context.Context, m store.InboundMessage) checked
 		}
 	}
 	return c
+}
+
+// spfCache remembers SPF results for a minute by client address, HELO
+// name and sender, so a sender's burst costs one evaluation.
+type spfCache struct {
+	mu sync.Mutex
+	m  map[string]spfEntry
+}
+
+type spfEntry struct {
+	result string
+	until  time.Time
+}
+
+const spfTTL = time.Minute
+
+func (c *spfCache) check(ctx context.Context, r dns.Resolver, ip net.IP, helo, sender string) string {
+	key := ip.String() + "|" + strings.ToLower(helo) + "|" + strings.ToLower(sender)
+	now := time.Now()
+	c.mu.Lock()
+	e, ok := c.m[key]
+	c.mu.Unlock()
+	if ok && now.Before(e.until) {
+		return e.result
+	}
+	res := checkSPF(ctx, r, ip, helo, sender)
+	c.mu.Lock()
+	if c.m == nil || len(c.m) > 10_000 {
+		c.m = map[string]spfEntry{}
+	}
+	c.m[key] = spfEntry{result: res, until: now.Add(spfTTL)}
+	c.mu.Unlock()
+	return res
 }
 
 // headers are the fields recording the checks, prepended to the message:

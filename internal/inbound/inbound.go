@@ -85,7 +85,10 @@ type Service struct {
 
 	owner   string
 	domains *domainCache
+	routes  routesCache
+	spf     spfCache
 
+	tasks  chan task
 	wake   chan struct{}
 	stop   chan struct{}
 	done   chan struct{}
@@ -93,10 +96,11 @@ type Service struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu     sync.Mutex
-	active int
-	hosts  map[string]int
-	wg     sync.WaitGroup
+	mu      sync.Mutex
+	claimed int // claimed tasks queued or running (at most Workers)
+	fast    int // fast-path tasks reserved, queued or running
+	hosts   map[string]int
+	wg      sync.WaitGroup
 }
 
 // New makes the service; Start runs its workers.
@@ -116,7 +120,7 @@ func New(cfg Config, deps Deps) *Service {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Service{cfg: cfg, deps: deps, owner: secret.Token(8), domains: newDomainCache(deps.Store),
-		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), beat: make(chan struct{}),
+		tasks: make(chan task, cfg.Workers+fastSlots), wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), beat: make(chan struct{}),
 		ctx: ctx, cancel: cancel, hosts: map[string]int{}}
 }
 
@@ -128,16 +132,23 @@ func (s *Service) Notify() {
 	}
 }
 
-// Start runs the claim loop and the lease heartbeat.
+// Start runs the workers, the claim loop and the lease heartbeat.
 func (s *Service) Start() {
+	for range s.cfg.Workers {
+		s.wg.Add(1)
+		s.deps.Metrics.Go(s.deps.Log, "inbound worker", s.worker)
+	}
 	s.deps.Metrics.Go(s.deps.Log, "inbound loop", s.loop)
 	s.deps.Metrics.Go(s.deps.Log, "inbound lease heartbeat", s.heartbeat)
 }
 
 // Stop stops claiming and lets jobs in flight finish until ctx ends; then
-// their contexts are cancelled (their leases run out and they come back).
+// their contexts are cancelled (their leases run out and they come
+// back). Jobs no worker started are given back at once.
 func (s *Service) Stop(ctx context.Context) error {
+	s.mu.Lock() // no fast slot is reserved from now on (reserveFast checks stop)
 	close(s.stop)
+	s.mu.Unlock()
 	select {
 	case <-s.done:
 	case <-ctx.Done():
@@ -150,6 +161,7 @@ func (s *Service) Stop(ctx context.Context) error {
 		s.cancel()
 		<-finished
 	}
+	s.releaseQueued()
 	s.cancel()
 	<-s.beat
 	return nil

@@ -55,7 +55,7 @@ func (m *mxSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
 	if len(m.rcpts) >= m.s.cfg.MaxRecipients {
 		return reply(452, gosmtp.EnhancedCode{4, 5, 3}, "Too many recipients")
 	}
-	served, err := m.s.domains.served(m.conn.Ctx, domain)
+	_, served, err := m.s.domains.get(m.conn.Ctx, domain)
 	if err != nil {
 		m.s.deps.Log.Error("mx: domain lookup", "domain", domain, "err", err)
 		return errTemporary
@@ -80,11 +80,23 @@ func (m *mxSession) Data(r io.Reader) error {
 		msg.ClientIP = m.conn.Remote.String()
 	}
 	msg.Body = append([]byte(m.s.trace(msg)), raw...)
-	if err := m.s.deps.Store.ReceiveInbound(m.conn.Ctx, msg); err != nil {
+	fast := m.s.reserveFast()
+	if fast {
+		msg.LeaseOwner, msg.LeaseUntil = m.s.owner, now.Add(m.s.cfg.Lease)
+	}
+	id, err := m.s.deps.Store.ReceiveInbound(m.conn.Ctx, msg)
+	if err != nil {
+		if fast {
+			m.s.unreserveFast()
+		}
 		m.s.deps.Log.Error("mx: store received message", "err", err)
 		return errTemporary
 	}
-	m.s.Notify()
+	if fast {
+		m.s.handOver(msg, id)
+	} else {
+		m.s.Notify()
+	}
 	return reply(250, gosmtp.EnhancedCode{2, 0, 0}, "OK: queued as "+msg.Key)
 }
 
@@ -122,10 +134,10 @@ func newKey(now time.Time) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// domainCache remembers for a few seconds whether a domain is served, so
-// a busy MX does not read the store for every RCPT. A domain deleted
-// meanwhile is refused at most domainTTL late; its route job then finds
-// no domain and drops the recipient.
+// domainCache remembers this region's domains for a few seconds, so a
+// busy MX and its workers do not read the store for every recipient. A
+// domain deleted meanwhile is served at most domainTTL longer; a domain
+// created a moment ago is served at once (misses are not remembered).
 type domainCache struct {
 	st store.Regional
 	mu sync.Mutex
@@ -133,8 +145,8 @@ type domainCache struct {
 }
 
 type cachedDomain struct {
-	served bool
-	until  time.Time
+	d     store.Domain
+	until time.Time
 }
 
 const domainTTL = 5 * time.Second
@@ -143,28 +155,30 @@ func newDomainCache(st store.Regional) *domainCache {
 	return &domainCache{st: st, m: map[string]cachedDomain{}}
 }
 
-func (c *domainCache) served(ctx context.Context, domain string) (bool, error) {
-	now := time.Now() // the cache runs on the wall clock: a fake clock must not freeze it
+// get returns a domain of this region; ok is false when there is none.
+func (c *domainCache) get(ctx context.Context, name string) (store.Domain, bool, error) {
+	now := time.Now() // wall clock: a test's fake clock must not freeze the cache
 	c.mu.Lock()
-	e, ok := c.m[domain]
+	e, hit := c.m[name]
 	c.mu.Unlock()
-	if ok && now.Before(e.until) {
-		return e.served, nil
+	if hit && now.Before(e.until) {
+		return e.d, true, nil
 	}
-	_, err := c.st.Domain(ctx, domain)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return false, err
+	d, err := c.st.Domain(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		c.mu.Lock()
+		delete(c.m, name)
+		c.mu.Unlock()
+		return d, false, nil
 	}
-	served := err == nil
+	if err != nil {
+		return d, false, err
+	}
 	c.mu.Lock()
 	if len(c.m) > 10_000 {
 		clear(c.m)
 	}
-	if served {
-		c.m[domain] = cachedDomain{served: true, until: now.Add(domainTTL)}
-	} else {
-		delete(c.m, domain) // a domain created a moment ago is served at once
-	}
+	c.m[name] = cachedDomain{d: d, until: now.Add(domainTTL)}
 	c.mu.Unlock()
-	return served, nil
+	return d, true, nil
 }

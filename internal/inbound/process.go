@@ -1,9 +1,12 @@
 package inbound
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/salvo-email/salvo/internal/api/wire"
@@ -30,20 +33,52 @@ type forwardPayload struct {
 	Route     wire.RouteRef `json:"route"`
 }
 
+// routesTTL is how long compiled routes are reused: a route change
+// applies to messages routed at most this much later.
+const routesTTL = time.Second
+
+// routesCache holds the compiled routes for routesTTL.
+type routesCache struct {
+	mu sync.Mutex
+	at time.Time
+	rs []*routes.Compiled
+}
+
+func (c *routesCache) get(ctx context.Context, st store.RouteStore, log *slog.Logger) ([]*routes.Compiled, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.at.IsZero() && time.Since(c.at) < routesTTL {
+		return c.rs, nil
+	}
+	rs, err := routes.Load(ctx, st, log)
+	if err != nil {
+		return nil, err
+	}
+	c.rs, c.at = rs, time.Now()
+	return rs, nil
+}
+
 // maxHops bounds how many times a message may pass this MX (counted by
 // its X-Mailgun-Incoming fields) before forwards to addresses stop: a
 // route forwarding to an address that routes back would loop forever.
 const maxHops = 5
 
-// routeJob checks a received message, runs the routes for each of its
-// recipients and returns everything that follows, to be written at once.
-func (s *Service) routeJob(j store.InboundJob) store.InboundResult {
-	m, err := s.deps.Store.InboundMessage(s.ctx, j.MessageKey)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.InboundResult{Done: true} // its domain was deleted
-	}
-	if err != nil {
-		return s.retryLater(j, err)
+// routeJob checks a received message (given on the fast path, else
+// read), runs the routes for each of its recipients and returns
+// everything that follows, to be written at once.
+func (s *Service) routeJob(j store.InboundJob, given *store.InboundMessage) store.InboundResult {
+	var m store.InboundMessage
+	if given != nil {
+		m = *given
+	} else {
+		var err error
+		m, err = s.deps.Store.InboundMessage(s.ctx, j.MessageKey)
+		if errors.Is(err, store.ErrNotFound) {
+			return store.InboundResult{Done: true} // its domain was deleted
+		}
+		if err != nil {
+			return s.retryLater(j, err)
+		}
 	}
 	m.Body = append([]byte(s.checkAuth(s.ctx, m).headers(s.cfg.Hostname, m)), m.Body...)
 	p, err := parse(m.Body)
@@ -51,11 +86,11 @@ func (s *Service) routeJob(j store.InboundJob) store.InboundResult {
 		s.deps.Log.Warn("inbound message cannot be parsed; routing on its envelope only", "key", m.Key, "err", err)
 		p = &parsed{}
 	}
-	all, err := routes.Load(s.ctx, s.deps.Store, s.deps.Log)
+	all, err := s.routes.get(s.ctx, s.deps.Store, s.deps.Log)
 	if err != nil {
 		return s.retryLater(j, err)
 	}
-	res := store.InboundResult{Done: true, Body: m.Body}
+	res := store.InboundResult{Done: true}
 	info := messageInfo(m, p)
 	seen := map[string]bool{}
 	for _, rcpt := range m.Recipients {
@@ -66,6 +101,9 @@ func (s *Service) routeJob(j store.InboundJob) store.InboundResult {
 		if err := s.routeRecipient(&res, m, p, info, rcpt, all); err != nil {
 			return s.retryLater(j, err)
 		}
+	}
+	if len(res.Jobs) > 0 {
+		res.Body = m.Body // the follow-up jobs read the checked message
 	}
 	return res
 }
@@ -82,12 +120,10 @@ func (s *Service) retryLater(j store.InboundJob, err error) store.InboundResult 
 // messageInfo is what the events of a received message repeat.
 func messageInfo(m store.InboundMessage, p *parsed) events.MessageInfo {
 	mi := events.MessageInfo{From: p.From, To: p.To, Subject: p.Subject, Size: len(m.Body), Method: "smtp",
-		Sender: m.Sender, OriginatingIP: m.ClientIP}
-	if info, err := mail.Inspect(m.Body); err == nil {
-		mi.MessageID = info.MessageID
-		for _, a := range info.Attachments {
-			mi.Attachments = append(mi.Attachments, wire.AttachmentInfo(a))
-		}
+		Sender: m.Sender, OriginatingIP: m.ClientIP,
+		MessageID: strings.Trim(strings.TrimSpace(p.HeaderValue("Message-Id")), "<>")}
+	for _, f := range p.Files {
+		mi.Attachments = append(mi.Attachments, wire.AttachmentInfo{Filename: f.Filename, ContentType: f.ContentType, Size: len(f.Data)})
 	}
 	if mi.MessageID == "" {
 		mi.MessageID = m.Key + "@" + m.Domain
@@ -105,13 +141,13 @@ func routeRef(r store.Route, rcpt string) wire.RouteRef {
 func (s *Service) routeRecipient(res *store.InboundResult, m store.InboundMessage, p *parsed, info events.MessageInfo,
 	rcpt string, all []*routes.Compiled) error {
 	domain := strings.ToLower(mail.Domain(rcpt))
-	d, err := s.deps.Store.Domain(s.ctx, domain)
-	if errors.Is(err, store.ErrNotFound) {
-		s.deps.Log.Info("recipient's domain is gone; not routed", "key", m.Key, "domain", domain)
-		return nil
-	}
+	d, ok, err := s.domains.get(s.ctx, domain)
 	if err != nil {
 		return err
+	}
+	if !ok {
+		s.deps.Log.Info("recipient's domain is gone; not routed", "key", m.Key, "domain", domain)
+		return nil
 	}
 	now := s.deps.Now().UTC()
 	info.Domain = domain

@@ -1,11 +1,100 @@
 package inbound
 
 import (
+	"context"
 	"net/url"
 	"time"
 
 	"github.com/salvo-email/salvo/internal/store"
 )
+
+// Work reaches the Workers goroutines two ways, both through s.tasks:
+//   - the fast path: the MX leases a message's route job to this node in
+//     the very transaction that receives it (when a fast slot is free), and
+//     hands the message over in memory: no claim, no read back;
+//   - claims: the loop leases due jobs from the store (retries, follow-up
+//     jobs, and anything another node or a restart left), at most Workers
+//     at a time.
+//
+// Leases of both are renewed by the heartbeat while they wait or run; a
+// node that dies leaves them to expire and be claimed elsewhere.
+
+// task is one job to run; msg is set on the fast path.
+type task struct {
+	job  store.InboundJob
+	msg  *store.InboundMessage
+	fast bool
+}
+
+// fastSlots bounds the received messages waiting in memory for a worker.
+const fastSlots = 1024
+
+// reserveFast takes a fast slot for a message about to be received.
+func (s *Service) reserveFast() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fast >= fastSlots || s.stopping() {
+		return false
+	}
+	s.fast++
+	return true
+}
+
+// unreserveFast gives back a slot whose message was not received.
+func (s *Service) unreserveFast() {
+	s.mu.Lock()
+	s.fast--
+	s.mu.Unlock()
+}
+
+// handOver queues a received message whose route job it leased (its slot
+// is reserved, so the channel has room).
+func (s *Service) handOver(m store.InboundMessage, jobID int64) {
+	m.LeaseOwner, m.LeaseUntil = "", time.Time{}
+	s.tasks <- task{fast: true, msg: &m, job: store.InboundJob{ID: jobID, Kind: store.InboundRoute, MessageKey: m.Key,
+		Domain: m.Domain, Payload: []byte("{}"), Attempts: 1, NextAttemptAt: m.ReceivedAt, CreatedAt: m.ReceivedAt}}
+}
+
+// worker runs tasks until Stop.
+func (s *Service) worker() {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case t := <-s.tasks:
+			s.run(t)
+			s.mu.Lock()
+			if t.fast {
+				s.fast--
+			} else {
+				s.claimed--
+			}
+			s.mu.Unlock()
+			s.Notify()
+		}
+	}
+}
+
+// releaseQueued gives back the leases of tasks no worker started, so
+// another node (or the next start) takes them at once.
+func (s *Service) releaseQueued() {
+	var ids []int64
+	for {
+		select {
+		case t := <-s.tasks:
+			ids = append(ids, t.job.ID)
+			continue
+		default:
+		}
+		break
+	}
+	if len(ids) > 0 {
+		if err := s.deps.Store.ReleaseInbound(context.Background(), ids, s.deps.Now()); err != nil {
+			s.deps.Log.Error("release queued inbound jobs", "err", err)
+		}
+	}
+}
 
 // loop claims due jobs while workers are free, then sleeps until the next
 // job is due, it is woken, or PollInterval passed.
@@ -49,7 +138,7 @@ func (s *Service) sleepFor() time.Duration {
 func (s *Service) claimAll() {
 	for !s.stopping() {
 		s.mu.Lock()
-		free := s.cfg.Workers - s.active
+		free := s.cfg.Workers - s.claimed
 		s.mu.Unlock()
 		if free <= 0 {
 			return
@@ -64,29 +153,17 @@ func (s *Service) claimAll() {
 		if len(jobs) == 0 {
 			return
 		}
+		s.mu.Lock()
+		s.claimed += len(jobs)
+		s.mu.Unlock()
 		for _, j := range jobs {
-			s.mu.Lock()
-			s.active++
-			s.mu.Unlock()
-			s.wg.Add(1)
-			s.deps.Metrics.Go(s.deps.Log, "inbound "+j.Kind, func() {
-				defer s.wg.Done()
-				defer s.release()
-				s.run(j)
-			})
+			s.tasks <- task{job: j}
 		}
 	}
 }
 
-func (s *Service) release() {
-	s.mu.Lock()
-	s.active--
-	s.mu.Unlock()
-	s.Notify()
-}
-
-// heartbeat renews the leases of the jobs in flight every third of a
-// lease, so a slow route target does not get its POST sent twice.
+// heartbeat renews the leases of the jobs waiting or in flight every third
+// of a lease, so a slow route target does not get its POST sent twice.
 func (s *Service) heartbeat() {
 	defer close(s.beat)
 	t := time.NewTicker(max(s.cfg.Lease/3, 10*time.Millisecond))
@@ -104,11 +181,12 @@ func (s *Service) heartbeat() {
 }
 
 // run carries out one job and records its result.
-func (s *Service) run(j store.InboundJob) {
+func (s *Service) run(t task) {
+	j := t.job
 	var res store.InboundResult
 	switch j.Kind {
 	case store.InboundRoute:
-		res = s.routeJob(j)
+		res = s.routeJob(j, t.msg)
 	case store.InboundPost:
 		var ran bool
 		if res, ran = s.postJob(j); !ran {

@@ -71,6 +71,10 @@ type InboundMessage struct {
 	TLS        bool
 	Body       []byte
 	ReceivedAt time.Time
+	// LeaseOwner and LeaseUntil, when set, lease the first job at once to
+	// the receiving node, which then runs it from memory without a claim.
+	LeaseOwner string
+	LeaseUntil time.Time
 }
 
 // Inbound job kinds.
@@ -113,8 +117,10 @@ type InboundResult struct {
 
 // InboundStore is the durable inbound queue.
 type InboundStore interface {
-	// ReceiveInbound stores m and its first job (kind route) durably.
-	ReceiveInbound(ctx context.Context, m InboundMessage) error
+	// ReceiveInbound stores m and its first job (kind route, leased as m
+	// says) durably and returns the job's id. The message reads back
+	// without its lease fields.
+	ReceiveInbound(ctx context.Context, m InboundMessage) (jobID int64, err error)
 	// InboundMessage returns a received message, ErrNotFound when gone.
 	InboundMessage(ctx context.Context, key string) (InboundMessage, error)
 	// ClaimInbound leases due inbound jobs like ClaimJobs (Skip is ignored).

@@ -40,22 +40,29 @@ func scanInboundJob(s scanner) (store.InboundJob, error) {
 }
 
 // ReceiveInbound implements store.InboundStore.
-func (r *Regional) ReceiveInbound(ctx context.Context, m store.InboundMessage) error {
+func (r *Regional) ReceiveInbound(ctx context.Context, m store.InboundMessage) (int64, error) {
 	rcpts, err := json.Marshal(m.Recipients)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	body := m.Body
 	if body == nil {
 		body = []byte{}
 	}
-	return r.inTx(ctx, func(tx *Tx) error {
+	attempts := 0
+	if m.LeaseOwner != "" {
+		attempts = 1 // the receiving node starts the first attempt at once
+	}
+	var id int64
+	err = r.inTx(ctx, func(tx *Tx) error {
 		tx.later("inbound_messages", inboundCols, []any{m.Key, m.Domain, m.Sender, string(rcpts), m.Helo,
 			m.ClientIP, m.TLS, body, ts(m.ReceivedAt)})
-		tx.later("inbound_jobs", inboundJobCols, inboundJobRow(store.InboundJob{Kind: store.InboundRoute,
-			MessageKey: m.Key, Domain: m.Domain, NextAttemptAt: m.ReceivedAt, CreatedAt: m.ReceivedAt}))
-		return nil
+		return tx.queryRow(ctx, `INSERT INTO inbound_jobs (kind, message_key, domain, payload, attempts, next_attempt_at,
+			lease_until, lease_owner, created_at, last_error) VALUES (?, ?, ?, '{}', ?, ?, ?, ?, ?, '') RETURNING id`,
+			store.InboundRoute, m.Key, m.Domain, attempts, ts(m.ReceivedAt), ts(m.LeaseUntil), m.LeaseOwner,
+			ts(m.ReceivedAt)).Scan(&id)
 	})
+	return id, err
 }
 
 // InboundMessage implements store.InboundStore.

@@ -15,6 +15,7 @@ var smtpTests = []regionalTest{
 	{"Routes", testRoutes},
 	{"RouteOrder", testRouteOrder},
 	{"InboundRoundTrip", testInboundRoundTrip},
+	{"InboundLeasedAtReceipt", testInboundLeasedAtReceipt},
 	{"InboundFinish", testInboundFinish},
 	{"InboundRetry", testInboundRetry},
 	{"InboundDomainDeleted", testInboundDomainDeleted},
@@ -168,6 +169,30 @@ func mustNoInbound(t *testing.T, r store.Regional, key string) {
 	mustIs(t, err, store.ErrNotFound, "InboundMessage "+key)
 }
 
+func receive(t *testing.T, r store.Regional, m store.InboundMessage) int64 {
+	t.Helper()
+	id, err := r.ReceiveInbound(ctx, m)
+	mustOK(t, err, "ReceiveInbound "+m.Key)
+	return id
+}
+
+// testInboundLeasedAtReceipt: a message received with a lease is not
+// claimed by others until the lease ends, and counts its first attempt.
+func testInboundLeasedAtReceipt(t *testing.T, r store.Regional) {
+	m := inboundMessage("k1", "a.com", 1)
+	m.LeaseOwner, m.LeaseUntil = "node-0", at(61)
+	id := receive(t, r, m)
+	m.LeaseOwner, m.LeaseUntil = "", time.Time{}
+	mustInbound(t, r, m)
+	if jobs := claimInbound(t, r, at(60), 10); len(jobs) != 0 {
+		t.Fatalf("a job leased at receipt was claimed: %+v", jobs)
+	}
+	jobs := claimInbound(t, r, at(61), 10)
+	if len(jobs) != 1 || jobs[0].ID != id || jobs[0].Attempts != 2 {
+		t.Fatalf("after the lease: %+v, want job %d at its second attempt", jobs, id)
+	}
+}
+
 func claimInbound(t *testing.T, r store.Regional, now time.Time, limit int) []store.InboundJob {
 	t.Helper()
 	jobs, err := r.ClaimInbound(ctx, store.Claim{Now: now, Lease: time.Minute, Owner: "node-1", Limit: limit})
@@ -177,8 +202,9 @@ func claimInbound(t *testing.T, r store.Regional, now time.Time, limit int) []st
 
 func testInboundRoundTrip(t *testing.T, r store.Regional) {
 	m := inboundMessage("k1", "a.com", 1)
-	requireAllSet(t, m)
-	mustOK(t, r.ReceiveInbound(ctx, m), "ReceiveInbound")
+	requireAllSet(t, m, "LeaseOwner", "LeaseUntil") // testInboundLeasedAtReceipt covers those
+	id, err := r.ReceiveInbound(ctx, m)
+	mustOK(t, err, "ReceiveInbound")
 	mustInbound(t, r, m)
 	mustNoInbound(t, r, "nope")
 	due, err := r.NextInboundDue(ctx)
@@ -190,6 +216,9 @@ func testInboundRoundTrip(t *testing.T, r store.Regional) {
 		t.Fatalf("claimed %d jobs before they were due", len(jobs))
 	}
 	jobs := claimInbound(t, r, at(1), 10)
+	if len(jobs) != 1 || jobs[0].ID != id {
+		t.Fatalf("claimed %+v, want the job ReceiveInbound returned (%d)", jobs, id)
+	}
 	want := store.InboundJob{ID: jobs[0].ID, Kind: store.InboundRoute, MessageKey: "k1", Domain: "a.com", Payload: []byte("{}"),
 		Attempts: 1, NextAttemptAt: at(1), LeaseUntil: at(1).Add(time.Minute), CreatedAt: at(1)}
 	mustEqual(t, "claimed job", []store.InboundJob{want}, jobs)
@@ -212,7 +241,7 @@ func testInboundRoundTrip(t *testing.T, r store.Regional) {
 // job that needs it is done.
 func testInboundFinish(t *testing.T, r store.Regional) {
 	m := inboundMessage("k1", "a.com", 1)
-	mustOK(t, r.ReceiveInbound(ctx, m), "ReceiveInbound")
+	receive(t, r, m)
 	job := claimInbound(t, r, at(1), 10)[0]
 	stored := message("a.com", "stored1", 1)
 	ev := event(stored, "stored", "a@a.com", at(2))
@@ -235,7 +264,7 @@ func testInboundFinish(t *testing.T, r store.Regional) {
 
 func testInboundRetry(t *testing.T, r store.Regional) {
 	m := inboundMessage("k1", "a.com", 1)
-	mustOK(t, r.ReceiveInbound(ctx, m), "ReceiveInbound")
+	receive(t, r, m)
 	job := claimInbound(t, r, at(1), 10)[0]
 	mustOK(t, r.FinishInbound(ctx, []store.InboundResult{{JobID: job.ID, MessageKey: "k1", NextAttemptAt: at(60),
 		LastError: "503 from https://x"}}), "FinishInbound retry")
@@ -257,8 +286,8 @@ func testInboundRetry(t *testing.T, r store.Regional) {
 func testInboundDomainDeleted(t *testing.T, r store.Regional) {
 	createDomain(t, r, fullDomain("a.com"), nil)
 	createDomain(t, r, fullDomain("b.com"), nil)
-	mustOK(t, r.ReceiveInbound(ctx, inboundMessage("k1", "a.com", 1)), "ReceiveInbound a")
-	mustOK(t, r.ReceiveInbound(ctx, inboundMessage("k2", "b.com", 1)), "ReceiveInbound b")
+	receive(t, r, inboundMessage("k1", "a.com", 1))
+	receive(t, r, inboundMessage("k2", "b.com", 1))
 	mustOK(t, r.DeleteDomain(ctx, "a.com"), "DeleteDomain")
 	mustNoInbound(t, r, "k1")
 	jobs := claimInbound(t, r, at(1), 10)
