@@ -35,11 +35,20 @@ type Credentials struct {
 	// BcryptCost is the cost of new hashes (bcrypt.DefaultCost if 0).
 	BcryptCost int
 
-	once   sync.Once
-	macKey []byte
-	dummy  []byte
-	mu     sync.Mutex
-	cache  map[[32]byte]time.Time
+	once     sync.Once
+	macKey   []byte
+	dummy    []byte
+	mu       sync.Mutex
+	cache    map[[32]byte]time.Time
+	inflight map[[32]byte]*verifying
+}
+
+// verifying is a bcrypt check in progress; checks of the same login,
+// hash and password wait for it instead of running their own (twenty
+// clients that connect at once cost one bcrypt, not twenty).
+type verifying struct {
+	done chan struct{}
+	ok   bool
 }
 
 // Password length limits (Mailgun: 5–32 characters).
@@ -62,6 +71,7 @@ func (c *Credentials) init() {
 		_, _ = rand.Read(c.macKey)
 		c.dummy, _ = bcrypt.GenerateFromPassword([]byte(secret.Token(16)), c.cost())
 		c.cache = map[[32]byte]time.Time{}
+		c.inflight = map[[32]byte]*verifying{}
 	})
 }
 
@@ -222,26 +232,40 @@ func (c *Credentials) Verify(ctx context.Context, login, password string) (store
 	}
 	var k [32]byte
 	copy(k[:], mac.Sum(nil))
-	if c.remembered(k) {
-		return cred, nil
-	}
-	if bcrypt.CompareHashAndPassword(cred.Hash, []byte(password)) != nil {
+	if !c.check(k, cred.Hash, password) {
 		return store.Credential{}, ErrBadCredentials
 	}
-	c.remember(k)
 	return cred, nil
 }
 
-func (c *Credentials) remembered(k [32]byte) bool {
+// check compares password with hash, remembering successes under k and
+// sharing a comparison already running for k.
+func (c *Credentials) check(k [32]byte, hash []byte, password string) bool {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	until, ok := c.cache[k]
-	return ok && c.Now().Before(until)
+	if until, ok := c.cache[k]; ok && c.Now().Before(until) {
+		c.mu.Unlock()
+		return true
+	}
+	if v := c.inflight[k]; v != nil {
+		c.mu.Unlock()
+		<-v.done
+		return v.ok
+	}
+	v := &verifying{done: make(chan struct{})}
+	c.inflight[k] = v
+	c.mu.Unlock()
+	v.ok = bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
+	c.mu.Lock()
+	delete(c.inflight, k)
+	if v.ok {
+		c.rememberLocked(k)
+	}
+	c.mu.Unlock()
+	close(v.done)
+	return v.ok
 }
 
-func (c *Credentials) remember(k [32]byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+func (c *Credentials) rememberLocked(k [32]byte) {
 	now := c.Now()
 	if len(c.cache) >= verifyCacheMax {
 		for key, until := range c.cache {
