@@ -91,6 +91,9 @@ func TestMXRouteRetries(t *testing.T) {
 	}
 	e.hook.waitPosts(t, "/slow", 1)
 	close(gate)
+	// The slow POST must be recorded before the clock jumps past its lease.
+	waitFor(t, 20*time.Second, func() bool { return len(e.storeEvents("delivered")) >= 1 },
+		func() string { return "the slow POST was not recorded as delivered" })
 
 	e.clock.Advance(webhooks.Schedule[0] + time.Second)
 	e.app.Inbound.Notify()
@@ -102,6 +105,29 @@ func TestMXRouteRetries(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	if n := len(e.hook.postsTo("/refuses")); n != 1 {
 		t.Errorf("the 406 target got %d POSTs, want 1", n)
+	}
+	checkSDKEvents(t, e.mg, map[string]int{"accepted": 3, "delivered": 2, "failed": 2})
+}
+
+// checkSDKEvents reads the domain's events with mailgun-go, which refuses
+// a page with an event name it does not know, and counts them by name.
+func checkSDKEvents(t *testing.T, mg *mailgun.MailgunImpl, want map[string]int) {
+	t.Helper()
+	got := map[string]int{}
+	it := mg.ListEvents(&mailgun.ListEventOptions{Limit: 2})
+	var page []mailgun.Event
+	for it.Next(context.Background(), &page) {
+		for _, ev := range page {
+			got[ev.GetName()]++
+		}
+	}
+	if err := it.Err(); err != nil {
+		t.Fatalf("mailgun-go ListEvents: %v", err)
+	}
+	for name, n := range want {
+		if got[name] != n {
+			t.Errorf("mailgun-go sees %d %s events, want %d (all: %v)", got[name], name, n, got)
+		}
 	}
 }
 
