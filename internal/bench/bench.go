@@ -1,5 +1,7 @@
-// Package bench measures Salvo under load: durable HTTP accepts, and
-// accept-to-delivered through a local SMTP sink. It runs a real node
+// Package bench measures Salvo under load: durable HTTP accepts,
+// accept-to-delivered through a local SMTP sink, and SMTP accept rates of
+// the inbound MX and the submission relay (smtp.go), also against another
+// server such as Postfix for comparison. It runs a real node
 // in-process (real listener, real store, real SMTP), a load generator of
 // concurrent HTTP clients and, for end-to-end runs, a go-smtp sink that
 // counts what arrives. Figures go to docs/performance.md; nothing here is a
@@ -39,6 +41,16 @@ type Options struct {
 	DatabaseURL string // PostgreSQL for both stores when set
 	DKIMBits    int
 	Out         io.Writer
+
+	// SMTP modes (smtp.go): the server to load ("" starts a node), messages
+	// per connection, the envelope, and the relay's credential and STARTTLS.
+	Target        string
+	PerConnection int
+	From, To      string
+	Login         string
+	Password      string
+	StartTLS      bool
+	drained       func(limit time.Duration) time.Duration
 }
 
 // Result is what a run measured.
@@ -50,6 +62,11 @@ type Result struct {
 	Delivered int64
 	// DeliverElapsed is from the first send to the last delivery.
 	DeliverElapsed time.Duration
+	// FirstError is the first error a client saw (SMTP modes).
+	FirstError string
+	// Drained is how long the inbound queue took to empty after the load
+	// ended (mx mode on an in-process node; -1 if it did not).
+	Drained time.Duration
 }
 
 // Rate is accepted messages per second.
@@ -66,6 +83,9 @@ func (r Result) Percentile(p float64) time.Duration {
 
 // Run performs one benchmark run.
 func Run(ctx context.Context, o Options) (Result, error) {
+	if o.Mode == "mx" || o.Mode == "relay" {
+		return runSMTP(ctx, o)
+	}
 	sink, err := startSink()
 	if err != nil {
 		return Result{}, err
