@@ -136,7 +136,31 @@ func load(url, key string, o Options) loadResult {
 	body, ctype := messageBody(o)
 	tr := &http.Transport{MaxIdleConnsPerHost: o.Concurrency, MaxConnsPerHost: o.Concurrency}
 	client := &http.Client{Transport: tr, Timeout: time.Minute}
+	start := time.Now()
+	r := drive(o, func() (int, []time.Duration, error) {
+		t0 := time.Now()
+		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+		req.SetBasicAuth("api", key)
+		req.Header.Set("Content-Type", ctype)
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, nil, err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return 0, nil, fmt.Errorf("%s", resp.Status)
+		}
+		return 1, []time.Duration{time.Since(t0)}, nil
+	})
+	return loadResult{Result: r, start: start}
+}
+
+// drive runs o.Concurrency clients calling one for o.Duration; one
+// returns how many messages it sent, their latencies and its error.
+func drive(o Options, one func() (int, []time.Duration, error)) Result {
 	var sent, errs atomic.Int64
+	var firstErr atomic.Value
 	lat := make([][]time.Duration, o.Concurrency)
 	start := time.Now()
 	stop := start.Add(o.Duration)
@@ -146,31 +170,26 @@ func load(url, key string, o Options) loadResult {
 		go func(i int) {
 			defer wg.Done()
 			for time.Now().Before(stop) {
-				t0 := time.Now()
-				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-				req.SetBasicAuth("api", key)
-				req.Header.Set("Content-Type", ctype)
-				resp, err := client.Do(req)
-				if err == nil {
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-				if err != nil || resp.StatusCode != http.StatusOK {
+				n, d, err := one()
+				sent.Add(int64(n))
+				lat[i] = append(lat[i], d...)
+				if err != nil {
 					errs.Add(1)
-					continue
+					firstErr.CompareAndSwap(nil, err.Error())
 				}
-				lat[i] = append(lat[i], time.Since(t0))
-				sent.Add(1)
 			}
 		}(i)
 	}
 	wg.Wait()
 	r := Result{Sent: sent.Load(), Errors: errs.Load(), Elapsed: time.Since(start)}
+	if v := firstErr.Load(); v != nil {
+		r.FirstError = v.(string)
+	}
 	for _, l := range lat {
 		r.Latencies = append(r.Latencies, l...)
 	}
 	sort.Slice(r.Latencies, func(i, j int) bool { return r.Latencies[i] < r.Latencies[j] })
-	return loadResult{Result: r, start: start}
+	return r
 }
 
 // messageBody is a multipart send request of about o.Size bytes of text.

@@ -7,10 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -109,37 +106,7 @@ func waitDrained(a *app.App, limit time.Duration) time.Duration {
 // loadSMTP runs o.Concurrency sessions for o.Duration.
 func loadSMTP(o Options) Result {
 	raw := smtpMessage(o)
-	var sent, errs atomic.Int64
-	var firstErr atomic.Value
-	lat := make([][]time.Duration, o.Concurrency)
-	start := time.Now()
-	stop := start.Add(o.Duration)
-	var wg sync.WaitGroup
-	for i := 0; i < o.Concurrency; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			for time.Now().Before(stop) {
-				n, d, err := smtpSession(o, raw)
-				sent.Add(int64(n))
-				lat[i] = append(lat[i], d...)
-				if err != nil {
-					errs.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
-				}
-			}
-		}(i)
-	}
-	wg.Wait()
-	r := Result{Sent: sent.Load(), Errors: errs.Load(), Elapsed: time.Since(start)}
-	if v := firstErr.Load(); v != nil {
-		r.FirstError = v.(string)
-	}
-	for _, l := range lat {
-		r.Latencies = append(r.Latencies, l...)
-	}
-	sort.Slice(r.Latencies, func(i, j int) bool { return r.Latencies[i] < r.Latencies[j] })
-	return r
+	return drive(o, func() (int, []time.Duration, error) { return smtpSession(o, raw) })
 }
 
 // smtpSession opens one connection and sends up to PerConnection
