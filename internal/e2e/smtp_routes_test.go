@@ -69,31 +69,7 @@ func TestMXRouteRetries(t *testing.T) {
 		t.Fatalf("failed events: %d temporary (500), %d permanent (406); want 1 and 1", temporary, permanent)
 	}
 
-	// A slow target: the MX still answers at once.
-	done := make(chan error, 1)
-	go func() {
-		c, err := smtp.DialStartTLS(e.app.MXAddr(), clientTLS())
-		if err != nil {
-			done <- err
-			return
-		}
-		defer c.Close()
-		_, err = submit(c, "someone@elsewhere.org", []string{"slow@" + testDomain}, string(body))
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("MX with a slow route target: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("the SMTP reply waited for the route target")
-	}
-	e.hook.waitPosts(t, "/slow", 1)
-	close(gate)
-	// The slow POST must be recorded before the clock jumps past its lease.
-	waitFor(t, 20*time.Second, func() bool { return len(e.storeEvents("delivered")) >= 1 },
-		func() string { return "the slow POST was not recorded as delivered" })
+	checkSlowTarget(t, e, gate, body)
 
 	e.clock.Advance(webhooks.Schedule[0] + time.Second)
 	e.app.Inbound.Notify()
@@ -129,6 +105,37 @@ func checkSDKEvents(t *testing.T, mg *mailgun.MailgunImpl, want map[string]int) 
 			t.Errorf("mailgun-go sees %d %s events, want %d (all: %v)", got[name], name, n, got)
 		}
 	}
+}
+
+// checkSlowTarget: the MX answers a message at once while its route
+// target holds the POST; the POST is recorded once the target answers.
+func checkSlowTarget(t *testing.T, e *mxEnv, gate chan struct{}, body []byte) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		c, err := smtp.DialStartTLS(e.app.MXAddr(), clientTLS())
+		if err != nil {
+			done <- err
+			return
+		}
+		defer c.Close()
+		_, err = submit(c, "someone@elsewhere.org", []string{"slow@" + testDomain}, string(body))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("MX with a slow route target: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the SMTP reply waited for the route target")
+	}
+	e.hook.waitPosts(t, "/slow", 1)
+	close(gate)
+	// The slow POST must be recorded before the clock jumps past its lease.
+	waitFor(t, 20*time.Second, func() bool { return len(e.storeEvents("delivered")) >= 1 },
+		func() string { return "the slow POST was not recorded as delivered" })
+
 }
 
 // TestMXStoreAndNotify: store(notify=…) keeps the message for the

@@ -84,7 +84,12 @@ func (c *spfCheck) macro(m, domain string) (string, error) {
 	default:
 		return "", errPerm // c, r, t are for explanations only
 	}
-	rest := m[1:]
+	return transform(value, m[1:])
+}
+
+// transform applies a macro's transformers (RFC 7208 §7.3): keep the
+// rightmost N parts, "r" reverses, and the characters that split parts.
+func transform(value, rest string) (string, error) {
 	digits := 0
 	for digits < len(rest) && rest[digits] >= '0' && rest[digits] <= '9' {
 		digits++
