@@ -135,7 +135,6 @@ func checkSlowTarget(t *testing.T, e *mxEnv, gate chan struct{}, body []byte) {
 	// The slow POST must be recorded before the clock jumps past its lease.
 	waitFor(t, 20*time.Second, func() bool { return len(e.storeEvents("delivered")) >= 1 },
 		func() string { return "the slow POST was not recorded as delivered" })
-
 }
 
 // TestMXStoreAndNotify: store(notify=…) keeps the message for the
