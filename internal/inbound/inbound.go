@@ -10,8 +10,11 @@
 //  2. DATA is answered 250 only once the message and its "route" job are
 //     durable (one group-committed transaction). Nothing slow happens
 //     before that: no DNS, no route targets.
-//  3. A worker claims the route job (leased, like delivery jobs), checks
-//     SPF and DKIM and records them in the message's headers, evaluates
+//  3. A worker runs the route job: usually straight from memory, the job
+//     having been leased to this node in the receive transaction (the
+//     fast path, worker.go), else claimed from the store with a lease like
+//     delivery jobs. It checks SPF and DKIM and records them in the
+//     message's headers (SPF results cached a minute), evaluates
 //     the routes for each recipient, and in one transaction writes the
 //     follow-up jobs (a POST per URL forward and store notification, a
 //     re-send per address forward), the stored copies of store() actions
