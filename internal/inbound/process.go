@@ -229,7 +229,7 @@ func (s *Service) storeCopy(m store.InboundMessage, d store.Domain, rcpt string,
 	}
 	key := newKey(now)
 	sinfo := storedInfo(info, &store.Message{Key: key, Domain: d.Name}, s.PublicURL)
-	meta, _ := json.Marshal(send.Meta{Info: sinfo, Recipients: []string{rcpt}, Options: send.Options{}})
+	meta, _ := json.Marshal(send.Meta{Info: sinfo, Recipients: []string{rcpt}, Options: send.Options{DKIM: true}}) // a resend is signed
 	return &store.Message{Key: key, Domain: d.Name, MessageID: info.MessageID, Sender: m.Sender, Size: len(m.Body),
 		Body: m.Body, Meta: meta, CreatedAt: now, ExpiresAt: now.Add(ttl)}
 }
