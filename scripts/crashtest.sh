@@ -97,7 +97,7 @@ done
 start_salvo() {
 	SALVO_DATA_DIR="$WORK/data" SALVO_HTTP_ADDR="127.0.0.1:$HTTP_PORT" SALVO_API_KEY="$KEY" \
 		SALVO_SMARTHOST="127.0.0.1:$MX_PORT" SALVO_DKIM_KEY_BITS=1024 SALVO_DELIVERY_WORKERS="$WORKERS" \
-		SALVO_LEASE=2s "$WORK/salvo" serve >>"$WORK/salvo.log" 2>&1 &
+		SALVO_LEASE=2s SALVO_SMTP_ADDR=off SALVO_SMTPS_ADDR=off SALVO_MX_ADDR=off "$WORK/salvo" serve >>"$WORK/salvo.log" 2>&1 &
 	SALVO_PID=$!
 	for _ in $(seq 300); do
 		if curl -fs "$BASE/healthz" >/dev/null 2>&1; then return 0; fi

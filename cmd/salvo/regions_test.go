@@ -42,7 +42,8 @@ func TestServeAllRegions(t *testing.T) {
 	port := freePortPair(t)
 	key := "all-regions-key-0123456789"
 	getenv := env("SALVO_DATA_DIR", t.TempDir(), "SALVO_HTTP_ADDR", fmt.Sprintf("127.0.0.1:%d", port),
-		"SALVO_API_KEY", key, "SALVO_DKIM_KEY_BITS", "1024")
+		"SALVO_API_KEY", key, "SALVO_DKIM_KEY_BITS", "1024",
+		"SALVO_SMTP_ADDR", "off", "SALVO_SMTPS_ADDR", "off", "SALVO_MX_ADDR", "off")
 	ctx, cancel := context.WithCancel(context.Background())
 	stderr := &testutil.SyncBuffer{}
 	done := make(chan int, 1)

@@ -45,7 +45,8 @@ func startServe(t *testing.T, bin, dataDir string) *serveProcess {
 	p := &serveProcess{stdout: &testutil.SyncBuffer{}, stderr: &testutil.SyncBuffer{}}
 	p.cmd = exec.Command(bin, "serve")
 	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
-		"SALVO_DATA_DIR=" + dataDir, "SALVO_HTTP_ADDR=127.0.0.1:0", "SALVO_DKIM_KEY_BITS=1024"}
+		"SALVO_DATA_DIR=" + dataDir, "SALVO_HTTP_ADDR=127.0.0.1:0", "SALVO_DKIM_KEY_BITS=1024",
+		"SALVO_SMTP_ADDR=127.0.0.1:0", "SALVO_SMTPS_ADDR=127.0.0.1:0", "SALVO_MX_ADDR=127.0.0.1:0"}
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -61,4 +61,5 @@ func (s *Server) routes() {
 	s.usageRoutes()    // usage details (beyond Mailgun)
 	s.suppressRoutes() // suppressions (§4)
 	s.statsRoutes()    // tags, stats and metrics (§10)
+	s.smtpRoutes()
 }

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"io"
 	"mime/multipart"
 	"sort"
@@ -232,48 +231,11 @@ func parseOptions(p *wire.Params, domainTLS, domainSkip bool) (send.Options, []s
 	return o, normalizeTags(p.All("o:tag")), nil
 }
 
-// normalizeTags keeps the first three distinct tags, ASCII only, at most
-// 128 characters, lower-cased (Mailgun compares them case-insensitively).
-func normalizeTags(raw []string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, t := range raw {
-		var b strings.Builder
-		for _, r := range t {
-			if r < 0x80 {
-				b.WriteRune(r)
-			}
-		}
-		tag := strings.ToLower(strings.TrimSpace(b.String()))
-		if len(tag) > 128 {
-			tag = tag[:128]
-		}
-		if tag == "" || seen[tag] {
-			continue
-		}
-		seen[tag] = true
-		out = append(out, tag)
-		if len(out) == 3 {
-			break
-		}
-	}
-	return out
-}
+// normalizeTags: see send.NormalizeTags.
+func normalizeTags(raw []string) []string { return send.NormalizeTags(raw) }
 
 func parseRecipientVariables(raw string) (map[string]map[string]any, error) {
-	var in map[string]any
-	if err := json.Unmarshal([]byte(raw), &in); err != nil {
-		return nil, wire.BadRequest("'recipient-variables' parameter is not a valid JSON")
-	}
-	out := make(map[string]map[string]any, len(in))
-	for addr, v := range in {
-		vars, ok := v.(map[string]any)
-		if !ok {
-			return nil, wire.BadRequest("'recipient-variables' parameter is not a valid JSON: the value for %q must be an object", addr)
-		}
-		out[strings.ToLower(strings.TrimSpace(addr))] = vars
-	}
-	return out, nil
+	return send.ParseRecipientVariables(raw)
 }
 
 func readFiles(p *wire.Params, name string) ([]mail.Part, error) {

@@ -38,19 +38,21 @@ import (
 
 // Deps are what the API needs.
 type Deps struct {
-	Log       *slog.Logger
-	Metrics   *obs.Metrics
-	Auth      *auth.Authenticator
-	Limiter   *auth.Limiter
-	Keys      *auth.Keys
-	Domains   *domains.Service
-	Send      *send.Service
-	Importer  *suppress.Importer
-	Regional  store.Regional
-	Region    string
-	PublicURL string
-	MaxBody   int64
-	Now       func() time.Time
+	Log     *slog.Logger
+	Metrics *obs.Metrics
+	Auth    *auth.Authenticator
+	Limiter *auth.Limiter
+	Keys    *auth.Keys
+	// Credentials manages SMTP credentials (routes_smtp.go).
+	Credentials *auth.Credentials
+	Domains     *domains.Service
+	Send        *send.Service
+	Importer    *suppress.Importer
+	Regional    store.Regional
+	Region      string
+	PublicURL   string
+	MaxBody     int64
+	Now         func() time.Time
 }
 
 // Server is the API's http.Handler.

@@ -38,7 +38,7 @@ func (s *Server) getStoredMessage(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := mail.Parse(m.Body)
+	p, err := mail.Present(m.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -70,8 +70,8 @@ func (s *Server) getStoredMessage(c *Ctx) (any, error) {
 			out[h[0]] = h[1]
 		}
 	}
-	out["body-plain"], out["stripped-text"], out["stripped-signature"] = p.Text, p.Text, ""
-	out["body-html"], out["stripped-html"] = p.HTML, p.HTML
+	out["body-plain"], out["stripped-text"], out["stripped-signature"] = p.BodyPlain, p.StrippedText, p.StrippedSignature
+	out["body-html"], out["stripped-html"] = p.BodyHTML, p.StrippedHTML
 	out["attachments"], out["content-id-map"] = attachments, cidMap
 	out["message-headers"], out["message-url"] = headers, base
 	return out, nil

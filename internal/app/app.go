@@ -3,8 +3,9 @@
 // dependencies, and starts and stops the listeners and workers in order.
 //
 // Start order: stores (migrated), account bootstrap, HTTP listener (API and
-// dashboard); /healthz answers 200 only once everything has started. Stop
-// reverses it: stop accepting, drain requests in flight within the
+// dashboard), delivery, route workers and SMTP listeners (smtp.go);
+// /healthz answers 200 only once everything has started. Stop reverses
+// it: stop accepting (SMTP, then HTTP), drain work in flight within the
 // shutdown timeout, then close the stores.
 package app
 
@@ -28,15 +29,18 @@ import (
 	"github.com/salvo-email/salvo/internal/dkim"
 	"github.com/salvo-email/salvo/internal/dns"
 	"github.com/salvo-email/salvo/internal/domains"
+	"github.com/salvo-email/salvo/internal/inbound"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/secret"
 	"github.com/salvo-email/salvo/internal/send"
+	"github.com/salvo-email/salvo/internal/smtp"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/store/postgres"
 	"github.com/salvo-email/salvo/internal/store/sqlite"
+	"github.com/salvo-email/salvo/internal/submission"
 	"github.com/salvo-email/salvo/internal/suppress"
-	"github.com/salvo-email/salvo/internal/web"
 	"github.com/salvo-email/salvo/internal/usage"
+	"github.com/salvo-email/salvo/internal/web"
 	"github.com/salvo-email/salvo/internal/webhooks"
 )
 
@@ -75,7 +79,11 @@ type App struct {
 	Importer *suppress.Importer
 	// Usage copies this region's monthly counts to the global store.
 	Usage *usage.Reporter
-	API      *api.Server
+	API   *api.Server
+	// SMTP services (smtp.go).
+	Credentials *auth.Credentials
+	Relay       *submission.Relay
+	Inbound     *inbound.Service
 	// Web is the dashboard, served under /dashboard/; built by Start.
 	Web http.Handler
 
@@ -88,6 +96,9 @@ type App struct {
 	httpSrv     *http.Server
 	janitorStop chan struct{}
 	janitorDone chan struct{}
+
+	submissionSrv, submissionTLSSrv, mxSrv *smtp.Server
+	inboundStarted                         bool
 }
 
 // OpenGlobal opens the global store cfg names.
@@ -203,6 +214,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 	// Suppression CSV imports run in the background on every node.
 	a.Usage = &usage.Reporter{Global: a.Global, Regional: a.Regional, Region: cfg.Region, Now: seams.Now}
 	a.Importer = &suppress.Importer{Store: a.Regional, Now: seams.Now, Log: log.With("part", "imports"), Metrics: a.Metrics}
+	a.newSMTP()
 	return a, nil
 }
 
@@ -231,7 +243,7 @@ func (a *App) Start(ctx context.Context) error {
 		Log: a.Log, Metrics: a.Metrics,
 		Auth:    &auth.Authenticator{Global: a.Global, Now: a.seams.Now},
 		Limiter: &auth.Limiter{Limit: a.Cfg.AuthFailureLimit, Now: a.seams.Now},
-		Keys:    a.Keys, Domains: a.Domains, Send: a.Send, Importer: a.Importer, Regional: a.Regional,
+		Keys:    a.Keys, Domains: a.Domains, Send: a.Send, Importer: a.Importer, Regional: a.Regional, Credentials: a.Credentials,
 		Region: a.Cfg.Region, PublicURL: a.Cfg.PublicURL, MaxBody: a.Cfg.MaxRequestBytes, Now: a.seams.Now,
 	})
 	if a.Web, err = a.dashboard(); err != nil {
@@ -249,6 +261,9 @@ func (a *App) Start(ctx context.Context) error {
 			a.Log.Error("http server stopped", "err", err)
 		}
 	})
+	if err := a.startSMTP(); err != nil {
+		return err
+	}
 	if a.GeneratedKey != "" {
 		printKeyBanner(a.seams.Stderr, a.GeneratedKey, a.Cfg.PublicURL)
 	}
@@ -301,6 +316,9 @@ func (a *App) Stop(ctx context.Context) error {
 	var errs []error
 	if a.API != nil {
 		a.API.SetReady(false)
+	}
+	if a.Inbound != nil {
+		errs = append(errs, a.stopSMTP(ctx))
 	}
 	if a.httpSrv != nil {
 		if err := a.httpSrv.Shutdown(ctx); err != nil {

@@ -1,5 +1,7 @@
-// Package bench measures Salvo under load: durable HTTP accepts, and
-// accept-to-delivered through a local SMTP sink. It runs a real node
+// Package bench measures Salvo under load: durable HTTP accepts,
+// accept-to-delivered through a local SMTP sink, and SMTP accept rates of
+// the inbound MX and the submission relay (smtp.go), also against another
+// server such as Postfix for comparison. It runs a real node
 // in-process (real listener, real store, real SMTP), a load generator of
 // concurrent HTTP clients and, for end-to-end runs, a go-smtp sink that
 // counts what arrives. Figures go to docs/performance.md; nothing here is a
@@ -39,6 +41,16 @@ type Options struct {
 	DatabaseURL string // PostgreSQL for both stores when set
 	DKIMBits    int
 	Out         io.Writer
+
+	// SMTP modes (smtp.go): the server to load ("" starts a node), messages
+	// per connection, the envelope, and the relay's credential and STARTTLS.
+	Target        string
+	PerConnection int
+	From, To      string
+	Login         string
+	Password      string
+	StartTLS      bool
+	drained       func(limit time.Duration) time.Duration
 }
 
 // Result is what a run measured.
@@ -50,6 +62,11 @@ type Result struct {
 	Delivered int64
 	// DeliverElapsed is from the first send to the last delivery.
 	DeliverElapsed time.Duration
+	// FirstError is the first error a client saw (SMTP modes).
+	FirstError string
+	// Drained is how long the inbound queue took to empty after the load
+	// ended (mx mode on an in-process node; -1 if it did not).
+	Drained time.Duration
 }
 
 // Rate is accepted messages per second.
@@ -66,6 +83,9 @@ func (r Result) Percentile(p float64) time.Duration {
 
 // Run performs one benchmark run.
 func Run(ctx context.Context, o Options) (Result, error) {
+	if o.Mode == "mx" || o.Mode == "relay" {
+		return runSMTP(ctx, o)
+	}
 	sink, err := startSink()
 	if err != nil {
 		return Result{}, err
@@ -75,6 +95,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	cfg.DataDir, cfg.HTTPAddr, cfg.APIKey = o.DataDir, "127.0.0.1:0", "bench-key-0123456789abcdef"
 	cfg.Smarthost, cfg.LogLevel, cfg.DKIMKeyBits = sink.addr, "error", o.DKIMBits
 	cfg.DatabaseURL, cfg.GlobalDatabaseURL = o.DatabaseURL, o.DatabaseURL
+	cfg.SMTP.SubmissionAddr, cfg.SMTP.SubmissionTLSAddr, cfg.SMTP.MXAddr = "", "", ""
 	if err := cfg.Validate(); err != nil {
 		return Result{}, err
 	}
@@ -115,7 +136,31 @@ func load(url, key string, o Options) loadResult {
 	body, ctype := messageBody(o)
 	tr := &http.Transport{MaxIdleConnsPerHost: o.Concurrency, MaxConnsPerHost: o.Concurrency}
 	client := &http.Client{Transport: tr, Timeout: time.Minute}
+	start := time.Now()
+	r := drive(o, func() (int, []time.Duration, error) {
+		t0 := time.Now()
+		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+		req.SetBasicAuth("api", key)
+		req.Header.Set("Content-Type", ctype)
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, nil, err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return 0, nil, fmt.Errorf("%s", resp.Status)
+		}
+		return 1, []time.Duration{time.Since(t0)}, nil
+	})
+	return loadResult{Result: r, start: start}
+}
+
+// drive runs o.Concurrency clients calling one for o.Duration; one
+// returns how many messages it sent, their latencies and its error.
+func drive(o Options, one func() (int, []time.Duration, error)) Result {
 	var sent, errs atomic.Int64
+	var firstErr atomic.Value
 	lat := make([][]time.Duration, o.Concurrency)
 	start := time.Now()
 	stop := start.Add(o.Duration)
@@ -125,31 +170,26 @@ func load(url, key string, o Options) loadResult {
 		go func(i int) {
 			defer wg.Done()
 			for time.Now().Before(stop) {
-				t0 := time.Now()
-				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-				req.SetBasicAuth("api", key)
-				req.Header.Set("Content-Type", ctype)
-				resp, err := client.Do(req)
-				if err == nil {
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-				if err != nil || resp.StatusCode != http.StatusOK {
+				n, d, err := one()
+				sent.Add(int64(n))
+				lat[i] = append(lat[i], d...)
+				if err != nil {
 					errs.Add(1)
-					continue
+					firstErr.CompareAndSwap(nil, err.Error())
 				}
-				lat[i] = append(lat[i], time.Since(t0))
-				sent.Add(1)
 			}
 		}(i)
 	}
 	wg.Wait()
 	r := Result{Sent: sent.Load(), Errors: errs.Load(), Elapsed: time.Since(start)}
+	if v := firstErr.Load(); v != nil {
+		r.FirstError = v.(string)
+	}
 	for _, l := range lat {
 		r.Latencies = append(r.Latencies, l...)
 	}
 	sort.Slice(r.Latencies, func(i, j int) bool { return r.Latencies[i] < r.Latencies[j] })
-	return loadResult{Result: r, start: start}
+	return r
 }
 
 // messageBody is a multipart send request of about o.Size bytes of text.

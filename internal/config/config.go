@@ -103,6 +103,9 @@ type Config struct {
 	// LoginFailureLimit is how many failed dashboard logins an address or
 	// an account may make before each further attempt has to wait.
 	LoginFailureLimit int
+
+	// SMTP configures the submission relay and the inbound MX (smtp.go).
+	SMTP SMTPSettings
 }
 
 // Default returns the configuration used when nothing is set.
@@ -136,6 +139,8 @@ func Default() Config {
 		SessionIdleTimeout: time.Hour,
 		SessionMaxAge:      12 * time.Hour,
 		LoginFailureLimit:  5,
+
+		SMTP: defaultSMTP(),
 	}
 }
 
@@ -213,6 +218,7 @@ func Register(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.SessionIdleTimeout, "session-idle-timeout", c.SessionIdleTimeout, "dashboard logins end after this long without a request")
 	fs.DurationVar(&c.SessionMaxAge, "session-max-age", c.SessionMaxAge, "dashboard logins end this long after login, active or not")
 	fs.IntVar(&c.LoginFailureLimit, "login-failure-limit", c.LoginFailureLimit, "failed dashboard logins per address or account before each further attempt must wait (1s, doubling up to 15m)")
+	registerSMTP(fs, &c.SMTP)
 }
 
 // EnvName is the environment twin of a flag name: http-addr → SALVO_HTTP_ADDR.
@@ -345,6 +351,7 @@ func (c *Config) Validate() error {
 	if c.LoginFailureLimit < 1 {
 		bad("login-failure-limit", "must be at least 1")
 	}
+	errs = append(errs, c.SMTP.validate()...)
 	return errors.Join(errs...)
 }
 
@@ -388,12 +395,12 @@ func (c Config) ForRegion(region string) (Config, error) {
 
 // listeners are the addresses this node listens on.
 func (c *Config) listeners() []*string {
-	return []*string{&c.HTTPAddr}
+	return []*string{&c.HTTPAddr, &c.SMTP.SubmissionAddr, &c.SMTP.SubmissionTLSAddr, &c.SMTP.MXAddr}
 }
 
 func nextPort(addr string) (string, error) {
-	if addr == "" {
-		return "", nil
+	if addr == "" || addr == "off" {
+		return addr, nil
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {

@@ -21,8 +21,9 @@ func TestForRegion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if us.HTTPAddr != "127.0.0.1:8080" || eu.HTTPAddr != "127.0.0.1:8081" {
-		t.Errorf("listeners us %s eu %s", us.HTTPAddr, eu.HTTPAddr)
+	if us.HTTPAddr != "127.0.0.1:8080" || eu.HTTPAddr != "127.0.0.1:8081" || us.SMTP.SubmissionAddr != "127.0.0.1:2587" ||
+		eu.SMTP.SubmissionAddr != "127.0.0.1:2588" || eu.SMTP.SubmissionTLSAddr != "127.0.0.1:2466" || eu.SMTP.MXAddr != "127.0.0.1:2526" {
+		t.Errorf("listeners us %s %s eu %s %s %s %s", us.HTTPAddr, us.SMTP.SubmissionAddr, eu.HTTPAddr, eu.SMTP.SubmissionAddr, eu.SMTP.SubmissionTLSAddr, eu.SMTP.MXAddr)
 	}
 	if us.Region != "us" || eu.Region != "eu" || us.AllRegions || eu.AllRegions {
 		t.Errorf("regions %q %q", us.Region, eu.Region)

@@ -3,12 +3,14 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/salvo-email/salvo/internal/api"
+	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/app"
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/config"
@@ -106,11 +108,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 			createDomain(t, ta, domain)
 			ownSend := sendingKey(t, ta, domain).Secret
 			victim := roleKey(t, ta, "basic").ID
+			login, route := matrixCredentialAndRoute(t, ta, domain)
 			// {key}, {token} and {n} name things that need not exist: the
 			// authorization decision comes first, then a 404 or 400.
 			path := fillPattern(t, rt.Pattern, map[string]string{"domain": domain, "name": domain, "id": victim,
 				"key": "no-such-message", "token": "no-such-token", "n": "0", "kind": "clicked",
-				"address": matrixAddress, "tag": matrixTag})
+				"address": matrixAddress, "tag": matrixTag, "login": login, "route": route})
 			path += prepareMatrixRoute(t, ta, rt, domain) + seedRoute(t, ta, rt.Pattern, domain)
 			for _, c := range matrixCallers(rt, wrong, otherSend, ownSend, basic, developer, ta.Key) {
 				r := ta.Call(t, rt.Method, path, c.key, testutil.NoBody)
@@ -127,6 +130,20 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 		})
 	}
+}
+
+// matrixCredentialAndRoute makes an SMTP credential of domain and a route
+// for the routes that name one ({login}, {route}), so the primary key's
+// DELETE finds something to delete.
+func matrixCredentialAndRoute(t *testing.T, ta *testutil.TestApp, domain string) (string, string) {
+	t.Helper()
+	login := "matrix@" + domain
+	ta.Call(t, http.MethodPost, "/v3/domains/"+domain+"/credentials", ta.Key,
+		testutil.Form(url.Values{"login": {login}, "password": {"matrix-pw"}})).Want(t, http.StatusOK)
+	var env wire.RouteEnvelope
+	ta.Call(t, http.MethodPost, "/v3/routes", ta.Key, testutil.Form(url.Values{"expression": {"catch_all()"},
+		"action": {"stop()"}})).Want(t, http.StatusOK).Decode(t, &env)
+	return login, env.Route.ID
 }
 
 // wantUnauthorized checks a refusal: 401 with text/plain "Forbidden" on the

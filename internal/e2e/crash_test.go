@@ -161,6 +161,7 @@ func crashRun(t *testing.T, bin string, pg bool) {
 	vars := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
 		"SALVO_DATA_DIR=" + t.TempDir(), "SALVO_HTTP_ADDR=127.0.0.1:0", "SALVO_API_KEY=" + key,
 		"SALVO_SMARTHOST=" + mx.Addr, "SALVO_DKIM_KEY_BITS=1024", "SALVO_DELIVERY_WORKERS=" + fmt.Sprint(crashWorkers),
+		"SALVO_SMTP_ADDR=off", "SALVO_SMTPS_ADDR=off", "SALVO_MX_ADDR=off",
 		// A dead process's claims come back when their lease ends.
 		"SALVO_LEASE=2s"}
 	if pg {

@@ -183,6 +183,7 @@ type Regional interface {
 	WebhookStore
 	SuppressionStore
 	StatsStore
+	SMTPStore
 
 	// CreateDomain stores d and, when postmaster is not nil, its first SMTP
 	// credential in one transaction. ErrConflict when the name exists.

@@ -60,6 +60,8 @@ func StartApp(t testing.TB, opts AppOptions) *TestApp {
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.HTTPAddr = "127.0.0.1:0"
+	// SMTP listeners on ports of their own, so parallel tests never clash.
+	cfg.SMTP.SubmissionAddr, cfg.SMTP.SubmissionTLSAddr, cfg.SMTP.MXAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.APIKey = "key-" + secret.Token(16)
 	cfg.DKIMKeyBits = 1024
 	if opts.Postgres {

@@ -25,11 +25,29 @@ type Event struct {
 	Storage         *Storage        `json:"storage,omitempty"`
 	DeliveryStatus  *DeliveryStatus `json:"delivery-status,omitempty"`
 	OriginatingIP   string          `json:"originating-ip,omitempty"`
+	// Routes are the routes an inbound message matched (accepted, stored,
+	// and the outcomes of route actions).
+	Routes []RouteRef `json:"routes,omitempty"`
 	// Engagement events (opened, clicked, unsubscribed).
 	IP          string       `json:"ip,omitempty"`
 	URL         string       `json:"url,omitempty"`
 	ClientInfo  *ClientInfo  `json:"client-info,omitempty"`
 	Geolocation *Geolocation `json:"geolocation,omitempty"`
+}
+
+// RouteRef names a route in an event (reference §3.4: routed mail adds
+// routes[{expression,id,match{recipient}}]).
+type RouteRef struct {
+	ID          string     `json:"id"`
+	Expression  string     `json:"expression"`
+	Priority    int        `json:"priority"`
+	Description string     `json:"description"`
+	Match       RouteMatch `json:"match"`
+}
+
+// RouteMatch is what a route matched.
+type RouteMatch struct {
+	Recipient string `json:"recipient"`
 }
 
 // EventTime is an event timestamp: float Unix seconds with microseconds.

@@ -127,7 +127,8 @@ func (r *Regional) UpdateDomain(ctx context.Context, d store.Domain) error {
 // domain clears them all.
 var domainTables = []string{"credentials", "messages", "queue", "events", "idempotency",
 	"webhooks", "webhook_cursors", "webhook_retries",
-	"suppressions", "suppression_imports", "tags", "stat_counters", "stat_uniques"}
+	"suppressions", "suppression_imports", "tags", "stat_counters", "stat_uniques",
+	"inbound_messages", "inbound_jobs"}
 
 // DeleteDomain implements store.Regional.
 func (r *Regional) DeleteDomain(ctx context.Context, name string) error {

@@ -71,6 +71,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"Events", eventTests},
 		{"Webhooks", webhookTests},
 		{"Suppressions", suppressionTests}, {"Stats", statsTests},
+		{"SMTP", smtpTests},
 	} {
 		for _, tc := range topic.tests {
 			t.Run(topic.name+"/"+tc.name, func(t *testing.T) {

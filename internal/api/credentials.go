@@ -1,0 +1,118 @@
+package api
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/salvo-email/salvo/internal/api/wire"
+)
+
+// skipLimit reads skip and limit (default 100) for the skip/limit lists;
+// a limit over 1000 is refused with tooMany, Mailgun's text for the list.
+func skipLimit(c *Ctx, tooMany string) (int, int, error) {
+	skip, err := c.P.Int("skip", 0, 0, 1<<31-1)
+	if err != nil {
+		return 0, 0, err
+	}
+	limit, err := c.P.Int("limit", 100, 1, 1<<31-1)
+	if err != nil {
+		return 0, 0, err
+	}
+	if limit > 1000 {
+		return 0, 0, wire.BadRequest("%s", tooMany)
+	}
+	return skip, limit, nil
+}
+
+// listCredentials is GET /v3/domains/{d}/credentials (reference §12.1).
+func (s *Server) listCredentials(c *Ctx) (any, error) {
+	if err := c.P.Only("skip", "limit"); err != nil {
+		return nil, err
+	}
+	skip, limit, err := skipLimit(c, "Limit parameter can't be larger than 1000")
+	if err != nil {
+		return nil, err
+	}
+	cs, total, err := s.Regional.Credentials(c.R.Context(), c.Domain.Name, skip, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := wire.CredentialsPage{TotalCount: total, Items: make([]wire.Credential, 0, len(cs))}
+	for _, cr := range cs {
+		out.Items = append(out.Items, wire.Credential{Login: cr.Login, Mailbox: cr.Login, CreatedAt: wire.Time(cr.CreatedAt)})
+	}
+	return out, nil
+}
+
+// createCredentials is POST /v3/domains/{d}/credentials: one or several
+// logins (repeated, or comma-separated), each a local part or a full
+// address of the domain, with a password or generated ones.
+func (s *Server) createCredentials(c *Ctx) (any, error) {
+	if err := c.P.Only("login", "password", "mailbox", "system"); err != nil {
+		return nil, err
+	}
+	var logins []string
+	for _, v := range c.P.All("login") {
+		for _, l := range strings.Split(v, ",") {
+			if l = strings.TrimSpace(l); l != "" {
+				logins = append(logins, l)
+			}
+		}
+	}
+	if len(logins) == 0 {
+		return nil, wire.BadRequest("Parameter 'login' is missing")
+	}
+	if m := c.P.Get("mailbox"); m != "" && len(logins) == 1 && !strings.EqualFold(m, logins[0]) {
+		// mailbox names the mailbox a login opens; here every login is its own.
+		return nil, wire.BadRequest("'mailbox' must be the login itself: this server has no shared mailboxes")
+	}
+	created, generated, err := s.Credentials.Create(c.R.Context(), c.Domain.Name, logins, c.P.Raw("password"))
+	if err != nil {
+		return nil, err
+	}
+	out := wire.CredentialsCreated{Message: fmt.Sprintf("Created %d credentials pair(s)", len(created))}
+	if len(generated) > 0 {
+		out.Note = "The passwords below were generated and are shown only once; store them now."
+		out.Credentials = generated
+	}
+	return out, nil
+}
+
+// changeCredentialPassword is PUT /v3/domains/{d}/credentials/{login}.
+func (s *Server) changeCredentialPassword(c *Ctx) (any, error) {
+	if err := c.P.Only("password"); err != nil {
+		return nil, err
+	}
+	if c.P.Raw("password") == "" {
+		return nil, wire.BadRequest("Parameter 'password' is missing")
+	}
+	if err := s.Credentials.ChangePassword(c.R.Context(), c.Domain.Name, c.Var("login"), c.P.Raw("password")); err != nil {
+		return nil, err
+	}
+	return wire.Message{Message: "Password changed"}, nil
+}
+
+// deleteCredential is DELETE /v3/domains/{d}/credentials/{login}.
+func (s *Server) deleteCredential(c *Ctx) (any, error) {
+	if err := c.P.Only(); err != nil {
+		return nil, err
+	}
+	login, err := s.Credentials.Delete(c.R.Context(), c.Domain.Name, c.Var("login"))
+	if err != nil {
+		return nil, err
+	}
+	return wire.CredentialDeleted{Message: "Credentials have been deleted", Spec: login}, nil
+}
+
+// deleteAllCredentials is DELETE /v3/domains/{d}/credentials: every
+// credential but the system postmaster.
+func (s *Server) deleteAllCredentials(c *Ctx) (any, error) {
+	if err := c.P.Only(); err != nil {
+		return nil, err
+	}
+	n, err := s.Credentials.DeleteAll(c.R.Context(), c.Domain.Name)
+	if err != nil {
+		return nil, err
+	}
+	return wire.CredentialsDeleted{Message: "All domain credentials have been deleted", Count: n}, nil
+}

@@ -1,0 +1,197 @@
+package api
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/routes"
+	"github.com/salvo-email/salvo/internal/store"
+)
+
+var errRouteNotFound = wire.NotFound("Route not found")
+
+func routeJSON(r store.Route) wire.Route {
+	actions := r.Actions
+	if actions == nil {
+		actions = []string{}
+	}
+	return wire.Route{ID: r.ID, Priority: r.Priority, Description: r.Description, Expression: r.Expression,
+		Actions: actions, CreatedAt: wire.Time(r.CreatedAt)}
+}
+
+// newRouteID is 24 hex digits like Mailgun's ObjectIds: seconds, then
+// random bytes.
+func newRouteID(now time.Time) string {
+	b := make([]byte, 12)
+	binary.BigEndian.PutUint32(b, uint32(now.Unix()))
+	_, _ = rand.Read(b[4:])
+	return hex.EncodeToString(b)
+}
+
+// listRoutes is GET /v3/routes (reference §6.1), in evaluation order.
+func (s *Server) listRoutes(c *Ctx) (any, error) {
+	if err := c.P.Only("skip", "limit"); err != nil {
+		return nil, err
+	}
+	skip, limit, err := skipLimit(c, "The 'limit' parameter can't be larger than 1000")
+	if err != nil {
+		return nil, err
+	}
+	rs, total, err := s.Regional.Routes(c.R.Context(), skip, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := wire.RoutesPage{TotalCount: total, Items: make([]wire.Route, 0, len(rs))}
+	for _, r := range rs {
+		out.Items = append(out.Items, routeJSON(r))
+	}
+	return out, nil
+}
+
+func (s *Server) loadRoute(c *Ctx) (store.Route, error) {
+	r, err := s.Regional.Route(c.R.Context(), c.Var("route"))
+	if errors.Is(err, store.ErrNotFound) {
+		return r, errRouteNotFound
+	}
+	return r, err
+}
+
+// getRoute is GET /v3/routes/{id}.
+func (s *Server) getRoute(c *Ctx) (any, error) {
+	if err := c.P.Only(); err != nil {
+		return nil, err
+	}
+	r, err := s.loadRoute(c)
+	if err != nil {
+		return nil, err
+	}
+	return wire.RouteEnvelope{Route: routeJSON(r)}, nil
+}
+
+var routeFields = []string{"priority", "description", "expression", "action"}
+
+// readRoute applies the route fields present in the request to r and
+// checks the expression and actions, so nothing unusable is stored.
+func readRoute(c *Ctx, r *store.Route) error {
+	p := c.P
+	if p.Has("priority") {
+		n, err := p.Int("priority", 0, 0, 1<<31-1)
+		if err != nil {
+			return err
+		}
+		r.Priority = n
+	}
+	if p.Has("description") {
+		r.Description = p.Raw("description")
+	}
+	if p.Has("expression") {
+		r.Expression = strings.TrimSpace(p.Raw("expression"))
+		if _, err := routes.ParseExpression(r.Expression); err != nil {
+			return wire.BadRequest("Invalid expression %q: %v", r.Expression, err)
+		}
+	}
+	if p.Has("action") {
+		r.Actions = nil
+		for _, a := range p.All("action") {
+			a = strings.TrimSpace(a)
+			if a == "" {
+				continue
+			}
+			if _, err := routes.ParseAction(a); err != nil {
+				return wire.BadRequest("Invalid action %q: %v", a, err)
+			}
+			r.Actions = append(r.Actions, a)
+		}
+	}
+	return nil
+}
+
+// createRoute is POST /v3/routes.
+func (s *Server) createRoute(c *Ctx) (any, error) {
+	if err := c.P.Only(routeFields...); err != nil {
+		return nil, err
+	}
+	if c.P.Get("expression") == "" {
+		return nil, wire.BadRequest("'expression' parameter is required")
+	}
+	now := s.Now().UTC()
+	r := store.Route{ID: newRouteID(now), CreatedAt: now.Truncate(time.Second)}
+	if err := readRoute(c, &r); err != nil {
+		return nil, err
+	}
+	if len(r.Actions) == 0 {
+		return nil, wire.BadRequest("'action' parameter is required")
+	}
+	if err := s.Regional.CreateRoute(c.R.Context(), r); err != nil {
+		return nil, err
+	}
+	return wire.RouteEnvelope{Message: "Route has been created", Route: routeJSON(r)}, nil
+}
+
+// updateRoute is PUT /v3/routes/{id}: any subset of the fields; action
+// replaces the list.
+func (s *Server) updateRoute(c *Ctx) (any, error) {
+	if err := c.P.Only(routeFields...); err != nil {
+		return nil, err
+	}
+	r, err := s.loadRoute(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := readRoute(c, &r); err != nil {
+		return nil, err
+	}
+	if len(r.Actions) == 0 {
+		return nil, wire.BadRequest("'action' parameter must not be empty")
+	}
+	if r.Expression == "" {
+		return nil, wire.BadRequest("'expression' parameter must not be empty")
+	}
+	if err := s.Regional.UpdateRoute(c.R.Context(), r); errors.Is(err, store.ErrNotFound) {
+		return nil, errRouteNotFound
+	} else if err != nil {
+		return nil, err
+	}
+	j := routeJSON(r)
+	return wire.RouteUpdated{Route: j, Message: "Route has been updated", Inner: j}, nil
+}
+
+// deleteRoute is DELETE /v3/routes/{id}.
+func (s *Server) deleteRoute(c *Ctx) (any, error) {
+	if err := c.P.Only(); err != nil {
+		return nil, err
+	}
+	id := c.Var("route")
+	if err := s.Regional.DeleteRoute(c.R.Context(), id); errors.Is(err, store.ErrNotFound) {
+		return nil, errRouteNotFound
+	} else if err != nil {
+		return nil, err
+	}
+	return wire.RouteDeleted{Message: "Route has been deleted", ID: id}, nil
+}
+
+// matchRoute is GET /v3/routes/match?address=: the first route that
+// would run for a message to address (a match_header filter cannot match
+// without a message).
+func (s *Server) matchRoute(c *Ctx) (any, error) {
+	if err := c.P.Only("address"); err != nil {
+		return nil, err
+	}
+	addr := c.P.Get("address")
+	if addr == "" {
+		return nil, wire.BadRequest("Parameter 'address' is missing")
+	}
+	all, err := routes.Load(c.R.Context(), s.Regional, s.Log)
+	if err != nil {
+		return nil, err
+	}
+	if ms := routes.Evaluate(all, routes.Input{Recipient: addr}); len(ms) > 0 {
+		return wire.RouteEnvelope{Route: routeJSON(ms[0].Route)}, nil
+	}
+	return nil, errRouteNotFound
+}

@@ -1,0 +1,70 @@
+package inbound
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/send"
+	"github.com/salvo-email/salvo/internal/store"
+)
+
+// forwardJob re-sends a received message to forward(…)'s addresses
+// through the send path, as a message of the recipient's domain (DKIM,
+// suppressions, queue and events like any other). The idempotency key is
+// the job's, so running it again after a crash returns the first send's
+// answer instead of sending twice. A refusal of the send path (a bad
+// address) fails for good; anything else is retried on the schedule.
+func (s *Service) forwardJob(j store.InboundJob) store.InboundResult {
+	var p forwardPayload
+	if err := json.Unmarshal(j.Payload, &p); err != nil {
+		s.deps.Log.Error("route forward job with a bad payload; dropped", "job", j.ID, "err", err)
+		return store.InboundResult{Done: true}
+	}
+	m, err := s.deps.Store.InboundMessage(s.ctx, j.MessageKey)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.InboundResult{Done: true}
+	}
+	if err != nil {
+		return s.retryLater(j, err)
+	}
+	d, err := s.deps.Store.Domain(s.ctx, j.Domain)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.InboundResult{Done: true}
+	}
+	if err != nil {
+		return s.retryLater(j, err)
+	}
+	key := fmt.Sprintf("route-forward-%s-%d", j.MessageKey, j.ID)
+	_, err = s.deps.Send.Send(s.ctx, &send.Submission{Domain: d, Method: "smtp", OriginatingIP: m.ClientIP, MIME: m.Body,
+		To: p.To, Options: send.Options{DKIM: true, RequireTLS: d.RequireTLS, SkipVerification: d.SkipVerification},
+		IdempotencyKey: key, IdempotencyFingerprint: key})
+	if err == nil {
+		return store.InboundResult{Done: true}
+	}
+	now := s.deps.Now().UTC()
+	info := events.MessageInfo{Domain: j.Domain, Sender: m.Sender, Method: "smtp"}
+	if pm, perr := parse(m.Body); perr == nil {
+		info = messageInfo(m, pm)
+		info.Domain = j.Domain
+	}
+	target := strings.Join(p.To, ", ")
+	ds := wire.DeliveryStatus{Code: 550, Message: err.Error(), AttemptNo: j.Attempts, Description: "forward to " + target}
+	var we *wire.Error
+	if errors.As(err, &we) && we.Status < 500 {
+		return store.InboundResult{Done: true, LastError: we.Message,
+			Events: []store.Event{events.NewRouteFailed(&info, p.Recipient, target, p.Route, events.Permanent, "generic", ds, now)}}
+	}
+	next := s.retryAt(j.CreatedAt, j.Attempts)
+	if next.IsZero() {
+		return store.InboundResult{Done: true, LastError: err.Error(),
+			Events: []store.Event{events.NewRouteFailed(&info, p.Recipient, target, p.Route, events.Permanent, "old", ds, now)}}
+	}
+	s.deps.Log.Warn("route forward failed; retrying", "job", j.ID, "err", err)
+	ds.Code, ds.RetrySeconds = 451, int(next.Sub(now).Seconds())
+	return store.InboundResult{NextAttemptAt: next, LastError: err.Error(),
+		Events: []store.Event{events.NewRouteFailed(&info, p.Recipient, target, p.Route, events.Temporary, "generic", ds, now)}}
+}

@@ -1,0 +1,214 @@
+// Package submission is the outgoing SMTP relay (reference §12.2): clients
+// authenticate with a domain's SMTP credential and submit messages, which
+// go through the same send path as the HTTP API (send.Service.Send with a
+// MIME submission, method "smtp").
+//
+// Rules, with the RFCs they follow:
+//   - AUTH PLAIN and LOGIN (RFC 4954) with the credential's full address,
+//     only over TLS (STARTTLS, RFC 3207, or implicit TLS, RFC 8314) unless
+//     the client is on loopback and the operator allowed it for
+//     development. Failed attempts are slowed down: each waits before its
+//     535 reply, and repeated failures from one address or for one login
+//     make further attempts wait longer (auth.LoginThrottle).
+//   - MAIL FROM needs authentication (530 5.7.0) and an address of the
+//     credential's domain (553 5.7.1): a credential never sends as another
+//     domain, so the relay is never open.
+//   - The message is accepted (250) only after Send returned, that is
+//     after its transaction is durable; anything but a client mistake is a
+//     451 so the client tries again and nothing is lost.
+//   - X-Mailgun-* headers are honoured and removed (headers.go).
+//   - Messages per second are limited per connection and per credential
+//     (451 4.7.1 beyond).
+package submission
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	gosmtp "github.com/emersion/go-smtp"
+
+	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/mail"
+	"github.com/salvo-email/salvo/internal/send"
+	"github.com/salvo-email/salvo/internal/smtp"
+	"github.com/salvo-email/salvo/internal/store"
+)
+
+// Config tunes the relay.
+type Config struct {
+	// InsecureAuthLoopback allows AUTH without TLS from loopback clients.
+	InsecureAuthLoopback bool
+	// RatePerConnection and RatePerCredential are messages per second
+	// (bursts of twice that); 0 means no limit.
+	RatePerConnection float64
+	RatePerCredential float64
+	// AuthFailureDelay is how long a failed AUTH waits before its reply.
+	AuthFailureDelay time.Duration
+	MaxRecipients    int
+}
+
+// Deps are the relay's collaborators.
+type Deps struct {
+	Credentials *auth.Credentials
+	Domains     store.Regional
+	Send        *send.Service
+	Throttle    *auth.LoginThrottle
+	Now         func() time.Time
+	Log         *slog.Logger
+}
+
+// Relay makes submission sessions; it is an smtp.Backend.
+type Relay struct {
+	cfg     Config
+	deps    Deps
+	perCred *Limiter
+}
+
+// New makes a relay.
+func New(cfg Config, deps Deps) *Relay {
+	return &Relay{cfg: cfg, deps: deps, perCred: NewLimiter(cfg.RatePerCredential, deps.Now)}
+}
+
+// NewSession implements smtp.Backend.
+func (r *Relay) NewSession(c *smtp.Conn) (gosmtp.Session, error) {
+	return &session{r: r, conn: c, perConn: NewLimiter(r.cfg.RatePerConnection, r.deps.Now)}, nil
+}
+
+type session struct {
+	r       *Relay
+	conn    *smtp.Conn
+	perConn *Limiter
+	cred    *store.Credential
+	domain  store.Domain
+	rcpts   []string
+}
+
+func reply(code int, enhanced gosmtp.EnhancedCode, msg string) *gosmtp.SMTPError {
+	return &gosmtp.SMTPError{Code: code, EnhancedCode: enhanced, Message: msg}
+}
+
+var (
+	errAuthRequired = reply(530, gosmtp.EnhancedCode{5, 7, 0}, "Authentication required")
+	errNeedTLS      = reply(538, gosmtp.EnhancedCode{5, 7, 11}, "Encryption required for requested authentication mechanism")
+	errRateLimited  = reply(451, gosmtp.EnhancedCode{4, 7, 1}, "Sending rate limit exceeded; try again later")
+	errTooManyRcpts = reply(452, gosmtp.EnhancedCode{4, 5, 3}, "Too many recipients")
+	errTemporary    = reply(451, gosmtp.EnhancedCode{4, 3, 0}, "Temporary failure; please try again")
+)
+
+func (s *session) Reset() { s.rcpts = nil }
+
+func (s *session) Logout() error { return nil }
+
+// Mail checks the sender (RFC 5321 §4.1.1.2) against the credential.
+func (s *session) Mail(from string, _ *gosmtp.MailOptions) error {
+	if s.cred == nil {
+		return errAuthRequired
+	}
+	if !strings.EqualFold(mail.Domain(from), s.cred.Domain) {
+		return reply(553, gosmtp.EnhancedCode{5, 7, 1}, "Sender address <"+from+"> is not in the domain "+
+			s.cred.Domain+" of login "+s.cred.Login)
+	}
+	d, err := s.r.deps.Domains.Domain(s.conn.Ctx, s.cred.Domain)
+	if errors.Is(err, store.ErrNotFound) {
+		return reply(550, gosmtp.EnhancedCode{5, 7, 1}, "Domain "+s.cred.Domain+" does not exist any more")
+	} else if err != nil {
+		s.r.deps.Log.Error("smtp submission: domain lookup", "domain", s.cred.Domain, "err", err)
+		return errTemporary
+	}
+	if d.State == store.DomainDisabled {
+		return reply(550, gosmtp.EnhancedCode{5, 7, 1}, "Domain "+d.Name+" is disabled")
+	}
+	if !s.perConn.Allow("") || !s.r.perCred.Allow(s.cred.Login) {
+		return errRateLimited
+	}
+	s.domain = d
+	s.rcpts = nil
+	return nil
+}
+
+func (s *session) Rcpt(to string, _ *gosmtp.RcptOptions) error {
+	if s.cred == nil {
+		return errAuthRequired
+	}
+	if s.r.cfg.MaxRecipients > 0 && len(s.rcpts) >= s.r.cfg.MaxRecipients {
+		return errTooManyRcpts
+	}
+	s.rcpts = append(s.rcpts, to)
+	return nil
+}
+
+// Data accepts the message through the send path and answers 250 only
+// once Send returned (the message is durable).
+func (s *session) Data(r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return err // 552 5.3.4 when over SIZE, from go-smtp
+	}
+	h, err := readMailgunHeaders(raw, s.domain)
+	if err != nil {
+		return s.smtpError(err)
+	}
+	sub := &send.Submission{Domain: s.domain, Method: "smtp", MIME: h.raw, To: append([]string(nil), s.rcpts...),
+		Tags: h.tags, Options: h.options, Vars: h.vars, RecipientVar: h.recipientVar}
+	if s.conn.Remote != nil {
+		sub.OriginatingIP = s.conn.Remote.String()
+	}
+	resp, err := s.r.deps.Send.Send(s.conn.Ctx, sub)
+	if err != nil {
+		return s.smtpError(err)
+	}
+	// go-smtp takes a DATA reply other than its fixed "OK: queued" only as
+	// an *SMTPError; this one is a success.
+	return reply(250, gosmtp.EnhancedCode{2, 0, 0}, "OK: queued as "+resp.ID)
+}
+
+// smtpError maps a send or header error to a reply: client mistakes are
+// permanent (5.6.0 content, 5.3.4 size, 5.3.3 unsupported feature),
+// anything else temporary.
+func (s *session) smtpError(err error) error {
+	var we *wire.Error
+	if errors.As(err, &we) {
+		switch {
+		case we.Status == http.StatusRequestEntityTooLarge:
+			return reply(552, gosmtp.EnhancedCode{5, 3, 4}, we.Message)
+		case we.Status == http.StatusNotImplemented:
+			return reply(554, gosmtp.EnhancedCode{5, 3, 3}, we.Message)
+		case we.Status >= 400 && we.Status < 500:
+			return reply(550, gosmtp.EnhancedCode{5, 6, 0}, we.Message)
+		}
+	}
+	if errors.Is(err, context.Canceled) {
+		return errTemporary
+	}
+	s.r.deps.Log.Error("smtp submission failed", "login", s.cred.Login, "err", err)
+	return errTemporary
+}
+
+// AuthMechanisms implements gosmtp.AuthSession.
+func (s *session) AuthMechanisms() []string { return []string{sasl.Plain, sasl.Login} }
+
+// Auth implements gosmtp.AuthSession.
+func (s *session) Auth(mech string) (sasl.Server, error) {
+	if !s.conn.TLS() && !(s.r.cfg.InsecureAuthLoopback && s.conn.Loopback()) {
+		return nil, errNeedTLS
+	}
+	switch mech {
+	case sasl.Plain:
+		return sasl.NewPlainServer(func(identity, username, password string) error {
+			if identity != "" && !strings.EqualFold(identity, username) {
+				return reply(535, gosmtp.EnhancedCode{5, 7, 8}, "Authorization identity must be the login")
+			}
+			return s.authenticate(username, password)
+		}), nil
+	case sasl.Login:
+		return &loginServer{auth: s.authenticate}, nil
+	}
+	return nil, gosmtp.ErrAuthUnknownMechanism
+}
