@@ -51,6 +51,8 @@ type Engine struct {
 	deps  Deps
 	owner string
 	cache *messageCache
+	// signers caches parsed DKIM keys by domain and sealed key.
+	signers sync.Map
 
 	wake     chan struct{}
 	stop     chan struct{}

@@ -93,15 +93,30 @@ func (e *Engine) load(ctx context.Context, j store.Job) (*loaded, error) {
 	}
 	l := &loaded{msg: m, meta: meta, domain: d}
 	if meta.Options.DKIM {
-		pemKey, err := e.deps.Box.Open(domains.DKIMPurpose(d.Name), d.DKIMPrivate)
-		if err != nil {
-			return nil, fmt.Errorf("domain %s DKIM key: %w", d.Name, err)
-		}
-		if l.signer, err = dkimkeys.ParsePrivate(pemKey); err != nil {
-			return nil, fmt.Errorf("domain %s DKIM key: %w", d.Name, err)
+		if l.signer, err = e.signer(d); err != nil {
+			return nil, err
 		}
 	}
 	return e.cache.put(l), nil
+}
+
+// signer returns the domain's DKIM key, opened and parsed once per key
+// (keyed by its sealed bytes, so a new key is picked up at once).
+func (e *Engine) signer(d store.Domain) (crypto.Signer, error) {
+	id := d.Name + "\x00" + string(d.DKIMPrivate)
+	if v, ok := e.signers.Load(id); ok {
+		return v.(crypto.Signer), nil
+	}
+	pemKey, err := e.deps.Box.Open(domains.DKIMPurpose(d.Name), d.DKIMPrivate)
+	if err != nil {
+		return nil, fmt.Errorf("domain %s DKIM key: %w", d.Name, err)
+	}
+	k, err := dkimkeys.ParsePrivate(pemKey)
+	if err != nil {
+		return nil, fmt.Errorf("domain %s DKIM key: %w", d.Name, err)
+	}
+	e.signers.Store(id, k)
+	return k, nil
 }
 
 // personal reports whether each recipient gets its own rendering.
