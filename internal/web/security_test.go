@@ -180,6 +180,13 @@ func postCases() map[string]url.Values {
 		"/dashboard/domains/{name}/settings/connection":               {"require_tls": {"on"}},
 		"/dashboard/logout":                                           {},
 	}
+	// Webhooks: add a URL, replace it, delete the new one (the order of
+	// their routes).
+	hook := url.Values{"kind": {"delivered"}, "url": {"http://127.0.0.1:9/hook"}}
+	base := "/dashboard/domains/{name}/settings/webhooks"
+	cases[base] = hook
+	cases[base+"/replace"] = url.Values{"kind": hook["kind"], "url": hook["url"], "new_url": {"http://127.0.0.1:9/other"}}
+	cases[base+"/delete"] = url.Values{"kind": hook["kind"], "url": {"http://127.0.0.1:9/other"}}
 	// Each suppression list: add an address, delete it, clear the list,
 	// import a file (a form with a "file" value is sent as an upload).
 	for _, l := range []struct{ slug, extra string }{{"bounces", "code"}, {"unsubscribes", "tags"}, {"complaints", ""}, {"allowlist", "reason"}} {
@@ -230,6 +237,10 @@ func (f *fixture) state(t *testing.T) string {
 		t.Fatal(err)
 	}
 	primary, _ := f.Keys.RevealPrimary(ctx)
+	hooks, err := f.Regional.Webhooks(ctx, testDomain)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var lists []int
 	for _, list := range []string{store.Bounces, store.Unsubscribes, store.Complaints, store.Allowlist} {
 		recs, err := f.Regional.Suppressions(ctx, store.SuppressionQuery{Domain: testDomain, List: list, Limit: 1000})
@@ -242,7 +253,7 @@ func (f *fixture) state(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fmt.Sprint(ids, len(users), total, d.RequireTLS, d.SkipVerification, d.UpdatedAt, primary, lists, len(imports))
+	return fmt.Sprint(ids, len(users), total, d.RequireTLS, d.SkipVerification, d.UpdatedAt, primary, hooks, lists, len(imports))
 }
 
 // TestCSRFRequiredOnEveryForm enumerates the state-changing routes: each

@@ -1,7 +1,7 @@
 // Package web serves Salvo's dashboard under /dashboard/: the pages a
 // person uses instead of the API (domains and their DNS records, sending
-// keys, the primary key, users, the logs of what was sent, the queue,
-// suppressions and stats).
+// keys, webhooks, the primary key, users, the logs of what was sent, the
+// queue, suppressions and stats).
 //
 // Invariants:
 //   - Every page but the login form and the static assets needs a session
@@ -15,7 +15,8 @@
 //     creation (a sealed one-time flash); pages are never cached.
 //   - The dashboard works through the same services as the API (auth.Keys,
 //     domains.Service, events.Fetch, delivery.QueueStatus, suppress.Record
-//     and suppress.Importer, stats.Total); it never touches SQL.
+//     and suppress.Importer, stats.Total, the webhooks edits and
+//     webhooks.Attempts); it never touches SQL.
 //   - A request body is at most 64 KB, except a CSV upload (25 MB); a
 //     body over its limit is a 413, not a missing CSRF token.
 //   - A message's own HTML is shown only in a sandboxed iframe (no scripts,
@@ -140,6 +141,7 @@ func (s *Server) register() {
 	s.page("GET "+domainsPath+"/{name}/settings/connection", s.connectionPage)
 	s.form("POST "+domainsPath+"/{name}/settings/connection", s.saveConnection)
 	s.logsRoutes()
+	s.webhooksRoutes()
 	s.suppressRoutes()
 	s.statsRoutes()
 }
