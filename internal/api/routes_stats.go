@@ -152,8 +152,9 @@ func (s *Server) tagLimits(c *Ctx) (any, error) {
 // statsParams are the parameters of every stats endpoint.
 var statsParams = []string{"event", "start", "end", "resolution", "duration"}
 
-// statsOf answers a stats request for q's domains and tags.
-func (s *Server) statsOf(c *Ctx, q func(*store.StatQuery)) (wire.Stats, error) {
+// statsOf answers a stats request for domains (and tags, nil for the
+// domains' totals).
+func (s *Server) statsOf(c *Ctx, domains, tags []string) (wire.Stats, error) {
 	events, err := stats.ParseEvents(c.P.All("event"))
 	if err != nil {
 		return wire.Stats{}, err
@@ -162,20 +163,14 @@ func (s *Server) statsOf(c *Ctx, q func(*store.StatQuery)) (wire.Stats, error) {
 	if err != nil {
 		return wire.Stats{}, err
 	}
-	sq := r.Query()
-	q(&sq)
-	series, err := stats.Series(c.R.Context(), s.Regional, r, sq, func(store.StatCount) string { return "" })
-	if err != nil {
-		return wire.Stats{}, err
-	}
-	return stats.Answer(r, series[""], events), nil
+	return stats.Total(c.R.Context(), s.Regional, r, domains, tags, events)
 }
 
 func (s *Server) domainStats(c *Ctx) (any, error) {
 	if err := c.P.Only(statsParams...); err != nil {
 		return nil, err
 	}
-	return s.statsOf(c, func(q *store.StatQuery) { q.Domains = []string{c.Domain.Name} })
+	return s.statsOf(c, []string{c.Domain.Name}, nil)
 }
 
 // regionDomains names every domain of this region.
@@ -196,7 +191,7 @@ func (s *Server) accountStats(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.statsOf(c, func(q *store.StatQuery) { q.Domains = names })
+	return s.statsOf(c, names, nil)
 }
 
 func (s *Server) tagStats(c *Ctx) (any, error) {
@@ -207,7 +202,7 @@ func (s *Server) tagStats(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.statsOf(c, func(q *store.StatQuery) { q.Domains, q.Tags = []string{t.Domain}, []string{t.Name} })
+	out, err := s.statsOf(c, []string{t.Domain}, []string{t.Name})
 	out.Tag, out.Description = t.Name, t.Description
 	return out, err
 }

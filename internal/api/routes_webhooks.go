@@ -2,9 +2,7 @@ package api
 
 import (
 	"net/http"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
@@ -199,61 +197,5 @@ func (s *Server) webhookAttempts(c *Ctx) (any, error) {
 	if err := c.P.Only(); err != nil {
 		return nil, err
 	}
-	ctx, kind := c.R.Context(), c.Var("kind")
-	set, err := s.Regional.Webhooks(ctx, c.Domain.Name)
-	if err != nil {
-		return nil, err
-	}
-	if kind != "" && len(set[kind]) == 0 {
-		return nil, webhooks.ErrNotFound
-	}
-	cursors, err := s.Regional.WebhookCursors(ctx, c.Domain.Name)
-	if err != nil {
-		return nil, err
-	}
-	out := wire.WebhookAttempts{URLs: []wire.WebhookURLState{}}
-	for _, cur := range cursors {
-		if kind != "" && !slices.Contains(set[kind], cur.URL) {
-			continue
-		}
-		st, err := s.urlState(c, set, cur, kind)
-		if err != nil {
-			return nil, err
-		}
-		out.URLs = append(out.URLs, st)
-	}
-	return out, nil
-}
-
-func (s *Server) urlState(c *Ctx, set store.WebhookSet, cur store.WebhookCursor, kind string) (wire.WebhookURLState, error) {
-	st := wire.WebhookURLState{
-		URL: cur.URL, EventTypes: []string{}, Posted: cur.Posted, Failures: cur.Failures, Dropped: cur.Dropped,
-		LastAttemptAt: optTime(cur.LastAttemptAt), LastStatus: cur.LastStatus, LastError: cur.LastError,
-		Retrying: []wire.WebhookRetry{},
-	}
-	for _, k := range webhooks.Kinds {
-		if slices.Contains(set[k], cur.URL) {
-			st.EventTypes = append(st.EventTypes, k)
-		}
-	}
-	rs, err := s.Regional.WebhookRetries(c.R.Context(), c.Domain.Name, cur.URL, time.Time{}, 100)
-	for _, r := range rs {
-		if kind != "" && r.Kind != kind {
-			continue
-		}
-		st.Retrying = append(st.Retrying, wire.WebhookRetry{
-			EventID: r.EventID, EventType: r.Kind, Attempts: r.Attempts, FirstAttemptAt: wire.Time(r.FirstAttemptAt),
-			LastAttemptAt: optTime(r.LastAttemptAt), LastStatus: r.LastStatus, LastError: r.LastError,
-			NextAttemptAt: wire.Time(r.NextAttemptAt),
-		})
-	}
-	return st, err
-}
-
-func optTime(t time.Time) *wire.Time {
-	if t.IsZero() {
-		return nil
-	}
-	w := wire.Time(t)
-	return &w
+	return webhooks.Attempts(c.R.Context(), s.Regional, c.Domain.Name, c.Var("kind"))
 }

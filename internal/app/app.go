@@ -282,6 +282,8 @@ func (a *App) dashboard() (http.Handler, error) {
 		Region:   a.Cfg.Region, PublicURL: a.Cfg.PublicURL, OtherRegionURL: a.Cfg.OtherRegionURL,
 		// Logs, message and queue pages read the regional store.
 		Regional: a.Regional, Now: a.seams.Now,
+		// Suppressions pages submit CSV imports to the shared importer.
+		Importer: a.Importer,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)

@@ -178,6 +178,19 @@ func Series(ctx context.Context, s store.StatsStore, r Range, q store.StatQuery,
 	return out, nil
 }
 
+// Total is the stats/total answer (§10.2) of domains over r: their
+// totals when tags is nil, else those of the tags. The API's stats
+// endpoints and the dashboard's Stats page both answer through it.
+func Total(ctx context.Context, s store.StatsStore, r Range, domains, tags, events []string) (wire.Stats, error) {
+	q := r.Query()
+	q.Domains, q.Tags = domains, tags
+	series, err := Series(ctx, s, r, q, func(store.StatCount) string { return "" })
+	if err != nil {
+		return wire.Stats{}, err
+	}
+	return Answer(r, series[""], events), nil
+}
+
 // EventTypes are the event types stats count.
 var EventTypes = []string{"accepted", "delivered", "failed", "stored", "opened", "clicked", "unsubscribed", "complained"}
 

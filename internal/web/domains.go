@@ -51,6 +51,17 @@ func (s *Server) addDomain(rq *request) (result, error) {
 	return res, nil
 }
 
+// settingsTab is a tab of Domain Settings, at
+// /dashboard/domains/{name}/settings/{Slug}; a page for a new setting adds
+// its tab here and sets Tab to its slug.
+type settingsTab struct{ Slug, Label string }
+
+var settingsTabs = []settingsTab{
+	{Slug: "sending-keys", Label: "Sending API keys"},
+	{Slug: "connection", Label: "Connection settings"},
+	{Slug: "webhooks", Label: "Webhooks"},
+}
+
 // domainData is what the domain's pages share: the domain and its tab.
 type domainData struct {
 	Domain   store.Domain

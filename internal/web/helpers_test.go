@@ -1,9 +1,11 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -125,12 +127,37 @@ func (c *client) do(method, path string, form url.Values) page {
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
+	return c.doBody(method, path, body, "application/x-www-form-urlencoded")
+}
+
+// upload posts form as multipart/form-data with a file part "file"
+// holding data (named upload.csv).
+func (c *client) upload(path string, form url.Values, data string) page {
+	c.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for name, vs := range form {
+		for _, v := range vs {
+			_ = mw.WriteField(name, v)
+		}
+	}
+	fw, err := mw.CreateFormFile("file", "upload.csv")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	_, _ = fw.Write([]byte(data))
+	_ = mw.Close()
+	return c.doBody(http.MethodPost, path, &buf, mw.FormDataContentType())
+}
+
+func (c *client) doBody(method, path string, body io.Reader, contentType string) page {
+	c.t.Helper()
 	req, err := http.NewRequest(method, c.base+path, body)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if body != nil {
+		req.Header.Set("Content-Type", contentType)
 	}
 	for k, vs := range c.header {
 		req.Header[k] = vs

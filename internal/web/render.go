@@ -58,6 +58,7 @@ func parsePages() (map[string]*template.Template, error) {
 		"stamp": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
 		"until": until,
 		"bytes": byteSize,
+		"tabs":  func() []settingsTab { return settingsTabs },
 		"revoke": func(action, id, what, csrf string) revokeForm {
 			return revokeForm{Action: action, ID: id, What: what, CSRF: csrf}
 		},

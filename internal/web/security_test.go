@@ -29,6 +29,9 @@ type fixture struct {
 	// msgID and msgKey are the Message-ID and storage key of a message
 	// sent with the sending key.
 	msgID, msgKey string
+	// imports are a finished CSV import of each suppression list, by the
+	// list's dashboard name.
+	imports map[string]string
 }
 
 func newFixture(t *testing.T, o dashOptions) *fixture {
@@ -49,7 +52,36 @@ func newFixture(t *testing.T, o dashOptions) *fixture {
 	f := &fixture{dash: d, sendingKey: secretValue, sendingID: sk.ID, userKeyID: uk.ID}
 	f.msgID = d.send(t, secretValue, fixtureMessage())
 	f.msgKey = d.storageKey(t, f.msgID)
+	f.imports = map[string]string{}
+	for slug, list := range map[string]string{"bounces": store.Bounces, "unsubscribes": store.Unsubscribes,
+		"complaints": store.Complaints, "allowlist": store.Allowlist} {
+		im, err := d.Importer.Submit(ctx, testDomain, list, []byte("address\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.waitImport(t, im.ID)
+		f.imports[slug] = im.ID
+	}
 	return f
+}
+
+// waitImport waits until an import is done or failed and returns it.
+func (d *dash) waitImport(t *testing.T, id string) store.Import {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		im, err := d.Regional.Import(context.Background(), testDomain, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if im.State == store.ImportDone || im.State == store.ImportFailed {
+			return im
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("import %s still %s after %v", id, im.State, waitTimeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // path turns a route pattern into a request path of the fixture.
@@ -63,6 +95,9 @@ func (f *fixture) path(pattern string) string {
 	id := f.userKeyID
 	if strings.Contains(pattern, "sending-keys") {
 		id = f.sendingID
+	}
+	if before, ok := strings.CutSuffix(pattern, "/imports/{id}"); ok {
+		id = f.imports[before[strings.LastIndexByte(before, '/')+1:]]
 	}
 	return strings.NewReplacer("{name}", testDomain, "{domain}", testDomain, "{id}", id, "{key}", f.msgKey,
 		"{n}", "0", "{$}", "").Replace(pattern)
@@ -132,7 +167,7 @@ func TestEveryPageNeedsLogin(t *testing.T) {
 // postCases are valid submissions of every state-changing route; a route
 // missing here fails TestCSRFRequiredOnEveryForm.
 func postCases() map[string]url.Values {
-	return map[string]url.Values{
+	cases := map[string]url.Values{
 		"/dashboard/account/api-keys/primary/reveal": {},
 		"/dashboard/account/api-keys/primary/rotate": {},
 		"/dashboard/account/api-keys/{id}/revoke":    {},
@@ -145,6 +180,42 @@ func postCases() map[string]url.Values {
 		"/dashboard/domains/{name}/settings/connection":               {"require_tls": {"on"}},
 		"/dashboard/logout":                                           {},
 	}
+	// Webhooks: add a URL, replace it, delete the new one (the order of
+	// their routes).
+	hook := url.Values{"kind": {"delivered"}, "url": {"http://127.0.0.1:9/hook"}}
+	base := "/dashboard/domains/{name}/settings/webhooks"
+	cases[base] = hook
+	cases[base+"/replace"] = url.Values{"kind": hook["kind"], "url": hook["url"], "new_url": {"http://127.0.0.1:9/other"}}
+	cases[base+"/delete"] = url.Values{"kind": hook["kind"], "url": {"http://127.0.0.1:9/other"}}
+	// Each suppression list: add an address, delete it, clear the list,
+	// import a file (a form with a "file" value is sent as an upload).
+	for _, l := range []struct{ slug, extra string }{{"bounces", "code"}, {"unsubscribes", "tags"}, {"complaints", ""}, {"allowlist", "reason"}} {
+		base := "/dashboard/suppressions/{domain}/" + l.slug
+		add := url.Values{"address": {"csrf-" + l.slug + "@example.org"}}
+		if l.extra != "" {
+			add.Set(l.extra, map[string]string{"code": "551", "tags": "news", "reason": "test"}[l.extra])
+		}
+		cases[base] = add
+		cases[base+"/delete"] = url.Values{"address": add["address"]}
+		cases[base+"/clear"] = url.Values{"confirm": {testDomain}}
+		cases[base+"/import"] = url.Values{"file": {"address\nimported-" + l.slug + "@example.org\n"}}
+	}
+	return cases
+}
+
+// submit posts form to path, as an upload when it has a "file" value.
+func (c *client) submit(path string, form url.Values) page {
+	c.t.Helper()
+	if file, ok := form["file"]; ok {
+		rest := url.Values{}
+		for k, v := range form {
+			if k != "file" {
+				rest[k] = v
+			}
+		}
+		return c.upload(path, rest, file[0])
+	}
+	return c.post(path, form)
 }
 
 // state is what any state-changing route could change.
@@ -166,7 +237,23 @@ func (f *fixture) state(t *testing.T) string {
 		t.Fatal(err)
 	}
 	primary, _ := f.Keys.RevealPrimary(ctx)
-	return fmt.Sprint(ids, len(users), total, d.RequireTLS, d.SkipVerification, d.UpdatedAt, primary)
+	hooks, err := f.Regional.Webhooks(ctx, testDomain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lists []int
+	for _, list := range []string{store.Bounces, store.Unsubscribes, store.Complaints, store.Allowlist} {
+		recs, err := f.Regional.Suppressions(ctx, store.SuppressionQuery{Domain: testDomain, List: list, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lists = append(lists, len(recs))
+	}
+	imports, err := f.Regional.Imports(ctx, testDomain, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprint(ids, len(users), total, d.RequireTLS, d.SkipVerification, d.UpdatedAt, primary, hooks, lists, len(imports))
 }
 
 // TestCSRFRequiredOnEveryForm enumerates the state-changing routes: each
@@ -199,7 +286,7 @@ func TestCSRFRequiredOnEveryForm(t *testing.T) {
 			if tok != "" {
 				form.Set("csrf", tok)
 			}
-			p := c.post(f.path(pattern), form)
+			p := c.submit(f.path(pattern), form)
 			if p.StatusCode != http.StatusForbidden || strings.Contains(p.Body, f.Key) {
 				t.Errorf("POST %s with %s token: %d", pattern, what, p.StatusCode)
 			}
@@ -212,13 +299,19 @@ func TestCSRFRequiredOnEveryForm(t *testing.T) {
 		t.Fatalf("session gone after refused logouts: %d", p.StatusCode)
 	}
 	// With the token each one works; logout last.
-	sort.Slice(posts, func(i, j int) bool { return posts[j] == "/dashboard/logout" })
+	sort.SliceStable(posts, func(i, j int) bool { return posts[i] != "/dashboard/logout" && posts[j] == "/dashboard/logout" })
 	for _, pattern := range posts {
 		form := cases[pattern]
 		form.Set("csrf", token)
-		p := c.post(f.path(pattern), form)
+		p := c.submit(f.path(pattern), form)
 		if p.StatusCode != http.StatusSeeOther && p.StatusCode != http.StatusOK {
 			t.Errorf("POST %s with the token: %d\n%s", pattern, p.StatusCode, p.Body)
+		}
+		if p.StatusCode == http.StatusSeeOther && pattern != "/dashboard/logout" {
+			// The form did its work: the next page has no error message.
+			if next := c.get(p.Header.Get("Location")); strings.Contains(next.Body, `id="form-error"`) {
+				t.Errorf("POST %s with the token was refused:\n%s", pattern, next.Body)
+			}
 		}
 	}
 	if f.state(t) == before {
@@ -325,7 +418,7 @@ func (f *fixture) crawl(t *testing.T, c *client) map[string]string {
 		}
 		path := f.path(r.Pattern)
 		p := c.get(path)
-		redirects := r.Pattern == "/dashboard/{$}" || r.Pattern == "/dashboard/login"
+		redirects := r.Pattern == "/dashboard/{$}" || r.Pattern == "/dashboard/login" || r.Pattern == "/dashboard/suppressions"
 		ok := p.StatusCode == http.StatusOK || (redirects && p.StatusCode == http.StatusSeeOther) ||
 			(r.Pattern == "/dashboard/" && p.StatusCode == http.StatusNotFound)
 		if !ok {

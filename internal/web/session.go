@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -72,10 +73,10 @@ func (s *Server) session(r *http.Request) (auth.Session, error) {
 // authed wraps a handler that needs a session (and, for state-changing
 // routes, its CSRF token). Without a session a GET goes to the login form
 // and comes back after it; anything else is sent to the login form.
-func (s *Server) authed(csrf bool, h func(*request) error) http.Handler {
+func (s *Server) authed(csrf bool, limit int64, h func(*request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		noStore(w)
-		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		ses, err := s.session(r)
 		if errors.Is(err, auth.ErrNoSession) {
 			s.toLogin(w, r)
@@ -86,9 +87,15 @@ func (s *Server) authed(csrf bool, h func(*request) error) http.Handler {
 			s.fail(rq, err)
 			return
 		}
-		if csrf && !ses.CheckCSRF(r.PostFormValue(csrfField)) {
-			s.fail(rq, errCSRF)
-			return
+		if csrf {
+			if err := readBody(r); err != nil {
+				s.fail(rq, err)
+				return
+			}
+			if !ses.CheckCSRF(r.PostFormValue(csrfField)) {
+				s.fail(rq, errCSRF)
+				return
+			}
 		}
 		if !csrf && ses.Flash != nil {
 			if rq.flash, err = s.takeFlash(r.Context(), ses); err != nil {
@@ -100,6 +107,29 @@ func (s *Server) authed(csrf bool, h func(*request) error) http.Handler {
 			s.fail(rq, err)
 		}
 	})
+}
+
+// uploadMemory is how much of a multipart body is held in memory; the
+// rest of a file waits in a temporary file until the request ends.
+const uploadMemory = 4 << 20
+
+// readBody parses a form or multipart body, so that a body over its limit
+// is a 413 rather than a missing CSRF token.
+func readBody(r *http.Request) error {
+	var err error
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "multipart/form-data" {
+		err = r.ParseMultipartForm(uploadMemory)
+	} else {
+		err = r.ParseForm()
+	}
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return wire.Errorf(http.StatusRequestEntityTooLarge, "The form is larger than %s, the most this page takes.", byteSize(int(tooBig.Limit)))
+	case err != nil:
+		return wire.BadRequest("The form could not be read: %v", err)
+	}
+	return nil
 }
 
 func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,7 @@
 // Package web serves Salvo's dashboard under /dashboard/: the pages a
 // person uses instead of the API (domains and their DNS records, sending
-// keys, the primary key, users, the logs of what was sent and the queue).
+// keys, webhooks, the primary key, users, the logs of what was sent, the
+// queue, suppressions and stats).
 //
 // Invariants:
 //   - Every page but the login form and the static assets needs a session
@@ -13,8 +14,11 @@
 //     and a new sending key's secret only in the one page shown after its
 //     creation (a sealed one-time flash); pages are never cached.
 //   - The dashboard works through the same services as the API (auth.Keys,
-//     domains.Service, events.Fetch, delivery.QueueStatus); it never
-//     touches SQL.
+//     domains.Service, events.Fetch, delivery.QueueStatus, suppress.Record
+//     and suppress.Importer, stats.Total, the webhooks edits and
+//     webhooks.Attempts); it never touches SQL.
+//   - A request body is at most 64 KB, except a CSV upload (25 MB); a
+//     body over its limit is a 413, not a missing CSRF token.
 //   - A message's own HTML is shown only in a sandboxed iframe (no scripts,
 //     an opaque origin) from a route whose Content-Security-Policy blocks
 //     scripts and remote content; its attachments are only ever downloads.
@@ -39,6 +43,7 @@ import (
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/store"
+	"github.com/salvo-email/salvo/internal/suppress"
 )
 
 // Deps are what the dashboard needs.
@@ -50,6 +55,9 @@ type Deps struct {
 	Sessions *auth.Sessions
 	Throttle *auth.LoginThrottle
 	Domains  *domains.Service
+	// Importer runs the suppression CSV imports the Suppressions pages
+	// submit (the same background import as the API's).
+	Importer *suppress.Importer
 	// Regional is this region's store: the Logs, message and queue pages
 	// read it through events.Fetch and delivery.QueueStatus.
 	Regional store.Regional
@@ -133,6 +141,9 @@ func (s *Server) register() {
 	s.page("GET "+domainsPath+"/{name}/settings/connection", s.connectionPage)
 	s.form("POST "+domainsPath+"/{name}/settings/connection", s.saveConnection)
 	s.logsRoutes()
+	s.webhooksRoutes()
+	s.suppressRoutes()
+	s.statsRoutes()
 }
 
 func (s *Server) add(pattern string, public bool, h http.Handler) {
@@ -164,20 +175,31 @@ func (s *Server) public(pattern string, h http.Handler) { s.add(pattern, true, h
 
 // page registers a page that needs a session.
 func (s *Server) page(pattern string, h func(*request) error) {
-	s.add(pattern, false, s.authed(false, h))
+	s.add(pattern, false, s.authed(false, maxForm, h))
 }
 
 // call registers a POST that needs a session and its CSRF token and
 // writes its own response.
 func (s *Server) call(pattern string, h func(*request) error) {
-	s.add(pattern, false, s.authed(true, h))
+	s.add(pattern, false, s.authed(true, maxForm, h))
 }
 
 // form registers a POST that needs a session and its CSRF token and then
 // redirects (303) to a page, with a one-time message for it. A client
 // error goes back to res.To as an error message.
 func (s *Server) form(pattern string, h func(*request) (result, error)) {
-	s.add(pattern, false, s.authed(true, func(rq *request) error {
+	s.add(pattern, false, s.authed(true, maxForm, s.redirect(h)))
+}
+
+// upload registers a form like form whose body, a multipart upload, may
+// be as large as limit.
+func (s *Server) upload(pattern string, limit int64, h func(*request) (result, error)) {
+	s.add(pattern, false, s.authed(true, limit, s.redirect(h)))
+}
+
+// redirect turns a form's result into its 303 and one-time message.
+func (s *Server) redirect(h func(*request) (result, error)) func(*request) error {
+	return func(rq *request) error {
 		res, err := h(rq)
 		if err != nil {
 			var we *wire.Error
@@ -193,7 +215,7 @@ func (s *Server) form(pattern string, h func(*request) (result, error)) {
 		}
 		http.Redirect(rq.w, rq.r, res.To, http.StatusSeeOther)
 		return nil
-	}))
+	}
 }
 
 // ServeHTTP implements http.Handler: security headers, panic recovery and

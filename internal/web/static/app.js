@@ -1,5 +1,5 @@
-// Salvo dashboard: the eye icon, copy buttons and confirmations. Every
-// page works without it except the clipboard.
+// Salvo dashboard: the eye icon, copy buttons, confirmations and pages
+// that follow progress. Every page works without it except the clipboard.
 (function () {
   "use strict";
 
@@ -48,6 +48,28 @@
     var msg = ev.target.getAttribute("data-confirm");
     if (msg && !window.confirm(msg)) { ev.preventDefault(); }
   });
+
+  // A part of a page that is still changing (an import in progress, with
+  // data-poll set to a delay in ms) reads itself again until it is done.
+  // The element stays, so that its aria-live announcements work.
+  function poll(el) {
+    setTimeout(function () {
+      fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (resp) {
+          if (!resp.ok) { throw new Error("poll: " + resp.status); }
+          return resp.text();
+        }).then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById(el.id);
+          if (!fresh) { throw new Error("poll: the part is gone"); }
+          el.replaceChildren.apply(el, Array.prototype.slice.call(fresh.childNodes));
+          el.setAttribute("data-state", fresh.getAttribute("data-state") || "");
+          if (fresh.hasAttribute("data-poll")) { poll(el); } else { el.removeAttribute("data-poll"); }
+        }).catch(function () {
+          window.location.reload(); // e.g. the session expired: the login form comes up
+        });
+    }, parseInt(el.getAttribute("data-poll"), 10) || 1000);
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("[data-poll][id]"), poll);
 
   // The eye icon: the primary key is fetched only when asked for, and
   // forgotten again when hidden.
