@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/salvo-email/salvo/internal/api/wire"
@@ -34,10 +35,11 @@ type Importer struct {
 	// Poll is how often workers look for imports left by others.
 	Poll time.Duration
 
-	owner string
-	wake  chan struct{}
-	stop  chan struct{}
-	done  chan struct{}
+	owner    string
+	wake     chan struct{}
+	stop     chan struct{}
+	stopOnce sync.Once
+	done     chan struct{}
 }
 
 // importBatch is how many rows one transaction adds.
@@ -117,7 +119,7 @@ func (im *Importer) Stop(ctx context.Context) error {
 	if im.stop == nil {
 		return nil
 	}
-	close(im.stop)
+	im.stopOnce.Do(func() { close(im.stop) })
 	select {
 	case <-im.done:
 		return nil
