@@ -178,6 +178,8 @@ type Credential struct {
 // Regional is a region's store.
 type Regional interface {
 	MessageStore
+	TemplateStore
+	ListStore
 
 	// CreateDomain stores d and, when postmaster is not nil, its first SMTP
 	// credential in one transaction. ErrConflict when the name exists.

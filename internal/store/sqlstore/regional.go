@@ -125,7 +125,7 @@ func (r *Regional) UpdateDomain(ctx context.Context, d store.Domain) error {
 
 // domainTables are the regional tables with a domain column; deleting a
 // domain clears them all.
-var domainTables = []string{"credentials", "messages", "queue", "events", "idempotency"}
+var domainTables = []string{"credentials", "messages", "queue", "events", "idempotency", "templates", "template_versions"}
 
 // DeleteDomain implements store.Regional.
 func (r *Regional) DeleteDomain(ctx context.Context, name string) error {

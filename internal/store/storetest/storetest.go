@@ -69,6 +69,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"Messages", messageTests},
 		{"Queue", queueTests},
 		{"Events", eventTests},
+		{"Templates", templateTests}, {"Lists", listTests},
 	} {
 		for _, tc := range topic.tests {
 			t.Run(topic.name+"/"+tc.name, func(t *testing.T) {
