@@ -54,4 +54,6 @@ func (s *Server) routes() {
 	s.handle(get, "/v3/domains/{domain}/messages/{key}", auth.Account, s.getStoredMessage)
 	s.handle(post, "/v3/domains/{domain}/messages/{key}", auth.Account, s.resendMessage)
 	s.handle(get, "/v3/domains/{domain}/messages/{key}/attachments/{n}", auth.Account, s.getStoredAttachment)
+
+	s.templatesRoutes()
 }

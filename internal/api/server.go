@@ -33,6 +33,7 @@ import (
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
+	"github.com/salvo-email/salvo/internal/templates"
 )
 
 // Deps are what the API needs.
@@ -44,6 +45,7 @@ type Deps struct {
 	Keys      *auth.Keys
 	Domains   *domains.Service
 	Send      *send.Service
+	Templates *templates.Service
 	Regional  store.Regional
 	Region    string
 	PublicURL string

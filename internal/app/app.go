@@ -34,6 +34,7 @@ import (
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/store/postgres"
 	"github.com/salvo-email/salvo/internal/store/sqlite"
+	"github.com/salvo-email/salvo/internal/templates"
 	"github.com/salvo-email/salvo/internal/web"
 )
 
@@ -67,8 +68,10 @@ type App struct {
 	Users    *auth.Users
 	Domains  *domains.Service
 	Send     *send.Service
-	Delivery *delivery.Engine
-	API      *api.Server
+	// Templates are the stored templates (issue 6).
+	Templates *templates.Service
+	Delivery  *delivery.Engine
+	API       *api.Server
 	// Web is the dashboard, served under /dashboard/; built by Start.
 	Web http.Handler
 
@@ -185,6 +188,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 			MaxScheduleAhead: cfg.MaxScheduleAhead, Retention: cfg.Retention, IdempotencyTTL: 24 * time.Hour,
 		},
 	}
+	// Templates and mailing lists: the API manages them; sends render
+	// templates and fan out to lists through them.
+	a.Templates = &templates.Service{Store: a.Regional, Now: seams.Now, Limits: templates.DefaultLimits}
+	a.Send.Templates, a.Send.Lists = a.Templates, a.Regional
 	return a, nil
 }
 
@@ -211,7 +218,7 @@ func (a *App) Start(ctx context.Context) error {
 		Log: a.Log, Metrics: a.Metrics,
 		Auth:    &auth.Authenticator{Global: a.Global, Now: a.seams.Now},
 		Limiter: &auth.Limiter{Limit: a.Cfg.AuthFailureLimit, Now: a.seams.Now},
-		Keys:    a.Keys, Domains: a.Domains, Send: a.Send, Regional: a.Regional,
+		Keys:    a.Keys, Domains: a.Domains, Send: a.Send, Templates: a.Templates, Regional: a.Regional,
 		Region: a.Cfg.Region, PublicURL: a.Cfg.PublicURL, MaxBody: a.Cfg.MaxRequestBytes, Now: a.seams.Now,
 	})
 	if a.Web, err = a.dashboard(); err != nil {
