@@ -56,4 +56,5 @@ func (s *Server) routes() {
 	s.handle(get, "/v3/domains/{domain}/messages/{key}/attachments/{n}", auth.Account, s.getStoredAttachment)
 
 	s.templatesRoutes()
+	s.listsRoutes()
 }

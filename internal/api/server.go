@@ -30,6 +30,7 @@ import (
 	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/domains"
+	"github.com/salvo-email/salvo/internal/lists"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
@@ -46,6 +47,7 @@ type Deps struct {
 	Domains   *domains.Service
 	Send      *send.Service
 	Templates *templates.Service
+	Lists     *lists.Service
 	Regional  store.Regional
 	Region    string
 	PublicURL string

@@ -28,6 +28,7 @@ import (
 	"github.com/salvo-email/salvo/internal/dkim"
 	"github.com/salvo-email/salvo/internal/dns"
 	"github.com/salvo-email/salvo/internal/domains"
+	"github.com/salvo-email/salvo/internal/lists"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/secret"
 	"github.com/salvo-email/salvo/internal/send"
@@ -68,8 +69,9 @@ type App struct {
 	Users    *auth.Users
 	Domains  *domains.Service
 	Send     *send.Service
-	// Templates are the stored templates (issue 6).
+	// Templates are the stored templates, Lists the mailing lists (issue 6).
 	Templates *templates.Service
+	Lists     *lists.Service
 	Delivery  *delivery.Engine
 	API       *api.Server
 	// Web is the dashboard, served under /dashboard/; built by Start.
@@ -191,6 +193,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 	// Templates and mailing lists: the API manages them; sends render
 	// templates and fan out to lists through them.
 	a.Templates = &templates.Service{Store: a.Regional, Now: seams.Now, Limits: templates.DefaultLimits}
+	a.Lists = &lists.Service{Store: a.Regional, Now: seams.Now, Log: log.With("part", "lists"), Metrics: a.Metrics}
 	a.Send.Templates, a.Send.Lists = a.Templates, a.Regional
 	return a, nil
 }
@@ -218,7 +221,7 @@ func (a *App) Start(ctx context.Context) error {
 		Log: a.Log, Metrics: a.Metrics,
 		Auth:    &auth.Authenticator{Global: a.Global, Now: a.seams.Now},
 		Limiter: &auth.Limiter{Limit: a.Cfg.AuthFailureLimit, Now: a.seams.Now},
-		Keys:    a.Keys, Domains: a.Domains, Send: a.Send, Templates: a.Templates, Regional: a.Regional,
+		Keys:    a.Keys, Domains: a.Domains, Send: a.Send, Templates: a.Templates, Lists: a.Lists, Regional: a.Regional,
 		Region: a.Cfg.Region, PublicURL: a.Cfg.PublicURL, MaxBody: a.Cfg.MaxRequestBytes, Now: a.seams.Now,
 	})
 	if a.Web, err = a.dashboard(); err != nil {
@@ -300,6 +303,9 @@ func (a *App) Stop(ctx context.Context) error {
 		if err := a.Delivery.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("delivery: %w", err))
 		}
+	}
+	if a.Lists != nil {
+		a.Lists.Close() // background list uploads stop between chunks
 	}
 	errs = append(errs, a.closeStores())
 	a.Log.Info("salvo stopped")

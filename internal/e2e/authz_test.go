@@ -108,8 +108,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 			victim := roleKey(t, ta, "basic").ID
 			// {key}, {token} and {n} name things that need not exist: the
 			// authorization decision comes first, then a 404 or 400.
-			path := fillPattern(t, rt.Pattern, map[string]string{"domain": domain, "name": domain, "id": victim,
-				"key": "no-such-message", "token": "no-such-token", "n": "0"})
+			values := map[string]string{"domain": domain, "name": domain, "id": victim,
+				"key": "no-such-message", "token": "no-such-token", "n": "0"}
+			for k, v := range routeFixtures(t, ta, rt.Pattern, domain) {
+				values[k] = v
+			}
+			path := fillPattern(t, rt.Pattern, values)
 			for _, c := range matrixCallers(rt, wrong, otherSend, ownSend, basic, developer, ta.Key) {
 				r := ta.Call(t, rt.Method, path, c.key, testutil.NoBody)
 				switch {

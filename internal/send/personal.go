@@ -103,10 +103,7 @@ func PersonalReplacer(rcpt string, p Personal) func(string) string {
 func placeholder(name, rcpt string, p Personal) (string, bool) {
 	switch name {
 	case "recipient":
-		if p.Name != "" {
-			return (&netmail.Address{Name: p.Name, Address: rcpt}).String(), true
-		}
-		return rcpt, true
+		return recipientSpec(p.Name, rcpt), true
 	case "recipient_email":
 		return rcpt, true
 	case "recipient_name":
@@ -135,4 +132,20 @@ func placeholder(name, rcpt string, p Personal) (string, bool) {
 		b, _ := json.Marshal(x)
 		return string(b), true
 	}
+}
+
+// recipientSpec is "Name <address>" for %recipient%: the name as is when
+// it is a phrase of plain words, quoted (or encoded) otherwise.
+func recipientSpec(name, addr string) string {
+	if name == "" {
+		return addr
+	}
+	for _, r := range name {
+		plain := r == ' ' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
+			strings.ContainsRune("!#$%&'*+-/=?^_`{|}~", r)
+		if !plain {
+			return (&netmail.Address{Name: name, Address: addr}).String()
+		}
+	}
+	return name + " <" + addr + ">"
 }
