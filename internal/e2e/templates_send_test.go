@@ -152,3 +152,32 @@ func TestTemplateSendHeadersAndBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplateSendMIME: /messages.mime with `template` keeps the uploaded
+// header and replaces the body with the rendered template (and its text
+// version with t:text), variables from X-Mailgun-Template-Variables.
+func TestTemplateSendMIME(t *testing.T) {
+	t.Parallel()
+	e := startSendEnv(t, sendEnvOptions{})
+	status, body := e.call(http.MethodPost, "/v3/"+testDomain+"/templates", formBody(url.Values{
+		"name": {"mime"}, "template": {`<p>Hello {{who}}</p>`}, "headers": {`{"Subject":"Hi {{who}}"}`}}))
+	if status != http.StatusOK {
+		t.Fatalf("create template = %d %s", status, body)
+	}
+	mime := "From: a@" + testDomain + "\r\nTo: z@example.net\r\nX-Keep: yes\r\nContent-Type: text/plain\r\n\r\nignored body\r\n"
+	status, body = e.call(http.MethodPost, "/v3/"+testDomain+"/messages.mime", multipartBody(url.Values{
+		"to": {"z@example.net"}, "template": {"mime"}, "t:text": {"yes"},
+		"h:X-Mailgun-Template-Variables": {`{"who":"Zoe"}`}},
+		upload{field: "message", name: "message.mime", data: []byte(mime)}))
+	if status != http.StatusOK {
+		t.Fatalf("send mime = %d %s", status, body)
+	}
+	got := e.mx.WaitRecipients(t, 1, waitTimeout)[0]
+	ps := parts(t, got.Data)
+	if ps["text/html"] != "<p>Hello Zoe</p>" || !strings.Contains(ps["text/plain"], "Hello Zoe") || strings.Contains(string(got.Data), "ignored body") {
+		t.Fatalf("parts = %q", ps)
+	}
+	if header(got.Data, "X-Keep") != "yes" || header(got.Data, "Subject") != "Hi Zoe" {
+		t.Fatalf("header not kept or subject not filled:\n%s", got.Data)
+	}
+}
