@@ -61,7 +61,7 @@ func templateVariables(p *wire.Params, sub *send.Submission) (map[string]any, er
 		}
 	}
 	for k, v := range sub.Vars {
-		data[k] = jsonOrString(v)
+		data[k] = send.DecodeVar(v)
 	}
 	for k, v := range takeJSONHeader(sub, templateVarsHeader) {
 		data[k] = v
@@ -76,19 +76,6 @@ func templateVariables(p *wire.Params, sub *send.Submission) (map[string]any, er
 		}
 	}
 	return data, nil
-}
-
-// jsonOrString decodes a v:* value holding a JSON object or array; any
-// other value stays the string it is.
-func jsonOrString(v string) any {
-	t := strings.TrimSpace(v)
-	if strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
-		var x any
-		if json.Unmarshal([]byte(t), &x) == nil {
-			return x
-		}
-	}
-	return v
 }
 
 // templateRef reads the template parameters of a send: nil without

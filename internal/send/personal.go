@@ -53,7 +53,7 @@ func (m *Meta) userVars(rcpt string, p Personal) map[string]any {
 	}
 	r := PersonalReplacer(rcpt, p)
 	for k, t := range m.VarTemplates {
-		out[k] = decodeVar(r(t))
+		out[k] = DecodeVar(r(t))
 	}
 	return out
 }

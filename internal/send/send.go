@@ -382,12 +382,14 @@ func userVariables(vars map[string]string, batch bool) (map[string]any, map[stri
 			}
 			varTmpls[k] = v
 		}
-		uv[k] = decodeVar(v)
+		uv[k] = DecodeVar(v)
 	}
 	return uv, varTmpls
 }
 
-func decodeVar(v string) any {
+// DecodeVar reads a v:* value: a JSON object or array is decoded, any
+// other value stays the string it is.
+func DecodeVar(v string) any {
 	t := strings.TrimSpace(v)
 	if strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
 		var x any
