@@ -19,7 +19,40 @@ type Personal struct {
 
 // Personalised reports whether each recipient gets its own copy, built at
 // delivery: batch sends and list fan-outs.
-func (m *Meta) Personalised() bool { return m.Batch || len(m.Lists) > 0 }
+func (m *Meta) Personalised() bool { return m.Batch || len(m.Lists) > 0 && !m.SameContent }
+
+// placeholders are the texts that make a copy differ per recipient:
+// Mailgun's recipient variables, and the unsubscribe links tracking fills
+// per recipient.
+var placeholders = []string{"%recipient", "%unsubscribe_url%", "%tag_unsubscribe_url%",
+	"%mailing_list_unsubscribe_url%", "%unsubscribe_email%"}
+
+// hasPlaceholders reports whether any text of sub may hold a
+// per-recipient placeholder. An uploaded MIME message counts as having
+// one: its encoded parts cannot be searched cheaply.
+func hasPlaceholders(sub *Submission) bool {
+	if sub.MIME != nil {
+		return true
+	}
+	texts := []string{sub.From, sub.Subject, sub.Text, sub.HTML, sub.AMP}
+	for _, h := range sub.Headers {
+		texts = append(texts, h.Value)
+	}
+	for _, v := range sub.Vars {
+		texts = append(texts, v)
+	}
+	for _, t := range texts {
+		if !strings.Contains(t, "%") {
+			continue
+		}
+		for _, p := range placeholders {
+			if strings.Contains(t, p) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // JobPersonal decodes a job's Vars for this message.
 func (m *Meta) JobPersonal(raw []byte) (Personal, error) {

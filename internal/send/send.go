@@ -71,8 +71,11 @@ type Meta struct {
 	Batch bool `json:"batch,omitempty"`
 	// Lists are the mailing lists the message fanned out to. When set,
 	// every job's Vars is a Personal (see JobPersonal) and every copy is
-	// personalised at delivery.
-	Lists []string `json:"lists,omitempty"`
+	// personalised at delivery, unless SameContent: the message holds no
+	// per-recipient placeholder, so all copies are one (signed once, sent
+	// with many RCPTs a transaction).
+	Lists       []string `json:"lists,omitempty"`
+	SameContent bool     `json:"same_content,omitempty"`
 	// VarTemplates are v:* values holding %recipient.x% placeholders,
 	// resolved per recipient for its events (batch only).
 	VarTemplates map[string]string `json:"var_templates,omitempty"`
@@ -203,6 +206,7 @@ func (s *Service) prepare(sub *Submission, fan *fanout, now time.Time) (*prepare
 	rcpts := fan.expand(given)
 	key := newKey(now)
 	meta := Meta{Options: sub.Options, Batch: len(sub.RecipientVar) > 0, Lists: fan.lists(), Recipients: given, Vars: sub.Vars}
+	meta.SameContent = len(meta.Lists) > 0 && !hasPlaceholders(sub)
 	var raw []byte
 	if sub.MIME != nil {
 		raw, err = s.fromMIME(sub, &meta, now)
