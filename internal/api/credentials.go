@@ -7,18 +7,23 @@ import (
 	"github.com/salvo-email/salvo/internal/api/wire"
 )
 
-// skipLimit reads skip and limit (default 100) for the skip/limit lists;
-// a limit over 1000 is refused with tooMany, Mailgun's text for the list.
-func skipLimit(c *Ctx, tooMany string) (int, int, error) {
-	skip, err := c.P.Int("skip", 0, 0, 1<<31-1)
+// skipLimit reads skip and limit (default def) for the skip/limit lists;
+// a limit over max is refused with tooMany, Mailgun's text for the list,
+// or a generic range error when it has none.
+func skipLimit(p *wire.Params, def, max int, tooMany string) (int, int, error) {
+	skip, err := p.Int("skip", 0, 0, 1<<31-1)
 	if err != nil {
 		return 0, 0, err
 	}
-	limit, err := c.P.Int("limit", 100, 1, 1<<31-1)
+	if tooMany == "" {
+		limit, err := p.Int("limit", def, 1, max)
+		return skip, limit, err
+	}
+	limit, err := p.Int("limit", def, 1, 1<<31-1)
 	if err != nil {
 		return 0, 0, err
 	}
-	if limit > 1000 {
+	if limit > max {
 		return 0, 0, wire.BadRequest("%s", tooMany)
 	}
 	return skip, limit, nil
@@ -29,7 +34,7 @@ func (s *Server) listCredentials(c *Ctx) (any, error) {
 	if err := c.P.Only("skip", "limit"); err != nil {
 		return nil, err
 	}
-	skip, limit, err := skipLimit(c, "Limit parameter can't be larger than 1000")
+	skip, limit, err := skipLimit(c.P, 100, 1000, "Limit parameter can't be larger than 1000")
 	if err != nil {
 		return nil, err
 	}

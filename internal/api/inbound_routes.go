@@ -38,7 +38,7 @@ func (s *Server) listRoutes(c *Ctx) (any, error) {
 	if err := c.P.Only("skip", "limit"); err != nil {
 		return nil, err
 	}
-	skip, limit, err := skipLimit(c, "The 'limit' parameter can't be larger than 1000")
+	skip, limit, err := skipLimit(c.P, 100, 1000, "The 'limit' parameter can't be larger than 1000")
 	if err != nil {
 		return nil, err
 	}

@@ -62,4 +62,6 @@ func (s *Server) routes() {
 	s.suppressRoutes() // suppressions (§4)
 	s.statsRoutes()    // tags, stats and metrics (§10)
 	s.smtpRoutes()
+	s.templatesRoutes()
+	s.listsRoutes()
 }

@@ -27,7 +27,7 @@ type listTexts struct {
 
 const maxCSVBytes = 25 << 20
 
-var lists = map[string]listTexts{
+var suppressionLists = map[string]listTexts{
 	store.Bounces: {
 		fields: []string{"address", "code", "error", "created_at"},
 		added:  "Address has been added to the bounces table", bulkAdded: "%d addresses have been added to the bounces table",
@@ -70,7 +70,7 @@ var lists = map[string]listTexts{
 // the CSV import status beyond Mailgun (GET …/{list}/import[/{id}]).
 func (s *Server) suppressRoutes() {
 	for _, list := range suppress.Lists {
-		t, base := lists[list], "/v3/{domain}/"+list
+		t, base := suppressionLists[list], "/v3/{domain}/"+list
 		s.handle(http.MethodGet, base, auth.Account, s.listSuppressions(list, t))
 		s.handle(http.MethodPost, base, auth.Account, s.addSuppressions(list, t))
 		s.handle(http.MethodDelete, base, auth.Account, s.clearSuppressions(list, t))

@@ -43,22 +43,21 @@ func (s *Server) sendMessage(c *Ctx) (any, error) {
 	sub.From, sub.Subject = p.Get("from"), p.Raw("subject")
 	sub.To, sub.Cc, sub.Bcc = p.All("to"), p.All("cc"), p.All("bcc")
 	sub.Text, sub.HTML, sub.AMP = p.Raw("text"), p.Raw("html"), p.Raw("amp-html")
-	if p.Get("template") != "" {
-		if sub.HTML != "" {
-			return nil, wire.BadRequest("Only one parameters 'html' or 'template' is allowed")
-		}
-		return nil, wire.BadRequest("sending with a stored template is not available yet in this build")
+	if sub.Template != nil && sub.HTML != "" {
+		return nil, wire.BadRequest("Only one parameters 'html' or 'template' is allowed")
 	}
-	if sub.From == "" {
+	// A template may provide From and Subject (package send checks them
+	// once it is rendered).
+	if sub.From == "" && sub.Template == nil {
 		return nil, wire.BadRequest("from parameter is missing")
 	}
 	if len(nonEmpty(sub.To)) == 0 {
 		return nil, wire.BadRequest("to parameter is missing")
 	}
-	if sub.Subject == "" {
+	if sub.Subject == "" && sub.Template == nil {
 		return nil, wire.BadRequest("subject parameter is missing")
 	}
-	if sub.Text == "" && sub.HTML == "" && sub.AMP == "" {
+	if sub.Text == "" && sub.HTML == "" && sub.AMP == "" && sub.Template == nil {
 		return nil, wire.BadRequest("Need at least one of 'text', 'html', 'amp-html' or 'template' parameters specified")
 	}
 	if sub.Attachments, err = readFiles(p, "attachment"); err != nil {
@@ -89,9 +88,6 @@ func (s *Server) sendMIME(c *Ctx) (any, error) {
 	sub.To = p.All("to")
 	if len(nonEmpty(sub.To)) == 0 {
 		return nil, wire.BadRequest("to parameter is missing")
-	}
-	if p.Get("template") != "" {
-		return nil, wire.BadRequest("sending with a stored template is not available yet in this build")
 	}
 	// mailgun-go uploads a file part; mailgun.js sends a text field.
 	if files := p.Files("message"); len(files) > 0 {
@@ -136,9 +132,16 @@ func (s *Server) submission(c *Ctx) (*send.Submission, error) {
 			sub.Vars[name[2:]] = p.Raw(name)
 		case strings.HasPrefix(name, "o:") && !knownOptions[name]:
 			return nil, wire.BadRequest("unknown option %q", name)
+		case strings.HasPrefix(name, "t:"):
+			if err := unknownTemplateOption(name); err != nil {
+				return nil, err
+			}
 		}
 	}
 	var err error
+	if sub.Template, err = templateRef(p, sub); err != nil {
+		return nil, err
+	}
 	if sub.Options, sub.Tags, err = parseOptions(p, c.Domain.RequireTLS, c.Domain.SkipVerification); err != nil {
 		return nil, err
 	}

@@ -30,10 +30,12 @@ import (
 	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/domains"
+	"github.com/salvo-email/salvo/internal/lists"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/suppress"
+	"github.com/salvo-email/salvo/internal/templates"
 )
 
 // Deps are what the API needs.
@@ -48,6 +50,8 @@ type Deps struct {
 	Domains     *domains.Service
 	Send        *send.Service
 	Importer    *suppress.Importer
+	Templates   *templates.Service
+	Lists       *lists.Service
 	Regional    store.Regional
 	Region      string
 	PublicURL   string

@@ -30,6 +30,7 @@ import (
 	"github.com/salvo-email/salvo/internal/dns"
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/inbound"
+	"github.com/salvo-email/salvo/internal/lists"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/secret"
 	"github.com/salvo-email/salvo/internal/send"
@@ -39,6 +40,7 @@ import (
 	"github.com/salvo-email/salvo/internal/store/sqlite"
 	"github.com/salvo-email/salvo/internal/submission"
 	"github.com/salvo-email/salvo/internal/suppress"
+	"github.com/salvo-email/salvo/internal/templates"
 	"github.com/salvo-email/salvo/internal/usage"
 	"github.com/salvo-email/salvo/internal/web"
 	"github.com/salvo-email/salvo/internal/webhooks"
@@ -74,9 +76,12 @@ type App struct {
 	Users    *auth.Users
 	Domains  *domains.Service
 	Send     *send.Service
-	Delivery *delivery.Engine
-	Webhooks *webhooks.Dispatcher
-	Importer *suppress.Importer
+	// Templates are the stored templates, Lists the mailing lists (issue 6).
+	Templates *templates.Service
+	Lists     *lists.Service
+	Delivery  *delivery.Engine
+	Webhooks  *webhooks.Dispatcher
+	Importer  *suppress.Importer
 	// Usage copies this region's monthly counts to the global store.
 	Usage *usage.Reporter
 	API   *api.Server
@@ -211,6 +216,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 			MaxScheduleAhead: cfg.MaxScheduleAhead, Retention: cfg.Retention, IdempotencyTTL: 24 * time.Hour,
 		},
 	}
+	// Templates and mailing lists: the API manages them; sends render
+	// templates and fan out to lists through them.
+	a.Templates = &templates.Service{Store: a.Regional, Now: seams.Now, Limits: templates.DefaultLimits}
+	a.Lists = &lists.Service{Store: a.Regional, Now: seams.Now, Log: log.With("part", "lists"), Metrics: a.Metrics}
+	a.Send.Templates, a.Send.Lists = a.Templates, a.Regional
 	// Suppression CSV imports run in the background on every node.
 	a.Usage = &usage.Reporter{Global: a.Global, Regional: a.Regional, Region: cfg.Region, Now: seams.Now}
 	a.Importer = &suppress.Importer{Store: a.Regional, Now: seams.Now, Log: log.With("part", "imports"), Metrics: a.Metrics}
@@ -243,7 +253,8 @@ func (a *App) Start(ctx context.Context) error {
 		Log: a.Log, Metrics: a.Metrics,
 		Auth:    &auth.Authenticator{Global: a.Global, Now: a.seams.Now},
 		Limiter: &auth.Limiter{Limit: a.Cfg.AuthFailureLimit, Now: a.seams.Now},
-		Keys:    a.Keys, Domains: a.Domains, Send: a.Send, Importer: a.Importer, Regional: a.Regional, Credentials: a.Credentials,
+		Keys:    a.Keys, Domains: a.Domains, Send: a.Send, Importer: a.Importer, Templates: a.Templates, Lists: a.Lists,
+		Regional: a.Regional, Credentials: a.Credentials,
 		Region: a.Cfg.Region, PublicURL: a.Cfg.PublicURL, MaxBody: a.Cfg.MaxRequestBytes, Now: a.seams.Now,
 	})
 	if a.Web, err = a.dashboard(); err != nil {
@@ -340,6 +351,9 @@ func (a *App) Stop(ctx context.Context) error {
 		if err := a.Delivery.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("delivery: %w", err))
 		}
+	}
+	if a.Lists != nil {
+		a.Lists.Close() // background list uploads stop between chunks
 	}
 	if a.Webhooks != nil {
 		if err := a.Webhooks.Stop(ctx); err != nil {

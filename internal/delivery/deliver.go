@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -196,7 +195,7 @@ func lastError(r Result) string {
 // event builds the delivered or failed event of one outcome.
 func (e *Engine) event(l *loaded, j store.Job, r Result, d Decision, now time.Time) store.Event {
 	mi := &l.meta.Info
-	uv := l.meta.UserVarsFor(j.Recipient, jobVars(j))
+	uv := l.meta.UserVarsForJob(j.Recipient, j.Vars)
 	ds := wire.DeliveryStatus{
 		Code: r.Code, Message: r.Message, Description: describe(r), EnhancedCode: r.EnhancedCode,
 		MXHost: r.MXHost, AttemptNo: j.Attempts, TLS: r.TLS, CertificateVerified: r.Verified, UTF8: r.UTF8,
@@ -215,15 +214,4 @@ func (e *Engine) event(l *loaded, j store.Job, r Result, d Decision, now time.Ti
 		ds.RetrySeconds = int(d.Retry / time.Second)
 	}
 	return events.NewFailed(mi, j.Recipient, uv, d.Severity, d.Reason, ds, now)
-}
-
-func jobVars(j store.Job) map[string]any {
-	if len(j.Vars) == 0 {
-		return nil
-	}
-	var v map[string]any
-	if json.Unmarshal(j.Vars, &v) != nil {
-		return nil
-	}
-	return v
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"encoding/json"
 	"fmt"
 	netmail "net/mail"
 	"strings"
@@ -120,7 +119,7 @@ func (e *Engine) signer(d store.Domain) (crypto.Signer, error) {
 }
 
 // personal reports whether each recipient gets its own rendering.
-func (l *loaded) personal() bool { return l.meta.Batch }
+func (l *loaded) personal() bool { return l.meta.Personalised() }
 
 // body returns what to send to the job's recipient, signed.
 func (l *loaded) body(j store.Job) ([]byte, error) {
@@ -128,13 +127,17 @@ func (l *loaded) body(j store.Job) ([]byte, error) {
 		l.once.Do(func() { l.signed, l.err = l.sign(l.msg.Body) })
 		return l.signed, l.err
 	}
-	var vars map[string]any
-	if len(j.Vars) > 0 {
-		if err := json.Unmarshal(j.Vars, &vars); err != nil {
-			return nil, fmt.Errorf("recipient variables: %w", err)
-		}
+	p, err := l.meta.JobPersonal(j.Vars)
+	if err != nil {
+		return nil, fmt.Errorf("recipient variables: %w", err)
 	}
-	raw, err := mail.Personalize(l.msg.Body, l.toHeaderFor(j.Recipient), send.Replacer(j.Recipient, vars))
+	// A batch copy shows only its recipient in To; a list copy keeps the
+	// list's To.
+	to := ""
+	if l.meta.Batch && p.List == "" {
+		to = l.toHeaderFor(j.Recipient)
+	}
+	raw, err := mail.Personalize(l.msg.Body, to, send.PersonalReplacer(j.Recipient, p))
 	if err != nil {
 		return nil, fmt.Errorf("personalise for %s: %w", j.Recipient, err)
 	}

@@ -111,9 +111,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 			login, route := matrixCredentialAndRoute(t, ta, domain)
 			// {key}, {token} and {n} name things that need not exist: the
 			// authorization decision comes first, then a 404 or 400.
-			path := fillPattern(t, rt.Pattern, map[string]string{"domain": domain, "name": domain, "id": victim,
+			values := map[string]string{"domain": domain, "name": domain, "id": victim,
 				"key": "no-such-message", "token": "no-such-token", "n": "0", "kind": "clicked",
-				"address": matrixAddress, "tag": matrixTag, "login": login, "route": route})
+				"address": matrixAddress, "tag": matrixTag, "login": login, "route": route}
+			for k, v := range routeFixtures(t, ta, rt.Pattern, domain) {
+				values[k] = v
+			}
+			path := fillPattern(t, rt.Pattern, values)
 			path += prepareMatrixRoute(t, ta, rt, domain) + seedRoute(t, ta, rt.Pattern, domain)
 			for _, c := range matrixCallers(rt, wrong, otherSend, ownSend, basic, developer, ta.Key) {
 				r := ta.Call(t, rt.Method, path, c.key, testutil.NoBody)

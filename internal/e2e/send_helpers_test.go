@@ -50,7 +50,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 // sendEnv is a running node that delivers to a fake MX (SALVO_SMARTHOST), with
 // a fake clock and testDomain created.
 type sendEnv struct {
-	t     *testing.T
+	t     testing.TB
 	app   *testutil.TestApp
 	mx    *testutil.FakeMX
 	mg    *mailgun.MailgunImpl
@@ -64,7 +64,7 @@ type sendEnvOptions struct {
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
-func startSendEnv(t *testing.T, o sendEnvOptions) *sendEnv {
+func startSendEnv(t testing.TB, o sendEnvOptions) *sendEnv {
 	t.Helper()
 	mx := testutil.StartFakeMX(t, testutil.MXOptions{})
 	clk := &fakeClock{}

@@ -47,7 +47,7 @@ func clientTLS() *tls.Config {
 
 // dialSMTP opens a client session: mode "starttls" (STARTTLS after
 // EHLO), "implicit" (TLS from the first byte) or "plain".
-func dialSMTP(t *testing.T, addr, mode string) *smtp.Client {
+func dialSMTP(t testing.TB, addr, mode string) *smtp.Client {
 	t.Helper()
 	var c *smtp.Client
 	var err error
@@ -70,7 +70,7 @@ func dialSMTP(t *testing.T, addr, mode string) *smtp.Client {
 }
 
 // relayClient is an authenticated submission session over STARTTLS.
-func relayClient(t *testing.T, e *sendEnv) *smtp.Client {
+func relayClient(t testing.TB, e *sendEnv) *smtp.Client {
 	t.Helper()
 	c := dialSMTP(t, e.app.SubmissionAddr(), "starttls")
 	if err := c.Auth(sasl.NewPlainClient("", relayLogin, relayPassword)); err != nil {

@@ -6,7 +6,14 @@
 // the accepted events. It returns only after that transaction is durable,
 // so a caller that answers 200/250 after Send never loses the message.
 // Nothing slow happens here: no DNS, no network, no per-recipient
-// rendering (batch personalisation happens at delivery).
+// rendering (batch and list personalisation happen at delivery).
+//
+// Stored templates (template.go) are rendered here, once per message,
+// before the accept transaction, so the stored body is the rendered one;
+// recipient placeholders (%recipient.x%) survive Handlebars and are filled
+// per recipient at delivery. Mail to a mailing list address (lists.go)
+// fans out to the list's subscribed members in the same single accept:
+// one body, one job per member carrying its personalisation.
 package send
 
 import (
@@ -29,6 +36,7 @@ import (
 	"github.com/salvo-email/salvo/internal/mail"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/suppress"
+	"github.com/salvo-email/salvo/internal/templates"
 )
 
 // Limits bound submissions; see config for their settings.
@@ -62,6 +70,13 @@ type Meta struct {
 	// Batch is set when recipient-variables were given: each recipient gets
 	// a personalised copy built at delivery.
 	Batch bool `json:"batch,omitempty"`
+	// Lists are the mailing lists the message fanned out to. When set,
+	// every job's Vars is a Personal (see JobPersonal) and every copy is
+	// personalised at delivery, unless SameContent: the message holds no
+	// per-recipient placeholder, so all copies are one (signed once, sent
+	// with many RCPTs a transaction).
+	Lists       []string `json:"lists,omitempty"`
+	SameContent bool     `json:"same_content,omitempty"`
 	// VarTemplates are v:* values holding %recipient.x% placeholders,
 	// resolved per recipient for its events (batch only).
 	VarTemplates map[string]string `json:"var_templates,omitempty"`
@@ -96,6 +111,16 @@ type Submission struct {
 	Vars         map[string]string // v:*
 	RecipientVar map[string]map[string]any
 
+	// Template is a stored template to render into the HTML (and, with
+	// Text, the text) part; its headers fill From, Subject and Reply-To
+	// when the submission lacks them.
+	Template *TemplateRef
+	// Unauthenticated marks a submission no credential vouches for (the
+	// inbound MX): mailing lists apply their access_level to it, with
+	// Poster as the address posting.
+	Unauthenticated bool
+	Poster          string
+
 	// MIME is a ready message (messages.mime, SMTP); its envelope
 	// recipients are To (every recipient, Cc and Bcc included).
 	MIME []byte
@@ -110,6 +135,8 @@ type Submission struct {
 // Service accepts submissions.
 type Service struct {
 	Store     store.MessageStore
+	Templates *templates.Service
+	Lists     store.ListStore
 	Now       func() time.Time
 	PublicURL string
 	Limits    Limits
@@ -124,7 +151,14 @@ var ErrIdempotencyMismatch = &wire.Error{Status: http.StatusConflict,
 // Send accepts sub durably and returns the API response.
 func (s *Service) Send(ctx context.Context, sub *Submission) (wire.SendResponse, error) {
 	now := s.Now().UTC()
-	p, err := s.prepare(sub, now)
+	if err := s.applyTemplate(ctx, sub); err != nil {
+		return wire.SendResponse{}, err
+	}
+	fan, err := s.fanOut(ctx, sub)
+	if err != nil {
+		return wire.SendResponse{}, err
+	}
+	p, err := s.prepare(sub, fan, now)
 	if err != nil {
 		return wire.SendResponse{}, err
 	}
@@ -162,14 +196,18 @@ type prepared struct {
 	events []store.Event
 }
 
-func (s *Service) prepare(sub *Submission, now time.Time) (*prepared, error) {
+func (s *Service) prepare(sub *Submission, fan *fanout, now time.Time) (*prepared, error) {
 	d := sub.Domain
-	rcpts, err := s.recipients(sub)
+	given, err := s.recipients(sub)
 	if err != nil {
 		return nil, err
 	}
+	// Lists expand to their members here; the message keeps the
+	// recipients as given (the list address, not every member).
+	rcpts := fan.expand(given)
 	key := newKey(now)
-	meta := Meta{Options: sub.Options, Batch: len(sub.RecipientVar) > 0, Recipients: rcpts, Vars: sub.Vars}
+	meta := Meta{Options: sub.Options, Batch: len(sub.RecipientVar) > 0, Lists: fan.lists(), Recipients: given, Vars: sub.Vars}
+	meta.SameContent = len(meta.Lists) > 0 && !hasPlaceholders(sub)
 	var raw []byte
 	if sub.MIME != nil {
 		raw, err = s.fromMIME(sub, &meta, now)
@@ -206,15 +244,19 @@ func (s *Service) prepare(sub *Submission, now time.Time) (*prepared, error) {
 		Key: key, Domain: d.Name, MessageID: mi.MessageID, Sender: mi.Sender, Size: len(raw), Body: raw,
 		Meta: metaJSON, CreatedAt: now, ExpiresAt: due.Add(s.Limits.Retention),
 	}}
+	p.jobs, p.events = make([]store.Job, 0, len(rcpts)), make([]store.Event, 0, len(rcpts))
 	for _, r := range rcpts {
-		vars := sub.RecipientVar[strings.ToLower(r)]
+		per := fan.personal(r, sub.RecipientVar[strings.ToLower(r)])
 		job := store.Job{MessageKey: key, Domain: d.Name, Recipient: r, RcptDomain: mail.Domain(r),
 			NextAttemptAt: due, CreatedAt: now}
-		if meta.Batch {
-			job.Vars, _ = json.Marshal(vars)
+		switch {
+		case len(meta.Lists) > 0:
+			job.Vars, _ = json.Marshal(per)
+		case meta.Batch:
+			job.Vars, _ = json.Marshal(per.Vars)
 		}
 		p.jobs = append(p.jobs, job)
-		p.events = append(p.events, events.NewAccepted(mi, r, meta.UserVarsFor(r, vars), now))
+		p.events = append(p.events, events.NewAccepted(mi, r, meta.userVars(r, per), now))
 	}
 	return p, nil
 }
@@ -229,7 +271,7 @@ func (p *prepared) screen(sub *Submission, now time.Time) func(int, []store.Supp
 			return nil
 		}
 		rcpt := p.jobs[i].Recipient
-		uv := p.meta.UserVarsFor(rcpt, sub.RecipientVar[strings.ToLower(rcpt)])
+		uv := p.meta.UserVarsForJob(rcpt, p.jobs[i].Vars)
 		e := events.NewFailed(&p.meta.Info, rcpt, uv, events.Permanent, v.Reason, v.Status(), now)
 		return &e
 	}
@@ -291,8 +333,8 @@ func (s *Service) build(sub *Submission, meta *Meta, now time.Time) ([]byte, err
 	if msgID == "" {
 		msgID = mail.NewMessageID(sub.Domain.Name, now)
 	}
-	uv, templates := userVariables(sub.Vars, meta.Batch)
-	meta.Info.UserVariables, meta.VarTemplates = uv, templates
+	uv, varTmpls := userVariables(sub.Vars, meta.Personalised())
+	meta.Info.UserVariables, meta.VarTemplates = uv, varTmpls
 	if len(sub.Vars) > 0 {
 		headers = append(headers, mail.Header{Name: "X-Mailgun-Variables", Value: variablesHeader(sub.Vars)})
 	}
@@ -344,7 +386,7 @@ func (s *Service) fromMIME(sub *Submission, meta *Meta, now time.Time) ([]byte, 
 	for _, a := range info.Attachments {
 		mi.Attachments = append(mi.Attachments, wire.AttachmentInfo(a))
 	}
-	mi.UserVariables, meta.VarTemplates = userVariables(sub.Vars, meta.Batch)
+	mi.UserVariables, meta.VarTemplates = userVariables(sub.Vars, meta.Personalised())
 	return raw, nil
 }
 
@@ -353,20 +395,22 @@ func (s *Service) fromMIME(sub *Submission, meta *Meta, now time.Time) ([]byte, 
 // values holding %recipient…% placeholders are kept as templates.
 func userVariables(vars map[string]string, batch bool) (map[string]any, map[string]string) {
 	uv := map[string]any{}
-	var templates map[string]string
+	var varTmpls map[string]string
 	for k, v := range vars {
 		if batch && strings.Contains(v, "%recipient") {
-			if templates == nil {
-				templates = map[string]string{}
+			if varTmpls == nil {
+				varTmpls = map[string]string{}
 			}
-			templates[k] = v
+			varTmpls[k] = v
 		}
-		uv[k] = decodeVar(v)
+		uv[k] = DecodeVar(v)
 	}
-	return uv, templates
+	return uv, varTmpls
 }
 
-func decodeVar(v string) any {
+// DecodeVar reads a v:* value: a JSON object or array is decoded, any
+// other value stays the string it is.
+func DecodeVar(v string) any {
 	t := strings.TrimSpace(v)
 	if strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
 		var x any
@@ -399,78 +443,6 @@ func variablesHeader(vars map[string]string) string {
 	}
 	b.WriteByte('}')
 	return b.String()
-}
-
-// UserVarsFor returns the user-variables of one recipient's events.
-func (m *Meta) UserVarsFor(rcpt string, vars map[string]any) map[string]any {
-	if len(m.VarTemplates) == 0 {
-		return m.Info.UserVariables
-	}
-	out := make(map[string]any, len(m.Info.UserVariables))
-	for k, v := range m.Info.UserVariables {
-		out[k] = v
-	}
-	r := Replacer(rcpt, vars)
-	for k, t := range m.VarTemplates {
-		out[k] = decodeVar(r(t))
-	}
-	return out
-}
-
-// Replacer substitutes batch placeholders for one recipient:
-// %recipient.<key>% from its recipient-variables and %recipient% with its
-// address. Unknown keys are left as they are.
-func Replacer(rcpt string, vars map[string]any) func(string) string {
-	return func(s string) string {
-		if !strings.Contains(s, "%recipient") {
-			return s
-		}
-		var b strings.Builder
-		for {
-			i := strings.Index(s, "%recipient")
-			if i < 0 {
-				b.WriteString(s)
-				return b.String()
-			}
-			b.WriteString(s[:i])
-			rest := s[i+1:]
-			j := strings.IndexByte(rest, '%')
-			if j < 0 {
-				b.WriteString(s[i:])
-				return b.String()
-			}
-			name := rest[:j]
-			if v, ok := placeholder(name, rcpt, vars); ok {
-				b.WriteString(v)
-			} else {
-				b.WriteString(s[i : i+j+2])
-			}
-			s = rest[j+1:]
-		}
-	}
-}
-
-func placeholder(name, rcpt string, vars map[string]any) (string, bool) {
-	if name == "recipient" || name == "recipient_email" {
-		return rcpt, true
-	}
-	key, ok := strings.CutPrefix(name, "recipient.")
-	if !ok {
-		return "", false
-	}
-	v, ok := vars[key]
-	if !ok {
-		return "", false
-	}
-	switch x := v.(type) {
-	case string:
-		return x, true
-	case nil:
-		return "", true
-	default:
-		b, _ := json.Marshal(x)
-		return string(b), true
-	}
 }
 
 // newKey returns a storage key: 27 characters of base64url, a time

@@ -184,6 +184,8 @@ type Regional interface {
 	SuppressionStore
 	StatsStore
 	SMTPStore
+	TemplateStore
+	ListStore
 
 	// CreateDomain stores d and, when postmaster is not nil, its first SMTP
 	// credential in one transaction. ErrConflict when the name exists.

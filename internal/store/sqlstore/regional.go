@@ -128,7 +128,7 @@ func (r *Regional) UpdateDomain(ctx context.Context, d store.Domain) error {
 var domainTables = []string{"credentials", "messages", "queue", "events", "idempotency",
 	"webhooks", "webhook_cursors", "webhook_retries",
 	"suppressions", "suppression_imports", "tags", "stat_counters", "stat_uniques",
-	"inbound_messages", "inbound_jobs"}
+	"inbound_messages", "inbound_jobs", "templates", "template_versions"}
 
 // DeleteDomain implements store.Regional.
 func (r *Regional) DeleteDomain(ctx context.Context, name string) error {

@@ -1,0 +1,371 @@
+package api
+
+import (
+	"net/url"
+
+	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/lists"
+	"github.com/salvo-email/salvo/internal/store"
+)
+
+// listsRoutes registers mailing lists and members (reference §5).
+func (s *Server) listsRoutes() {
+	const l = "/v3/lists/{address}"
+	s.handle("GET", "/v3/lists/pages", auth.Account, s.listListsPages)
+	s.handle("GET", "/v3/lists", auth.Account, s.listListsOffset)
+	s.handle("POST", "/v3/lists", auth.Account, s.createList)
+	s.handle("GET", l, auth.Account, s.getList)
+	s.handle("PUT", l, auth.Account, s.updateList)
+	s.handle("DELETE", l, auth.Account, s.deleteList)
+	s.handle("GET", l+"/members/pages", auth.Account, s.listMembersPages)
+	s.handle("GET", l+"/members", auth.Account, s.listMembersOffset)
+	s.handle("POST", l+"/members", auth.Account, s.createMember)
+	s.handle("GET", l+"/members/{member}", auth.Account, s.getMember)
+	s.handle("PUT", l+"/members/{member}", auth.Account, s.updateMember)
+	s.handle("DELETE", l+"/members/{member}", auth.Account, s.deleteMember)
+	s.handle("POST", l+"/members.json", auth.Account, s.bulkMembersJSON)
+	s.handle("POST", l+"/members.csv", auth.Account, s.bulkMembersCSV)
+	// Beyond Mailgun: the progress of a background upload (task-id).
+	s.handle("GET", l+"/tasks/{id}", auth.Account, s.listTask)
+}
+
+func listJSON(l store.MailingList) wire.MailingList {
+	return wire.MailingList{Address: l.Address, Name: l.Name, Description: l.Description, AccessLevel: l.AccessLevel,
+		ReplyPreference: l.ReplyPreference, CreatedAt: wire.Time(l.CreatedAt), MembersCount: l.MembersCount}
+}
+
+func memberJSON(m store.Member) wire.Member {
+	vars := m.Vars
+	if vars == nil {
+		vars = map[string]any{}
+	}
+	return wire.Member{Address: m.Address, Name: m.Name, Vars: vars, Subscribed: m.Subscribed}
+}
+
+// optional returns a pointer to name's raw value, nil when absent.
+func optional(p *wire.Params, name string) *string {
+	if !p.Has(name) {
+		return nil
+	}
+	v := p.Raw(name)
+	return &v
+}
+
+func listInput(p *wire.Params) lists.ListInput {
+	return lists.ListInput{Address: optional(p, "address"), Name: optional(p, "name"),
+		Description: optional(p, "description"), AccessLevel: optional(p, "access_level"),
+		ReplyPreference: optional(p, "reply_preference")}
+}
+
+var listFields = []string{"address", "name", "description", "access_level", "reply_preference"}
+
+func (s *Server) createList(c *Ctx) (any, error) {
+	if err := c.P.Only(listFields...); err != nil {
+		return nil, err
+	}
+	l, err := s.Lists.Create(c.R.Context(), listInput(c.P))
+	if err != nil {
+		return nil, err
+	}
+	return wire.ListResponse{Message: "Mailing list has been created", List: listJSON(l)}, nil
+}
+
+func (s *Server) listListsPages(c *Ctx) (any, error) {
+	if err := c.P.Only("limit", "page", "address"); err != nil {
+		return nil, err
+	}
+	pg, err := newPivotPager(c.P, s.PublicURL+"/v3/lists/pages", "address", 100, 1000)
+	if err != nil {
+		return nil, err
+	}
+	ls, err := s.Lists.Page(c.R.Context(), pg.q)
+	if err != nil {
+		return nil, err
+	}
+	out := wire.MailingListPage{Items: []wire.MailingList{}}
+	keys := make([]string, 0, len(ls))
+	for _, l := range ls {
+		out.Items = append(out.Items, listJSON(l))
+		keys = append(keys, l.Address)
+	}
+	out.Paging = pg.paging(keys)
+	return out, nil
+}
+
+func (s *Server) listListsOffset(c *Ctx) (any, error) {
+	if err := c.P.Only("limit", "skip", "address"); err != nil {
+		return nil, err
+	}
+	skip, limit, err := skipLimit(c.P, 100, 1000, "")
+	if err != nil {
+		return nil, err
+	}
+	out := wire.ListOffsetPage{Items: []wire.MailingList{}}
+	if a := c.P.Get("address"); a != "" {
+		l, err := s.Lists.Get(c.R.Context(), a)
+		if err != nil {
+			return nil, err
+		}
+		out.TotalCount, out.Items = 1, append(out.Items, listJSON(l))
+		return out, nil
+	}
+	ls, total, err := s.Lists.Offset(c.R.Context(), skip, limit)
+	if err != nil {
+		return nil, err
+	}
+	out.TotalCount = total
+	for _, l := range ls {
+		out.Items = append(out.Items, listJSON(l))
+	}
+	return out, nil
+}
+
+func (s *Server) getList(c *Ctx) (any, error) {
+	if err := c.P.Only(); err != nil {
+		return nil, err
+	}
+	l, err := s.Lists.Get(c.R.Context(), c.Var("address"))
+	if err != nil {
+		return nil, err
+	}
+	return wire.ListResponse{List: listJSON(l)}, nil
+}
+
+func (s *Server) updateList(c *Ctx) (any, error) {
+	if err := c.P.Only(listFields...); err != nil {
+		return nil, err
+	}
+	l, err := s.Lists.Update(c.R.Context(), c.Var("address"), listInput(c.P))
+	if err != nil {
+		return nil, err
+	}
+	return wire.ListResponse{Message: "Mailing list has been updated", List: listJSON(l)}, nil
+}
+
+func (s *Server) deleteList(c *Ctx) (any, error) {
+	if err := c.P.Only(); err != nil {
+		return nil, err
+	}
+	addr, err := s.Lists.Delete(c.R.Context(), c.Var("address"))
+	if err != nil {
+		return nil, err
+	}
+	return wire.ListDeleted{Address: addr, Message: "Mailing list has been removed"}, nil
+}
+
+// memberFilter reads subscribed=yes|no.
+func memberFilter(p *wire.Params) (store.MemberFilter, error) {
+	var f store.MemberFilter
+	if p.Get("subscribed") != "" {
+		v, err := p.Bool("subscribed", false)
+		if err != nil {
+			return f, err
+		}
+		f.Subscribed = &v
+	}
+	return f, nil
+}
+
+func (s *Server) listMembersPages(c *Ctx) (any, error) {
+	if err := c.P.Only("limit", "page", "address", "subscribed"); err != nil {
+		return nil, err
+	}
+	f, err := memberFilter(c.P)
+	if err != nil {
+		return nil, err
+	}
+	path := s.PublicURL + "/v3/lists/" + url.PathEscape(c.Var("address")) + "/members/pages"
+	pg, err := newPivotPager(c.P, path, "address", 100, 1000, "subscribed")
+	if err != nil {
+		return nil, err
+	}
+	ms, err := s.Lists.MembersPage(c.R.Context(), c.Var("address"), f, pg.q)
+	if err != nil {
+		return nil, err
+	}
+	out := wire.MemberPage{Items: []wire.Member{}}
+	keys := make([]string, 0, len(ms))
+	for _, m := range ms {
+		out.Items = append(out.Items, memberJSON(m))
+		keys = append(keys, m.Address)
+	}
+	out.Paging = pg.paging(keys)
+	return out, nil
+}
+
+func (s *Server) listMembersOffset(c *Ctx) (any, error) {
+	if err := c.P.Only("limit", "skip", "address", "subscribed"); err != nil {
+		return nil, err
+	}
+	f, err := memberFilter(c.P)
+	if err != nil {
+		return nil, err
+	}
+	skip, limit, err := skipLimit(c.P, 100, 100, "")
+	if err != nil {
+		return nil, err
+	}
+	out := wire.MemberOffsetPage{Items: []wire.Member{}}
+	if a := c.P.Get("address"); a != "" {
+		m, err := s.Lists.Member(c.R.Context(), c.Var("address"), a)
+		if err != nil {
+			return nil, err
+		}
+		out.TotalCount, out.Items = 1, append(out.Items, memberJSON(m))
+		return out, nil
+	}
+	ms, total, err := s.Lists.MembersOffset(c.R.Context(), c.Var("address"), f, skip, limit)
+	if err != nil {
+		return nil, err
+	}
+	out.TotalCount = total
+	for _, m := range ms {
+		out.Items = append(out.Items, memberJSON(m))
+	}
+	return out, nil
+}
+
+// memberInput reads a member's fields; subscribed arrives as yes/no or
+// true/false.
+func memberInput(p *wire.Params) (lists.MemberInput, error) {
+	in := lists.MemberInput{Address: optional(p, "address"), Name: optional(p, "name"), Vars: optional(p, "vars")}
+	if p.Get("subscribed") != "" {
+		v, err := p.Bool("subscribed", true)
+		if err != nil {
+			return in, err
+		}
+		in.Subscribed = &v
+	}
+	return in, nil
+}
+
+func (s *Server) createMember(c *Ctx) (any, error) {
+	if err := c.P.Only("address", "name", "vars", "subscribed", "upsert"); err != nil {
+		return nil, err
+	}
+	in, err := memberInput(c.P)
+	if err != nil {
+		return nil, err
+	}
+	upsert, err := c.P.Bool("upsert", false)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.Lists.AddMember(c.R.Context(), c.Var("address"), in, upsert)
+	if err != nil {
+		return nil, err
+	}
+	return wire.MemberResponse{Member: memberJSON(m), Message: "Mailing list member has been created"}, nil
+}
+
+func (s *Server) getMember(c *Ctx) (any, error) {
+	if err := c.P.Only(); err != nil {
+		return nil, err
+	}
+	m, err := s.Lists.Member(c.R.Context(), c.Var("address"), c.Var("member"))
+	if err != nil {
+		return nil, err
+	}
+	return wire.MemberResponse{Member: memberJSON(m)}, nil
+}
+
+func (s *Server) updateMember(c *Ctx) (any, error) {
+	if err := c.P.Only("address", "name", "vars", "subscribed"); err != nil {
+		return nil, err
+	}
+	in, err := memberInput(c.P)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.Lists.UpdateMember(c.R.Context(), c.Var("address"), c.Var("member"), in)
+	if err != nil {
+		return nil, err
+	}
+	return wire.MemberResponse{Member: memberJSON(m), Message: "Mailing list member has been updated"}, nil
+}
+
+func (s *Server) deleteMember(c *Ctx) (any, error) {
+	if err := c.P.Only(); err != nil {
+		return nil, err
+	}
+	addr, err := s.Lists.DeleteMember(c.R.Context(), c.Var("address"), c.Var("member"))
+	if err != nil {
+		return nil, err
+	}
+	out := wire.MemberDeleted{Message: "Mailing list member has been deleted"}
+	out.Member.Address = addr
+	return out, nil
+}
+
+func (s *Server) bulkMembersJSON(c *Ctx) (any, error) {
+	if err := c.P.Only("members", "upsert"); err != nil {
+		return nil, err
+	}
+	raw, err := c.P.Required("members")
+	if err != nil {
+		return nil, err
+	}
+	upsert, err := c.P.Bool("upsert", false)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := lists.ParseJSONMembers(raw)
+	if err != nil {
+		return nil, err
+	}
+	return s.bulkResult(c, ms, upsert)
+}
+
+func (s *Server) bulkMembersCSV(c *Ctx) (any, error) {
+	if err := c.P.Only("members", "upsert", "subscribed"); err != nil {
+		return nil, err
+	}
+	files := c.P.Files("members")
+	if len(files) == 0 {
+		return nil, wire.BadRequest("'members' parameter must be a CSV file")
+	}
+	if files[0].Size > lists.MaxCSVBytes {
+		return nil, wire.BadRequest("CSV file is too big, max allowed size is 5 MB")
+	}
+	upsert, err := c.P.Bool("upsert", false)
+	if err != nil {
+		return nil, err
+	}
+	subscribed, err := c.P.Bool("subscribed", true)
+	if err != nil {
+		return nil, err
+	}
+	f, err := files[0].Open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ms, err := lists.ParseCSVMembers(f, subscribed)
+	if err != nil {
+		return nil, err
+	}
+	return s.bulkResult(c, ms, upsert)
+}
+
+func (s *Server) bulkResult(c *Ctx, ms []store.Member, upsert bool) (any, error) {
+	up, err := s.Lists.AddMembers(c.R.Context(), c.Var("address"), ms, upsert)
+	if err != nil {
+		return nil, err
+	}
+	if up.TaskID != "" {
+		return wire.ListResponse{Message: "Mailing list upload started in background", List: listJSON(up.List), TaskID: up.TaskID}, nil
+	}
+	return wire.ListResponse{Message: "Mailing list has been updated", List: listJSON(up.List)}, nil
+}
+
+func (s *Server) listTask(c *Ctx) (any, error) {
+	if err := c.P.Only(); err != nil {
+		return nil, err
+	}
+	t, ok := s.Lists.Task(c.Var("id"))
+	if !ok {
+		return nil, wire.NotFound("task %s not found", c.Var("id"))
+	}
+	return t, nil
+}
