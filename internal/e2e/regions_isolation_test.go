@@ -106,13 +106,20 @@ func TestKeysAreGlobal(t *testing.T) {
 // waitForEvent waits until domain has an event of type typ.
 func waitForEvent(t *testing.T, ta *testutil.TestApp, domain, typ string) {
 	t.Helper()
+	waitForEvents(t, ta, domain, typ, 1)
+}
+
+// waitForEvents waits until domain has at least n events of type typ.
+func waitForEvents(t *testing.T, ta *testutil.TestApp, domain, typ string, n int) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
+	got := 0
 	for time.Now().Before(deadline) {
-		r := ta.Call(t, http.MethodGet, "/v3/"+domain+"/events?event="+typ, ta.Key, testutil.NoBody)
-		if r.Status == http.StatusOK && strings.Contains(r.Body, `"event":"`+typ+`"`) {
+		r := ta.Call(t, http.MethodGet, "/v3/"+domain+"/events?limit=300&event="+typ, ta.Key, testutil.NoBody)
+		if got = strings.Count(r.Body, `"event":"`+typ+`"`); r.Status == http.StatusOK && got >= n {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("no %s event for %s", typ, domain)
+	t.Fatalf("%d %s events for %s, want %d", got, typ, domain, n)
 }

@@ -197,6 +197,10 @@ func TestTagsSDK(t *testing.T) {
 			must(t, m.AddTag(tags...), "AddTag")
 			e.send(m)
 		}
+		// Deliveries write events that (re)create their tags: let both
+		// finish before deleting any.
+		mx.WaitRecipients(t, 2, 30*time.Second)
+		waitForEvents(t, e.App, senderDomain, "delivered", 2)
 		it := e.MG.ListTags(&mailgun.ListTagOptions{Limit: 1})
 		var names []string
 		var page []mailgun.Tag
