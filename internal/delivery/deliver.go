@@ -21,7 +21,6 @@ type work struct {
 // session, recording each outcome as soon as it is known.
 func (e *Engine) deliver(dest string, jobs []store.Job) {
 	ctx := e.ctx
-	began := time.Now()
 	txns := e.prepare(ctx, jobs)
 	if len(txns) == 0 {
 		return
@@ -38,7 +37,7 @@ func (e *Engine) deliver(dest string, jobs []store.Job) {
 		}
 	}()
 	for i, t := range txns {
-		if e.stopping() || time.Since(began) > e.cfg.Lease/2 {
+		if e.stopping() {
 			e.releaseTxns(txns[i:])
 			return
 		}
@@ -153,9 +152,7 @@ func (e *Engine) releaseTxns(ps []*pending) {
 			ids = append(ids, j.ID)
 		}
 	}
-	if err := e.deps.Store.ReleaseJobs(context.WithoutCancel(e.ctx), ids, e.deps.Now()); err != nil {
-		e.deps.Log.Error("release jobs", "err", err)
-	}
+	e.release(ids)
 }
 
 // recordLoose records the outcome of a job outside any transaction.
@@ -179,10 +176,29 @@ func (e *Engine) record(p *pending, results []Result) {
 		e.deps.Log.Debug("delivery attempt", "msg_id", j.MessageKey, "domain", j.Domain, "rcpt_domain", j.RcptDomain,
 			"attempt", j.Attempts, "mx", r.MXHost, "outcome", r.Kind.String(), "code", r.Code)
 	}
-	if err := e.deps.Store.Complete(context.WithoutCancel(e.ctx), outcomes); err != nil {
-		// The jobs stay leased and come back when the lease ends.
-		e.deps.Log.Error("record delivery outcomes", "err", err, "jobs", len(outcomes))
+	e.complete(outcomes)
+}
+
+// complete writes outcomes in the background, at most cap(e.recording)
+// writes at once: the connection goes on while the commit is in flight
+// (concurrent writes share one group commit). After a crash, only
+// deliveries whose outcome was still in flight can be made again.
+func (e *Engine) complete(outcomes []store.Outcome) {
+	ids := make([]int64, len(outcomes))
+	for i, o := range outcomes {
+		ids[i] = o.JobID
 	}
+	e.recording <- struct{}{}
+	e.recordings.Add(1)
+	e.deps.Metrics.Go(e.deps.Log, "delivery outcomes", func() {
+		defer e.recordings.Done()
+		defer func() { <-e.recording }()
+		if err := e.deps.Store.Complete(context.WithoutCancel(e.ctx), outcomes); err != nil {
+			// No longer held: their leases end and they are tried again.
+			e.deps.Log.Error("record delivery outcomes", "err", err, "jobs", len(outcomes))
+		}
+		e.drop(ids)
+	})
 }
 
 func lastError(r Result) string {

@@ -62,9 +62,22 @@ type Engine struct {
 	mu     sync.Mutex
 	active int            // connections in use
 	busy   map[string]int // connections per destination
-	wg     sync.WaitGroup
-	ctx    context.Context
-	cancel context.CancelFunc
+	// held are the jobs this engine has claimed and not yet completed or
+	// released: the only leases the heartbeat renews, so a job whose
+	// release or outcome failed to write is not kept forever.
+	held map[int64]struct{}
+	// waiting are claimed chunks for destinations at their connection
+	// limit; a connection of that destination takes the next when done.
+	waiting     map[string][][]store.Job
+	waitingJobs int
+	wg          sync.WaitGroup
+	// recording bounds outcome writes in flight (recordings), so a
+	// connection goes on with its next message while the previous
+	// outcome commits.
+	recording  chan struct{}
+	recordings sync.WaitGroup
+	ctx        context.Context
+	cancel     context.CancelFunc
 }
 
 // New makes an engine; Start runs it.
@@ -88,7 +101,8 @@ func New(cfg Config, deps Deps) *Engine {
 	return &Engine{
 		cfg: cfg, deps: deps, owner: secret.Token(8), cache: newMessageCache(64 << 20),
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), beatDone: make(chan struct{}),
-		busy: map[string]int{}, ctx: ctx, cancel: cancel,
+		busy: map[string]int{}, held: map[int64]struct{}{}, waiting: map[string][][]store.Job{},
+		recording: make(chan struct{}, max(1, cfg.Workers)), ctx: ctx, cancel: cancel,
 	}
 }
 
@@ -120,7 +134,7 @@ func (e *Engine) heartbeat() {
 			return
 		case <-t.C:
 		}
-		if err := e.deps.Store.RenewLeases(e.ctx, e.owner, e.deps.Now().Add(e.cfg.Lease)); err != nil && e.ctx.Err() == nil {
+		if err := e.deps.Store.RenewLeases(e.ctx, e.owner, e.heldIDs(), e.deps.Now().Add(e.cfg.Lease)); err != nil && e.ctx.Err() == nil {
 			e.deps.Log.Error("renew delivery leases", "err", err)
 		}
 	}
@@ -138,8 +152,9 @@ func (e *Engine) Stop(ctx context.Context) error {
 	case <-e.done:
 	case <-ctx.Done():
 	}
+	e.releaseWaiting()
 	finished := make(chan struct{})
-	go func() { e.wg.Wait(); close(finished) }()
+	go func() { e.wg.Wait(); e.recordings.Wait(); close(finished) }()
 	select {
 	case <-finished:
 	case <-ctx.Done():
@@ -196,7 +211,8 @@ func (e *Engine) sleepFor() time.Duration {
 	return min(max(d, 10*time.Millisecond), e.cfg.PollInterval)
 }
 
-// claimAll claims due jobs while there are free connections.
+// claimAll claims due jobs while there are free connections and not
+// already a full round of work waiting.
 func (e *Engine) claimAll() {
 	for !e.stopping() {
 		free, skip := e.capacity()
@@ -219,13 +235,16 @@ func (e *Engine) claimAll() {
 }
 
 // capacity returns how many connections may start and the destinations
-// that are at their limit.
+// that are at their limit (or have claimed work waiting for one).
 func (e *Engine) capacity() (int, []string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.waitingJobs >= e.cfg.Workers*e.cfg.JobsPerConnection {
+		return 0, nil
+	}
 	var skip []string
 	for d, n := range e.busy {
-		if n >= e.cfg.PerDestination {
+		if n >= e.cfg.PerDestination || len(e.waiting[d]) > 0 {
 			skip = append(skip, d)
 		}
 	}
@@ -233,8 +252,11 @@ func (e *Engine) capacity() (int, []string) {
 }
 
 // dispatch splits claimed jobs into per-destination chunks and starts a
-// connection for each chunk that fits the limits; the rest are released.
+// connection for each chunk that fits the limits; the others wait for a
+// connection of their destination to finish (they stay leased and held,
+// so the heartbeat keeps their leases).
 func (e *Engine) dispatch(jobs []store.Job) {
+	e.hold(jobs)
 	groups := map[string][]store.Job{}
 	var order []string
 	for _, j := range jobs {
@@ -243,7 +265,6 @@ func (e *Engine) dispatch(jobs []store.Job) {
 		}
 		groups[j.RcptDomain] = append(groups[j.RcptDomain], j)
 	}
-	var release []int64
 	for _, dest := range order {
 		g := groups[dest]
 		for len(g) > 0 {
@@ -251,24 +272,94 @@ func (e *Engine) dispatch(jobs []store.Job) {
 			chunk := g[:n]
 			g = g[n:]
 			if !e.acquire(dest) {
-				for _, j := range chunk {
-					release = append(release, j.ID)
-				}
+				e.mu.Lock()
+				e.waiting[dest] = append(e.waiting[dest], chunk)
+				e.waitingJobs += len(chunk)
+				e.mu.Unlock()
 				continue
 			}
 			e.wg.Add(1)
 			e.deps.Metrics.Go(e.deps.Log, "delivery "+dest, func() {
 				defer e.wg.Done()
-				defer e.releaseSlot(dest)
-				e.deliver(dest, chunk)
+				for chunk != nil {
+					e.deliver(dest, chunk)
+					chunk = e.nextWaiting(dest)
+				}
 			})
 		}
 	}
-	if len(release) > 0 {
-		if err := e.deps.Store.ReleaseJobs(e.ctx, release, e.deps.Now()); err != nil {
-			e.deps.Log.Error("release jobs", "err", err)
+}
+
+// nextWaiting hands the connection slot of a finished connection to the
+// next chunk waiting for its destination, or frees the slot.
+func (e *Engine) nextWaiting(dest string) []store.Job {
+	e.mu.Lock()
+	if w := e.waiting[dest]; len(w) > 0 && !e.stopping() {
+		chunk := w[0]
+		if e.waiting[dest] = w[1:]; len(e.waiting[dest]) == 0 {
+			delete(e.waiting, dest)
+		}
+		e.waitingJobs -= len(chunk)
+		e.mu.Unlock()
+		return chunk
+	}
+	e.mu.Unlock()
+	e.releaseSlot(dest)
+	return nil
+}
+
+// releaseWaiting gives back every chunk still waiting (Stop).
+func (e *Engine) releaseWaiting() {
+	e.mu.Lock()
+	var ids []int64
+	for _, chunks := range e.waiting {
+		for _, c := range chunks {
+			for _, j := range c {
+				ids = append(ids, j.ID)
+			}
 		}
 	}
+	e.waiting, e.waitingJobs = map[string][][]store.Job{}, 0
+	e.mu.Unlock()
+	e.release(ids)
+}
+
+// release gives jobs back to the queue without counting an attempt.
+func (e *Engine) release(ids []int64) {
+	if len(ids) == 0 {
+		return
+	}
+	if err := e.deps.Store.ReleaseJobs(context.WithoutCancel(e.ctx), ids, e.deps.Now()); err != nil {
+		// Their leases are no longer renewed: they come back when they end.
+		e.deps.Log.Error("release jobs", "err", err)
+	}
+	e.drop(ids)
+}
+
+func (e *Engine) hold(jobs []store.Job) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, j := range jobs {
+		e.held[j.ID] = struct{}{}
+	}
+}
+
+func (e *Engine) drop(ids []int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, id := range ids {
+		delete(e.held, id)
+	}
+}
+
+func (e *Engine) heldIDs() []int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ids := make([]int64, 0, len(e.held))
+	for id := range e.held {
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 func (e *Engine) acquire(dest string) bool {

@@ -146,10 +146,10 @@ type MessageStore interface {
 	// ReleaseJobs gives leased jobs back without counting an attempt
 	// (shutdown), due at at. Jobs that are not leased are left alone.
 	ReleaseJobs(ctx context.Context, ids []int64, at time.Time) error
-	// RenewLeases extends to until the lease of every job owner holds, so
-	// that work still in progress is not claimed again when its first
-	// lease ends. A dead owner renews nothing and its jobs come back.
-	RenewLeases(ctx context.Context, owner string, until time.Time) error
+	// RenewLeases extends to until the leases of the given jobs that owner
+	// still holds (a job whose lease ended and went to another owner is
+	// left alone).
+	RenewLeases(ctx context.Context, owner string, ids []int64, until time.Time) error
 	QueueStats(ctx context.Context, domain string, now time.Time) ([]DestinationStats, error)
 	JobsOfMessage(ctx context.Context, domain, messageID string) ([]Job, error)
 	// NextDue is the earliest next attempt among jobs not leased, zero if none.

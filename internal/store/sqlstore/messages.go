@@ -214,17 +214,26 @@ func (r *Regional) ReleaseJobs(ctx context.Context, ids []int64, at time.Time) e
 }
 
 // RenewLeases implements store.MessageStore.
-func (r *Regional) RenewLeases(ctx context.Context, owner string, until time.Time) error {
-	// Lock in id order (as Complete does) so renewals and outcomes of
-	// concurrent transactions do not deadlock; a deadlock that happens
-	// anyway is retried by the committer.
-	lock := ""
-	if r.dialect.postgres() {
-		lock = " ORDER BY id FOR UPDATE"
+func (r *Regional) RenewLeases(ctx context.Context, owner string, ids []int64, until time.Time) error {
+	sorted := slices.Clone(ids)
+	slices.Sort(sorted) // id order, like Complete and ReleaseJobs
+	const chunk = 500
+	for start := 0; start < len(sorted); start += chunk {
+		part := sorted[start:min(len(sorted), start+chunk)]
+		args := []any{ts(until), owner}
+		for _, id := range part {
+			args = append(args, id)
+		}
+		in := strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")
+		if err := r.inTx(ctx, func(tx *Tx) error {
+			_, err := tx.tx.ExecContext(ctx, r.rebind(`UPDATE queue SET lease_until = ?
+				WHERE lease_owner = ? AND lease_until > 0 AND id IN (`+in+`)`), args...)
+			return err
+		}); err != nil {
+			return err
+		}
 	}
-	_, err := r.exec(ctx, `UPDATE queue SET lease_until = ? WHERE id IN
-		(SELECT id FROM queue WHERE lease_owner = ? AND lease_until > 0`+lock+`)`, ts(until), owner)
-	return err
+	return nil
 }
 
 // QueueStats implements store.MessageStore.
