@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -74,8 +75,15 @@ func (r *Regional) ListsByAddress(ctx context.Context, addresses []string) ([]st
 			args[i] = a
 		}
 		in := strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")
-		rows, err := r.r.QueryContext(ctx, r.rebind(`SELECT address, name, description, access_level, reply_preference,
-			created_at, 0 FROM mailing_lists WHERE address IN (`+in+`)`), args...)
+		query := `SELECT address, name, description, access_level, reply_preference,
+			created_at, 0 FROM mailing_lists WHERE address IN (` + in + `)`
+		var rows *sql.Rows
+		var err error
+		if len(chunk) <= 8 {
+			rows, err = r.query(ctx, query, args...) // every send asks: keep the few common shapes prepared
+		} else {
+			rows, err = r.r.QueryContext(ctx, r.rebind(query), args...)
+		}
 		ls, err := scanRows(rows, err, scanList)
 		if err != nil {
 			return nil, err
