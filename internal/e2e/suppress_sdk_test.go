@@ -26,6 +26,7 @@ type suppressEnv struct {
 	App   *testutil.TestApp
 	MG    *mailgun.MailgunImpl
 	Clock *testutil.Clock
+	PG    bool // on PostgreSQL, else the embedded SQLite
 }
 
 func startSuppressEnv(t *testing.T, pg bool) *suppressEnv {
@@ -35,7 +36,7 @@ func startSuppressEnv(t *testing.T, pg bool) *suppressEnv {
 	createDomain(t, ta, suppressDomain)
 	mg := mailgun.NewMailgun(suppressDomain, ta.Key)
 	mg.SetAPIBase(ta.URL + "/v3")
-	return &suppressEnv{App: ta, MG: mg, Clock: clock}
+	return &suppressEnv{App: ta, MG: mg, Clock: clock, PG: pg}
 }
 
 // onStores runs f on the embedded store and on PostgreSQL.
