@@ -65,7 +65,9 @@ func TestBrowserWebhooks(t *testing.T) {
 		t.Errorf("last status = %q", got)
 	}
 	retry := b.text(state + ` tr.retry[data-kind="accepted"]`)
-	if !strings.Contains(retry, posts[0].ID) || !strings.Contains(retry, "HTTP 503") || !strings.Contains(retry, "in 5m0s") {
+	if !strings.Contains(retry, posts[0].ID) || !strings.Contains(retry, "HTTP 503") ||
+		!strings.Contains(retry, "in 5m0s") && !strings.Contains(retry, "in 4m59s") && !strings.Contains(retry, "in 4m58s") {
+		// The page is drawn a moment after the attempt: a busy machine may round it to a second or two less.
 		t.Errorf("retry row = %q, want the event %s, its 503 and the next retry in 5 minutes", retry, posts[0].ID)
 	}
 	if got := f.events(t, id); len(got) == 0 {
