@@ -287,6 +287,7 @@ func (a *App) Start(ctx context.Context) error {
 func (a *App) dashboard() (http.Handler, error) {
 	w, err := web.New(web.Deps{
 		Log: a.Log, Metrics: a.Metrics, Keys: a.Keys, Users: a.Users, Domains: a.Domains,
+		Credentials: a.Credentials,
 		Sessions: &auth.Sessions{Global: a.Global, Box: a.Box, Now: a.seams.Now,
 			IdleTimeout: a.Cfg.SessionIdleTimeout, MaxAge: a.Cfg.SessionMaxAge},
 		Throttle: &auth.LoginThrottle{Free: a.Cfg.LoginFailureLimit, Now: a.seams.Now},

@@ -58,6 +58,7 @@ type settingsTab struct{ Slug, Label string }
 
 var settingsTabs = []settingsTab{
 	{Slug: "sending-keys", Label: "Sending API keys"},
+	{Slug: "smtp-credentials", Label: "SMTP credentials"},
 	{Slug: "connection", Label: "Connection settings"},
 	{Slug: "webhooks", Label: "Webhooks"},
 }

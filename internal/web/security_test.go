@@ -180,6 +180,12 @@ func postCases() map[string]url.Values {
 		"/dashboard/domains/{name}/settings/connection":               {"require_tls": {"on"}},
 		"/dashboard/logout":                                           {},
 	}
+	// SMTP credentials: add a login, give it a new password, delete it
+	// (the order of their routes).
+	creds := "/dashboard/domains/{name}/settings/smtp-credentials"
+	cases[creds] = url.Values{"login": {"csrf-app"}, "password_mode": {"type"}, "password": {"csrf-password-1"}}
+	cases[creds+"/password"] = url.Values{"login": {"csrf-app"}, "password": {"csrf-password-2"}}
+	cases[creds+"/delete"] = url.Values{"login": {"csrf-app"}}
 	// Webhooks: add a URL, replace it, delete the new one (the order of
 	// their routes).
 	hook := url.Values{"kind": {"delivered"}, "url": {"http://127.0.0.1:9/hook"}}
@@ -253,7 +259,11 @@ func (f *fixture) state(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fmt.Sprint(ids, len(users), total, d.RequireTLS, d.SkipVerification, d.UpdatedAt, primary, hooks, lists, len(imports))
+	creds, _, err := f.Regional.Credentials(ctx, testDomain, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprint(ids, len(users), total, d.RequireTLS, d.SkipVerification, d.UpdatedAt, primary, hooks, lists, len(imports), creds)
 }
 
 // TestCSRFRequiredOnEveryForm enumerates the state-changing routes: each

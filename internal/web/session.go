@@ -37,6 +37,10 @@ type flash struct {
 	// shown on the one page after its creation, never again.
 	Secret   string `json:"secret,omitempty"`
 	SecretID string `json:"secret_id,omitempty"`
+	// Password is a generated SMTP password of the credential Login:
+	// shown on the one page after its creation, never again.
+	Password string `json:"password,omitempty"`
+	Login    string `json:"login,omitempty"`
 }
 
 // secure reports whether cookies must be Secure: the request came over

@@ -1,7 +1,7 @@
 // Package web serves Salvo's dashboard under /dashboard/: the pages a
 // person uses instead of the API (domains and their DNS records, sending
-// keys, webhooks, the primary key, users, the logs of what was sent, the
-// queue, suppressions and stats).
+// keys, SMTP credentials, webhooks, the primary key, users, the logs of
+// what was sent, the queue, suppressions and stats).
 //
 // Invariants:
 //   - Every page but the login form and the static assets needs a session
@@ -11,10 +11,11 @@
 //     CSRF token (checked in constant time); the login form carries a
 //     double-submit token of its own.
 //   - The primary key appears only in the response to the eye icon's POST,
-//     and a new sending key's secret only in the one page shown after its
-//     creation (a sealed one-time flash); pages are never cached.
+//     and a new sending key's secret or a generated SMTP password only in
+//     the one page shown after its creation (a sealed one-time flash); a
+//     password typed into a form is never shown; pages are never cached.
 //   - The dashboard works through the same services as the API (auth.Keys,
-//     domains.Service, events.Fetch, delivery.QueueStatus, suppress.Record
+//     auth.Credentials, domains.Service, events.Fetch, delivery.QueueStatus, suppress.Record
 //     and suppress.Importer, stats.Total, the webhooks edits and
 //     webhooks.Attempts); it never touches SQL.
 //   - A request body is at most 64 KB, except a CSV upload (25 MB); a
@@ -55,6 +56,9 @@ type Deps struct {
 	Sessions *auth.Sessions
 	Throttle *auth.LoginThrottle
 	Domains  *domains.Service
+	// Credentials manages the domains' SMTP credentials (the service
+	// behind /v3/domains/{d}/credentials).
+	Credentials *auth.Credentials
 	// Importer runs the suppression CSV imports the Suppressions pages
 	// submit (the same background import as the API's).
 	Importer *suppress.Importer
@@ -141,6 +145,7 @@ func (s *Server) register() {
 	s.page("GET "+domainsPath+"/{name}/settings/connection", s.connectionPage)
 	s.form("POST "+domainsPath+"/{name}/settings/connection", s.saveConnection)
 	s.logsRoutes()
+	s.credentialsRoutes()
 	s.webhooksRoutes()
 	s.suppressRoutes()
 	s.statsRoutes()

@@ -1,5 +1,6 @@
-// Salvo dashboard: the eye icon, copy buttons, confirmations and pages
-// that follow progress. Every page works without it except the clipboard.
+// Salvo dashboard: the eye icon, copy buttons, confirmations, fields that
+// depend on a choice and pages that follow progress. Every page works
+// without it except the clipboard.
 (function () {
   "use strict";
 
@@ -48,6 +49,20 @@
     var msg = ev.target.getAttribute("data-confirm");
     if (msg && !window.confirm(msg)) { ev.preventDefault(); }
   });
+
+  // A field with data-needs="ID" is used only while the radio button or
+  // check box ID is checked: disabled (and not required) otherwise.
+  function updateNeeds() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-needs]"), function (el) {
+      var on = document.getElementById(el.getAttribute("data-needs"));
+      el.disabled = !(on && on.checked);
+      el.required = !el.disabled;
+    });
+  }
+  document.addEventListener("change", function (ev) {
+    if (ev.target.matches("input[type=radio], input[type=checkbox]")) { updateNeeds(); }
+  });
+  updateNeeds();
 
   // A part of a page that is still changing (an import in progress, with
   // data-poll set to a delay in ms) reads itself again until it is done.
