@@ -17,7 +17,7 @@ import (
 // TestRegionIsolationSMTP: mail sent through the EU SMTP relay and mail
 // received by the EU MX and stored by an EU route leave no trace in the US
 // regional store; the US relay does not know the EU credential; an EU
-// route never runs on mail arriving at the US MX.
+// route or mailing list never runs on mail arriving at the US MX.
 func TestRegionIsolationSMTP(t *testing.T) {
 	t.Parallel()
 	onBothStores(t, func(t *testing.T, postgres bool) {
@@ -57,12 +57,43 @@ func TestRegionIsolationSMTP(t *testing.T) {
 		if _, err := submit(dc, "sender@outside.example", []string{"inbox@" + domain}, rfcMessage("sender@outside.example", "inbox@"+domain, subject+" inbound", "hello")); err != nil {
 			t.Fatalf("EU MX: %v", err)
 		}
-		// Mail for a US domain at the US MX: the EU routes must not see it.
+		// Mailing lists are region-bound too: an EU list whose address is
+		// on the US domain must not fan out mail arriving at the US MX,
+		// while the US list beside it (the control) does.
+		newList := func(ta *testutil.TestApp, list, member string) {
+			ta.Call(t, http.MethodPost, "/v3/lists", ta.Key, testutil.Form(url.Values{
+				"address": {list}, "access_level": {"everyone"}})).Want(t, http.StatusOK)
+			ta.Call(t, http.MethodPost, "/v3/lists/"+list+"/members", ta.Key, testutil.Form(url.Values{
+				"address": {member}})).Want(t, http.StatusOK)
+		}
+		newList(eu, "crew@"+usDomain, "eu-member@dest.example")
+		newList(us, "team@"+usDomain, "us-member@dest.example")
+
+		// Mail for a US domain at the US MX: the EU routes and the EU list
+		// must not see it.
 		uc2 := dialSMTP(t, us.MXAddr(), "starttls")
 		if _, err := submit(uc2, "sender@outside.example", []string{"inbox@" + usDomain}, rfcMessage("sender@outside.example", "inbox@"+usDomain, "US only", "hello")); err != nil {
 			t.Fatalf("US MX: %v", err)
 		}
-		mx.WaitRecipients(t, 1, 30*time.Second)
+		uc3 := dialSMTP(t, us.MXAddr(), "starttls")
+		if _, err := submit(uc3, "sender@outside.example", []string{"crew@" + usDomain, "team@" + usDomain},
+			rfcMessage("sender@outside.example", "crew@"+usDomain+", team@"+usDomain, "US lists", "hello")); err != nil {
+			t.Fatalf("US MX, lists: %v", err)
+		}
+		// The relay message and the US list's one copy.
+		got := mx.WaitRecipients(t, 2, 30*time.Second)
+		time.Sleep(300 * time.Millisecond) // let a wrong fan-out arrive before looking
+		var members []string
+		for _, r := range mx.Messages() {
+			for _, to := range r.To {
+				if strings.HasSuffix(to, "-member@dest.example") {
+					members = append(members, to)
+				}
+			}
+		}
+		if len(members) != 1 || members[0] != "us-member@dest.example" {
+			t.Errorf("list copies went to %v (of %d messages), want only the US list's member", members, len(got))
+		}
 		waitForEvent(t, eu, domain, "stored")
 		waitForEvent(t, us, usDomain, "accepted")
 		// The EU message reaches the hook (the route works); the US message,
@@ -82,8 +113,22 @@ func TestRegionIsolationSMTP(t *testing.T) {
 				t.Errorf("the EU regional store does not hold %q", needle)
 			}
 		}
-		if found := euData.Find(usDomain); len(found) > 0 {
-			t.Errorf("the EU regional store holds the US domain:\n%s", strings.Join(found, "\n"))
+		var leaked []string
+		for _, row := range euData.Find(usDomain) {
+			if !strings.Contains(row, "crew@"+usDomain) { // the EU list's own address is EU data
+				leaked = append(leaked, row)
+			}
+		}
+		if len(leaked) > 0 {
+			t.Errorf("the EU regional store holds the US domain's data:\n%s", strings.Join(leaked, "\n"))
+		}
+		for _, row := range usData.Find("crew@" + usDomain) {
+			if strings.HasPrefix(row, "mailing_list") { // the message sent to it is US data; the list is not
+				t.Errorf("the US regional store holds the EU list:\n%s", row)
+			}
+		}
+		if len(euData.Find("eu-member@dest.example")) == 0 || len(usData.Find("eu-member@dest.example")) > 0 {
+			t.Error("the EU list's member is not in the EU store alone")
 		}
 		var evs struct {
 			Items []json.RawMessage `json:"items"`

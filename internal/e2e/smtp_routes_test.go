@@ -232,3 +232,58 @@ func TestMXForwardToAddress(t *testing.T) {
 		t.Errorf("accepted events of the forwarded copy: %d, want 1", len(evs))
 	}
 }
+
+// TestMXListPosting: mail arriving at the MX for a mailing list's address
+// fans out to its subscribed members (reference §5.3), and the list's
+// access_level decides who may post from outside: "members" takes a
+// subscribed member's post and refuses anyone else's, "readonly" refuses
+// every post from the MX; a refusal is a failed event, never a copy.
+func TestMXListPosting(t *testing.T) {
+	t.Parallel()
+	e := startMXEnv(t, func(c *config.Config) {})
+	ctx := context.Background()
+	newList := func(addr, access string, members ...string) {
+		if _, err := e.mg.CreateMailingList(ctx, mailgun.MailingList{Address: addr, AccessLevel: mailgun.AccessLevel(access)}); err != nil {
+			t.Fatalf("CreateMailingList %s: %v", addr, err)
+		}
+		for i, m := range members {
+			sub := i != len(members)-1 // the last member is unsubscribed
+			if err := e.mg.CreateMember(ctx, true, addr, mailgun.Member{Address: m, Subscribed: &sub}); err != nil {
+				t.Fatalf("CreateMember %s: %v", m, err)
+			}
+		}
+	}
+	newList("club@"+testDomain, "members", "ann@members.test", "bob@members.test", "gone@members.test")
+	newList("news@"+testDomain, "readonly", "cat@readers.test", "dan@readers.test")
+
+	post := func(from, list, subject string) {
+		t.Helper()
+		if err := e.deliverMX(from, []string{list}, []byte(rfcMessage(from, list, subject, "hello "+subject))); err != nil {
+			t.Fatalf("MX post to %s: %v", list, err)
+		}
+	}
+	post("ann@members.test", "club@"+testDomain, "from a member")
+	post("eve@outside.test", "club@"+testDomain, "from an outsider")
+	post("ann@members.test", "news@"+testDomain, "to a readonly list")
+
+	waitFor(t, 20*time.Second, func() bool {
+		rcpts := byRecipient(e.mx.Messages())
+		return len(rcpts["ann@members.test"]) == 1 && len(rcpts["bob@members.test"]) == 1
+	}, func() string { return "the member's post did not reach the list's members" })
+	waitFor(t, 20*time.Second, func() bool {
+		return len(e.events(url.Values{"event": {"failed"}, "recipient": {"news@" + testDomain}})) >= 1 &&
+			len(e.events(url.Values{"event": {"failed"}, "recipient": {"club@" + testDomain}})) >= 1
+	}, func() string { return "no failed events for the refused posts" })
+	time.Sleep(300 * time.Millisecond) // let a wrong copy arrive before looking
+	for rcpt, ms := range byRecipient(e.mx.Messages()) {
+		for _, m := range ms {
+			if s := header(m.Data, "Subject"); s != "from a member" || rcpt == "gone@members.test" {
+				t.Errorf("%s got %q; only the subscribed members of club@ should get the member's post", rcpt, s)
+			}
+		}
+	}
+	got := byRecipient(e.mx.Messages())["bob@members.test"][0].Data
+	if header(got, "Reply-To") != "club@"+testDomain || header(got, "DKIM-Signature") == "" {
+		t.Errorf("list copy lacks the list's Reply-To or a DKIM signature:\n%s", got)
+	}
+}

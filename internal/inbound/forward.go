@@ -8,6 +8,7 @@ import (
 
 	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/mail"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -39,9 +40,20 @@ func (s *Service) forwardJob(j store.InboundJob) store.InboundResult {
 		return s.retryLater(j, err)
 	}
 	key := fmt.Sprintf("route-forward-%s-%d", j.MessageKey, j.ID)
-	_, err = s.deps.Send.Send(s.ctx, &send.Submission{Domain: d, Method: "smtp", OriginatingIP: m.ClientIP, MIME: m.Body,
+	sub := &send.Submission{Domain: d, Method: "smtp", OriginatingIP: m.ClientIP, MIME: m.Body,
 		To: p.To, Options: send.Options{DKIM: true, RequireTLS: d.RequireTLS, SkipVerification: d.SkipVerification},
-		IdempotencyKey: key, IdempotencyFingerprint: key})
+		IdempotencyKey: key, IdempotencyFingerprint: key}
+	if p.List {
+		// Nobody vouches for mail from the MX: the list's access_level
+		// decides, on the From address (else the envelope sender).
+		sub.Unauthenticated, sub.Poster = true, m.Sender
+		if pm, perr := parse(m.Body); perr == nil {
+			if a, aerr := mail.ParseAddressList([]string{pm.From}); aerr == nil && len(a) == 1 {
+				sub.Poster = a[0].Address
+			}
+		}
+	}
+	_, err = s.deps.Send.Send(s.ctx, sub)
 	if err == nil {
 		return store.InboundResult{Done: true}
 	}

@@ -31,6 +31,9 @@ type forwardPayload struct {
 	To        []string      `json:"to"`
 	Recipient string        `json:"recipient"`
 	Route     wire.RouteRef `json:"route"`
+	// List marks a post to a mailing list (To is its address): sent as an
+	// unauthenticated submission, so the list's access_level applies.
+	List bool `json:"list,omitempty"`
 }
 
 // routesTTL is how long compiled routes are reused: a route change
@@ -175,7 +178,33 @@ func (s *Service) routeRecipient(res *store.InboundResult, m store.InboundMessag
 			}
 		}
 	}
+	if err := s.listPost(res, m, d, rcpt, now); err != nil {
+		return err
+	}
 	res.Events = append(res.Events, events.NewInboundAccepted(&info, rcpt, refs, now))
+	return nil
+}
+
+// listPost adds a list-post job when rcpt is the address of one of this
+// region's mailing lists (reference §5.3): the job re-sends the message
+// to the list through the send path, which fans it out to the subscribed
+// members after checking the list's access_level against the poster.
+// Lists of the other region are not in this store, so they never see
+// this region's mail.
+func (s *Service) listPost(res *store.InboundResult, m store.InboundMessage, d store.Domain, rcpt string, now time.Time) error {
+	addr := strings.ToLower(rcpt)
+	ls, err := s.deps.Store.ListsByAddress(s.ctx, []string{addr})
+	if err != nil || len(ls) == 0 {
+		return err
+	}
+	if hops := strings.Count(strings.ToLower(headerBlock(m.Body)), "\nx-mailgun-incoming:"); hops >= maxHops {
+		info := events.MessageInfo{Domain: d.Name, Sender: m.Sender, Method: "smtp"}
+		res.Events = append(res.Events, events.NewRouteFailed(&info, rcpt, addr, wire.RouteRef{}, events.Permanent,
+			"generic", wire.DeliveryStatus{Code: 554, Message: "mail loop", Description: "the message passed this server " +
+				"too many times; not posted to the list"}, now))
+		return nil
+	}
+	res.Jobs = append(res.Jobs, s.job(store.InboundForward, m, d.Name, forwardPayload{To: []string{addr}, Recipient: rcpt, List: true}, now))
 	return nil
 }
 
