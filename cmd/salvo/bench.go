@@ -32,6 +32,8 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.DurationVar(&o.Duration, "d", 10*time.Second, "how long to send")
 	fs.IntVar(&o.Size, "size", 2048, "bytes of text per message")
 	fs.IntVar(&o.Recipients, "rcpts", 1, "recipients per message")
+	fs.BoolVar(&o.Batch, "batch", false, "send with recipient-variables: a batch send, one copy per recipient")
+	fs.Int64Var(&o.Messages, "messages", 0, "stop after this many messages (0: run for -d)")
 	fs.StringVar(&o.DatabaseURL, "database-url", "", "postgres://… for both stores (default: embedded SQLite in a temp dir)")
 	fs.IntVar(&o.DKIMBits, "dkim-bits", 2048, "DKIM key size")
 	fs.StringVar(&o.DataDir, "data-dir", "", "data dir (default: a new temp dir, removed afterwards)")
@@ -89,6 +91,10 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if o.Mode == "mx" && o.Target == "" {
 		fmt.Fprintf(stdout, "  inbound queue drained %.1fs after the load ended (%.0f msgs/s routed overall)\n",
 			r.Drained.Seconds(), float64(r.Sent)/(r.Elapsed+r.Drained).Seconds())
+	}
+	if o.Mode == "accept" && r.RSS > 0 {
+		fmt.Fprintf(stdout, "  %d recipients queued; RSS %d MB with them queued (peak %d MB during the run)\n",
+			r.Sent*int64(o.Recipients), r.RSS>>20, r.PeakRSS>>20)
 	}
 	if o.Mode == "e2e" {
 		fmt.Fprintf(stdout, "  delivered %d recipients in %.1fs from the first send = %.0f deliveries/s\n",

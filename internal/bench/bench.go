@@ -11,6 +11,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,7 +19,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,8 +38,12 @@ type Options struct {
 	Mode        string // "accept" or "e2e"
 	Concurrency int
 	Duration    time.Duration
-	Size        int // bytes of text per message
-	Recipients  int // per message
+	Size        int  // bytes of text per message
+	Recipients  int  // per message
+	Batch       bool // send with recipient-variables (a batch send)
+	// Messages, when set, ends the run once that many are sent (or at
+	// Duration, whichever comes first): e.g. to fill the queue to a size.
+	Messages    int64
 	DataDir     string
 	DatabaseURL string // PostgreSQL for both stores when set
 	DKIMBits    int
@@ -67,6 +74,11 @@ type Result struct {
 	// Drained is how long the inbound queue took to empty after the load
 	// ended (mx mode on an in-process node; -1 if it did not).
 	Drained time.Duration
+	// RSS and PeakRSS are the process's resident memory after the run,
+	// node still up and the queue still full (accept mode), and its
+	// high-water mark, in bytes (Linux; 0 elsewhere). The load generator
+	// runs in the same process, so they include it.
+	RSS, PeakRSS int64
 }
 
 // Rate is accepted messages per second.
@@ -114,6 +126,15 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return Result{}, fmt.Errorf("create domain: %w", err)
 	}
 	res := load(base+"/v3/"+domain+"/messages", cfg.APIKey, o)
+	if o.Mode == "accept" {
+		// The queue stays full (deliveries are due a day later): settle,
+		// then read what the node holds with it.
+		// FreeOSMemory returns what the Go heap no longer uses at once
+		// (the scavenger would within minutes), so RSS is what is held.
+		debug.FreeOSMemory()
+		time.Sleep(2 * time.Second)
+		res.RSS, res.PeakRSS = memory()
+	}
 	if o.Mode == "e2e" {
 		want := res.Sent * int64(o.Recipients)
 		deadline := time.Now().Add(5 * time.Minute)
@@ -169,7 +190,7 @@ func drive(o Options, one func() (int, []time.Duration, error)) Result {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			for time.Now().Before(stop) {
+			for time.Now().Before(stop) && (o.Messages == 0 || sent.Load() < o.Messages) {
 				n, d, err := one()
 				sent.Add(int64(n))
 				lat[i] = append(lat[i], d...)
@@ -197,8 +218,16 @@ func messageBody(o Options) ([]byte, string) {
 	var b bytes.Buffer
 	w := multipart.NewWriter(&b)
 	_ = w.WriteField("from", "Bench <bench@bench.example.com>")
+	vars := map[string]any{}
 	for i := 0; i < o.Recipients; i++ {
-		_ = w.WriteField("to", fmt.Sprintf("user%d@dest%d.example.net", i, i%4))
+		rcpt := fmt.Sprintf("user%d@dest%d.example.net", i, i%4)
+		_ = w.WriteField("to", rcpt)
+		vars[rcpt] = map[string]any{"n": i}
+	}
+	if o.Batch {
+		// A batch send: one copy per recipient, each seeing only itself.
+		rv, _ := json.Marshal(vars)
+		_ = w.WriteField("recipient-variables", string(rv))
 	}
 	_ = w.WriteField("subject", "Benchmark message")
 	if o.Mode == "accept" {
@@ -265,4 +294,27 @@ func (ss *sinkSession) Data(r io.Reader) error {
 	ss.s.count.Add(ss.rcpts)
 	ss.s.last.Store(time.Now().UnixNano())
 	return nil
+}
+
+// memory returns VmRSS and VmHWM of this process from /proc (0 when it
+// cannot be read).
+func memory() (rss, peak int64) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 || f[2] != "kB" {
+			continue
+		}
+		n, _ := strconv.ParseInt(f[1], 10, 64)
+		switch f[0] {
+		case "VmRSS:":
+			rss = n << 10
+		case "VmHWM:":
+			peak = n << 10
+		}
+	}
+	return rss, peak
 }

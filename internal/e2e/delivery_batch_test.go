@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-message"
 	gomail "github.com/emersion/go-message/mail"
 	"github.com/mailgun/mailgun-go/v4"
+	"github.com/mailgun/mailgun-go/v4/events"
 
 	"github.com/salvo-email/salvo/internal/config"
 	"github.com/salvo-email/salvo/internal/testutil"
@@ -137,7 +138,7 @@ func TestDeliveryBatchPersonalised(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e.send(m)
+	id := e.send(m)
 	got := mx.WaitRecipients(t, n, 3*waitTimeout)
 	if len(got) != n {
 		t.Fatalf("%d transactions, want one per recipient", len(got))
@@ -170,6 +171,27 @@ func TestDeliveryBatchPersonalised(t *testing.T) {
 	}
 	if len(bodies) != n {
 		t.Fatalf("%d distinct copies, want %d", len(bodies), n)
+	}
+	// Each copy's events show its own To, as the copy does.
+	e.waitOutcomes(id, n)
+	counted := 0
+	for _, ev := range e.events(id) {
+		var rcpt, to string
+		switch ev := ev.(type) {
+		case *events.Accepted:
+			rcpt, to = ev.Recipient, ev.Message.Headers.To
+		case *events.Delivered:
+			rcpt, to = ev.Recipient, ev.Message.Headers.To
+		default:
+			continue
+		}
+		counted++
+		if to != rcpt {
+			t.Fatalf("the %s event of %s has To %.80q", ev.GetName(), rcpt, to)
+		}
+	}
+	if counted != 2*n {
+		t.Errorf("%d accepted and delivered events, want %d", counted, 2*n)
 	}
 }
 

@@ -110,10 +110,17 @@ func Record(domain string, e wire.Event, at time.Time) store.Event {
 	if e.Message != nil {
 		msgID = e.Message.Headers.MessageID
 	}
+	facts := &store.EventFacts{Reason: e.Reason, Tags: e.Tags}
+	if e.Envelope != nil {
+		facts.Transport = e.Envelope.Transport
+	}
+	if e.Flags != nil {
+		facts.IsRouted, facts.IsDelayedBounce = e.Flags.IsRouted, e.Flags.IsDelayedBounce
+	}
 	return store.Event{
 		ID: e.ID, Domain: domain, Type: e.Event, Severity: e.Severity,
 		Timestamp: at.UTC().Truncate(time.Microsecond), MessageID: msgID,
-		Recipient: strings.ToLower(e.Recipient), Data: data,
+		Recipient: strings.ToLower(e.Recipient), Data: data, Facts: facts,
 	}
 }
 

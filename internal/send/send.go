@@ -256,7 +256,15 @@ func (s *Service) prepare(sub *Submission, fan *fanout, now time.Time) (*prepare
 			job.Vars, _ = json.Marshal(per.Vars)
 		}
 		p.jobs = append(p.jobs, job)
-		p.events = append(p.events, events.NewAccepted(mi, r, meta.userVars(r, per), now))
+		emi := mi
+		if meta.Batch {
+			// Each copy of a batch send shows only its own recipient in To
+			// (delivery renders it so); its events say the same, which also
+			// keeps a large batch from repeating every address in every event.
+			one := *mi
+			one.To, emi = r, &one
+		}
+		p.events = append(p.events, events.NewAccepted(emi, r, meta.userVars(r, per), now))
 	}
 	return p, nil
 }

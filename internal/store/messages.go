@@ -45,6 +45,20 @@ type Event struct {
 	MessageID string
 	Recipient string
 	Data      []byte
+	// Facts, when set, are what the event's counters depend on, given by
+	// whoever built Data so the store need not parse it again (an event
+	// of a message with many recipients can be large). Nil: the store
+	// reads them from Data.
+	Facts *EventFacts
+}
+
+// EventFacts are the parts of an event that stats counters depend on.
+type EventFacts struct {
+	Reason          string
+	Tags            []string
+	Transport       string // envelope.transport
+	IsRouted        bool
+	IsDelayedBounce bool
 }
 
 // Idempotency remembers the response to a request carrying an

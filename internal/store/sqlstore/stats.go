@@ -104,8 +104,13 @@ func counterName(e store.Event, f eventFacts) string {
 
 func (b *statBatch) add(e store.Event) {
 	var f eventFacts
-	// Data that is not an event object counts by the record's type alone.
-	_ = json.Unmarshal(e.Data, &f)
+	if e.Facts != nil {
+		f.Reason, f.Tags, f.Envelope.Transport = e.Facts.Reason, e.Facts.Tags, e.Facts.Transport
+		f.Flags.IsRouted, f.Flags.IsDelayedBounce = e.Facts.IsRouted, e.Facts.IsDelayedBounce
+	} else {
+		// Data that is not an event object counts by the record's type alone.
+		_ = json.Unmarshal(e.Data, &f)
+	}
 	var tags []string
 	for _, t := range f.Tags {
 		if t != "" && !slices.Contains(tags, t) {

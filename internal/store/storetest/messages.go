@@ -225,7 +225,7 @@ func testAcceptRoundTrip(t *testing.T, r store.Regional) {
 	bare.Vars = nil
 	ev := event(m, "accepted", "Bob@Gmail.com", at(1))
 	ev.Severity = "temporary"
-	requireAllSet(t, ev, "Seq")
+	requireAllSet(t, ev, "Seq", "Facts") // Facts are a hint for the counters, not stored
 	a := store.Accept{Message: m, Jobs: []store.Job{full, bare}, Events: []store.Event{ev, event(m, "accepted", "carol@yahoo.com", at(1))}}
 	accept(t, r, a)
 	mustAccepted(t, r, a)
