@@ -114,7 +114,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (store.Domain, 
 		DKIMPrivate: s.Box.Seal(DKIMPurpose(name), pemKey), DKIMPublic: public,
 		ForceDKIMAuthority: req.ForceDKIMAuthority, UseAutomaticSenderSecurity: req.UseAutomaticSenderSecurity,
 		EncryptIncomingMessage: req.EncryptIncomingMessage, MessageTTL: req.MessageTTL, ArchiveTo: req.ArchiveTo,
-		IPs: req.IPs, PoolID: req.PoolID, CreatedAt: now, UpdatedAt: now,
+		IPs: req.IPs, PoolID: req.PoolID, Tracking: store.DefaultTracking(), CreatedAt: now, UpdatedAt: now,
 	}
 	reserved, err := s.reserve(ctx, &d)
 	if err != nil {

@@ -156,8 +156,33 @@ type Domain struct {
 	PoolID                     string
 	MailFromHost               string
 	DNSChecks                  []DNSCheck
+	Tracking                   Tracking
 	CreatedAt                  time.Time
 	UpdatedAt                  time.Time
+}
+
+// Tracking is a domain's open, click and unsubscribe tracking settings
+// (reference §9).
+type Tracking struct {
+	Click         bool
+	ClickHTMLOnly bool // rewrite links of the HTML part only (Click is set too)
+	Open          bool
+	OpenTop       bool // the pixel goes at the top of the HTML (place_at_the_top)
+	Unsubscribe   bool
+	HTMLFooter    string
+	TextFooter    string
+}
+
+// Mailgun's default unsubscribe footers.
+const (
+	DefaultHTMLFooter = "\n<br>\n<p><a href=\"%unsubscribe_url%\">unsubscribe</a></p>\n"
+	DefaultTextFooter = "\n\nTo unsubscribe click: <%unsubscribe_url%>\n\n"
+)
+
+// DefaultTracking is a new domain's tracking: everything off, Mailgun's
+// footers.
+func DefaultTracking() Tracking {
+	return Tracking{HTMLFooter: DefaultHTMLFooter, TextFooter: DefaultTextFooter}
 }
 
 // DNSCheck is the result of the last verification of one DNS record.

@@ -110,6 +110,11 @@ type SuppressionStore interface {
 	// record with its last tag; ErrNotFound when the address or the tag is
 	// not there.
 	RemoveUnsubscribeTag(ctx context.Context, domain, address, tag string) error
+	// Unsubscribe records a recipient's own unsubscribe (tracking): it adds
+	// rec, an unsubscribe, and writes ev, its unsubscribed event, in one
+	// transaction. When the address is already unsubscribed from every tag
+	// of rec ("*" covers all) nothing is written and added is false.
+	Unsubscribe(ctx context.Context, rec Suppression, ev Event) (added bool, err error)
 	// ClearSuppressions removes every record of a list.
 	ClearSuppressions(ctx context.Context, domain, list string) error
 	// MatchSuppressions returns the records of every list of domain that

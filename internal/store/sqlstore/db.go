@@ -444,14 +444,17 @@ func (db *DB) lockMigrations(ctx context.Context, tx *Tx) error {
 // text column compare byte by byte on PostgreSQL too, as SQLite does, so
 // that both sort and page it alike. {{WITHOUT ROWID}} makes a SQLite
 // table one b-tree (its primary key), one page fewer to write per change.
+// {{NL}} is a newline character in an expression (a literal one would be
+// lost: statements are split by line).
 func (db *DB) ddl(s string) string {
 	if db.dialect.postgres() {
 		return strings.NewReplacer(" BLOB", " BYTEA",
 			"{{SERIAL}}", "BIGSERIAL PRIMARY KEY",
-			"{{TXID}}", "(pg_current_xact_id()::text::bigint)", "{{BINARY}}", `COLLATE "C"`, " {{WITHOUT ROWID}}", "").Replace(s)
+			"{{TXID}}", "(pg_current_xact_id()::text::bigint)", "{{BINARY}}", `COLLATE "C"`, " {{WITHOUT ROWID}}", "",
+			"{{NL}}", "chr(10)").Replace(s)
 	}
 	return strings.NewReplacer("{{SERIAL}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{TXID}}", "0", " {{BINARY}}", "",
-		"{{WITHOUT ROWID}}", "WITHOUT ROWID").Replace(s)
+		"{{WITHOUT ROWID}}", "WITHOUT ROWID", "{{NL}}", "char(10)").Replace(s)
 }
 
 // splitStatements splits a migration on semicolons at line ends, dropping

@@ -24,7 +24,8 @@ func OpenRegional(ctx context.Context, db *DB) (*Regional, error) {
 const domainColumns = `name, id, state, type, spam_action, wildcard, require_tls, skip_verification,
 	web_scheme, web_prefix, dkim_selector, dkim_key_bits, dkim_private, dkim_public, force_dkim_authority,
 	use_automatic_sender_security, encrypt_incoming_message, message_ttl, archive_to, ips, pool_id,
-	mailfrom_host, dns_checks, created_at, updated_at`
+	mailfrom_host, dns_checks, created_at, updated_at, click_active, click_htmlonly, open_active, open_top,
+	unsubscribe_active, unsubscribe_html_footer, unsubscribe_text_footer`
 
 func domainArgs(d store.Domain) ([]any, error) {
 	checks, err := json.Marshal(d.DNSChecks)
@@ -40,7 +41,9 @@ func domainArgs(d store.Domain) ([]any, error) {
 	return []any{d.Name, d.ID, d.State, d.Type, d.SpamAction, d.Wildcard, d.RequireTLS, d.SkipVerification,
 		d.WebScheme, d.WebPrefix, d.DKIMSelector, d.DKIMKeyBits, d.DKIMPrivate, d.DKIMPublic, d.ForceDKIMAuthority,
 		d.UseAutomaticSenderSecurity, d.EncryptIncomingMessage, d.MessageTTL, d.ArchiveTo, d.IPs, d.PoolID,
-		d.MailFromHost, string(checks), ts(d.CreatedAt), ts(d.UpdatedAt)}, nil
+		d.MailFromHost, string(checks), ts(d.CreatedAt), ts(d.UpdatedAt),
+		d.Tracking.Click, d.Tracking.ClickHTMLOnly, d.Tracking.Open, d.Tracking.OpenTop,
+		d.Tracking.Unsubscribe, d.Tracking.HTMLFooter, d.Tracking.TextFooter}, nil
 }
 
 func scanDomain(s scanner) (store.Domain, error) {
@@ -50,7 +53,8 @@ func scanDomain(s scanner) (store.Domain, error) {
 	err := s.Scan(&d.Name, &d.ID, &d.State, &d.Type, &d.SpamAction, &d.Wildcard, &d.RequireTLS, &d.SkipVerification,
 		&d.WebScheme, &d.WebPrefix, &d.DKIMSelector, &d.DKIMKeyBits, &d.DKIMPrivate, &d.DKIMPublic, &d.ForceDKIMAuthority,
 		&d.UseAutomaticSenderSecurity, &d.EncryptIncomingMessage, &d.MessageTTL, &d.ArchiveTo, &d.IPs, &d.PoolID,
-		&d.MailFromHost, &checks, &created, &updated)
+		&d.MailFromHost, &checks, &created, &updated, &d.Tracking.Click, &d.Tracking.ClickHTMLOnly,
+		&d.Tracking.Open, &d.Tracking.OpenTop, &d.Tracking.Unsubscribe, &d.Tracking.HTMLFooter, &d.Tracking.TextFooter)
 	if err != nil {
 		return d, err
 	}
@@ -68,7 +72,7 @@ func (r *Regional) CreateDomain(ctx context.Context, d store.Domain, postmaster 
 		return err
 	}
 	return r.inTx(ctx, func(tx *Tx) error {
-		if _, err := tx.exec(ctx, `INSERT INTO domains (`+domainColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
+		if _, err := tx.exec(ctx, `INSERT INTO domains (`+domainColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
 			return err
 		}
 		if postmaster == nil {
@@ -119,8 +123,10 @@ func (r *Regional) UpdateDomain(ctx context.Context, d store.Domain) error {
 		require_tls = ?, skip_verification = ?, web_scheme = ?, web_prefix = ?, dkim_selector = ?,
 		dkim_key_bits = ?, dkim_private = ?, dkim_public = ?, force_dkim_authority = ?,
 		use_automatic_sender_security = ?, encrypt_incoming_message = ?, message_ttl = ?, archive_to = ?,
-		ips = ?, pool_id = ?, mailfrom_host = ?, dns_checks = ?, updated_at = ?
-		WHERE name = ?`, append(args[2:23], args[24], d.Name)...))
+		ips = ?, pool_id = ?, mailfrom_host = ?, dns_checks = ?, updated_at = ?, click_active = ?,
+		click_htmlonly = ?, open_active = ?, open_top = ?, unsubscribe_active = ?, unsubscribe_html_footer = ?,
+		unsubscribe_text_footer = ?
+		WHERE name = ?`, append(append(args[2:23:23], args[24:]...), d.Name)...))
 }
 
 // domainTables are the regional tables with a domain column; deleting a

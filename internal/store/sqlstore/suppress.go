@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -54,6 +55,43 @@ func scanSuppression(sc scanner) (store.Suppression, error) {
 // PutSuppressions implements store.SuppressionStore.
 func (r *Regional) PutSuppressions(ctx context.Context, recs []store.Suppression) error {
 	return r.inTx(ctx, func(tx *Tx) error { return putSuppressions(ctx, tx, recs) })
+}
+
+// Unsubscribe implements store.SuppressionStore.
+func (r *Regional) Unsubscribe(ctx context.Context, rec store.Suppression, ev store.Event) (bool, error) {
+	var added bool
+	err := r.inTx(ctx, func(tx *Tx) error {
+		added = false // a group that failed runs each write again alone
+		old, err := scanSuppression(tx.queryRow(ctx, `SELECT `+suppressionSelect+` FROM suppressions
+			WHERE domain = ? AND list = ? AND address = ?`, rec.Domain, store.Unsubscribes, rec.Address))
+		switch err = notFound(err); {
+		case err == nil && coversTags(old.Tags, rec.Tags):
+			return nil
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+		if err := putSuppressions(ctx, tx, []store.Suppression{rec}); err != nil {
+			return err
+		}
+		tx.addEvent(ev)
+		added = true
+		return nil
+	})
+	return added, err
+}
+
+// coversTags reports whether an unsubscribe from have includes every tag
+// of want.
+func coversTags(have, want []string) bool {
+	if slices.Contains(have, "*") {
+		return true
+	}
+	for _, t := range want {
+		if !slices.Contains(have, t) {
+			return false
+		}
+	}
+	return true
 }
 
 type suppressionKey struct{ domain, list, address string }

@@ -31,6 +31,8 @@ func fullDomain(name string) store.Domain {
 			{Record: "spf", Name: name, Value: "v=spf1 include:spf.salvo.localhost ~all", Valid: "valid", Cached: []string{"v=spf1 -all"}},
 			{Record: "mx", Name: name, Value: "mxa.salvo.localhost", Valid: "unknown"},
 		},
+		Tracking: store.Tracking{Click: true, ClickHTMLOnly: true, Open: true, OpenTop: true, Unsubscribe: true,
+			HTMLFooter: store.DefaultHTMLFooter, TextFooter: "\n\nBye: <%unsubscribe_url%>\n\n"},
 		CreatedAt: at(1), UpdatedAt: at(2),
 	}
 }

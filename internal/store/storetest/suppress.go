@@ -16,6 +16,7 @@ var suppressionTests = []regionalTest{
 	{"AcceptScreen", testAcceptScreen},
 	{"CompleteBounce", testCompleteBounce},
 	{"Imports", testImports},
+	{"Unsubscribe", testUnsubscribe},
 }
 
 func bounce(domain, addr string, n int) store.Suppression {
@@ -275,4 +276,30 @@ func testImports(t *testing.T, r store.Regional) {
 	}
 	_, err = r.Import(ctx, "b.com", "imp1")
 	mustIs(t, err, store.ErrNotFound, "Import of another domain")
+}
+
+// testUnsubscribe: a recipient's own unsubscribe writes the record and its
+// event together, merges tags with what is there, and writes nothing when
+// the address is already unsubscribed from those tags.
+func testUnsubscribe(t *testing.T, r store.Regional) {
+	m := message("a.com", "m1", 0)
+	step := func(n int, want bool, tags ...string) store.Event {
+		t.Helper()
+		ev := event(m, "unsubscribed", "bob@x.org", at(n))
+		added, err := r.Unsubscribe(ctx, unsubscribe("a.com", "bob@x.org", n, tags...), ev)
+		mustOK(t, err, "Unsubscribe")
+		if added != want {
+			t.Fatalf("Unsubscribe %v at %d: added = %v, want %v", tags, n, added, want)
+		}
+		return ev
+	}
+	e1 := step(1, true, "news")
+	step(2, false, "news")
+	e3 := step(3, true, "promo", "news")
+	mustSuppression(t, r, unsubscribe("a.com", "bob@x.org", 3, "news", "promo"))
+	e4 := step(4, true, "*")
+	step(5, false, "other")
+	mustSuppression(t, r, unsubscribe("a.com", "bob@x.org", 4, "news", "promo", "*"))
+	mustEvents(t, r, store.EventQuery{Domain: "a.com", Ascending: true, Limit: 10}, e1, e3, e4)
+	mustNoSuppression(t, r, "b.com", store.Unsubscribes, "bob@x.org")
 }
