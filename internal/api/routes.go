@@ -64,4 +64,5 @@ func (s *Server) routes() {
 	s.smtpRoutes()
 	s.templatesRoutes()
 	s.listsRoutes()
+	s.trackingRoutes() // domain tracking settings (§9)
 }

@@ -217,6 +217,8 @@ type UpdateRequest struct {
 	MessageTTL                 *int
 	MailFromHost               *string
 	DKIMSelector               *string
+	// Tracking replaces the open, click and unsubscribe settings.
+	Tracking *store.Tracking
 }
 
 // Update changes a domain's settings.
@@ -286,6 +288,9 @@ func applyUpdate(d *store.Domain, u UpdateRequest) error {
 	setBool(&d.EncryptIncomingMessage, u.EncryptIncomingMessage)
 	if u.ArchiveTo != nil {
 		d.ArchiveTo = *u.ArchiveTo
+	}
+	if u.Tracking != nil {
+		d.Tracking = *u.Tracking
 	}
 	return nil
 }
