@@ -41,6 +41,7 @@ import (
 	"github.com/salvo-email/salvo/internal/submission"
 	"github.com/salvo-email/salvo/internal/suppress"
 	"github.com/salvo-email/salvo/internal/templates"
+	"github.com/salvo-email/salvo/internal/tracking"
 	"github.com/salvo-email/salvo/internal/usage"
 	"github.com/salvo-email/salvo/internal/web"
 	"github.com/salvo-email/salvo/internal/webhooks"
@@ -79,9 +80,12 @@ type App struct {
 	// Templates are the stored templates, Lists the mailing lists (issue 6).
 	Templates *templates.Service
 	Lists     *lists.Service
-	Delivery  *delivery.Engine
-	Webhooks  *webhooks.Dispatcher
-	Importer  *suppress.Importer
+	// Tracking rewrites tracked copies at delivery and serves the tracking
+	// URLs on the HTTP listener (tracking.go).
+	Tracking *tracking.Service
+	Delivery *delivery.Engine
+	Webhooks *webhooks.Dispatcher
+	Importer *suppress.Importer
 	// Usage copies this region's monthly counts to the global store.
 	Usage *usage.Reporter
 	API   *api.Server
@@ -193,13 +197,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 			MessageTTL: cfg.Retention,
 		},
 	}
+	a.Lists = &lists.Service{Store: a.Regional, Now: seams.Now, Log: log.With("part", "lists"), Metrics: a.Metrics}
+	a.newTracking()
 	a.Delivery = delivery.New(delivery.Config{
 		Hostname: cfg.Hostname, Workers: cfg.DeliveryWorkers, PerDestination: cfg.PerDestination,
 		Retry: delivery.Retry{Schedule: cfg.RetrySchedule, MaxAge: cfg.RetryMaxAge},
 		Lease: cfg.Lease, ConnectTimeout: cfg.ConnectTimeout, Smarthost: cfg.Smarthost, MXPort: seams.MXPort,
 	}, delivery.Deps{
 		Store: a.Regional, Resolver: seams.Resolver, Box: a.Box, Now: seams.Now, Log: log.With("part", "delivery"),
-		Metrics: a.Metrics, RootCAs: seams.RootCAs, Dial: seams.Dial,
+		Metrics: a.Metrics, RootCAs: seams.RootCAs, Dial: seams.Dial, Tracker: a.Tracking,
 	})
 	// Webhooks: the dispatcher reads the events outbox and POSTs signed
 	// events to the domains' webhook URLs (package webhooks).
@@ -219,7 +225,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 	// Templates and mailing lists: the API manages them; sends render
 	// templates and fan out to lists through them.
 	a.Templates = &templates.Service{Store: a.Regional, Now: seams.Now, Limits: templates.DefaultLimits}
-	a.Lists = &lists.Service{Store: a.Regional, Now: seams.Now, Log: log.With("part", "lists"), Metrics: a.Metrics}
 	a.Send.Templates, a.Send.Lists = a.Templates, a.Regional
 	// Suppression CSV imports run in the background on every node.
 	a.Usage = &usage.Reporter{Global: a.Global, Regional: a.Regional, Region: cfg.Region, Now: seams.Now}
@@ -245,6 +250,7 @@ func (a *App) Start(ctx context.Context) error {
 		a.Cfg.PublicURL = config.DefaultPublicURL(ln.Addr())
 	}
 	a.Send.PublicURL = a.Cfg.PublicURL
+	a.Tracking.SetBaseURL(a.Cfg.TrackingBaseURL)
 	a.Delivery.Start()
 	a.Webhooks.Start()
 	a.Importer.Start()
@@ -303,15 +309,17 @@ func (a *App) dashboard() (http.Handler, error) {
 	return w, nil
 }
 
-// rootHandler routes the one HTTP listener: the dashboard under
-// /dashboard/ (and / redirects there) when it is built, the API for
-// everything else.
+// rootHandler routes the one HTTP listener: tracking URLs (by Host, or
+// under /t/), the dashboard under /dashboard/ (and / redirects there) when
+// it is built, the API for everything else.
 func (a *App) rootHandler() http.Handler {
-	if a.Web == nil {
-		return a.API
-	}
+	publicHost := publicHost(a.Cfg.PublicURL)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
+		case a.Tracking.Match(r, publicHost):
+			a.Tracking.ServeHTTP(w, r)
+		case a.Web == nil:
+			a.API.ServeHTTP(w, r)
 		case r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 			http.Redirect(w, r, "/dashboard/", http.StatusFound)
 		case r.URL.Path == "/dashboard" || strings.HasPrefix(r.URL.Path, "/dashboard/"):

@@ -42,6 +42,9 @@ type Config struct {
 
 	HTTPAddr  string
 	PublicURL string
+	// TrackingBaseURL, when set, makes tracking links <base>/t/… instead of
+	// <web_scheme>://<web_prefix>.<domain>/… (local use, tests).
+	TrackingBaseURL string
 
 	// APIKey is the primary key created on the first start of an empty store.
 	// It is a secret: never log it.
@@ -186,6 +189,7 @@ func Register(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.OtherRegionURL, "other-region-url", c.OtherRegionURL, "public URL of the other region's node, linked from the dashboard")
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "HTTP listener (API, dashboard, tracking); use :8080 to listen on every interface")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "absolute base URL used in links the API hands out (default http://<http-addr>)")
+	fs.StringVar(&c.TrackingBaseURL, "tracking-base-url", c.TrackingBaseURL, "absolute base URL for open, click and unsubscribe links, served under /t/ (default: each domain's tracking host <web_scheme>://<web_prefix>.<domain>); for local use, e.g. http://localhost:8080")
 	fs.StringVar(&c.APIKey, "api-key", c.APIKey, "primary API key to create on the first start of an empty store (default: a random key, printed once)")
 	fs.StringVar(&c.Secret, "secret", c.Secret, "secret that encrypts revealable keys (default: a random one kept in <data-dir>/secret.key); every node of a deployment needs the same")
 	fs.StringVar(&c.DNS, "dns", c.DNS, "host:port of the DNS server for MX/TXT lookups (default: the system resolver)")
@@ -273,6 +277,10 @@ func (c *Config) Validate() error {
 		bad("http-addr", "must be host:port such as 127.0.0.1:8080 or :8080 (%v)", err)
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	c.TrackingBaseURL = strings.TrimRight(c.TrackingBaseURL, "/")
+	if u, err := url.Parse(c.TrackingBaseURL); c.TrackingBaseURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		bad("tracking-base-url", "must be an absolute http:// or https:// URL, not %q", c.TrackingBaseURL)
+	}
 	if u, err := url.Parse(c.PublicURL); c.PublicURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		bad("public-url", "must be an absolute http:// or https:// URL, not %q", c.PublicURL)
 	}

@@ -43,6 +43,8 @@ type Deps struct {
 	RootCAs  *x509.CertPool // nil: the system pool
 	// Dial opens TCP connections (net.Dialer with ConnectTimeout by default).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Tracker rewrites copies for tracking (nil: no tracking).
+	Tracker Tracker
 }
 
 // Engine delivers queued jobs.

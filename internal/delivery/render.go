@@ -16,7 +16,19 @@ import (
 	"github.com/salvo-email/salvo/internal/mail"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
+	"github.com/salvo-email/salvo/internal/tracking"
 )
+
+// Tracker rewrites each recipient's copy for open, click and unsubscribe
+// tracking; package tracking implements it. Rewriting happens here, per
+// recipient (its tokens name the message and the recipient), before DKIM
+// signing.
+type Tracker interface {
+	// Track returns the rewriting of each recipient's copy of m, a message
+	// of d, or nil when m is not tracked. list is the mailing list a copy
+	// went through.
+	Track(d store.Domain, m tracking.Message) func(rcpt, list string) mail.Rewriting
+}
 
 // loaded is a message ready for delivery: its body, meta and, once
 // needed, its DKIM-signed form (shared by all recipients when the content
@@ -26,6 +38,8 @@ type loaded struct {
 	meta   send.Meta
 	domain store.Domain
 	signer crypto.Signer // nil: do not sign
+	// track rewrites a recipient's copy for tracking; nil: not tracked.
+	track func(rcpt, list string) mail.Rewriting
 
 	once   sync.Once
 	signed []byte
@@ -91,6 +105,11 @@ func (e *Engine) load(ctx context.Context, j store.Job) (*loaded, error) {
 		return nil, fmt.Errorf("domain %s: %w", j.Domain, err)
 	}
 	l := &loaded{msg: m, meta: meta, domain: d}
+	if e.deps.Tracker != nil && !meta.Options.TestMode {
+		o := meta.Options
+		l.track = e.deps.Tracker.Track(d, tracking.Message{Key: m.Key, Body: m.Body, Tags: meta.Info.Tags,
+			Options: tracking.Options{Tracking: o.Tracking, Clicks: o.TrackingClicks, Opens: o.TrackingOpens, PixelTop: o.TrackingPixelTop}})
+	}
 	if meta.Options.DKIM {
 		if l.signer, err = e.signer(d); err != nil {
 			return nil, err
@@ -118,8 +137,9 @@ func (e *Engine) signer(d store.Domain) (crypto.Signer, error) {
 	return k, nil
 }
 
-// personal reports whether each recipient gets its own rendering.
-func (l *loaded) personal() bool { return l.meta.Personalised() }
+// personal reports whether each recipient gets its own rendering: batch
+// and list sends, and tracked messages.
+func (l *loaded) personal() bool { return l.meta.Personalised() || l.track != nil }
 
 // body returns what to send to the job's recipient, signed.
 func (l *loaded) body(j store.Job) ([]byte, error) {
@@ -137,7 +157,14 @@ func (l *loaded) body(j store.Job) ([]byte, error) {
 	if l.meta.Batch && p.List == "" {
 		to = l.toHeaderFor(j.Recipient)
 	}
-	raw, err := mail.Personalize(l.msg.Body, to, send.PersonalReplacer(j.Recipient, p))
+	rw := mail.Rewriting{To: to, Replace: send.PersonalReplacer(j.Recipient, p)}
+	if l.track != nil {
+		t := l.track(j.Recipient, p.List)
+		personal := rw.Replace
+		rw.Replace = func(s string) string { return t.Replace(personal(s)) }
+		rw.HTML, rw.Text, rw.Headers = t.HTML, t.Text, t.Headers
+	}
+	raw, err := mail.Rewrite(l.msg.Body, rw)
 	if err != nil {
 		return nil, fmt.Errorf("personalise for %s: %w", j.Recipient, err)
 	}

@@ -107,17 +107,47 @@ type Replacer func(string) string
 // header value and every text part goes through replace, and To is set to
 // to (each batch copy shows only its own recipient). Files pass unchanged.
 func Personalize(raw []byte, to string, replace Replacer) ([]byte, error) {
+	return Rewrite(raw, Rewriting{To: to, Replace: replace})
+}
+
+// Rewriting is how one recipient's copy of a message differs from the
+// stored message: personalisation and tracking.
+type Rewriting struct {
+	// To replaces the To field when not empty.
+	To string
+	// Replace is applied to every header value holding a '%' and to every
+	// text part (nil: none).
+	Replace Replacer
+	// HTML and Text are applied to text/html and text/plain parts that are
+	// not attachments, after Replace (nil: none).
+	HTML, Text Replacer
+	// Headers are added at the top of the header, each unless a field of
+	// its name is there.
+	Headers []Header
+}
+
+// Rewrite makes one recipient's copy of raw as rw says. Files pass
+// unchanged; header fields it does not change keep their raw form.
+func Rewrite(raw []byte, rw Rewriting) ([]byte, error) {
 	e, err := message.Read(bytes.NewReader(raw))
 	if err != nil {
 		return nil, err
 	}
-	e.Header = personalizeHeader(e.Header, to, replace)
+	if rw.Replace == nil {
+		rw.Replace = func(s string) string { return s }
+	}
+	h := personalizeHeader(e.Header, rw.To, rw.Replace)
+	for _, f := range rw.Headers {
+		if !h.Has(f.Name) {
+			h.Add(f.Name, f.Value) // Add puts new fields first
+		}
+	}
 	var buf bytes.Buffer
-	w, err := message.CreateWriter(&buf, e.Header)
+	w, err := message.CreateWriter(&buf, h)
 	if err != nil {
 		return nil, err
 	}
-	if err := copyEntity(w, e, replace); err != nil {
+	if err := copyEntity(w, e, rw); err != nil {
 		return nil, err
 	}
 	if err := w.Close(); err != nil {
@@ -168,7 +198,7 @@ func personalizeHeader(h message.Header, to string, replace Replacer) message.He
 	return out
 }
 
-func copyEntity(w *message.Writer, e *message.Entity, replace Replacer) error {
+func copyEntity(w *message.Writer, e *message.Entity, rw Rewriting) error {
 	if mr := e.MultipartReader(); mr != nil {
 		for {
 			p, err := mr.NextPart()
@@ -182,7 +212,7 @@ func copyEntity(w *message.Writer, e *message.Entity, replace Replacer) error {
 			if err != nil {
 				return err
 			}
-			if err := copyEntity(pw, p, replace); err != nil {
+			if err := copyEntity(pw, p, rw); err != nil {
 				return err
 			}
 			if err := pw.Close(); err != nil {
@@ -200,6 +230,13 @@ func copyEntity(w *message.Writer, e *message.Entity, replace Replacer) error {
 	if err != nil {
 		return err
 	}
-	_, err = w.Write([]byte(replace(string(b))))
+	text := rw.Replace(string(b))
+	switch {
+	case ct == "text/html" && rw.HTML != nil:
+		text = rw.HTML(text)
+	case ct == "text/plain" && rw.Text != nil:
+		text = rw.Text(text)
+	}
+	_, err = w.Write([]byte(text))
 	return err
 }

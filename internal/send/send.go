@@ -473,3 +473,17 @@ func Fingerprint(parts ...[]byte) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// MessageInfo returns what the events of a stored message repeat (for
+// events recorded after delivery: opens, clicks, unsubscribes).
+func MessageInfo(ctx context.Context, st store.MessageStore, domain, key string) (events.MessageInfo, error) {
+	m, err := st.Message(ctx, domain, key)
+	if err != nil {
+		return events.MessageInfo{}, err
+	}
+	meta, err := DecodeMeta(m.Meta)
+	if err != nil {
+		return events.MessageInfo{}, fmt.Errorf("message %s meta: %w", key, err)
+	}
+	return meta.Info, nil
+}

@@ -1,0 +1,26 @@
+package events
+
+import (
+	"time"
+
+	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/store"
+)
+
+// Engagement is what a reader's open, click or unsubscribe tells.
+type Engagement struct {
+	IP          string
+	URL         string // clicked: the link's URL
+	Client      wire.ClientInfo
+	Geolocation wire.Geolocation
+}
+
+// NewEngagement is an opened, clicked or unsubscribed event (reference
+// §3.4) of one recipient of the message mi describes.
+func NewEngagement(mi *MessageInfo, typ, rcpt string, g Engagement, now time.Time) store.Event {
+	e := base(mi, typ, rcpt, nil, now)
+	e.IP, e.URL = g.IP, g.URL
+	ci, geo := g.Client, g.Geolocation
+	e.ClientInfo, e.Geolocation = &ci, &geo
+	return Record(mi.Domain, e, now)
+}
