@@ -252,6 +252,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.Send.PublicURL = a.Cfg.PublicURL
 	a.Tracking.SetBaseURL(a.Cfg.TrackingBaseURL)
 	a.Delivery.Start()
+	a.Tracking.Start()
 	a.Webhooks.Start()
 	a.Importer.Start()
 	a.startJanitor()
@@ -345,6 +346,11 @@ func (a *App) Stop(ctx context.Context) error {
 	if a.httpSrv != nil {
 		if err := a.httpSrv.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+	}
+	if a.Tracking != nil {
+		if err := a.Tracking.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("tracking: %w", err))
 		}
 	}
 	if a.janitorStop != nil {

@@ -19,6 +19,8 @@ type Engagement struct {
 // §3.4) of one recipient of the message mi describes.
 func NewEngagement(mi *MessageInfo, typ, rcpt string, g Engagement, now time.Time) store.Event {
 	e := base(mi, typ, rcpt, nil, now)
+	// Mailgun's engagement events carry no storage and no flags.
+	e.Storage, e.Flags = nil, nil
 	e.IP, e.URL = g.IP, g.URL
 	ci, geo := g.Client, g.Geolocation
 	e.ClientInfo, e.Geolocation = &ci, &geo

@@ -105,11 +105,11 @@ func (s *Service) click(w http.ResponseWriter, r *http.Request, t token) {
 	w.WriteHeader(http.StatusFound)
 }
 
-// record writes an opened or clicked event. Failing to write it does not
-// keep the reader from the pixel or the link: it is logged.
+// record queues an opened or clicked event for writing. Failing to write
+// it does not keep the reader from the pixel or the link: it is logged.
 func (s *Service) record(r *http.Request, t token, typ, url string) {
 	ev := s.event(r, t, typ, url)
-	if err := s.deps.Store.AppendEvents(r.Context(), []store.Event{ev}); err != nil && r.Context().Err() == nil {
+	if err := s.enqueue(r.Context(), ev); err != nil && r.Context().Err() == nil {
 		s.deps.Log.Error("record tracking event", "event", typ, "domain", t.domain, "msg_key", t.messageKey, "err", err)
 	}
 }

@@ -18,8 +18,9 @@
 // it reveals nothing and cannot be forged or altered; a click token
 // redirects only to the URL it was made with, so the redirect is never an
 // open redirect. Any token that does not open is a 404 that records
-// nothing. Every open and every click is recorded (as Mailgun does); an
-// unsubscribe is recorded once per scope, its suppression row written in
+// nothing. Every open and every click is recorded (as Mailgun does), in
+// the background and in batches (recorder.go); an unsubscribe is recorded
+// before it is confirmed, once per scope, its suppression row written in
 // the same transaction as its event.
 //
 // Failure rules: when an event cannot be written the reader still gets
@@ -78,6 +79,12 @@ type Service struct {
 	base  atomic.Pointer[string]
 	infos infoCache
 	hosts hostCache
+
+	// Background event writing (recorder.go).
+	queue       chan store.Event
+	writersDone chan struct{}
+	stopMu      sync.RWMutex
+	stopped     bool
 }
 
 // New makes a service.
@@ -186,8 +193,14 @@ func (s *Service) Track(d store.Domain, m Message) func(rcpt, list string) mail.
 			listUnsub = base + "/u/" + s.seal.seal(tok(token{kind: kindUnsub, scope: scopeList, list: list}))
 		}
 		email := "u+" + s.seal.sealEmail(tok(token{kind: kindUnsub, scope: scopeDomain})) + "@" + emailHost
-		replace := strings.NewReplacer("%unsubscribe_url%", unsub, "%tag_unsubscribe_url%", tagUnsub,
-			"%mailing_list_unsubscribe_url%", listUnsub, "%unsubscribe_email%", email).Replace
+		replacer := strings.NewReplacer("%unsubscribe_url%", unsub, "%tag_unsubscribe_url%", tagUnsub,
+			"%mailing_list_unsubscribe_url%", listUnsub, "%unsubscribe_email%", email)
+		replace := func(s string) string {
+			if !strings.Contains(s, "unsubscribe_") {
+				return s // most texts: no scan by the replacer
+			}
+			return replacer.Replace(s)
+		}
 		rw := mail.Rewriting{Replace: replace}
 		var wrap func(string) string
 		if set.clicks {

@@ -157,7 +157,10 @@ func (t *Tx) flushStats(ctx context.Context) error {
 		return cmp.Or(cmp.Compare(x.domain, y.domain), cmp.Compare(x.messageID, y.messageID),
 			cmp.Compare(x.recipient, y.recipient), cmp.Compare(x.typ, y.typ))
 	})
-	for _, u := range b.uniques {
+	for i, u := range b.uniques {
+		if i > 0 && sameUnique(b.uniques[i-1], u) {
+			continue // the first of these decided; the rest would conflict
+		}
 		res, err := t.exec(ctx, `INSERT INTO stat_uniques (domain, message_id, recipient, type) VALUES (?, ?, ?, ?)
 			ON CONFLICT (domain, message_id, recipient, type) DO NOTHING`, u.domain, u.messageID, u.recipient, u.typ)
 		if err != nil {
@@ -190,6 +193,10 @@ func (t *Tx) flushStats(ctx context.Context) error {
 	}
 	return t.upsertRows(ctx, "stat_counters", []string{"domain", "tag", "res", "bucket", "name", "shard", "n"}, rows,
 		` ON CONFLICT (domain, tag, res, bucket, name, shard) DO UPDATE SET n = stat_counters.n + excluded.n`)
+}
+
+func sameUnique(x, y uniqueCandidate) bool {
+	return x.domain == y.domain && x.messageID == y.messageID && x.recipient == y.recipient && x.typ == y.typ
 }
 
 // flushTags creates the batch's new tags and moves last-seen times on,
