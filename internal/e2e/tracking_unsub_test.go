@@ -172,3 +172,38 @@ func TestUnsubscribeTracking(t *testing.T) {
 		}
 	})
 }
+
+// TestUnsubscribeByMail: mail to the List-Unsubscribe mailto: address
+// (%unsubscribe_email%) at the node's MX unsubscribes the recipient
+// (RFC 2369); a forged address is refused at RCPT.
+func TestUnsubscribeByMail(t *testing.T) {
+	t.Parallel()
+	e := startSendEnv(t, sendEnvOptions{})
+	e.setTracking("unsubscribe", url.Values{"active": {"yes"}})
+	e.send(url.Values{"from": {"news@" + testDomain}, "to": {"erin@example.org"}, "subject": {"Hi"}, "text": {"Hello"}})
+	raw := e.mx.WaitRecipients(t, 1, 20*time.Second)[0].Data
+	lu := listUnsubRE.FindStringSubmatch(header(raw, "List-Unsubscribe"))
+	if lu == nil {
+		t.Fatalf("no List-Unsubscribe in\n%s", raw)
+	}
+	local, host, _ := strings.Cut(lu[1], "@")
+	forged := local[:len(local)-3] + "aaa@" + host
+	c := dialSMTP(t, e.app.MXAddr(), "plain")
+	defer c.Close()
+	if _, err := submit(c, "erin@example.org", []string{forged}, "Subject: unsubscribe\r\n\r\nplease\r\n"); err == nil {
+		t.Fatal("a forged unsubscribe address was accepted")
+	}
+	if err := c.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := submit(c, "erin@example.org", []string{lu[1]}, "Subject: unsubscribe\r\n\r\nplease\r\n"); err != nil {
+		t.Fatalf("mail to %s: %v", lu[1], err)
+	}
+	s, err := e.app.Regional.Suppression(context.Background(), testDomain, store.Unsubscribes, "erin@example.org")
+	if err != nil || strings.Join(s.Tags, ",") != "*" {
+		t.Fatalf("erin's unsubscribe = %+v, %v", s, err)
+	}
+	if n := len(e.storeEvents("unsubscribed")); n != 1 {
+		t.Fatalf("%d unsubscribed events, want 1", n)
+	}
+}

@@ -77,6 +77,19 @@ type Deps struct {
 	Now     func() time.Time
 	Log     *slog.Logger
 	Metrics *obs.Metrics
+	// Unsubscribes handles mail to unsubscribe addresses (nil: none).
+	Unsubscribes Unsubscriber
+}
+
+// Unsubscriber handles mail to the unsubscribe addresses tracking hands
+// out (%unsubscribe_email%, the mailto: of List-Unsubscribe, RFC 2369);
+// package tracking implements it.
+type Unsubscriber interface {
+	// IsUnsubscribeAddress reports whether rcpt is a valid unsubscribe
+	// address of this node.
+	IsUnsubscribeAddress(ctx context.Context, rcpt string) bool
+	// UnsubscribeByMail unsubscribes the recipient rcpt names.
+	UnsubscribeByMail(ctx context.Context, rcpt string) error
 }
 
 // Service is the inbound MX: an smtp.Backend and the route workers.

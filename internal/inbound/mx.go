@@ -25,10 +25,11 @@ func (s *Service) NewSession(c *smtp.Conn) (gosmtp.Session, error) {
 }
 
 type mxSession struct {
-	s     *Service
-	conn  *smtp.Conn
-	from  string
-	rcpts []string
+	s      *Service
+	conn   *smtp.Conn
+	from   string
+	rcpts  []string
+	unsubs []string // unsubscribe addresses (tracking), not stored
 }
 
 func reply(code int, enhanced gosmtp.EnhancedCode, msg string) *gosmtp.SMTPError {
@@ -37,11 +38,11 @@ func reply(code int, enhanced gosmtp.EnhancedCode, msg string) *gosmtp.SMTPError
 
 var errTemporary = reply(451, gosmtp.EnhancedCode{4, 3, 0}, "Temporary failure; please try again")
 
-func (m *mxSession) Reset()        { m.from, m.rcpts = "", nil }
+func (m *mxSession) Reset()        { m.from, m.rcpts, m.unsubs = "", nil, nil }
 func (m *mxSession) Logout() error { return nil }
 
 func (m *mxSession) Mail(from string, _ *gosmtp.MailOptions) error {
-	m.from, m.rcpts = from, nil
+	m.from, m.rcpts, m.unsubs = from, nil, nil
 	return nil
 }
 
@@ -52,8 +53,12 @@ func (m *mxSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
 	if domain == "" {
 		return reply(501, gosmtp.EnhancedCode{5, 1, 3}, "Bad recipient address syntax")
 	}
-	if len(m.rcpts) >= m.s.cfg.MaxRecipients {
+	if len(m.rcpts)+len(m.unsubs) >= m.s.cfg.MaxRecipients {
 		return reply(452, gosmtp.EnhancedCode{4, 5, 3}, "Too many recipients")
+	}
+	if u := m.s.deps.Unsubscribes; u != nil && u.IsUnsubscribeAddress(m.conn.Ctx, to) {
+		m.unsubs = append(m.unsubs, to)
+		return nil
 	}
 	_, served, err := m.s.domains.get(m.conn.Ctx, domain)
 	if err != nil {
@@ -68,10 +73,21 @@ func (m *mxSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
 }
 
 // Data stores the message durably with its route job, then answers 250.
+// Mail to unsubscribe addresses unsubscribes whom they name, and is not
+// kept.
 func (m *mxSession) Data(r io.Reader) error {
 	raw, err := io.ReadAll(r)
 	if err != nil {
 		return err // 552 5.3.4 over SIZE, from go-smtp
+	}
+	for _, to := range m.unsubs {
+		if err := m.s.deps.Unsubscribes.UnsubscribeByMail(m.conn.Ctx, to); err != nil {
+			m.s.deps.Log.Error("mx: unsubscribe by mail", "err", err)
+			return errTemporary
+		}
+	}
+	if len(m.rcpts) == 0 {
+		return reply(250, gosmtp.EnhancedCode{2, 0, 0}, "OK: unsubscribed")
 	}
 	now := m.s.deps.Now().UTC()
 	msg := store.InboundMessage{Key: newKey(now), Domain: strings.ToLower(mail.Domain(m.rcpts[0])), Sender: m.from,

@@ -115,9 +115,15 @@ func (s *Service) record(r *http.Request, t token, typ, url string) {
 }
 
 func (s *Service) event(r *http.Request, t token, typ, url string) store.Event {
-	info, _ := s.messageInfo(r.Context(), t.domain, t.messageKey)
+	return s.eventFrom(r.Context(), clientIP(r), r.UserAgent(), t, typ, url)
+}
+
+// eventFrom is an engagement event of t from a client at ip with the
+// User-Agent ua (both empty for mail).
+func (s *Service) eventFrom(ctx context.Context, ip, ua string, t token, typ, url string) store.Event {
+	info, _ := s.messageInfo(ctx, t.domain, t.messageKey)
 	return events.NewEngagement(&info, typ, t.recipient, events.Engagement{
-		IP: clientIP(r), URL: url, Client: ClientInfo(r.UserAgent()),
+		IP: ip, URL: url, Client: ClientInfo(ua),
 		Geolocation: wire.Geolocation{Country: "Unknown", Region: "Unknown", City: "Unknown"},
 	}, s.deps.Now())
 }
@@ -160,7 +166,11 @@ func (s *Service) unsubscribe(w http.ResponseWriter, r *http.Request, t token) {
 
 // doUnsubscribe records the unsubscribe of t's scope.
 func (s *Service) doUnsubscribe(ctx context.Context, r *http.Request, t token) error {
-	ev := s.event(r, t, events.Unsubscribed, "")
+	return s.unsubscribeWith(ctx, t, s.event(r, t, events.Unsubscribed, ""))
+}
+
+// unsubscribeWith records the unsubscribe of t's scope with its event ev.
+func (s *Service) unsubscribeWith(ctx context.Context, t token, ev store.Event) error {
 	now := s.deps.Now().UTC().Truncate(time.Microsecond)
 	rec := store.Suppression{Domain: t.domain, List: store.Unsubscribes, Address: strings.ToLower(t.recipient),
 		Tags: []string{"*"}, CreatedAt: now}
@@ -220,4 +230,39 @@ func (s *Service) page(w http.ResponseWriter, t token, done bool) {
 		Done          bool
 		Address, What string
 	}{done, t.recipient, what})
+}
+
+// mailToken reads the token of an unsubscribe address: u+<token>@ the
+// tracking host of the token's domain (or the domain itself, with
+// --tracking-base-url).
+func (s *Service) mailToken(ctx context.Context, rcpt string) (token, bool) {
+	at := strings.LastIndexByte(rcpt, '@')
+	if at <= 0 {
+		return token{}, false
+	}
+	t, err := s.seal.openEmail(rcpt[:at])
+	if err != nil {
+		return token{}, false
+	}
+	host := strings.ToLower(rcpt[at+1:])
+	if host != t.domain && s.trackingDomain(ctx, host) != t.domain {
+		return token{}, false
+	}
+	return t, true
+}
+
+// IsUnsubscribeAddress implements inbound.Unsubscriber.
+func (s *Service) IsUnsubscribeAddress(ctx context.Context, rcpt string) bool {
+	_, ok := s.mailToken(ctx, rcpt)
+	return ok
+}
+
+// UnsubscribeByMail implements inbound.Unsubscriber: mail to an
+// unsubscribe address unsubscribes as the link does.
+func (s *Service) UnsubscribeByMail(ctx context.Context, rcpt string) error {
+	t, ok := s.mailToken(ctx, rcpt)
+	if !ok {
+		return errBadToken
+	}
+	return s.unsubscribeWith(ctx, t, s.eventFrom(ctx, "", "", t, events.Unsubscribed, ""))
 }
