@@ -13,13 +13,13 @@ import (
 // links). Everything else — comments (and links in them), entities,
 // whitespace, the tags' other attributes — is copied byte for byte: the
 // document is tokenized, never parsed into a tree and rendered again.
-// pixel, when not empty, is inserted just inside <body> (top) or just
-// before </body> (else at the start or the end of the document).
-func rewriteHTML(doc string, wrap func(string) string, keep func(string) bool, pixel string, top bool) string {
+// top is inserted just inside <body> (else at the start), bottom just
+// before </body> (else at the end): the open pixel, the unsubscribe footer.
+func rewriteHTML(doc string, wrap func(string) string, keep func(string) bool, top, bottom string) string {
 	var out strings.Builder
-	out.Grow(len(doc) + len(doc)/4 + len(pixel))
+	out.Grow(len(doc) + len(doc)/4 + len(top) + len(bottom))
 	z := html.NewTokenizer(strings.NewReader(doc))
-	bodyStart, bodyEnd := -1, -1
+	topDone, bottomDone := top == "", bottom == ""
 	for {
 		tt := z.Next()
 		if tt == html.ErrorToken {
@@ -29,44 +29,51 @@ func rewriteHTML(doc string, wrap func(string) string, keep func(string) bool, p
 			break
 		}
 		// TagName and TagAttr change the tokenizer's buffer in place
-		// (lower case, unescaping): copy the raw bytes first.
+		// (lower case, unescaping): copy the raw bytes first. Tags are
+		// told apart by their raw name, so only <a>, <area> and <body>
+		// cost a TagName call.
 		raw := string(z.Raw())
 		switch tt {
 		case html.StartTagToken, html.SelfClosingTagToken:
-			name, hasAttr := z.TagName()
-			switch string(name) {
-			case "body":
-				if bodyStart < 0 {
-					out.WriteString(raw)
-					bodyStart = out.Len()
-					continue
-				}
-			case "a", "area":
-				if wrap != nil && hasAttr {
+			switch name := rawTagName(raw); {
+			case !topDone && strings.EqualFold(name, "body"):
+				out.WriteString(raw)
+				out.WriteString(top)
+				topDone = true
+				continue
+			case wrap != nil && (strings.EqualFold(name, "a") || strings.EqualFold(name, "area")):
+				if _, hasAttr := z.TagName(); hasAttr {
 					raw = rewriteTag(z, raw, wrap, keep)
 				}
 			}
 		case html.EndTagToken:
-			if name, _ := z.TagName(); string(name) == "body" {
-				bodyEnd = out.Len()
+			if !bottomDone && strings.EqualFold(rawTagName(raw), "body") {
+				out.WriteString(bottom)
+				bottomDone = true
 			}
 		}
 		out.WriteString(raw)
 	}
-	s := out.String()
-	if pixel == "" {
-		return s
+	if !bottomDone {
+		out.WriteString(bottom)
 	}
-	switch {
-	case top && bodyStart >= 0:
-		return s[:bodyStart] + pixel + s[bodyStart:]
-	case top:
-		return pixel + s
-	case bodyEnd >= 0:
-		return s[:bodyEnd] + pixel + s[bodyEnd:]
-	default:
-		return s + pixel
+	if !topDone {
+		return top + out.String()
 	}
+	return out.String()
+}
+
+// rawTagName is the name of a raw start or end tag, as written.
+func rawTagName(raw string) string {
+	i := 1
+	if i < len(raw) && raw[i] == '/' {
+		i++
+	}
+	j := i
+	for j < len(raw) && !isSpace(raw[j]) && raw[j] != '/' && raw[j] != '>' {
+		j++
+	}
+	return raw[i:j]
 }
 
 // rewriteTag returns the raw start tag with its href value replaced, when
@@ -195,23 +202,4 @@ func rewriteText(s string, wrap func(string) string, keep func(string) bool) str
 		}
 		return wrap(u) + trail
 	})
-}
-
-// insertFooter puts footer just before </body> (the last one), else at
-// the end.
-func insertFooter(doc, footer string) string {
-	if i := lastIndexFold(doc, "</body"); i >= 0 {
-		return doc[:i] + footer + doc[i:]
-	}
-	return doc + footer
-}
-
-// lastIndexFold is strings.LastIndex ignoring ASCII case of s.
-func lastIndexFold(s, sub string) int {
-	for i := len(s) - len(sub); i >= 0; i-- {
-		if strings.EqualFold(s[i:i+len(sub)], sub) {
-			return i
-		}
-	}
-	return -1
 }

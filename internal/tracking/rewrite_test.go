@@ -41,7 +41,11 @@ func TestRewriteHTMLGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got := rewriteHTML(string(in), testWrap, testKeep, testPixel, top)
+				pixTop, pixBottom := "", testPixel
+				if top {
+					pixTop, pixBottom = testPixel, ""
+				}
+				got := rewriteHTML(string(in), testWrap, testKeep, pixTop, pixBottom)
 				golden := filepath.Join("testdata", name+".golden")
 				if *update {
 					if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
@@ -99,7 +103,7 @@ func TestRewriteHTMLIdentity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := rewriteHTML(string(in), nil, testKeep, "", false); got != string(in) {
+		if got := rewriteHTML(string(in), nil, testKeep, "", ""); got != string(in) {
 			t.Errorf("%s changed:\n%s", f, got)
 		}
 	}
@@ -114,17 +118,5 @@ func TestRewriteText(t *testing.T) {
 		testWrap("http://d.example.com") + "!"
 	if got := rewriteText(in, testWrap, testKeep); got != want {
 		t.Errorf("rewriteText:\n got %s\nwant %s", got, want)
-	}
-}
-
-func TestInsertFooter(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{
-		"<html><body>hi</BODY></html>": "<html><body>hi<p>F</p></BODY></html>",
-		"<p>hi</p>":                    "<p>hi</p><p>F</p>",
-	} {
-		if got := insertFooter(in, "<p>F</p>"); got != want {
-			t.Errorf("insertFooter(%q) = %q, want %q", in, got, want)
-		}
 	}
 }

@@ -208,23 +208,30 @@ func (s *Service) Track(d store.Domain, m Message) func(rcpt, list string) mail.
 				return base + "/c/" + s.seal.seal(tok(token{kind: kindClick, url: u}))
 			}
 		}
-		pixel := ""
+		top, bottom := "", ""
+		if set.unsub {
+			// The footer's own links are tracked too (but not the
+			// unsubscribe link, which is Salvo's).
+			bottom = rewriteHTML(replace(footerHTML), wrap, keep, "", "")
+		}
 		if set.opens {
-			pixel = `<img width="1px" height="1px" alt="" src="` + base + "/o/" + s.seal.seal(tok(token{kind: kindOpen})) + `">`
+			pixel := `<img width="1px" height="1px" alt="" src="` + base + "/o/" + s.seal.seal(tok(token{kind: kindOpen})) + `">`
+			if set.top {
+				top = pixel
+			} else {
+				bottom += pixel
+			}
 		}
 		rw.HTML = func(h string) string {
-			if set.unsub {
-				h = replace(insertFooter(h, footerHTML))
-			}
-			if wrap == nil && pixel == "" {
+			if wrap == nil && top == "" && bottom == "" {
 				return h
 			}
-			return rewriteHTML(h, wrap, keep, pixel, set.top)
+			return rewriteHTML(h, wrap, keep, top, bottom)
 		}
 		textClicks := set.clicks && !set.htmlonly
 		rw.Text = func(t string) string {
 			if set.unsub {
-				t = replace(t + footerText)
+				t += replace(footerText)
 			}
 			if textClicks {
 				t = rewriteText(t, wrap, keep)
