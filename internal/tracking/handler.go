@@ -146,7 +146,8 @@ func (s *Service) unsubscribe(w http.ResponseWriter, r *http.Request, t token) {
 	case http.MethodGet, http.MethodHead:
 		s.page(w, t, false)
 	case http.MethodPost:
-		_ = r.ParseForm() // bounded by net/http (10 MB); the body is not needed
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		_ = r.ParseForm() // an unreadable body is a plain confirmation
 		if err := s.doUnsubscribe(r.Context(), r, t); err != nil {
 			s.deps.Log.Error("unsubscribe", "domain", t.domain, "msg_key", t.messageKey, "err", err)
 			http.Error(w, "Could not unsubscribe now; please try again later.", http.StatusServiceUnavailable)

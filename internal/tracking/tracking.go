@@ -32,6 +32,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -305,6 +306,7 @@ func (s *Service) trackingDomain(ctx context.Context, host string) string {
 	if h, _, ok := strings.Cut(host, ":"); ok {
 		host = h
 	}
+	host = strings.TrimSuffix(host, ".")
 	prefix, name, ok := strings.Cut(host, ".")
 	if !ok || !strings.Contains(name, ".") {
 		return ""
@@ -318,8 +320,13 @@ func (s *Service) trackingDomain(ctx context.Context, host string) string {
 		return e.domain
 	}
 	found := ""
-	if d, err := s.deps.Store.Domain(ctx, name); err == nil && cmp.Or(d.WebPrefix, "email") == prefix {
+	d, err := s.deps.Store.Domain(ctx, name)
+	switch {
+	case err == nil && cmp.Or(d.WebPrefix, "email") == prefix:
 		found = d.Name
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		s.deps.Log.Error("tracking host lookup", "host", host, "err", err)
+		return "" // not remembered: the next request asks again
 	}
 	c.mu.Lock()
 	if len(c.items) >= cacheSize {
