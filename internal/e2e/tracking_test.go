@@ -206,5 +206,12 @@ func TestClickTracking(t *testing.T) {
 		if clicked != 2 {
 			t.Fatalf("stats count %d clicks, want 2 (%+v)", clicked, counts)
 		}
+
+		// o:tracking=no turns tracking off for one message.
+		e.send(url.Values{"from": {"shop@" + testDomain}, "to": {"bob@example.org"}, "subject": {"Untracked"},
+			"o:tracking": {"no"}, "html": {`<a href="` + target.URL + `/plain">plain</a>`}})
+		if msg := e.delivered(2); !strings.Contains(msg.HTML, `href="`+target.URL+`/plain"`) {
+			t.Fatalf("o:tracking=no message was rewritten:\n%s", msg.HTML)
+		}
 	})
 }

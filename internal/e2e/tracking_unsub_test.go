@@ -170,6 +170,22 @@ func TestUnsubscribeTracking(t *testing.T) {
 		if kinds["opened"] != 1 || kinds["unsubscribed"] != 3 {
 			t.Fatalf("webhook posts by event: %v", kinds)
 		}
+
+		// Stats count (once the webhooks saw them) the open and the three unsubscribes.
+		counts, err := e.app.Regional.StatCounts(ctx, store.StatQuery{Domains: []string{testDomain},
+			Resolution: store.Daily, Start: time.Now().Add(-48 * time.Hour), End: time.Now().Add(48 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		byName := map[string]int64{}
+		for _, c := range counts {
+			if c.Tag == "" {
+				byName[c.Name] += c.N
+			}
+		}
+		if byName["opened.all"] != 1 || byName["unique.opened"] != 1 || byName["unsubscribed.all"] != 3 {
+			t.Fatalf("stats counters: %v", byName)
+		}
 	})
 }
 
