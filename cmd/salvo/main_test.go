@@ -84,6 +84,7 @@ func TestBadConfiguration(t *testing.T) {
 			[]string{"--log-format (SALVO_LOG_FORMAT)", "--max-request-bytes (SALVO_MAX_REQUEST_BYTES): must be at least 1048576", "--http-addr (SALVO_HTTP_ADDR): must be host:port"}},
 		{"short api key", []string{"SALVO_API_KEY", "tiny-key"}, []string{"serve"}, []string{"--api-key (SALVO_API_KEY): must be at least 16 characters"}},
 		{"database url", nil, []string{"serve", "--database-url", "mysql://x"}, []string{"--database-url (SALVO_DATABASE_URL): must start with postgres://"}},
+		{"one database for both stores", nil, []string{"serve", "--database-url", "postgres://h/db", "--global-database-url", "postgres://h/db"}, []string{"--global-database-url (SALVO_GLOBAL_DATABASE_URL): must name another database than database-url"}},
 		{"keys command", nil, []string{"keys", "list", "--region", "mars"}, []string{"--region (SALVO_REGION)"}},
 		{"unknown flag", nil, []string{"serve", "--nope"}, []string{"flag provided but not defined: -nope", `Run "salvo serve --help"`}},
 		{"flag syntax", nil, []string{"keys", "revoke", "--shutdown-timeout", "soon"}, []string{`invalid value "soon" for flag -shutdown-timeout`, `Run "salvo keys revoke --help"`}},

@@ -45,9 +45,12 @@ type Options struct {
 	// Duration, whichever comes first): e.g. to fill the queue to a size.
 	Messages    int64
 	DataDir     string
-	DatabaseURL string // PostgreSQL for both stores when set
-	DKIMBits    int
-	Out         io.Writer
+	DatabaseURL string // PostgreSQL for the regional store when set
+	// GlobalDatabaseURL is PostgreSQL for the global store (another
+	// database); empty keeps the embedded one.
+	GlobalDatabaseURL string
+	DKIMBits          int
+	Out               io.Writer
 
 	// SMTP modes (smtp.go): the server to load ("" starts a node), messages
 	// per connection, the envelope, and the relay's credential and STARTTLS.
@@ -106,7 +109,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	cfg := config.Default()
 	cfg.DataDir, cfg.HTTPAddr, cfg.APIKey = o.DataDir, "127.0.0.1:0", "bench-key-0123456789abcdef"
 	cfg.Smarthost, cfg.LogLevel, cfg.DKIMKeyBits = sink.addr, "error", o.DKIMBits
-	cfg.DatabaseURL, cfg.GlobalDatabaseURL = o.DatabaseURL, o.DatabaseURL
+	cfg.DatabaseURL, cfg.GlobalDatabaseURL = o.DatabaseURL, o.GlobalDatabaseURL
 	cfg.SMTP.SubmissionAddr, cfg.SMTP.SubmissionTLSAddr, cfg.SMTP.MXAddr = "", "", ""
 	if err := cfg.Validate(); err != nil {
 		return Result{}, err

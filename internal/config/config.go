@@ -273,6 +273,11 @@ func (c *Config) Validate() error {
 			bad(u.name, "must start with postgres:// (leave it empty for the embedded store)")
 		}
 	}
+	if c.DatabaseURL != "" && c.DatabaseURL == c.GlobalDatabaseURL {
+		// Both stores keep their own schema_migrations and tables: one
+		// database (or schema) cannot hold both.
+		bad("global-database-url", "must name another database than database-url (the global and regional stores are separate databases)")
+	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		bad("http-addr", "must be host:port such as 127.0.0.1:8080 or :8080 (%v)", err)
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
@@ -59,6 +60,7 @@ type settingsTab struct{ Slug, Label string }
 var settingsTabs = []settingsTab{
 	{Slug: "sending-keys", Label: "Sending API keys"},
 	{Slug: "smtp-credentials", Label: "SMTP credentials"},
+	{Slug: "tracking", Label: "Tracking"},
 	{Slug: "connection", Label: "Connection settings"},
 	{Slug: "webhooks", Label: "Webhooks"},
 }
@@ -174,5 +176,50 @@ func (s *Server) saveConnection(rq *request) (result, error) {
 		return res, err
 	}
 	res.Flash.Notice = "Connection settings saved."
+	return res, nil
+}
+
+func (s *Server) trackingPage(rq *request) error {
+	d, err := s.domainData(rq, "tracking")
+	if err != nil {
+		return err
+	}
+	return s.show(rq, "tracking", d.Domain.Name+": Tracking", "domains", d)
+}
+
+// saveTracking stores the open, click and unsubscribe settings of the
+// Tracking tab (reference §9, as PUT /v3/domains/{d}/tracking/* does). An
+// empty footer keeps the current one, as the API does.
+func (s *Server) saveTracking(rq *request) (result, error) {
+	name := rq.r.PathValue("name")
+	res := result{To: domainPath(name) + "/settings/tracking"}
+	d, err := s.Domains.Get(rq.r.Context(), name)
+	if err != nil {
+		return res, err
+	}
+	t := d.Tracking
+	switch rq.r.PostFormValue("click") {
+	case "off":
+		t.Click, t.ClickHTMLOnly = false, false
+	case "on":
+		t.Click, t.ClickHTMLOnly = true, false
+	case "htmlonly":
+		t.Click, t.ClickHTMLOnly = true, true
+	default:
+		return res, wire.BadRequest("Choose how clicks are tracked: off, on or HTML only")
+	}
+	t.Open = rq.r.PostFormValue("open") == "on"
+	t.OpenTop = rq.r.PostFormValue("open_top") == "on"
+	t.Unsubscribe = rq.r.PostFormValue("unsubscribe") == "on"
+	if f := strings.TrimSpace(rq.r.PostFormValue("html_footer")); f != "" {
+		t.HTMLFooter = rq.r.PostFormValue("html_footer")
+	}
+	if f := strings.TrimSpace(rq.r.PostFormValue("text_footer")); f != "" {
+		t.TextFooter = rq.r.PostFormValue("text_footer")
+	}
+	if _, err := s.Domains.Update(rq.r.Context(), name, domains.UpdateRequest{Tracking: &t}); err != nil {
+		return res, err
+	}
+	res.Flash.Notice = "Tracking settings saved."
 	return res, nil
 }

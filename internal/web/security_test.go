@@ -178,6 +178,7 @@ func postCases() map[string]url.Values {
 		"/dashboard/domains/{name}/settings/sending-keys":             {"description": {"new key"}},
 		"/dashboard/domains/{name}/settings/sending-keys/{id}/revoke": {},
 		"/dashboard/domains/{name}/settings/connection":               {"require_tls": {"on"}},
+		"/dashboard/domains/{name}/settings/tracking":                 {"click": {"on"}, "open": {"on"}},
 		"/dashboard/logout":                                           {},
 	}
 	// SMTP credentials: add a login, give it a new password, delete it

@@ -142,6 +142,8 @@ func (s *Server) register() {
 	s.page("GET "+domainsPath+"/{name}/settings/sending-keys", s.sendingKeysPage)
 	s.form("POST "+domainsPath+"/{name}/settings/sending-keys", s.addSendingKey)
 	s.form("POST "+domainsPath+"/{name}/settings/sending-keys/{id}/revoke", s.revokeSendingKey)
+	s.page("GET "+domainsPath+"/{name}/settings/tracking", s.trackingPage)
+	s.form("POST "+domainsPath+"/{name}/settings/tracking", s.saveTracking)
 	s.page("GET "+domainsPath+"/{name}/settings/connection", s.connectionPage)
 	s.form("POST "+domainsPath+"/{name}/settings/connection", s.saveConnection)
 	s.logsRoutes()
