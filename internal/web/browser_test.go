@@ -20,10 +20,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/salvo-email/salvo/internal/store"
+	"github.com/salvo-email/salvo/internal/testutil"
 )
-
-// chromiumPath is Debian's chromium; .ci/run installs it.
-const chromiumPath = "/usr/bin/chromium"
 
 // Window sizes: a laptop and a phone.
 const (
@@ -47,27 +45,7 @@ type tab struct {
 
 func newTab(t *testing.T, base string, width, height int) *tab {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("browser tests need Debian's chromium at %s (apt-get install chromium; .ci/run installs it): %v", chromiumPath, err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		// Without these Chromium reaches for the network and hangs here.
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(width, height),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		cancelCtx()
-		cancelAlloc()
-	})
+	ctx := testutil.Chromium(t, width, height)
 	b := &tab{t: t, ctx: ctx, base: base}
 	// The first run starts the browser: no timeout on it. The viewport is
 	// emulated because a window cannot be as narrow as a phone.
