@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -175,4 +176,39 @@ func TestRelayInsecureLoopback(t *testing.T) {
 		t.Fatalf("submit: %v", err)
 	}
 	waitReceived(t, e, 1)
+}
+
+// TestRelayToList: a message submitted through the SMTP relay to a
+// mailing list's address fans out like an API send: one personalised copy
+// per subscribed member, none for an unsubscribed one, To left as the
+// list. The relay is authenticated, so even a readonly list takes it.
+func TestRelayToList(t *testing.T) {
+	t.Parallel()
+	e := startRelayEnv(t, false, nil)
+	list := "crew@" + testDomain
+	e.app.Call(t, http.MethodPost, "/v3/lists", e.app.Key, testutil.Form(url.Values{
+		"address": {list}, "access_level": {"readonly"}})).Want(t, http.StatusOK)
+	for _, m := range []struct{ addr, name, sub string }{{"ann@crew.test", "Ann", "yes"}, {"bob@crew.test", "Bob", "yes"}, {"gone@crew.test", "Gone", "no"}} {
+		e.app.Call(t, http.MethodPost, "/v3/lists/"+list+"/members", e.app.Key, testutil.Form(url.Values{
+			"address": {m.addr}, "name": {m.name}, "subscribed": {m.sub}})).Want(t, http.StatusOK)
+	}
+	relaySubmit(t, e, []string{list}, rfcMessage("app@"+testDomain, list, "Hello %recipient_name%", "For %recipient_email%"))
+	got := waitReceived(t, e, 2)
+	time.Sleep(300 * time.Millisecond) // let a wrong copy arrive before looking
+	got = e.mx.Messages()
+	seen := map[string]bool{}
+	for _, r := range got {
+		if len(r.To) != 1 {
+			t.Fatalf("a list copy went to %v", r.To)
+		}
+		rcpt := r.To[0]
+		seen[rcpt] = true
+		name := map[string]string{"ann@crew.test": "Ann", "bob@crew.test": "Bob"}[rcpt]
+		if header(r.Data, "Subject") != "Hello "+name || !strings.Contains(string(r.Data), "For "+rcpt) || header(r.Data, "To") != list {
+			t.Errorf("copy for %s:\n%s", rcpt, r.Data)
+		}
+	}
+	if len(got) != 2 || !seen["ann@crew.test"] || !seen["bob@crew.test"] {
+		t.Errorf("copies went to %v, want the two subscribed members", seen)
+	}
 }
