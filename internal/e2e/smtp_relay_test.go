@@ -131,7 +131,16 @@ func TestRelayRefusals(t *testing.T) {
 	_ = c.Reset()
 	tmpl := rfcMessage("app@"+testDomain, "x@example.org", "template", "body", "X-Mailgun-Template-Name: welcome")
 	_, err = submit(c, "app@"+testDomain, []string{"x@example.org"}, tmpl)
-	wantSMTPError(t, "X-Mailgun-Template-Name", err, 554, "5.3.3", "template")
+	wantSMTPError(t, "unknown X-Mailgun-Template-Name", err, 550, "5.6.0", "welcome")
+	_ = c.Reset()
+	tmpl = rfcMessage("app@"+testDomain, "x@example.org", "template", "body", "X-Mailgun-Template-Version: v2")
+	_, err = submit(c, "app@"+testDomain, []string{"x@example.org"}, tmpl)
+	wantSMTPError(t, "X-Mailgun-Template-Version alone", err, 550, "5.6.0", "needs X-Mailgun-Template-Name")
+	_ = c.Reset()
+	tmpl = rfcMessage("app@"+testDomain, "x@example.org", "template", "body", "X-Mailgun-Template-Name: welcome",
+		"X-Mailgun-Template-Variables: [1, 2]")
+	_, err = submit(c, "app@"+testDomain, []string{"x@example.org"}, tmpl)
+	wantSMTPError(t, "X-Mailgun-Template-Variables not an object", err, 550, "5.6.0", "not a JSON object")
 	e.assertNothingStored("refused submissions")
 }
 
@@ -210,5 +219,41 @@ func TestRelayToList(t *testing.T) {
 	}
 	if len(got) != 2 || !seen["ann@crew.test"] || !seen["bob@crew.test"] {
 		t.Errorf("copies went to %v, want the two subscribed members", seen)
+	}
+}
+
+// TestRelayTemplate: the X-Mailgun-Template-* headers are the relay's
+// template, t:version and t:variables (reference §12.2): the delivered
+// message is the stored template's version rendered with the
+// X-Mailgun-Variables data overridden by X-Mailgun-Template-Variables, and
+// no X-Mailgun-* header is left.
+func TestRelayTemplate(t *testing.T) {
+	t.Parallel()
+	e := startRelayEnv(t, false, nil)
+	create := func(path string, v url.Values) {
+		if status, body := e.call(http.MethodPost, path, formBody(v)); status != http.StatusOK {
+			t.Fatalf("POST %s = %d %s", path, status, body)
+		}
+	}
+	base := "/v3/" + testDomain + "/templates"
+	create(base, url.Values{"name": {"welcome"}, "template": {`<p>Hello {{who}} of {{team}}</p>`}, "tag": {"v1"}})
+	create(base+"/welcome/versions", url.Values{"tag": {"v2"}, "template": {`<p>Version two for {{who}}</p>`}})
+	raw := "From: app@" + testDomain + "\r\nTo: z@example.net\r\nSubject: Welcome\r\nX-Mailgun-Template-Name: welcome\r\n" +
+		`X-Mailgun-Variables: {"who": "Nobody", "team": "Blue"}` + "\r\n" + `X-Mailgun-Template-Variables: {"who": "Zoe"}` + "\r\n" +
+		"Content-Type: text/plain\r\n\r\nignored body\r\n"
+	relaySubmit(t, e, []string{"z@example.net"}, raw)
+	relaySubmit(t, e, []string{"z@example.net"}, strings.Replace(raw, "X-Mailgun-Template-Name: welcome\r\n",
+		"X-Mailgun-Template-Name: welcome\r\nX-Mailgun-Template-Version: v2\r\n", 1))
+	got := waitReceived(t, e, 2)
+	bodies := map[string]bool{}
+	for _, r := range got {
+		ps := parts(t, r.Data)
+		bodies[strings.TrimSpace(ps["text/html"])] = true
+		if strings.Contains(string(r.Data), "ignored body") || strings.Contains(strings.ToLower(string(r.Data)), "x-mailgun-") {
+			t.Errorf("delivered copy keeps the original body or an X-Mailgun-* header:\n%s", r.Data)
+		}
+	}
+	if !bodies["<p>Hello Zoe of Blue</p>"] || !bodies["<p>Version two for Zoe</p>"] {
+		t.Errorf("rendered bodies %v, want the active version and v2 with Zoe of Blue", bodies)
 	}
 }

@@ -52,6 +52,11 @@ type mailgunHeaders struct {
 	tags         []string
 	vars         map[string]string
 	recipientVar map[string]map[string]any
+	// template is the stored template of X-Mailgun-Template-Name (nil
+	// without one), with its version and data.
+	template  *send.TemplateRef
+	tmplVars  map[string]any
+	tmplGiven []string // template headers seen, for the error without a name
 }
 
 // headerError is a refused header: 550 5.6.0 with its text.
@@ -91,6 +96,9 @@ func readMailgunHeaders(raw []byte, d store.Domain) (*mailgunHeaders, error) {
 		if known {
 			consumed = append(consumed, name)
 		}
+	}
+	if err := out.templateRef(); err != nil {
+		return nil, err
 	}
 	out.tags = send.NormalizeTags(tags)
 	for _, name := range consumed {
@@ -147,8 +155,28 @@ func (out *mailgunHeaders) apply(name, value string, tags *[]string) (bool, erro
 		if err := mergeVariables(out.vars, value); err != nil {
 			return false, err
 		}
-	case hTemplateName, hTemplateVersion, hTemplateVars:
-		return false, &wire.Error{Status: 501, Message: "sending with a stored template is not available yet in this build"}
+	case hTemplateName, hTemplateVersion:
+		if out.template == nil {
+			out.template = &send.TemplateRef{}
+		}
+		if name == hTemplateName {
+			out.template.Name = value
+		} else {
+			out.template.Version = value
+		}
+		out.tmplGiven = append(out.tmplGiven, canonical(name))
+	case hTemplateVars:
+		var tv map[string]any
+		if err := json.Unmarshal([]byte(value), &tv); err != nil || tv == nil {
+			return false, headerError("%s is not a JSON object", canonical(name))
+		}
+		if out.tmplVars == nil {
+			out.tmplVars = map[string]any{}
+		}
+		for k, v := range tv {
+			out.tmplVars[k] = v
+		}
+		out.tmplGiven = append(out.tmplGiven, canonical(name))
 	default:
 		return ignored[name], nil
 	}
@@ -222,4 +250,28 @@ func canonical(name string) string {
 		}
 	}
 	return strings.Join(parts, "-")
+}
+
+// templateRef completes the template of the X-Mailgun-Template-* headers
+// (reference §12.2: the SMTP twins of template, t:version and
+// t:variables). Its data are the X-Mailgun-Variables values overridden by
+// X-Mailgun-Template-Variables, as on the HTTP API.
+func (out *mailgunHeaders) templateRef() error {
+	if len(out.tmplGiven) == 0 {
+		return nil
+	}
+	if out.template == nil || strings.TrimSpace(out.template.Name) == "" {
+		return headerError("%s needs X-Mailgun-Template-Name", out.tmplGiven[0])
+	}
+	data := map[string]any{}
+	for k, v := range out.vars {
+		data[k] = send.DecodeVar(v)
+	}
+	for k, v := range out.tmplVars {
+		data[k] = v
+	}
+	out.template.Name = strings.TrimSpace(out.template.Name)
+	out.template.Version = strings.TrimSpace(out.template.Version)
+	out.template.Variables = data
+	return nil
 }

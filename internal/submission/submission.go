@@ -156,7 +156,7 @@ func (s *session) Data(r io.Reader) error {
 		return s.smtpError(err)
 	}
 	sub := &send.Submission{Domain: s.domain, Method: "smtp", MIME: h.raw, To: append([]string(nil), s.rcpts...),
-		Tags: h.tags, Options: h.options, Vars: h.vars, RecipientVar: h.recipientVar}
+		Tags: h.tags, Options: h.options, Vars: h.vars, RecipientVar: h.recipientVar, Template: h.template}
 	if s.conn.Remote != nil {
 		sub.OriginatingIP = s.conn.Remote.String()
 	}
