@@ -210,11 +210,7 @@ func lastError(r Result) string {
 
 // event builds the delivered or failed event of one outcome.
 func (e *Engine) event(l *loaded, j store.Job, r Result, d Decision, now time.Time) store.Event {
-	mi := &l.meta.Info
-	if l.meta.Batch {
-		one := *mi // a batch copy's To is its recipient (as at accept)
-		one.To, mi = j.Recipient, &one
-	}
+	mi := l.meta.InfoFor(j.Recipient)
 	uv := l.meta.UserVarsForJob(j.Recipient, j.Vars)
 	ds := wire.DeliveryStatus{
 		Code: r.Code, Message: r.Message, Description: describe(r), EnhancedCode: r.EnhancedCode,

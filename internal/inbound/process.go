@@ -197,7 +197,7 @@ func (s *Service) listPost(res *store.InboundResult, m store.InboundMessage, d s
 	if err != nil || len(ls) == 0 {
 		return err
 	}
-	if hops := strings.Count(strings.ToLower(headerBlock(m.Body)), "\nx-mailgun-incoming:"); hops >= maxHops {
+	if looping(m) {
 		info := events.MessageInfo{Domain: d.Name, Sender: m.Sender, Method: "smtp"}
 		res.Events = append(res.Events, events.NewRouteFailed(&info, rcpt, addr, wire.RouteRef{}, events.Permanent,
 			"generic", wire.DeliveryStatus{Code: 554, Message: "mail loop", Description: "the message passed this server " +
@@ -223,7 +223,7 @@ func (s *Service) forwardAction(res *store.InboundResult, m store.InboundMessage
 	if len(addrs) == 0 {
 		return
 	}
-	if hops := strings.Count(strings.ToLower(headerBlock(m.Body)), "\nx-mailgun-incoming:"); hops >= maxHops {
+	if looping(m) {
 		info := events.MessageInfo{Domain: d.Name, Sender: m.Sender, Method: "smtp"}
 		res.Events = append(res.Events, events.NewRouteFailed(&info, rcpt, strings.Join(addrs, ", "), ref, events.Permanent,
 			"generic", wire.DeliveryStatus{Code: 554, Message: "mail loop", Description: "the message passed this server " +
@@ -231,6 +231,12 @@ func (s *Service) forwardAction(res *store.InboundResult, m store.InboundMessage
 		return
 	}
 	res.Jobs = append(res.Jobs, s.job(store.InboundForward, m, d.Name, forwardPayload{To: addrs, Recipient: rcpt, Route: ref}, now))
+}
+
+// looping reports whether m has passed this MX maxHops times (counted by
+// its X-Mailgun-Incoming fields): a forward or list post must then stop.
+func looping(m store.InboundMessage) bool {
+	return strings.Count(strings.ToLower(headerBlock(m.Body)), "\nx-mailgun-incoming:") >= maxHops
 }
 
 // headerBlock is the header of raw with a leading newline, for counting

@@ -86,6 +86,19 @@ type Meta struct {
 	Vars map[string]string `json:"vars,omitempty"`
 }
 
+// InfoFor is the message information the events of rcpt carry. A batch
+// copy shows only its own recipient in To (delivery renders it so), and
+// so do its events, which also keeps a large batch from repeating every
+// address in every event.
+func (m *Meta) InfoFor(rcpt string) *events.MessageInfo {
+	if !m.Batch {
+		return &m.Info
+	}
+	one := m.Info
+	one.To = rcpt
+	return &one
+}
+
 // DecodeMeta reads a stored Meta.
 func DecodeMeta(b []byte) (Meta, error) {
 	var m Meta
@@ -256,15 +269,7 @@ func (s *Service) prepare(sub *Submission, fan *fanout, now time.Time) (*prepare
 			job.Vars, _ = json.Marshal(per.Vars)
 		}
 		p.jobs = append(p.jobs, job)
-		emi := mi
-		if meta.Batch {
-			// Each copy of a batch send shows only its own recipient in To
-			// (delivery renders it so); its events say the same, which also
-			// keeps a large batch from repeating every address in every event.
-			one := *mi
-			one.To, emi = r, &one
-		}
-		p.events = append(p.events, events.NewAccepted(emi, r, meta.userVars(r, per), now))
+		p.events = append(p.events, events.NewAccepted(meta.InfoFor(r), r, meta.userVars(r, per), now))
 	}
 	return p, nil
 }
@@ -280,7 +285,7 @@ func (p *prepared) screen(sub *Submission, now time.Time) func(int, []store.Supp
 		}
 		rcpt := p.jobs[i].Recipient
 		uv := p.meta.UserVarsForJob(rcpt, p.jobs[i].Vars)
-		e := events.NewFailed(&p.meta.Info, rcpt, uv, events.Permanent, v.Reason, v.Status(), now)
+		e := events.NewFailed(p.meta.InfoFor(rcpt), rcpt, uv, events.Permanent, v.Reason, v.Status(), now)
 		return &e
 	}
 }

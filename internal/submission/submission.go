@@ -170,7 +170,7 @@ func (s *session) Data(r io.Reader) error {
 }
 
 // smtpError maps a send or header error to a reply: client mistakes are
-// permanent (5.6.0 content, 5.3.4 size, 5.3.3 unsupported feature),
+// permanent (5.6.0 content, 5.3.4 size),
 // anything else temporary.
 func (s *session) smtpError(err error) error {
 	var we *wire.Error
@@ -178,8 +178,6 @@ func (s *session) smtpError(err error) error {
 		switch {
 		case we.Status == http.StatusRequestEntityTooLarge:
 			return reply(552, gosmtp.EnhancedCode{5, 3, 4}, we.Message)
-		case we.Status == http.StatusNotImplemented:
-			return reply(554, gosmtp.EnhancedCode{5, 3, 3}, we.Message)
 		case we.Status >= 400 && we.Status < 500:
 			return reply(550, gosmtp.EnhancedCode{5, 6, 0}, we.Message)
 		}
