@@ -9,7 +9,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 
@@ -46,13 +48,52 @@ func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	// As many idle connections as open ones: fewer makes a busy node
+	// close and reopen connections all the time (a PostgreSQL backend
+	// costs a fork and an authentication).
 	db.SetMaxOpenConns(32)
-	db.SetMaxIdleConns(16)
+	db.SetMaxIdleConns(32)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
-	return sqlstore.NewDB(db, db, Dialect), nil
+	sdb := sqlstore.NewDB(db, db, Dialect)
+	// A regional store caches domains and lists (sqlstore/cache.go); other
+	// nodes' changes to them arrive as notifications.
+	sdb.WatchChanges(func(ctx context.Context, changed func(), live func(bool)) { listen(ctx, url, changed, live) })
+	return sdb, nil
+}
+
+// listen keeps a connection that LISTENs to the store's cache channel and
+// calls changed for every notification. Until it listens, and whenever its
+// connection fails, the cache is off (live(false)): a change could be
+// missed then. It reconnects with a growing pause until ctx ends.
+func listen(ctx context.Context, url string, changed func(), live func(bool)) {
+	pause := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		conn, err := pgx.Connect(ctx, url)
+		if err == nil {
+			if _, err = conn.Exec(ctx, "LISTEN "+sqlstore.CacheChannel); err == nil {
+				// Whatever changed while not listening is stale now.
+				changed()
+				live(true)
+				pause = 100 * time.Millisecond
+				for err == nil {
+					_, err = conn.WaitForNotification(ctx)
+					changed()
+				}
+			}
+			live(false)
+			closeCtx, cancel := context.WithTimeout(context.Background(), time.Second)
+			_ = conn.Close(closeCtx)
+			cancel()
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 5*time.Second)
+	}
 }
 
 // OpenGlobal connects to and migrates the global store.

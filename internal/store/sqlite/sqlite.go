@@ -67,6 +67,13 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	db := sqlstore.NewDB(w, r, Dialect)
+	// Processes sharing the file share a change counter beside it, which
+	// keeps their caches of domains and lists true (sqlstore/cache.go).
+	// Without it the cache stays off.
+	// The page stays mapped after Close: a late lookup must not fault.
+	if p, err := openPeers(path + "-cache"); err == nil {
+		db.SharePeers(p)
+	}
 	stop, err := startCheckpointer(dsn)
 	if err != nil {
 		db.Close()

@@ -200,6 +200,9 @@ func (c *committer) tx(reqs []*writeReq) (*writeReq, error) {
 		return nil, fmt.Errorf("commit: %w", c.db.classify(err))
 	}
 	tx.committed()
+	if tx.invalidates {
+		c.db.cache.committed()
+	}
 	return nil, nil
 }
 

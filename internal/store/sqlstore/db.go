@@ -63,6 +63,8 @@ type DB struct {
 	// written, and statShard turns the counter shards (stats.go).
 	tagsSeen  sync.Map
 	statShard atomic.Uint32
+	// cache keeps keys, domains and lists (cache.go).
+	cache cache
 }
 
 // OnClose registers f to run when the DB closes, before the pools close.
@@ -73,6 +75,8 @@ func (db *DB) OnClose(f func() error) { db.closers = append(db.closers, f) }
 // PostgreSQL.
 func NewDB(w, r *sql.DB, d Dialect) *DB {
 	db := &DB{w: w, r: r, dialect: d}
+	// The cache stays off until the store can hear of other processes'
+	// changes (SharePeers, WatchChanges).
 	n := 1
 	if d.postgres() {
 		n = 4
@@ -160,6 +164,8 @@ type Tx struct {
 	pending map[string]*pendingRows
 	tables  []string
 	stats   *statBatch // counters of the events written (stats.go)
+	// invalidates: the transaction changes rows the cache keeps.
+	invalidates bool
 }
 
 type pendingRows struct {

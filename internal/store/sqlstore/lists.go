@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/salvo-email/salvo/internal/store"
@@ -51,9 +52,13 @@ func varsJSON(v map[string]any) (string, error) {
 
 // CreateList implements store.ListStore.
 func (r *Regional) CreateList(ctx context.Context, l store.MailingList) error {
-	_, err := r.exec(ctx, `INSERT INTO mailing_lists (address, name, description, access_level, reply_preference, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, l.Address, l.Name, l.Description, l.AccessLevel, l.ReplyPreference, ts(l.CreatedAt))
-	return err
+	return r.inTx(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(ctx, `INSERT INTO mailing_lists (address, name, description, access_level, reply_preference, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, l.Address, l.Name, l.Description, l.AccessLevel, l.ReplyPreference, ts(l.CreatedAt)); err != nil {
+			return err
+		}
+		return tx.invalidate(ctx)
+	})
 }
 
 // List implements store.ListStore.
@@ -68,6 +73,14 @@ func (r *Regional) ListsByAddress(ctx context.Context, addresses []string) ([]st
 		return nil, nil
 	}
 	var out []store.MailingList
+	if all, ok := r.allLists(ctx); ok {
+		for i, a := range addresses {
+			if l, ok := all[a]; ok && !slices.Contains(addresses[:i], a) {
+				out = append(out, l)
+			}
+		}
+		return out, nil
+	}
 	for start := 0; start < len(addresses); start += 500 {
 		chunk := addresses[start:min(len(addresses), start+500)]
 		args := make([]any, len(chunk))
@@ -91,6 +104,39 @@ func (r *Regional) ListsByAddress(ctx context.Context, addresses []string) ([]st
 		out = append(out, ls...)
 	}
 	return out, nil
+}
+
+// allLists returns every list by address from the cache, filling it when
+// stale. It reports false when the cache is off or there are more than
+// maxCachedLists lists: then the database answers.
+func (r *Regional) allLists(ctx context.Context) (map[string]store.MailingList, bool) {
+	gen, on := r.cache.current()
+	if !on {
+		return nil, false
+	}
+	r.cache.mu.Lock()
+	e := r.cache.lists
+	r.cache.mu.Unlock()
+	if e.ok && e.gen == gen {
+		return e.v, e.v != nil
+	}
+	rows, err := r.query(ctx, `SELECT address, name, description, access_level, reply_preference, created_at, 0
+		FROM mailing_lists LIMIT ?`, maxCachedLists+1)
+	ls, err := scanRows(rows, err, scanList)
+	if err != nil {
+		return nil, false
+	}
+	var all map[string]store.MailingList
+	if len(ls) <= maxCachedLists {
+		all = make(map[string]store.MailingList, len(ls))
+		for _, l := range ls {
+			all[l.Address] = l
+		}
+	}
+	r.cache.mu.Lock()
+	r.cache.lists = cached[map[string]store.MailingList]{gen: gen, v: all, ok: true}
+	r.cache.mu.Unlock()
+	return all, all != nil
 }
 
 // ListsPage implements store.ListStore.
@@ -117,6 +163,9 @@ func (r *Regional) UpdateList(ctx context.Context, address string, l store.Maili
 	return r.inTx(ctx, func(tx *Tx) error {
 		err := affected(tx.exec(ctx, `UPDATE mailing_lists SET address = ?, name = ?, description = ?, access_level = ?,
 			reply_preference = ? WHERE address = ?`, l.Address, l.Name, l.Description, l.AccessLevel, l.ReplyPreference, address))
+		if err == nil {
+			err = tx.invalidate(ctx)
+		}
 		if err != nil || l.Address == address {
 			return err
 		}
@@ -129,6 +178,9 @@ func (r *Regional) UpdateList(ctx context.Context, address string, l store.Maili
 func (r *Regional) DeleteList(ctx context.Context, address string) error {
 	return r.inTx(ctx, func(tx *Tx) error {
 		if err := affected(tx.exec(ctx, `DELETE FROM mailing_lists WHERE address = ?`, address)); err != nil {
+			return err
+		}
+		if err := tx.invalidate(ctx); err != nil {
 			return err
 		}
 		_, err := tx.exec(ctx, `DELETE FROM list_members WHERE list = ?`, address)

@@ -40,7 +40,13 @@ func (r *Regional) Accept(ctx context.Context, a store.Accept) (*store.Idempoten
 	if now.IsZero() {
 		now = time.Now()
 	}
-	err := r.inTx(ctx, func(tx *Tx) error {
+	// Suppressions are read before the transaction, on the reader pool:
+	// the committer, which every write waits for, then only writes.
+	jobs, screened, err := screen(ctx, r.DB, a)
+	if err != nil {
+		return nil, err
+	}
+	err = r.inTx(ctx, func(tx *Tx) error {
 		previous = nil
 		if id := a.Idempotency; id != nil {
 			p, err := claimIdempotency(ctx, tx, id, now)
@@ -55,10 +61,6 @@ func (r *Regional) Accept(ctx context.Context, a store.Accept) (*store.Idempoten
 		}
 		tx.later("messages", messageCols, []any{m.Key, m.Domain, m.MessageID, m.Sender,
 			m.Size, m.Body, string(m.Meta), ts(m.CreatedAt), ts(m.ExpiresAt)})
-		jobs, screened, err := screen(ctx, tx, a)
-		if err != nil {
-			return err
-		}
 		for _, j := range jobs {
 			tx.later("queue", jobCols, jobRow(j))
 		}

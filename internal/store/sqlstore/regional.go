@@ -75,6 +75,9 @@ func (r *Regional) CreateDomain(ctx context.Context, d store.Domain, postmaster 
 		if _, err := tx.exec(ctx, `INSERT INTO domains (`+domainColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
 			return err
 		}
+		if err := tx.invalidate(ctx); err != nil {
+			return err
+		}
 		if postmaster == nil {
 			return nil
 		}
@@ -86,7 +89,14 @@ func (r *Regional) CreateDomain(ctx context.Context, d store.Domain, postmaster 
 
 // Domain implements store.Regional.
 func (r *Regional) Domain(ctx context.Context, name string) (store.Domain, error) {
+	if d, ok := lookup(r.DB, &r.cache.domains, name); ok {
+		return cloneDomain(d), nil
+	}
+	gen, _ := r.cache.current()
 	d, err := scanDomain(r.queryRow(ctx, `SELECT `+domainColumns+` FROM domains WHERE name = ?`, name))
+	if err == nil {
+		keep(r.DB, &r.cache.domains, name, gen, cloneDomain(d))
+	}
 	return d, notFound(err)
 }
 
@@ -119,14 +129,19 @@ func (r *Regional) UpdateDomain(ctx context.Context, d store.Domain) error {
 		return err
 	}
 	// Every column but name, id and created_at; the WHERE takes the name.
-	return affected(r.exec(ctx, `UPDATE domains SET state = ?, type = ?, spam_action = ?, wildcard = ?,
+	return r.inTx(ctx, func(tx *Tx) error {
+		if err := affected(tx.exec(ctx, `UPDATE domains SET state = ?, type = ?, spam_action = ?, wildcard = ?,
 		require_tls = ?, skip_verification = ?, web_scheme = ?, web_prefix = ?, dkim_selector = ?,
 		dkim_key_bits = ?, dkim_private = ?, dkim_public = ?, force_dkim_authority = ?,
 		use_automatic_sender_security = ?, encrypt_incoming_message = ?, message_ttl = ?, archive_to = ?,
 		ips = ?, pool_id = ?, mailfrom_host = ?, dns_checks = ?, updated_at = ?, click_active = ?,
 		click_htmlonly = ?, open_active = ?, open_top = ?, unsubscribe_active = ?, unsubscribe_html_footer = ?,
 		unsubscribe_text_footer = ?
-		WHERE name = ?`, append(append(args[2:23:23], args[24:]...), d.Name)...))
+		WHERE name = ?`, append(append(args[2:23:23], args[24:]...), d.Name)...)); err != nil {
+			return err
+		}
+		return tx.invalidate(ctx)
+	})
 }
 
 // domainTables are the regional tables with a domain column; deleting a
@@ -142,6 +157,9 @@ func (r *Regional) DeleteDomain(ctx context.Context, name string) error {
 	return r.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.exec(ctx, `DELETE FROM domains WHERE name = ?`, name)
 		if err := affected(res, err); err != nil {
+			return err
+		}
+		if err := tx.invalidate(ctx); err != nil {
 			return err
 		}
 		for _, t := range domainTables {

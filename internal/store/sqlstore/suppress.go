@@ -352,9 +352,9 @@ func prefixed(p string, cols []string) string {
 	return strings.Join(out, ", ")
 }
 
-// screen runs an Accept's Screen inside its transaction: it returns the
+// screen runs an Accept's Screen before its transaction: it returns the
 // jobs to queue and the events of those screened out.
-func screen(ctx context.Context, tx *Tx, a store.Accept) ([]store.Job, []store.Event, error) {
+func screen(ctx context.Context, db *DB, a store.Accept) ([]store.Job, []store.Event, error) {
 	if a.Screen == nil || len(a.Jobs) == 0 {
 		return a.Jobs, nil, nil
 	}
@@ -362,8 +362,8 @@ func screen(ctx context.Context, tx *Tx, a store.Accept) ([]store.Job, []store.E
 	for i, j := range a.Jobs {
 		addrs[i] = strings.ToLower(j.Recipient)
 	}
-	hits, err := matchSuppressions(ctx, tx.db, a.Message.Domain, addrs, func(query string, args ...any) (*sql.Rows, error) {
-		return tx.query(ctx, query, args...)
+	hits, err := matchSuppressions(ctx, db, a.Message.Domain, addrs, func(query string, args ...any) (*sql.Rows, error) {
+		return db.query(ctx, query, args...)
 	})
 	if err != nil || len(hits) == 0 {
 		return a.Jobs, nil, err

@@ -1,8 +1,10 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/store/sqlstore"
@@ -21,6 +23,7 @@ func RunNodes(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"ClaimRace", testNodesClaimRace},
 		{"Visible", testNodesVisible},
 		{"Idempotency", testNodesIdempotency},
+		{"Cache", testNodesCache},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -61,4 +64,75 @@ func testNodesVisible(t *testing.T, nodes []store.Regional) {
 
 func testNodesIdempotency(t *testing.T, nodes []store.Regional) {
 	mustRaceIdempotency(t, nodes, 20)
+}
+
+// testNodesCache checks that the domains and lists a node keeps in memory
+// follow changes: its own at once, another node's (another process on
+// SQLite, at once too; on PostgreSQL, as soon as the notification arrives).
+func testNodesCache(t *testing.T, nodes []store.Regional) {
+	a, b := nodes[0], nodes[1]
+	postgres := b.(*sqlstore.Regional).Dialect().Name == "postgres"
+	// see asks cond of b until it holds: at once on SQLite, within 10 s on
+	// PostgreSQL.
+	see := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !cond() {
+			if !postgres || time.Now().After(deadline) {
+				t.Fatalf("node b does not see %s", what)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	requireTLS := func(r store.Regional, want bool) func() bool {
+		return func() bool {
+			d, err := r.Domain(ctx, "cache.example.com")
+			return err == nil && d.RequireTLS == want
+		}
+	}
+
+	d := fullDomain("cache.example.com")
+	mustOK(t, a.CreateDomain(ctx, d, nil), "CreateDomain")
+	see("the new domain", requireTLS(b, true))
+	see("the domain again (cached)", requireTLS(b, true))
+	requireTLS(a, true)() // a caches it too
+
+	d.RequireTLS = false
+	mustOK(t, a.UpdateDomain(ctx, d), "UpdateDomain")
+	if !requireTLS(a, false)() {
+		t.Fatal("node a does not see its own update")
+	}
+	see("the update", requireTLS(b, false))
+
+	// b's own update, then a's delete.
+	d.RequireTLS = true
+	mustOK(t, b.UpdateDomain(ctx, d), "UpdateDomain on b")
+	if !requireTLS(b, true)() {
+		t.Fatal("node b does not see its own update")
+	}
+	mustOK(t, a.DeleteDomain(ctx, d.Name), "DeleteDomain")
+	see("the delete", func() bool {
+		_, err := b.Domain(ctx, d.Name)
+		return errors.Is(err, store.ErrNotFound)
+	})
+
+	// Lists: b looks an address up (none), a makes it a list, renames it,
+	// deletes it.
+	isList := func(addr string) func() bool {
+		return func() bool {
+			ls, err := b.ListsByAddress(ctx, []string{addr, "nobody@cache.example.com"})
+			return err == nil && len(ls) == 1 && ls[0].Address == addr
+		}
+	}
+	none := func() bool {
+		ls, err := b.ListsByAddress(ctx, []string{"devs@cache.example.com", "team@cache.example.com"})
+		return err == nil && len(ls) == 0
+	}
+	see("no list", none)
+	mustOK(t, a.CreateList(ctx, fullList("devs@cache.example.com")), "CreateList")
+	see("the new list", isList("devs@cache.example.com"))
+	mustOK(t, a.UpdateList(ctx, "devs@cache.example.com", fullList("team@cache.example.com")), "UpdateList")
+	see("the renamed list", isList("team@cache.example.com"))
+	mustOK(t, a.DeleteList(ctx, "team@cache.example.com"), "DeleteList")
+	see("the list deleted", none)
 }
