@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"time"
 
 	"github.com/salvo-email/salvo/internal/bench"
@@ -40,9 +41,11 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&o.DataDir, "data-dir", "", "data dir (default: a new temp dir, removed afterwards)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
 	blockProfile := fs.String("blockprofile", "", "write a blocking profile to this file")
+	traceFile := fs.String("trace", "", "write an execution trace to this file (go tool trace)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	tuneGC() // as salvo serve does
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -55,6 +58,19 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return 1
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *traceFile != "" {
+		f, err := os.Create(*traceFile)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		defer trace.Stop()
 	}
 	if *blockProfile != "" {
 		runtime.SetBlockProfileRate(int(time.Microsecond * 100))

@@ -54,7 +54,7 @@ func startSMTPNode(ctx context.Context, o *Options) (func(), error) {
 	cfg := config.Default()
 	cfg.DataDir, cfg.HTTPAddr, cfg.APIKey = o.DataDir, "127.0.0.1:0", "bench-key-0123456789abcdef"
 	cfg.LogLevel, cfg.DKIMKeyBits, cfg.DNS = "error", o.DKIMBits, "127.0.0.1:9"
-	cfg.DatabaseURL, cfg.GlobalDatabaseURL = o.DatabaseURL, o.DatabaseURL
+	cfg.DatabaseURL, cfg.GlobalDatabaseURL = o.DatabaseURL, o.GlobalDatabaseURL
 	cfg.SMTP.SubmissionAddr, cfg.SMTP.SubmissionTLSAddr, cfg.SMTP.MXAddr = "127.0.0.1:0", "", "127.0.0.1:0"
 	cfg.SMTP.RatePerConnection, cfg.SMTP.RatePerCredential = 0, 0
 	if err := cfg.Validate(); err != nil {
