@@ -80,12 +80,10 @@ type Accept struct {
 	// Now is when the submission was made: idempotency records that
 	// expired by then are ignored (the wall clock when zero).
 	Now time.Time
-	// Screen, when set, is called with the suppressions matching each
-	// job's recipient (MatchSuppressions), read just before the accept
-	// transaction (a suppression committed while the accept runs may be
-	// missed, as with any read before a write). When it returns an event
-	// for Jobs[i], that job is not queued and the event is written after
-	// Events. It may run more than once.
+	// Screen, when set, is called inside the accept transaction with the
+	// suppressions matching each job's recipient (MatchSuppressions). When
+	// it returns an event for Jobs[i], that job is not queued and the
+	// event is written after Events. It may run more than once.
 	Screen func(i int, hits []Suppression) *Event
 }
 

@@ -166,6 +166,9 @@ type Tx struct {
 	stats   *statBatch // counters of the events written (stats.go)
 	// invalidates: the transaction changes rows the cache keeps.
 	invalidates bool
+	// screens are accepts whose jobs wait for the suppression check
+	// (screenAll), run once for the whole transaction at flush.
+	screens []store.Accept
 }
 
 type pendingRows struct {
@@ -191,6 +194,11 @@ func (t *Tx) later(table string, cols []string, row []any) {
 
 // flush inserts the queued rows, in the order tables were first used.
 func (t *Tx) flush(ctx context.Context) error {
+	if len(t.screens) > 0 {
+		if err := t.screenAll(ctx); err != nil {
+			return err
+		}
+	}
 	for _, table := range t.tables {
 		p := t.pending[table]
 		if err := t.insertRows(ctx, table, p.cols, p.rows); err != nil {

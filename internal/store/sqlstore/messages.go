@@ -40,13 +40,7 @@ func (r *Regional) Accept(ctx context.Context, a store.Accept) (*store.Idempoten
 	if now.IsZero() {
 		now = time.Now()
 	}
-	// Suppressions are read before the transaction, on the reader pool:
-	// the committer, which every write waits for, then only writes.
-	jobs, screened, err := screen(ctx, r.DB, a)
-	if err != nil {
-		return nil, err
-	}
-	err = r.inTx(ctx, func(tx *Tx) error {
+	err := r.inTx(ctx, func(tx *Tx) error {
 		previous = nil
 		if id := a.Idempotency; id != nil {
 			p, err := claimIdempotency(ctx, tx, id, now)
@@ -61,11 +55,16 @@ func (r *Regional) Accept(ctx context.Context, a store.Accept) (*store.Idempoten
 		}
 		tx.later("messages", messageCols, []any{m.Key, m.Domain, m.MessageID, m.Sender,
 			m.Size, m.Body, string(m.Meta), ts(m.CreatedAt), ts(m.ExpiresAt)})
-		for _, j := range jobs {
-			tx.later("queue", jobCols, jobRow(j))
-		}
-		for _, e := range append(a.Events[:len(a.Events):len(a.Events)], screened...) {
+		for _, e := range a.Events {
 			tx.addEvent(e)
+		}
+		if a.Screen != nil && len(a.Jobs) > 0 {
+			// The jobs wait for the group's one suppression query (flush).
+			tx.screens = append(tx.screens, a)
+			return nil
+		}
+		for _, j := range a.Jobs {
+			tx.later("queue", jobCols, jobRow(j))
 		}
 		return nil
 	})

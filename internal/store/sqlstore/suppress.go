@@ -352,42 +352,56 @@ func prefixed(p string, cols []string) string {
 	return strings.Join(out, ", ")
 }
 
-// screen runs an Accept's Screen before its transaction: it returns the
-// jobs to queue and the events of those screened out.
-func screen(ctx context.Context, db *DB, a store.Accept) ([]store.Job, []store.Event, error) {
-	if a.Screen == nil || len(a.Jobs) == 0 {
-		return a.Jobs, nil, nil
-	}
-	addrs := make([]string, len(a.Jobs))
-	for i, j := range a.Jobs {
-		addrs[i] = strings.ToLower(j.Recipient)
-	}
-	hits, err := matchSuppressions(ctx, db, a.Message.Domain, addrs, func(query string, args ...any) (*sql.Rows, error) {
-		return db.query(ctx, query, args...)
-	})
-	if err != nil || len(hits) == 0 {
-		return a.Jobs, nil, err
-	}
-	byKey := map[string][]store.Suppression{}
-	for _, h := range hits {
-		byKey[h.Address] = append(byKey[h.Address], h)
-	}
-	var jobs []store.Job
-	var events []store.Event
-	for i, j := range a.Jobs {
-		mine := byKey[addrs[i]]
-		if at := strings.LastIndexByte(addrs[i], '@'); at >= 0 {
-			mine = append(mine[:len(mine):len(mine)], byKey[addrs[i][at+1:]]...)
+// screenAll runs the Screens of the accepts of a transaction: one
+// suppression query per domain for all of them (a group commit holds many
+// accepts, and one query is much cheaper than one each), then each job is
+// queued or, when its Screen says so, replaced by its event.
+func (t *Tx) screenAll(ctx context.Context) error {
+	accepts := t.screens
+	t.screens = nil
+	byDomain := map[string][]string{}
+	var domains []string
+	for _, a := range accepts {
+		d := a.Message.Domain
+		if _, ok := byDomain[d]; !ok {
+			domains = append(domains, d)
 		}
-		if len(mine) > 0 {
-			if e := a.Screen(i, mine); e != nil {
-				events = append(events, *e)
-				continue
+		for _, j := range a.Jobs {
+			byDomain[d] = append(byDomain[d], strings.ToLower(j.Recipient))
+		}
+	}
+	hits := map[string]map[string][]store.Suppression{} // domain → address or domain → records
+	for _, d := range domains {
+		recs, err := matchSuppressions(ctx, t.db, d, byDomain[d], func(query string, args ...any) (*sql.Rows, error) {
+			return t.query(ctx, query, args...)
+		})
+		if err != nil {
+			return err
+		}
+		m := map[string][]store.Suppression{}
+		for _, h := range recs {
+			m[h.Address] = append(m[h.Address], h)
+		}
+		hits[d] = m
+	}
+	for _, a := range accepts {
+		byKey := hits[a.Message.Domain]
+		for i, j := range a.Jobs {
+			addr := strings.ToLower(j.Recipient)
+			mine := byKey[addr]
+			if at := strings.LastIndexByte(addr, '@'); at >= 0 {
+				mine = append(mine[:len(mine):len(mine)], byKey[addr[at+1:]]...)
 			}
+			if len(mine) > 0 {
+				if e := a.Screen(i, mine); e != nil {
+					t.addEvent(*e)
+					continue
+				}
+			}
+			t.later("queue", jobCols, jobRow(j))
 		}
-		jobs = append(jobs, j)
 	}
-	return jobs, events, nil
+	return nil
 }
 
 // addBounce adds an outcome's bounce unless the address or its domain is
