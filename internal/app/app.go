@@ -206,6 +206,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 	}, delivery.Deps{
 		Store: a.Regional, Resolver: seams.Resolver, Box: a.Box, Now: seams.Now, Log: log.With("part", "delivery"),
 		Metrics: a.Metrics, RootCAs: seams.RootCAs, Dial: seams.Dial, Tracker: a.Tracking,
+		Prefetch: cfg.DatabaseURL != "",
 	})
 	// Webhooks: the dispatcher reads the events outbox and POSTs signed
 	// events to the domains' webhook URLs (package webhooks).

@@ -73,7 +73,11 @@ type pending struct {
 func (e *Engine) prepare(ctx context.Context, jobs []store.Job) []*pending {
 	var out []*pending
 	byKey := map[string]*pending{}
-	for _, j := range e.screen(ctx, jobs) {
+	jobs = e.screen(ctx, jobs)
+	if e.deps.Prefetch {
+		e.prefetch(ctx, jobs)
+	}
+	for _, j := range jobs {
 		l, err := e.load(ctx, j)
 		if err != nil {
 			e.deps.Log.Error("cannot load message for delivery", "msg_key", j.MessageKey, "domain", j.Domain, "err", err)

@@ -45,6 +45,11 @@ type Deps struct {
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Tracker rewrites copies for tracking (nil: no tracking).
 	Tracker Tracker
+	// Prefetch loads the messages of a claimed chunk with one query
+	// (Store.Messages) instead of one read each: worth it where each read
+	// is a round trip (PostgreSQL: e2e deliveries +13 %); on SQLite it
+	// measured 10 % slower.
+	Prefetch bool
 }
 
 // Engine delivers queued jobs.

@@ -96,13 +96,45 @@ func (e *Engine) load(ctx context.Context, j store.Job) (*loaded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load message %s: %w", j.MessageKey, err)
 	}
+	return e.loadStored(ctx, m)
+}
+
+// prefetch loads the messages of jobs that are not cached yet with one
+// query per domain, rather than one each (a chunk often holds many
+// messages). What it cannot load, load tries again and reports.
+func (e *Engine) prefetch(ctx context.Context, jobs []store.Job) {
+	byDomain := map[string][]string{}
+	seen := map[string]bool{}
+	for _, j := range jobs {
+		if seen[j.MessageKey] || e.cache.get(j.MessageKey) != nil {
+			continue
+		}
+		seen[j.MessageKey] = true
+		byDomain[j.Domain] = append(byDomain[j.Domain], j.MessageKey)
+	}
+	for d, keys := range byDomain {
+		if len(keys) < 2 {
+			continue
+		}
+		ms, err := e.deps.Store.Messages(ctx, d, keys)
+		if err != nil {
+			continue
+		}
+		for _, m := range ms {
+			_, _ = e.loadStored(ctx, m)
+		}
+	}
+}
+
+// loadStored makes a stored message ready to send and caches it.
+func (e *Engine) loadStored(ctx context.Context, m store.Message) (*loaded, error) {
 	meta, err := send.DecodeMeta(m.Meta)
 	if err != nil {
-		return nil, fmt.Errorf("message %s meta: %w", j.MessageKey, err)
+		return nil, fmt.Errorf("message %s meta: %w", m.Key, err)
 	}
-	d, err := e.deps.Store.Domain(ctx, j.Domain)
+	d, err := e.deps.Store.Domain(ctx, m.Domain)
 	if err != nil {
-		return nil, fmt.Errorf("domain %s: %w", j.Domain, err)
+		return nil, fmt.Errorf("domain %s: %w", m.Domain, err)
 	}
 	l := &loaded{msg: m, meta: meta, domain: d}
 	if e.deps.Tracker != nil && !meta.Options.TestMode {

@@ -150,6 +150,9 @@ type MessageStore interface {
 	// record is returned instead.
 	Accept(ctx context.Context, a Accept) (previous *Idempotency, err error)
 	Message(ctx context.Context, domain, key string) (Message, error)
+	// Messages returns the stored messages of domain among keys, in no
+	// order; keys not stored are left out.
+	Messages(ctx context.Context, domain string, keys []string) ([]Message, error)
 	// ClaimJobs leases due jobs: their attempt count goes up and they stay
 	// invisible to other claims until the lease ends. A job is due once its
 	// NextAttemptAt has come and its lease, if any, has ended; the earliest

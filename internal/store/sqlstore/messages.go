@@ -112,6 +112,33 @@ func (r *Regional) Message(ctx context.Context, domain, key string) (store.Messa
 	return m, notFound(err)
 }
 
+// Messages implements store.MessageStore.
+func (r *Regional) Messages(ctx context.Context, domain string, keys []string) ([]store.Message, error) {
+	var out []store.Message
+	err := forChunks(keys, func(chunk []string) error {
+		// By primary key alone, the domain checked below: with "domain = ?"
+		// in the WHERE, SQLite would rather scan the domain's part of the
+		// (domain, message_id) index.
+		rows, err := r.query(ctx, `SELECT storage_key, domain, message_id, sender, size, body, meta, created_at, expires_at
+			FROM messages WHERE storage_key IN (`+marks(len(chunk))+`)`, anys(chunk)...)
+		ms, err := scanRows(rows, err, func(s scanner) (store.Message, error) {
+			var m store.Message
+			var meta string
+			var created, expires int64
+			err := s.Scan(&m.Key, &m.Domain, &m.MessageID, &m.Sender, &m.Size, &m.Body, &meta, &created, &expires)
+			m.Meta, m.CreatedAt, m.ExpiresAt = []byte(meta), fromTS(created), fromTS(expires)
+			return m, err
+		})
+		for _, m := range ms {
+			if m.Domain == domain {
+				out = append(out, m)
+			}
+		}
+		return err
+	})
+	return out, err
+}
+
 const jobSelect = `id, message_key, domain, recipient, rcpt_domain, attempts, next_attempt_at, lease_until,
 	created_at, last_error, vars`
 

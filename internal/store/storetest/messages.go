@@ -18,6 +18,7 @@ var messageTests = []regionalTest{
 	{"MessageZeroValues", testMessageZeroValues},
 	{"LargeBody", testLargeBody},
 	{"MessageNotFound", testMessageNotFound},
+	{"Messages", testMessages},
 	{"AcceptConflict", testAcceptConflict},
 	{"AcceptAtomic", testAcceptAtomic},
 	{"AcceptConcurrent", testAcceptConcurrent},
@@ -262,6 +263,28 @@ func testMessageNotFound(t *testing.T, r store.Regional) {
 	for _, c := range []struct{ domain, key string }{{"a.com", "m2"}, {"b.com", "m1"}} {
 		_, err := r.Message(ctx, c.domain, c.key)
 		mustIs(t, err, store.ErrNotFound, fmt.Sprintf("Message(%s, %s)", c.domain, c.key))
+	}
+}
+
+// testMessages checks the batch load: the domain's messages among the
+// keys, whole, and nothing of another domain or not stored.
+func testMessages(t *testing.T, r store.Regional) {
+	var want []store.Message
+	for i := range 3 {
+		m := message("a.com", fmt.Sprint("m", i), i)
+		accept(t, r, submission(m, "bob@gmail.com"))
+		want = append(want, m)
+	}
+	other := message("b.com", "o1", 9)
+	accept(t, r, submission(other, "bob@gmail.com"))
+	got, err := r.Messages(ctx, "a.com", []string{"m2", "o1", "m0", "missing", "m1"})
+	mustOK(t, err, "Messages")
+	slices.SortFunc(got, func(x, y store.Message) int { return strings.Compare(x.Key, y.Key) })
+	mustEqual(t, "Messages", want, got)
+	none, err := r.Messages(ctx, "b.com", []string{"m0"})
+	mustOK(t, err, "Messages of another domain")
+	if len(none) != 0 {
+		t.Errorf("Messages(b.com, m0) = %d messages, want none", len(none))
 	}
 }
 
