@@ -74,9 +74,7 @@ func notFound(w http.ResponseWriter) {
 var pixel = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
 
 func (s *Service) open(w http.ResponseWriter, r *http.Request, t token) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		w.WriteHeader(http.StatusMethodNotAllowed)
+	if !getOrHead(w, r) {
 		return
 	}
 	if r.Method == http.MethodGet {
@@ -91,9 +89,7 @@ func (s *Service) open(w http.ResponseWriter, r *http.Request, t token) {
 }
 
 func (s *Service) click(w http.ResponseWriter, r *http.Request, t token) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		w.WriteHeader(http.StatusMethodNotAllowed)
+	if !getOrHead(w, r) {
 		return
 	}
 	// HEAD (link checkers, previews) follows without counting a click.
@@ -160,9 +156,22 @@ func (s *Service) unsubscribe(w http.ResponseWriter, r *http.Request, t token) {
 		}
 		s.page(w, t, true)
 	default:
-		w.Header().Set("Allow", "GET, HEAD, POST")
-		w.WriteHeader(http.StatusMethodNotAllowed)
+		notAllowed(w, "GET, HEAD, POST")
 	}
+}
+
+// getOrHead reports whether r is a GET or HEAD, and answers 405 if not.
+func getOrHead(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	notAllowed(w, "GET, HEAD")
+	return false
+}
+
+func notAllowed(w http.ResponseWriter, allow string) {
+	w.Header().Set("Allow", allow)
+	w.WriteHeader(http.StatusMethodNotAllowed)
 }
 
 // doUnsubscribe records the unsubscribe of t's scope.

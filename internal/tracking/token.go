@@ -118,7 +118,15 @@ func (s sealer) seal(t *token) string {
 // other kind is errBadToken.
 func (s sealer) open(text string, kind byte) (token, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(text)
-	if err != nil || len(raw) > 8192 {
+	if err != nil {
+		return token{}, errBadToken
+	}
+	return s.unseal(raw, kind)
+}
+
+// unseal opens a decoded sealed token of the given kind.
+func (s sealer) unseal(raw []byte, kind byte) (token, error) {
+	if len(raw) > 8192 {
 		return token{}, errBadToken
 	}
 	plain, err := s.box.Open(tokenPurpose, raw)
@@ -151,13 +159,5 @@ func (s sealer) openEmail(local string) (token, error) {
 	if err != nil {
 		return token{}, errBadToken
 	}
-	plain, err := s.box.Open(tokenPurpose, raw)
-	if err != nil {
-		return token{}, errBadToken
-	}
-	t, err := unmarshalToken(plain)
-	if err != nil || t.kind != kindUnsub {
-		return token{}, errBadToken
-	}
-	return t, nil
+	return s.unseal(raw, kindUnsub)
 }

@@ -102,14 +102,19 @@ func claimIdempotency(ctx context.Context, tx *Tx, id *store.Idempotency, now ti
 
 // Message implements store.MessageStore.
 func (r *Regional) Message(ctx context.Context, domain, key string) (store.Message, error) {
+	m, err := scanMessage(r.queryRow(ctx, `SELECT `+messageSelect+` FROM messages WHERE storage_key = ? AND domain = ?`, key, domain))
+	return m, notFound(err)
+}
+
+const messageSelect = `storage_key, domain, message_id, sender, size, body, meta, created_at, expires_at`
+
+func scanMessage(s scanner) (store.Message, error) {
 	var m store.Message
 	var meta string
 	var created, expires int64
-	err := r.queryRow(ctx, `SELECT storage_key, domain, message_id, sender, size, body, meta, created_at, expires_at
-		FROM messages WHERE storage_key = ? AND domain = ?`, key, domain).
-		Scan(&m.Key, &m.Domain, &m.MessageID, &m.Sender, &m.Size, &m.Body, &meta, &created, &expires)
+	err := s.Scan(&m.Key, &m.Domain, &m.MessageID, &m.Sender, &m.Size, &m.Body, &meta, &created, &expires)
 	m.Meta, m.CreatedAt, m.ExpiresAt = []byte(meta), fromTS(created), fromTS(expires)
-	return m, notFound(err)
+	return m, err
 }
 
 // Messages implements store.MessageStore.
@@ -119,16 +124,8 @@ func (r *Regional) Messages(ctx context.Context, domain string, keys []string) (
 		// By primary key alone, the domain checked below: with "domain = ?"
 		// in the WHERE, SQLite would rather scan the domain's part of the
 		// (domain, message_id) index.
-		rows, err := r.query(ctx, `SELECT storage_key, domain, message_id, sender, size, body, meta, created_at, expires_at
-			FROM messages WHERE storage_key IN (`+marks(len(chunk))+`)`, anys(chunk)...)
-		ms, err := scanRows(rows, err, func(s scanner) (store.Message, error) {
-			var m store.Message
-			var meta string
-			var created, expires int64
-			err := s.Scan(&m.Key, &m.Domain, &m.MessageID, &m.Sender, &m.Size, &m.Body, &meta, &created, &expires)
-			m.Meta, m.CreatedAt, m.ExpiresAt = []byte(meta), fromTS(created), fromTS(expires)
-			return m, err
-		})
+		rows, err := r.query(ctx, `SELECT `+messageSelect+` FROM messages WHERE storage_key IN (`+marks(len(chunk))+`)`, anys(chunk)...)
+		ms, err := scanRows(rows, err, scanMessage)
 		for _, m := range ms {
 			if m.Domain == domain {
 				out = append(out, m)
