@@ -194,6 +194,16 @@ func (e *Engine) loop() {
 		case <-e.stop:
 			return
 		case <-e.wake:
+			// A wake (an accept, a freed connection) claims only when a job
+			// is due: a claim is a write, and every accept wakes the engine,
+			// so on a busy node scheduled mail would put a vain claim into
+			// every group commit. NextDue reads; it skips jobs whose lease
+			// expired, which the timer's rounds claim.
+			next, err := e.deps.Store.NextDue(e.ctx)
+			if err == nil && (next.IsZero() || next.After(e.deps.Now())) {
+				timer.Reset(e.sleepUntil(next))
+				continue
+			}
 		case <-timer.C:
 		}
 		e.claimAll()
@@ -208,7 +218,15 @@ func (e *Engine) loop() {
 // and again in vain.
 func (e *Engine) sleepFor() time.Duration {
 	next, err := e.deps.Store.NextDue(e.ctx)
-	if err != nil || next.IsZero() {
+	if err != nil {
+		return e.cfg.PollInterval
+	}
+	return e.sleepUntil(next)
+}
+
+// sleepUntil is sleepFor for a known next due time (zero: none).
+func (e *Engine) sleepUntil(next time.Time) time.Duration {
+	if next.IsZero() {
 		return e.cfg.PollInterval
 	}
 	d := next.Sub(e.deps.Now())
