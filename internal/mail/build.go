@@ -10,6 +10,7 @@ package mail
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"mime"
@@ -49,11 +50,18 @@ type Spec struct {
 }
 
 // NewMessageID returns a Message-ID (without brackets) shaped like
-// Mailgun's: 20221019211537.93011d31ea99c5a8@example.com.
+// Mailgun's: 20221019211537.93011d31ea99c5a8@example.com. The 16 hex
+// digits are the microsecond within the second (5 digits) and 44 random
+// bits, so IDs sort by time: the store indexes them, and IDs that sort
+// together add to the end of the index instead of dirtying a random page
+// of it for every message (on SQLite two of every accept's ~3 pages).
 func NewMessageID(domain string, now time.Time) string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return now.UTC().Format("20060102150405") + "." + hex.EncodeToString(b) + "@" + domain
+	now = now.UTC()
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	x := uint64(now.Nanosecond()/1000)<<44 | binary.BigEndian.Uint64(b[:])&(1<<44-1)
+	binary.BigEndian.PutUint64(b[:], x)
+	return now.Format("20060102150405") + "." + hex.EncodeToString(b[:]) + "@" + domain
 }
 
 // Build writes the MIME message for s.
