@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/salvo-email/salvo/internal/dns"
@@ -61,7 +62,10 @@ type Engine struct {
 	// signers caches parsed DKIM keys by domain and sealed key.
 	signers sync.Map
 
-	wake     chan struct{}
+	wake    chan struct{}
+	resched chan struct{}
+	// alarm is when the claim loop's timer fires (Unix nanoseconds).
+	alarm    atomic.Int64
 	stop     chan struct{}
 	done     chan struct{}
 	beatDone chan struct{}
@@ -107,16 +111,36 @@ func New(cfg Config, deps Deps) *Engine {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Engine{
 		cfg: cfg, deps: deps, owner: secret.Token(8), cache: newMessageCache(64 << 20),
-		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), beatDone: make(chan struct{}),
+		wake: make(chan struct{}, 1), resched: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), beatDone: make(chan struct{}),
 		busy: map[string]int{}, held: map[int64]struct{}{}, waiting: map[string][][]store.Job{},
 		recording: make(chan struct{}, max(1, cfg.Workers)), ctx: ctx, cancel: cancel,
 	}
 }
 
-// Notify wakes the engine (a message was accepted, or time moved).
+// Notify wakes the engine to claim due jobs (a message was accepted, a
+// connection freed, time moved).
 func (e *Engine) Notify() {
 	select {
 	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// NotifyDue tells the engine that jobs were queued for t. Jobs due now wake
+// it; jobs due later only move its timer, and only when it would sleep
+// past t. So scheduled mail costs the engine nothing per accept: a claim is
+// a write, and a wake per accept would put a vain claim into every group
+// commit.
+func (e *Engine) NotifyDue(t time.Time) {
+	if !t.After(e.deps.Now()) {
+		e.Notify()
+		return
+	}
+	if t.UnixNano() >= e.alarm.Load() {
+		return
+	}
+	select {
+	case e.resched <- struct{}{}:
 	default:
 	}
 }
@@ -194,21 +218,19 @@ func (e *Engine) loop() {
 		case <-e.stop:
 			return
 		case <-e.wake:
-			// A wake (an accept, a freed connection) claims only when a job
-			// is due: a claim is a write, and every accept wakes the engine,
-			// so on a busy node scheduled mail would put a vain claim into
-			// every group commit. NextDue reads; it skips jobs whose lease
-			// expired, which the timer's rounds claim.
-			next, err := e.deps.Store.NextDue(e.ctx)
-			if err == nil && (next.IsZero() || next.After(e.deps.Now())) {
-				timer.Reset(e.sleepUntil(next))
-				continue
-			}
+		case <-e.resched:
+			e.setTimer(timer, e.sleepFor())
+			continue
 		case <-timer.C:
 		}
 		e.claimAll()
-		timer.Reset(e.sleepFor())
+		e.setTimer(timer, e.sleepFor())
 	}
+}
+
+func (e *Engine) setTimer(t *time.Timer, d time.Duration) {
+	e.alarm.Store(e.deps.Now().Add(d).UnixNano())
+	t.Reset(d)
 }
 
 // sleepFor is how long to wait for the next due job, at most PollInterval.
@@ -218,15 +240,7 @@ func (e *Engine) loop() {
 // and again in vain.
 func (e *Engine) sleepFor() time.Duration {
 	next, err := e.deps.Store.NextDue(e.ctx)
-	if err != nil {
-		return e.cfg.PollInterval
-	}
-	return e.sleepUntil(next)
-}
-
-// sleepUntil is sleepFor for a known next due time (zero: none).
-func (e *Engine) sleepUntil(next time.Time) time.Duration {
-	if next.IsZero() {
+	if err != nil || next.IsZero() {
 		return e.cfg.PollInterval
 	}
 	d := next.Sub(e.deps.Now())

@@ -153,8 +153,9 @@ type Service struct {
 	Now       func() time.Time
 	PublicURL string
 	Limits    Limits
-	// Notify wakes the delivery engine after an accept; may be nil.
-	Notify func()
+	// Notify tells the delivery engine that jobs were queued for due
+	// (engine.NotifyDue); may be nil.
+	Notify func(due time.Time)
 }
 
 // ErrIdempotencyMismatch: the key was used for a different request.
@@ -196,8 +197,8 @@ func (s *Service) Send(ctx context.Context, sub *Submission) (wire.SendResponse,
 		}
 		return old, nil
 	}
-	if s.Notify != nil {
-		s.Notify()
+	if s.Notify != nil && len(p.jobs) > 0 {
+		s.Notify(p.jobs[0].NextAttemptAt)
 	}
 	return resp, nil
 }
