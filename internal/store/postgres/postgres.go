@@ -19,7 +19,8 @@ import (
 )
 
 // Dialect is PostgreSQL's sqlstore dialect.
-var Dialect = sqlstore.Dialect{Name: "postgres", IsUnique: isUnique, IsTransient: isTransient}
+var Dialect = sqlstore.Dialect{Name: "postgres", IsUnique: isUnique, IsTransient: isTransient,
+	Fresh: pgx.QueryExecModeCacheDescribe}
 
 // isTransient: deadlock detected, serialization failure, lock not
 // available. Another node's transaction got in the way; trying again

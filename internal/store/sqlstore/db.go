@@ -39,6 +39,12 @@ type Dialect struct {
 	// IsTransient reports whether err is worth retrying as is (a
 	// deadlock or serialization failure, a busy database).
 	IsTransient func(error) bool
+	// Fresh, when set, goes first among a query's arguments to make the
+	// driver plan that query at every execution. It is for queries on
+	// the queue, whose size swings: PostgreSQL keeps a prepared
+	// statement's plan, and a plan made while the queue was nearly empty
+	// (a sequential scan) was kept when it held thousands of jobs.
+	Fresh any
 }
 
 // transient reports whether err is a transient failure of the dialect.
@@ -289,6 +295,23 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 		return st.QueryRowContext(ctx, args...)
 	}
 	return db.r.QueryRowContext(ctx, db.q(query), args...)
+}
+
+// queryRowFresh is queryRow planned afresh at every execution (see
+// Dialect.Fresh).
+func (db *DB) queryRowFresh(ctx context.Context, query string, args ...any) *sql.Row {
+	if db.dialect.Fresh == nil {
+		return db.queryRow(ctx, query, args...)
+	}
+	return db.r.QueryRowContext(ctx, db.q(query), db.fresh(args)...)
+}
+
+// fresh returns args with the dialect's Fresh option first, if any.
+func (db *DB) fresh(args []any) []any {
+	if db.dialect.Fresh == nil {
+		return args
+	}
+	return append([]any{db.dialect.Fresh}, args...)
 }
 
 func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {

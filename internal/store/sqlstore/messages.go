@@ -181,7 +181,7 @@ func (r *Regional) ClaimJobs(ctx context.Context, c store.Claim) ([]store.Job, e
 		RETURNING ` + jobSelect)
 	var out []store.Job
 	err := r.inTx(ctx, func(tx *Tx) error {
-		rows, err := tx.tx.QueryContext(ctx, query, args...)
+		rows, err := tx.tx.QueryContext(ctx, query, r.fresh(args)...)
 		if err != nil {
 			return err
 		}
@@ -305,7 +305,7 @@ func (r *Regional) NextDue(ctx context.Context) (time.Time, error) {
 	// Walk queue_due from the earliest: only leased jobs (few) are skipped,
 	// where MIN(…) WHERE lease_until = 0 would scan the whole queue.
 	var next int64
-	err := r.queryRow(ctx, `SELECT next_attempt_at FROM queue WHERE lease_until = 0
+	err := r.queryRowFresh(ctx, `SELECT next_attempt_at FROM queue WHERE lease_until = 0
 		ORDER BY next_attempt_at, id LIMIT 1`).Scan(&next)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, nil
