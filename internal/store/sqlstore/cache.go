@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -29,8 +30,12 @@ import (
 // An entry read before a change commits is tagged with the generation from
 // before the read, so the change makes it stale however the two interleave.
 //
-// API keys are not cached: a revoked key must fail at once on every node
-// and in every region, and no notification is that fast.
+// API keys (the global store's lookup by hash, made for every request) are
+// cached the same way and, on top, for at most KeyTTL: a revoked key must
+// fail everywhere once the revoke has returned, and a notification is not
+// certain to have arrived by then. So a removal of keys on PostgreSQL
+// returns only KeyTTL after its commit (see keysRemoved): every entry read
+// before the commit has expired by then, on every node.
 type cache struct {
 	gen  atomic.Uint64
 	live atomic.Bool // changes by others are seen; false: read through
@@ -43,7 +48,18 @@ type cache struct {
 	mu      sync.Mutex
 	domains map[string]cached[store.Domain]
 	lists   cached[map[string]store.MailingList] // every list by address; nil map: too many lists
+	keys    map[string]cached[cachedKey]         // by hash
 }
+
+// cachedKey is an API key and when the read that found it started.
+type cachedKey struct {
+	k  store.Key
+	at time.Time
+}
+
+// KeyTTL bounds how long a node uses an API key it read; removing keys on
+// PostgreSQL waits that long after its commit.
+const KeyTTL = time.Second
 
 type cached[T any] struct {
 	gen uint64

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"slices"
+	"time"
 
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -106,10 +108,43 @@ func (g *Global) CreateKey(ctx context.Context, k store.Key) error {
 	return g.inTx(ctx, func(tx *Tx) error { return insertKey(ctx, tx, k) })
 }
 
-// KeyByHash implements store.Global.
+// KeyByHash implements store.Global. Keys found are cached (cache.go);
+// unknown hashes are not, so a new key works at once.
 func (g *Global) KeyByHash(ctx context.Context, hash []byte) (store.Key, error) {
+	if e, ok := lookup(g.DB, &g.cache.keys, string(hash)); ok && time.Since(e.at) < KeyTTL {
+		return cloneKey(e.k), nil
+	}
+	gen, _ := g.cache.current()
+	at := time.Now()
 	k, err := scanKey(g.queryRow(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE hash = ?`, hash))
-	return k, notFound(err)
+	if err != nil {
+		return k, notFound(err)
+	}
+	keep(g.DB, &g.cache.keys, string(hash), gen, cachedKey{k: cloneKey(k), at: at})
+	return k, nil
+}
+
+func cloneKey(k store.Key) store.Key {
+	k.Hash, k.Sealed = slices.Clone(k.Hash), slices.Clone(k.Sealed)
+	return k
+}
+
+// removeKeys runs fn, which deletes API keys, in a transaction that
+// invalidates cached keys, and returns once no node can still use them:
+// at once on SQLite, where every process sees the commit before its next
+// lookup (the shared counter), and KeyTTL after the commit on PostgreSQL,
+// where another node may not have heard the notification yet.
+func (g *Global) removeKeys(ctx context.Context, fn func(tx *Tx) error) error {
+	err := g.inTx(ctx, func(tx *Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.invalidate(ctx)
+	})
+	if err == nil && g.dialect.postgres() {
+		time.Sleep(KeyTTL)
+	}
+	return err
 }
 
 // Key implements store.Global.
@@ -135,12 +170,14 @@ func (g *Global) CountKeys(ctx context.Context) (int, error) {
 
 // DeleteKey implements store.Global.
 func (g *Global) DeleteKey(ctx context.Context, id string) error {
-	return affected(g.exec(ctx, `DELETE FROM api_keys WHERE id = ?`, id))
+	return g.removeKeys(ctx, func(tx *Tx) error {
+		return affected(tx.exec(ctx, `DELETE FROM api_keys WHERE id = ?`, id))
+	})
 }
 
 // ReplacePrimaryKey implements store.Global.
 func (g *Global) ReplacePrimaryKey(ctx context.Context, k store.Key) error {
-	return g.inTx(ctx, func(tx *Tx) error {
+	return g.removeKeys(ctx, func(tx *Tx) error {
 		if _, err := tx.exec(ctx, `DELETE FROM api_keys WHERE is_primary = ?`, true); err != nil {
 			return err
 		}
@@ -168,7 +205,7 @@ func (g *Global) DomainName(ctx context.Context, name string) (store.DomainName,
 
 // ReleaseDomain implements store.Global.
 func (g *Global) ReleaseDomain(ctx context.Context, name string) error {
-	return g.inTx(ctx, func(tx *Tx) error {
+	return g.removeKeys(ctx, func(tx *Tx) error {
 		res, err := tx.exec(ctx, `DELETE FROM domains WHERE name = ?`, name)
 		if err := affected(res, err); err != nil {
 			return err

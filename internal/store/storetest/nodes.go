@@ -37,6 +37,67 @@ func RunNodes(t *testing.T, fresh func(t *testing.T) Opener) {
 			tc.fn(t, nodes)
 		})
 	}
+	t.Run("Keys", func(t *testing.T) {
+		t.Parallel()
+		open := fresh(t)
+		nodes := make([]*sqlstore.Global, 2)
+		for i := range nodes {
+			g, err := sqlstore.OpenGlobal(ctx, openDB(t, open))
+			mustOK(t, err, fmt.Sprint("OpenGlobal of node ", i))
+			nodes[i] = g
+		}
+		testNodesKeys(t, nodes[0], nodes[1])
+	})
+}
+
+// testNodesKeys checks that API keys, which each node caches, stop working
+// on every node once their removal returned: no waiting for a notification
+// (the removal itself waits, see sqlstore.KeyTTL), and that a new key works
+// on every node at once.
+func testNodesKeys(t *testing.T, a, b *sqlstore.Global) {
+	bootstrap(t, a)
+	works := func(g *sqlstore.Global, id string) bool {
+		t.Helper()
+		k, err := g.KeyByHash(ctx, hash(id))
+		if errors.Is(err, store.ErrNotFound) {
+			return false
+		}
+		mustOK(t, err, "KeyByHash "+id)
+		if k.ID != id {
+			t.Fatalf("KeyByHash(%s) returned key %s", id, k.ID)
+		}
+		return true
+	}
+	mustOK(t, a.ReserveDomain(ctx, store.DomainName{Name: "keys.example.com", ID: "dk", AccountID: acctID, Region: "us", CreatedAt: at(1)}), "ReserveDomain")
+	if works(b, "k-new") {
+		t.Fatal("an unknown key works")
+	}
+	createKeys(t, a, key("k-user", 1), sendingKey("k-send", "keys.example.com", 2), key("k-new", 3))
+	// Both nodes use each key twice: the second time from their caches.
+	for _, g := range []*sqlstore.Global{a, b, a, b} {
+		for _, id := range []string{"k-user", "k-send", "k-new", "primary"} {
+			if !works(g, id) {
+				t.Fatalf("key %s does not work", id)
+			}
+		}
+	}
+	mustOK(t, a.DeleteKey(ctx, "k-user"), "DeleteKey")
+	if works(a, "k-user") || works(b, "k-user") {
+		t.Fatal("a deleted key still works")
+	}
+	mustOK(t, a.ReleaseDomain(ctx, "keys.example.com"), "ReleaseDomain")
+	if works(a, "k-send") || works(b, "k-send") {
+		t.Fatal("the sending key of a released domain still works")
+	}
+	next := primaryKey("p2")
+	next.AccountID = acctID
+	mustOK(t, b.ReplacePrimaryKey(ctx, next), "ReplacePrimaryKey")
+	if works(a, "primary") || works(b, "primary") {
+		t.Fatal("the replaced primary key still works")
+	}
+	if !works(a, "p2") || !works(b, "p2") || !works(a, "k-new") || !works(b, "k-new") {
+		t.Fatal("a remaining key stopped working")
+	}
 }
 
 // testNodesClaimRace checks that nodes claiming at once never get the same
