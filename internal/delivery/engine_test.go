@@ -44,3 +44,36 @@ func TestSleepFor(t *testing.T) {
 		})
 	}
 }
+
+// TestNotifyDue: an accept due now wakes the claim loop; one due later
+// only reschedules it, and only when the loop would sleep past it.
+func TestNotifyDue(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	alarm := now.Add(500 * time.Millisecond) // when the loop's timer fires
+	tests := []struct {
+		name          string
+		due           time.Time
+		wake, resched bool
+	}{
+		{"due now", now, true, false},
+		{"due before now", now.Add(-time.Minute), true, false},
+		{"due before the alarm", now.Add(100 * time.Millisecond), false, true},
+		{"due at the alarm", alarm, false, false},
+		{"due tomorrow", now.Add(24 * time.Hour), false, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := New(Config{}, Deps{Now: func() time.Time { return now }})
+			e.alarm.Store(alarm.UnixNano())
+			e.NotifyDue(tc.due)
+			if got := len(e.wake) == 1; got != tc.wake {
+				t.Errorf("woken = %v, want %v", got, tc.wake)
+			}
+			if got := len(e.resched) == 1; got != tc.resched {
+				t.Errorf("rescheduled = %v, want %v", got, tc.resched)
+			}
+		})
+	}
+}
