@@ -219,6 +219,10 @@ func (t *Tx) upsertRows(ctx context.Context, table string, cols []string, rows [
 	if len(rows) == 0 {
 		return nil
 	}
+	if t.deferUpserts {
+		t.upserts = append(t.upserts, pendingUpsert{table, cols, rows, onConflict})
+		return nil
+	}
 	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
 	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
 	if !t.db.dialect.postgres() {
@@ -262,4 +266,87 @@ func (t *Tx) upsertRows(ctx context.Context, table string, cols []string, rows [
 		}
 	}
 	return nil
+}
+
+// insertAll inserts every table's queued rows, and makes the upserts
+// upsertRows deferred, with one statement on PostgreSQL: an INSERT … SELECT FROM unnest(…) per table, each column's
+// values bound as one array, joined as data-modifying WITH queries. A
+// round trip costs more than the statement on a busy node (each wakes the
+// server), and the text depends only on the tables, so it is prepared once
+// whatever the group's size.
+func (t *Tx) insertAll(ctx context.Context) error {
+	var parts []string
+	var args []any
+	all := make([]pendingUpsert, 0, len(t.tables)+len(t.upserts))
+	for _, table := range t.tables {
+		all = append(all, pendingUpsert{table: table, cols: t.pending[table].cols, rows: t.pending[table].rows})
+	}
+	for _, p := range append(all, t.upserts...) {
+		table := p.table
+		types, err := t.columnTypes(ctx, table)
+		if err != nil {
+			return err
+		}
+		var sel strings.Builder
+		for c, col := range p.cols {
+			typ, ok := types[col]
+			if !ok {
+				return fmt.Errorf("insert into %s: no column %s", table, col)
+			}
+			values := make([]any, len(p.rows))
+			for r, row := range p.rows {
+				values[r] = row[c]
+			}
+			args = append(args, values)
+			if c > 0 {
+				sel.WriteString(", ")
+			}
+			fmt.Fprintf(&sel, "$%d::%s[]", len(args), typ)
+		}
+		parts = append(parts, "INSERT INTO "+table+" ("+strings.Join(p.cols, ", ")+") SELECT * FROM unnest("+sel.String()+")"+p.onConflict)
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	for i, part := range parts[:len(parts)-1] {
+		if i == 0 {
+			q.WriteString("WITH ")
+		} else {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(&q, "w%d AS (%s)", i, part)
+	}
+	if len(parts) > 1 {
+		q.WriteByte(' ')
+	}
+	q.WriteString(parts[len(parts)-1])
+	_, err := t.tx.ExecContext(ctx, q.String(), args...)
+	return t.db.classify(err)
+}
+
+// columnTypes returns table's column types on PostgreSQL, read once.
+func (t *Tx) columnTypes(ctx context.Context, table string) (map[string]string, error) {
+	if v, ok := t.db.colTypes.Load(table); ok {
+		return v.(map[string]string), nil
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+		WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`, table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	types := map[string]string{}
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			return nil, err
+		}
+		types[name] = typ
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	t.db.colTypes.Store(table, types)
+	return types, nil
 }

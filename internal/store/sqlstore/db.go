@@ -71,6 +71,8 @@ type DB struct {
 	statShard atomic.Uint32
 	// cache keeps keys, domains and lists (cache.go).
 	cache cache
+	// colTypes are PostgreSQL's column types by table (insertAll).
+	colTypes sync.Map
 }
 
 // OnClose registers f to run when the DB closes, before the pools close.
@@ -175,6 +177,17 @@ type Tx struct {
 	// screens are accepts whose jobs wait for the suppression check
 	// (screenAll), run once for the whole transaction at flush.
 	screens []store.Accept
+	// deferUpserts makes upsertRows queue its rows in upserts, for
+	// insertAll (PostgreSQL).
+	deferUpserts bool
+	upserts      []pendingUpsert
+}
+
+type pendingUpsert struct {
+	table      string
+	cols       []string
+	rows       [][]any
+	onConflict string
 }
 
 type pendingRows struct {
@@ -204,6 +217,16 @@ func (t *Tx) flush(ctx context.Context) error {
 		if err := t.screenAll(ctx); err != nil {
 			return err
 		}
+	}
+	if t.db.dialect.postgres() {
+		// The statistics' upserts join the rows' inserts in one statement.
+		t.deferUpserts = true
+		if err := t.flushStats(ctx); err != nil {
+			return err
+		}
+		err := t.insertAll(ctx)
+		t.pending, t.tables, t.upserts, t.deferUpserts = nil, nil, nil, false
+		return err
 	}
 	for _, table := range t.tables {
 		p := t.pending[table]
