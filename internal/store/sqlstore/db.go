@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -87,7 +88,11 @@ func NewDB(w, r *sql.DB, d Dialect) *DB {
 	// changes (SharePeers, WatchChanges).
 	n := 1
 	if d.postgres() {
-		n = 4
+		// One per core, at least two (one builds its group while another
+		// waits for PostgreSQL's commit). More make smaller groups, hence
+		// more round trips per accept: on a 2-core VM 4 committers
+		// accepted 10–15 % less than 2, and 8 a third less.
+		n = max(2, runtime.GOMAXPROCS(0))
 	}
 	db.committer = startCommitters(db, n)
 	return db
