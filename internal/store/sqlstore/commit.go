@@ -268,12 +268,13 @@ func (t *Tx) upsertRows(ctx context.Context, table string, cols []string, rows [
 	return nil
 }
 
-// insertAll inserts every table's queued rows, and makes the upserts
-// upsertRows deferred, with one statement on PostgreSQL: an INSERT … SELECT FROM unnest(…) per table, each column's
-// values bound as one array, joined as data-modifying WITH queries. A
-// round trip costs more than the statement on a busy node (each wakes the
-// server), and the text depends only on the tables, so it is prepared once
-// whatever the group's size.
+// insertAll inserts every table's queued rows, and makes the upserts that
+// upsertRows deferred, with one statement on PostgreSQL: an INSERT …
+// SELECT FROM unnest(…) per table, each column's values bound as one
+// array, joined as data-modifying WITH queries. A round trip costs more
+// than the statement on a busy node (each wakes the server), and the text
+// depends only on the tables, so it is prepared once whatever the group's
+// size.
 func (t *Tx) insertAll(ctx context.Context) error {
 	var parts []string
 	var args []any
