@@ -124,7 +124,7 @@ func (c *cache) committed() {
 func (t *Tx) invalidate(ctx context.Context) error {
 	t.invalidates = true
 	if t.db.dialect.postgres() {
-		_, err := t.tx.ExecContext(ctx, `SELECT pg_notify('`+CacheChannel+`', '')`)
+		_, err := t.rawExec(ctx, `SELECT pg_notify('`+CacheChannel+`', '')`)
 		return err
 	}
 	return nil

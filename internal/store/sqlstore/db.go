@@ -170,9 +170,10 @@ type querier interface {
 
 // Tx is a write transaction with the dialect's rebinding. Rows given to
 // later are inserted when the transaction's writes are done, as one
-// multi-row INSERT per table for the whole group commit.
+// multi-row INSERT per table for the whole group commit. On PostgreSQL the
+// transaction begins at its first statement (see committer.tx).
 type Tx struct {
-	tx      *sql.Tx
+	tx      *sql.Tx // nil until begun
 	db      *DB
 	pending map[string]*pendingRows
 	tables  []string
@@ -243,21 +244,79 @@ func (t *Tx) flush(ctx context.Context) error {
 	return t.flushStats(ctx)
 }
 
+// begun returns the transaction, beginning it if it has not yet.
+func (t *Tx) begun(ctx context.Context) (*sql.Tx, error) {
+	if t.tx == nil {
+		tx, err := t.db.w.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, fmt.Errorf("begin: %w", t.db.classify(err))
+		}
+		t.tx = tx
+	}
+	return t.tx, nil
+}
+
+// rollback ends the transaction, if it began, without its writes.
+func (t *Tx) rollback() {
+	if t.tx != nil {
+		_ = t.tx.Rollback()
+	}
+}
+
 func (t *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	tx, err := t.begun(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if st := t.db.writerStmt(query); st != nil {
-		res, err := t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		res, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 		return res, t.db.classify(err)
 	}
-	res, err := t.tx.ExecContext(ctx, t.db.q(query), args...)
+	res, err := tx.ExecContext(ctx, t.db.q(query), args...)
 	return res, t.db.classify(err)
 }
 
-func (t *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	if st := t.db.writerStmt(query); st != nil {
-		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+func (t *Tx) queryRow(ctx context.Context, query string, args ...any) scanner {
+	tx, err := t.begun(ctx)
+	if err != nil {
+		return errRow{err}
 	}
-	return t.tx.QueryRowContext(ctx, t.db.q(query), args...)
+	if st := t.db.writerStmt(query); st != nil {
+		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, t.db.q(query), args...)
 }
+
+// rawExec, rawQuery and rawQueryRow run query as given (not prepared, not
+// rebound) in the transaction.
+func (t *Tx) rawExec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	tx, err := t.begun(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return tx.ExecContext(ctx, query, args...)
+}
+
+func (t *Tx) rawQuery(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	tx, err := t.begun(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return tx.QueryContext(ctx, query, args...)
+}
+
+func (t *Tx) rawQueryRow(ctx context.Context, query string, args ...any) scanner {
+	tx, err := t.begun(ctx)
+	if err != nil {
+		return errRow{err}
+	}
+	return tx.QueryRowContext(ctx, query, args...)
+}
+
+// errRow is a row whose query could not run.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 // writerStmt returns the writer pool's prepared statement for query, or
 // nil the first time: preparing on the pool needs a free connection, and
@@ -484,7 +543,11 @@ func (db *DB) applyMigration(ctx context.Context, version int, name, ddl string)
 			return nil
 		}
 		for _, stmt := range splitStatements(ddl) {
-			if _, err := tx.tx.ExecContext(ctx, stmt); err != nil {
+			sqltx, err := tx.begun(ctx)
+			if err != nil {
+				return err
+			}
+			if _, err := sqltx.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("%w\n%s", err, stmt)
 			}
 		}

@@ -96,7 +96,7 @@ func (r *Regional) ClaimInbound(ctx context.Context, c store.Claim) ([]store.Inb
 		RETURNING ` + inboundJobSelect)
 	var out []store.InboundJob
 	err := r.inTx(ctx, func(tx *Tx) error {
-		rows, err := tx.tx.QueryContext(ctx, query, now+c.Lease.Microseconds(), c.Owner, now, now, c.Limit)
+		rows, err := tx.rawQuery(ctx, query, now+c.Lease.Microseconds(), c.Owner, now, now, c.Limit)
 		out, err = scanRows(rows, err, scanInboundJob)
 		return err
 	})

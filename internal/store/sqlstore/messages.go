@@ -181,7 +181,7 @@ func (r *Regional) ClaimJobs(ctx context.Context, c store.Claim) ([]store.Job, e
 		RETURNING ` + jobSelect)
 	var out []store.Job
 	err := r.inTx(ctx, func(tx *Tx) error {
-		rows, err := tx.tx.QueryContext(ctx, query, r.fresh(args)...)
+		rows, err := tx.rawQuery(ctx, query, r.fresh(args)...)
 		if err != nil {
 			return err
 		}
@@ -251,7 +251,7 @@ func (r *Regional) RenewLeases(ctx context.Context, owner string, ids []int64, u
 		}
 		in := strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")
 		if err := r.inTx(ctx, func(tx *Tx) error {
-			_, err := tx.tx.ExecContext(ctx, r.rebind(`UPDATE queue SET lease_until = ?
+			_, err := tx.rawExec(ctx, r.rebind(`UPDATE queue SET lease_until = ?
 				WHERE lease_owner = ? AND lease_until > 0 AND id IN (`+in+`)`), args...)
 			return err
 		}); err != nil {

@@ -174,10 +174,27 @@ func (t *Tx) selectSuppressions(ctx context.Context, where string, args ...any) 
 // query runs a query inside tx, with a prepared statement once it was
 // seen (the accept path looks suppressions up for every submission).
 func (t *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if st := t.db.writerStmt(query); st != nil {
-		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	tx, err := t.begun(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return t.tx.QueryContext(ctx, t.db.q(query), args...)
+	if st := t.db.writerStmt(query); st != nil {
+		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, t.db.q(query), args...)
+}
+
+// read is query for a read that needs no isolation from the group's
+// writes: while the transaction has not begun (PostgreSQL), it runs on its
+// own and does not begin it.
+func (t *Tx) read(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if t.tx != nil || !t.db.dialect.postgres() {
+		return t.query(ctx, query, args...)
+	}
+	if st := t.db.writerStmt(query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.db.w.QueryContext(ctx, t.db.q(query), args...)
 }
 
 func forChunks(vals []string, fn func([]string) error) error {
@@ -372,8 +389,11 @@ func (t *Tx) screenAll(ctx context.Context) error {
 	}
 	hits := map[string]map[string][]store.Suppression{} // domain → address or domain → records
 	for _, d := range domains {
+		// The screen reads suppressions committed before it, in the
+		// transaction or not (PostgreSQL's read committed): a suppression
+		// committing meanwhile is the delivery-time check's to find.
 		recs, err := matchSuppressions(ctx, t.db, d, byDomain[d], func(query string, args ...any) (*sql.Rows, error) {
-			return t.query(ctx, query, args...)
+			return t.read(ctx, query, args...)
 		})
 		if err != nil {
 			return err
@@ -484,7 +504,7 @@ func (r *Regional) ClaimImport(ctx context.Context, owner string, now, lease tim
 	var out *store.Import
 	err := r.inTx(ctx, func(tx *Tx) error {
 		out = nil
-		im, err := scanImport(tx.tx.QueryRowContext(ctx, query, store.ImportRunning, ts(lease), owner,
+		im, err := scanImport(tx.rawQueryRow(ctx, query, store.ImportRunning, ts(lease), owner,
 			store.ImportPending, store.ImportRunning, ts(now)), true)
 		if err == sql.ErrNoRows {
 			return nil

@@ -54,7 +54,7 @@ func (r *Regional) UpdateWebhooks(ctx context.Context, domain string, now time.T
 		if err := tx.queryRow(ctx, `SELECT name FROM domains WHERE name = ?`+lock, domain).Scan(&name); err != nil {
 			return notFound(err)
 		}
-		rows, err := tx.tx.QueryContext(ctx, r.q(`SELECT kind, url FROM webhooks WHERE domain = ? ORDER BY kind, position`), domain)
+		rows, err := tx.rawQuery(ctx, r.q(`SELECT kind, url FROM webhooks WHERE domain = ? ORDER BY kind, position`), domain)
 		current, err := scanWebhookSet(rows, err)
 		if err != nil {
 			return err
