@@ -49,6 +49,17 @@ type cache struct {
 	domains map[string]cached[store.Domain]
 	lists   cached[map[string]store.MailingList] // every list by address; nil map: too many lists
 	keys    map[string]cached[cachedKey]         // by hash
+
+	// keyReads are the key lookups under way, by hash: concurrent misses
+	// of one key share one query (readKey).
+	flightMu sync.Mutex
+	keyReads map[string]*keyRead
+}
+
+type keyRead struct {
+	done chan struct{}
+	k    store.Key
+	err  error
 }
 
 // cachedKey is an API key and when the read that found it started.

@@ -109,19 +109,77 @@ func (g *Global) CreateKey(ctx context.Context, k store.Key) error {
 }
 
 // KeyByHash implements store.Global. Keys found are cached (cache.go);
-// unknown hashes are not, so a new key works at once.
+// unknown hashes are not, so a new key works at once. A key in use is
+// read again in the background once half of KeyTTL has passed, so busy
+// clients do not all wait for the database each time it expires.
 func (g *Global) KeyByHash(ctx context.Context, hash []byte) (store.Key, error) {
-	if e, ok := lookup(g.DB, &g.cache.keys, string(hash)); ok && time.Since(e.at) < KeyTTL {
-		return cloneKey(e.k), nil
+	if e, ok := lookup(g.DB, &g.cache.keys, string(hash)); ok {
+		if age := time.Since(e.at); age < KeyTTL {
+			if age >= KeyTTL/2 {
+				g.refreshKey(hash)
+			}
+			return cloneKey(e.k), nil
+		}
 	}
-	gen, _ := g.cache.current()
+	k, err := g.readKey(ctx, hash)
+	return cloneKey(k), err
+}
+
+// readKey reads the key of hash from the database, once for all callers
+// asking meanwhile, and caches it when found (forgets it when not). The
+// read does not end with the first caller's context: the others wait for
+// it too.
+func (g *Global) readKey(ctx context.Context, hash []byte) (store.Key, error) {
+	h := string(hash)
+	c := &g.cache
+	c.flightMu.Lock()
+	if r, ok := c.keyReads[h]; ok {
+		c.flightMu.Unlock()
+		select {
+		case <-r.done:
+			return r.k, r.err
+		case <-ctx.Done():
+			return store.Key{}, ctx.Err()
+		}
+	}
+	r := &keyRead{done: make(chan struct{})}
+	if c.keyReads == nil {
+		c.keyReads = map[string]*keyRead{}
+	}
+	c.keyReads[h] = r
+	c.flightMu.Unlock()
+
+	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	gen, _ := c.current()
 	at := time.Now()
-	k, err := scanKey(g.queryRow(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE hash = ?`, hash))
-	if err != nil {
-		return k, notFound(err)
+	k, err := scanKey(g.queryRow(qctx, `SELECT `+keyColumns+` FROM api_keys WHERE hash = ?`, hash))
+	cancel()
+	err = notFound(err)
+	switch {
+	case err == nil:
+		keep(g.DB, &c.keys, h, gen, cachedKey{k: cloneKey(k), at: at})
+	case errors.Is(err, store.ErrNotFound):
+		c.mu.Lock()
+		delete(c.keys, h)
+		c.mu.Unlock()
 	}
-	keep(g.DB, &g.cache.keys, string(hash), gen, cachedKey{k: cloneKey(k), at: at})
-	return k, nil
+	r.k, r.err = k, err
+	c.flightMu.Lock()
+	delete(c.keyReads, h)
+	c.flightMu.Unlock()
+	close(r.done)
+	return k, err
+}
+
+// refreshKey reads the key of hash again in the background, unless a read
+// is under way.
+func (g *Global) refreshKey(hash []byte) {
+	g.cache.flightMu.Lock()
+	_, busy := g.cache.keyReads[string(hash)]
+	g.cache.flightMu.Unlock()
+	if !busy {
+		go func() { _, _ = g.readKey(context.Background(), slices.Clone(hash)) }()
+	}
 }
 
 func cloneKey(k store.Key) store.Key {

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -80,6 +81,26 @@ func testNodesKeys(t *testing.T, a, b *sqlstore.Global) {
 				t.Fatalf("key %s does not work", id)
 			}
 		}
+	}
+	// Many requests at once with a key b has not cached share one read.
+	createKeys(t, a, key("k-burst", 4))
+	var wg sync.WaitGroup
+	burstErrs := make(chan error, 50)
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k, err := b.KeyByHash(ctx, hash("k-burst"))
+			if err == nil && k.ID != "k-burst" {
+				err = fmt.Errorf("got key %s", k.ID)
+			}
+			burstErrs <- err
+		}()
+	}
+	wg.Wait()
+	close(burstErrs)
+	for err := range burstErrs {
+		mustOK(t, err, "KeyByHash in a burst")
 	}
 	mustOK(t, a.DeleteKey(ctx, "k-user"), "DeleteKey")
 	if works(a, "k-user") || works(b, "k-user") {
