@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -339,12 +338,7 @@ func (t *Tx) insertAll(ctx context.Context) error {
 	// Not begun: no write of the group ran a statement, and this one
 	// statement is the whole transaction (committed, durably, when it
 	// returns), saving the BEGIN and COMMIT round trips.
-	var err error
-	if t.tx == nil {
-		_, err = t.db.w.ExecContext(ctx, q.String(), args...)
-	} else {
-		_, err = t.tx.ExecContext(ctx, q.String(), args...)
-	}
+	_, err := t.conn().ExecContext(ctx, q.String(), args...)
 	return t.db.classify(err)
 }
 
@@ -355,13 +349,7 @@ func (t *Tx) columnTypes(ctx context.Context, table string) (map[string]string, 
 	}
 	const query = `SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
 		WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`
-	var rows *sql.Rows
-	var err error
-	if t.tx == nil {
-		rows, err = t.db.w.QueryContext(ctx, query, table)
-	} else {
-		rows, err = t.tx.QueryContext(ctx, query, table)
-	}
+	rows, err := t.conn().QueryContext(ctx, query, table)
 	if err != nil {
 		return nil, err
 	}

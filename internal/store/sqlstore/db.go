@@ -256,6 +256,16 @@ func (t *Tx) begun(ctx context.Context) (*sql.Tx, error) {
 	return t.tx, nil
 }
 
+// conn is where a statement runs that needs no transaction of its own:
+// the transaction if it began, else the writer pool, where the statement
+// is a transaction by itself.
+func (t *Tx) conn() querier {
+	if t.tx != nil {
+		return t.tx
+	}
+	return t.db.w
+}
+
 // rollback ends the transaction, if it began, without its writes.
 func (t *Tx) rollback() {
 	if t.tx != nil {

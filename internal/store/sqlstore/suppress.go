@@ -194,7 +194,7 @@ func (t *Tx) read(ctx context.Context, query string, args ...any) (*sql.Rows, er
 	if st := t.db.writerStmt(query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
-	return t.db.w.QueryContext(ctx, t.db.q(query), args...)
+	return t.conn().QueryContext(ctx, t.db.q(query), args...)
 }
 
 func forChunks(vals []string, fn func([]string) error) error {
