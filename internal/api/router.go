@@ -74,41 +74,50 @@ func splitPath(escaped string) ([]string, bool) {
 	return parts, true
 }
 
-// match finds the route for method and segments. methodMismatch is true when
-// the path exists with other methods (405 rather than 404).
+// match finds the route for method and segments, the most specific first.
+// When there is none, allowed lists the methods the path has (405 rather
+// than 404). It runs for every request: only the route found allocates its
+// variables.
 func (rt *router) match(method string, segs []string) (r *route, vars map[string]string, allowed []string) {
-	for _, cand := range rt.byLen[len(segs)] {
-		v, ok := matchSegs(cand.segs, segs)
-		if !ok {
-			continue
+	cands := rt.byLen[len(segs)]
+	for _, cand := range cands {
+		if (cand.method == method || (method == http.MethodHead && cand.method == http.MethodGet)) && matchSegs(cand.segs, segs) {
+			return cand, varsOf(cand.segs, segs), nil
 		}
-		if cand.method == method || (method == http.MethodHead && cand.method == http.MethodGet) {
-			if r == nil {
-				r, vars = cand, v
-			}
-			continue
-		}
-		allowed = append(allowed, cand.method)
 	}
-	return r, vars, allowed
+	for _, cand := range cands {
+		if matchSegs(cand.segs, segs) {
+			allowed = append(allowed, cand.method)
+		}
+	}
+	return nil, nil, allowed
 }
 
-func matchSegs(pattern, segs []string) (map[string]string, bool) {
-	var vars map[string]string
+// matchSegs reports whether segs fit pattern: equal literals, and a
+// non-empty segment for each variable.
+func matchSegs(pattern, segs []string) bool {
 	for i, p := range pattern {
 		if isVar(p) {
 			if segs[i] == "" {
-				return nil, false
+				return false
 			}
-			if vars == nil {
-				vars = map[string]string{}
-			}
-			vars[p[1:len(p)-1]] = segs[i]
-			continue
-		}
-		if p != segs[i] {
-			return nil, false
+		} else if p != segs[i] {
+			return false
 		}
 	}
-	return vars, true
+	return true
+}
+
+// varsOf names the segments that fit pattern's variables.
+func varsOf(pattern, segs []string) map[string]string {
+	var vars map[string]string
+	for i, p := range pattern {
+		if isVar(p) {
+			if vars == nil {
+				vars = make(map[string]string, 2)
+			}
+			vars[p[1:len(p)-1]] = segs[i]
+		}
+	}
+	return vars
 }
