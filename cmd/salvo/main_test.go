@@ -128,3 +128,25 @@ func TestVersion(t *testing.T) {
 		t.Errorf("salvo help: exit %d, %q", code, out)
 	}
 }
+
+// TestProcsFor: an embedded-store node runs one P more than Go's default;
+// a PostgreSQL node keeps the default, and GOMAXPROCS always wins.
+func TestProcsFor(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		embedded bool
+		env      string
+		current  int
+		want     int
+	}{
+		{true, "", 2, 3},
+		{true, "", 8, 9},
+		{false, "", 2, 2},
+		{true, "2", 2, 2},
+		{true, "4", 4, 4},
+	} {
+		if got := procsFor(c.embedded, c.env, c.current); got != c.want {
+			t.Errorf("procsFor(%v, %q, %d) = %d, want %d", c.embedded, c.env, c.current, got, c.want)
+		}
+	}
+}
