@@ -115,8 +115,8 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			r.Sent*int64(o.Recipients), r.RSS>>20, r.PeakRSS>>20)
 	}
 	if o.Mode == "e2e" {
-		fmt.Fprintf(stdout, "  delivered %d recipients in %.1fs from the first send = %.0f deliveries/s\n",
-			r.Delivered, r.DeliverElapsed.Seconds(), float64(r.Delivered)/r.DeliverElapsed.Seconds())
+		fmt.Fprintf(stdout, "  delivered %d recipients in %.1fs from the first send = %.0f deliveries/s, over %d SMTP sessions\n",
+			r.Delivered, r.DeliverElapsed.Seconds(), float64(r.Delivered)/r.DeliverElapsed.Seconds(), r.Sessions)
 	}
 	return 0
 }

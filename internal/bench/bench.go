@@ -70,6 +70,8 @@ type Result struct {
 	Elapsed   time.Duration
 	Latencies []time.Duration
 	Delivered int64
+	// Sessions is how many SMTP sessions the sink received (e2e).
+	Sessions int64
 	// DeliverElapsed is from the first send to the last delivery.
 	DeliverElapsed time.Duration
 	// FirstError is the first error a client saw (SMTP modes).
@@ -145,6 +147,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		res.Delivered = sink.count.Load()
+		res.Sessions = sink.sessions.Load()
 		res.DeliverElapsed = sink.lastAt().Sub(res.start)
 	}
 	return res.Result, nil
@@ -262,10 +265,11 @@ func post(url, key, ctype string, body io.Reader) error {
 
 // sink is an SMTP server that counts recipients of received messages.
 type sink struct {
-	addr  string
-	srv   *smtp.Server
-	count atomic.Int64
-	last  atomic.Int64
+	addr     string
+	srv      *smtp.Server
+	count    atomic.Int64
+	last     atomic.Int64
+	sessions atomic.Int64
 }
 
 func (s *sink) lastAt() time.Time { return time.Unix(0, s.last.Load()) }
@@ -276,7 +280,10 @@ func startSink() (*sink, error) {
 		return nil, err
 	}
 	s := &sink{addr: ln.Addr().String()}
-	s.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &sinkSession{s: s}, nil }))
+	s.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
+		s.sessions.Add(1)
+		return &sinkSession{s: s}, nil
+	}))
 	s.srv.Domain = "sink.local"
 	s.srv.MaxMessageBytes = 64 << 20
 	go func() { _ = s.srv.Serve(ln) }()
