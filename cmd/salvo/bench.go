@@ -103,6 +103,10 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fmt.Fprintf(stdout, "mode=%s store=%s c=%d size=%d rcpts=%d: %d accepted (%d errors) in %.1fs = %.0f msgs/s; latency p50=%s p99=%s max=%s\n",
 		o.Mode, store, o.Concurrency, o.Size, o.Recipients, r.Sent, r.Errors, r.Elapsed.Seconds(), r.Rate(),
 		r.Percentile(50).Round(time.Microsecond*10), r.Percentile(99).Round(time.Microsecond*10), r.Percentile(100).Round(time.Microsecond*10))
+	if r.CPU > 0 && r.Sent > 0 {
+		fmt.Fprintf(stdout, "  CPU %.0f µs per message (user+system, whole process, load generator included)\n",
+			float64(r.CPU.Microseconds())/float64(r.Sent))
+	}
 	if r.FirstError != "" {
 		fmt.Fprintf(stdout, "  first error: %s\n", r.FirstError)
 	}
