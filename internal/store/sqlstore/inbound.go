@@ -169,9 +169,16 @@ func (r *Regional) ReleaseInbound(ctx context.Context, ids []int64, at time.Time
 	})
 }
 
-// RenewInboundLeases implements store.InboundStore.
+// RenewInboundLeases implements store.InboundStore. Like RenewLeases, it
+// skips rows locked by another transaction on PostgreSQL rather than wait
+// for them (and risk a deadlock with a group commit).
 func (r *Regional) RenewInboundLeases(ctx context.Context, owner string, until time.Time) error {
-	_, err := r.exec(ctx, `UPDATE inbound_jobs SET lease_until = ? WHERE lease_owner = ? AND lease_until > 0`, ts(until), owner)
+	query := `UPDATE inbound_jobs SET lease_until = ? WHERE lease_owner = ? AND lease_until > 0`
+	if r.dialect.postgres() {
+		query = `UPDATE inbound_jobs SET lease_until = ? WHERE id IN (SELECT id FROM inbound_jobs
+			WHERE lease_owner = ? AND lease_until > 0 FOR UPDATE SKIP LOCKED)`
+	}
+	_, err := r.exec(ctx, query, ts(until), owner)
 	return err
 }
 

@@ -239,6 +239,15 @@ func (r *Regional) ReleaseJobs(ctx context.Context, ids []int64, at time.Time) e
 }
 
 // RenewLeases implements store.MessageStore.
+//
+// On PostgreSQL it skips the rows another transaction has locked, instead
+// of waiting for them: those are being completed or released, and a lease
+// is renewed every third of its length, so a row skipped once is renewed
+// next time if it is still held. Waiting deadlocked: a group commit holds
+// the rows of several Complete calls, each sorted but not the group as a
+// whole, and an UPDATE locks in the order its plan visits the rows; each
+// deadlock stalled both transactions for PostgreSQL's deadlock_timeout
+// (1 s) before one was retried.
 func (r *Regional) RenewLeases(ctx context.Context, owner string, ids []int64, until time.Time) error {
 	sorted := slices.Clone(ids)
 	slices.Sort(sorted) // id order, like Complete and ReleaseJobs
@@ -250,9 +259,13 @@ func (r *Regional) RenewLeases(ctx context.Context, owner string, ids []int64, u
 			args = append(args, id)
 		}
 		in := strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")
+		query := `UPDATE queue SET lease_until = ? WHERE lease_owner = ? AND lease_until > 0 AND id IN (` + in + `)`
+		if r.dialect.postgres() {
+			query = `UPDATE queue SET lease_until = ? WHERE id IN (SELECT id FROM queue
+				WHERE lease_owner = ? AND lease_until > 0 AND id IN (` + in + `) FOR UPDATE SKIP LOCKED)`
+		}
 		if err := r.inTx(ctx, func(tx *Tx) error {
-			_, err := tx.rawExec(ctx, r.rebind(`UPDATE queue SET lease_until = ?
-				WHERE lease_owner = ? AND lease_until > 0 AND id IN (`+in+`)`), args...)
+			_, err := tx.rawExec(ctx, r.rebind(query), args...)
 			return err
 		}); err != nil {
 			return err
