@@ -217,7 +217,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 		Log: log.With("part", "webhooks"), Metrics: a.Metrics,
 	})
 	a.Send = &send.Service{
-		Store: a.Regional, Now: seams.Now, Notify: a.Delivery.NotifyDue,
+		Store: a.Regional, Now: seams.Now, Notify: a.Delivery.NotifyDue, Accepted: a.Delivery.Accepted,
 		Limits: send.Limits{
 			MaxRecipients: cfg.MaxRecipients, MaxMessageBytes: cfg.MaxMessageBytes,
 			MaxScheduleAhead: cfg.MaxScheduleAhead, Retention: cfg.Retention, IdempotencyTTL: 24 * time.Hour,

@@ -59,6 +59,8 @@ type Engine struct {
 	deps  Deps
 	owner string
 	cache *messageCache
+	// fresh are messages handed over at accept (Accepted).
+	fresh freshMessages
 	// signers caches parsed DKIM keys by domain and sealed key.
 	signers sync.Map
 

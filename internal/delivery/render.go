@@ -92,6 +92,9 @@ func (e *Engine) load(ctx context.Context, j store.Job) (*loaded, error) {
 	if l := e.cache.get(j.MessageKey); l != nil {
 		return l, nil
 	}
+	if m, ok := e.fresh.take(j.MessageKey); ok && m.Domain == j.Domain {
+		return e.loadStored(ctx, m)
+	}
 	m, err := e.deps.Store.Message(ctx, j.Domain, j.MessageKey)
 	if err != nil {
 		return nil, fmt.Errorf("load message %s: %w", j.MessageKey, err)
@@ -106,7 +109,7 @@ func (e *Engine) prefetch(ctx context.Context, jobs []store.Job) {
 	byDomain := map[string][]string{}
 	seen := map[string]bool{}
 	for _, j := range jobs {
-		if seen[j.MessageKey] || e.cache.get(j.MessageKey) != nil {
+		if seen[j.MessageKey] || e.cache.get(j.MessageKey) != nil || e.fresh.has(j.MessageKey) {
 			continue
 		}
 		seen[j.MessageKey] = true

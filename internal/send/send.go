@@ -156,6 +156,9 @@ type Service struct {
 	// Notify tells the delivery engine that jobs were queued for due
 	// (engine.NotifyDue); may be nil.
 	Notify func(due time.Time)
+	// Accepted hands the delivery engine a stored message whose jobs are
+	// due now, so it need not read it back (engine.Accepted); may be nil.
+	Accepted func(store.Message)
 }
 
 // ErrIdempotencyMismatch: the key was used for a different request.
@@ -197,8 +200,13 @@ func (s *Service) Send(ctx context.Context, sub *Submission) (wire.SendResponse,
 		}
 		return old, nil
 	}
-	if s.Notify != nil && len(p.jobs) > 0 {
-		s.Notify(p.jobs[0].NextAttemptAt)
+	if len(p.jobs) > 0 {
+		if s.Accepted != nil && !p.jobs[0].NextAttemptAt.After(now) {
+			s.Accepted(p.msg)
+		}
+		if s.Notify != nil {
+			s.Notify(p.jobs[0].NextAttemptAt)
+		}
 	}
 	return resp, nil
 }
