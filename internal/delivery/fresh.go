@@ -71,12 +71,9 @@ func (f *freshMessages) expire(now time.Time) {
 		}
 		n++
 	}
-	if n > 0 {
-		f.order = append(f.order[:0], f.order[n:]...)
-	}
-	if len(f.items) == 0 {
-		f.order = f.order[:0]
-	}
+	// Reslicing, not copying: this runs on the send path, and a backlog
+	// can hold thousands of keys (append reallocates the live part).
+	f.order = f.order[n:]
 }
 
 // take returns and forgets the message of key if it is held.
