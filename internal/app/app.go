@@ -62,6 +62,9 @@ type Seams struct {
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// MXPort is the port of MX hosts (25 when empty).
 	MXPort string
+	// DeliveryPoll is how long the delivery engine sleeps unless woken
+	// (0: its default); tests lengthen it so only notifications wake it.
+	DeliveryPoll time.Duration
 }
 
 // App is one running Salvo node.
@@ -203,6 +206,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 		Hostname: cfg.Hostname, Workers: cfg.DeliveryWorkers, PerDestination: cfg.PerDestination,
 		Retry: delivery.Retry{Schedule: cfg.RetrySchedule, MaxAge: cfg.RetryMaxAge},
 		Lease: cfg.Lease, ConnectTimeout: cfg.ConnectTimeout, Smarthost: cfg.Smarthost, MXPort: seams.MXPort,
+		PollInterval: seams.DeliveryPoll,
 	}, delivery.Deps{
 		Store: a.Regional, Resolver: seams.Resolver, Box: a.Box, Now: seams.Now, Log: log.With("part", "delivery"),
 		Metrics: a.Metrics, RootCAs: seams.RootCAs, Dial: seams.Dial, Tracker: a.Tracking,

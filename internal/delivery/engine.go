@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/salvo-email/salvo/internal/dns"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/secret"
@@ -66,6 +68,13 @@ type Engine struct {
 
 	wake    chan struct{}
 	resched chan struct{}
+	// news are the destinations that got due jobs since the last claim;
+	// idle is what the claim loop knows from its last vain claim (loop
+	// goroutine only). Together they spare a claim that can only come back
+	// empty (see vain).
+	news   news
+	idle   idleClaim
+	claims *prometheus.CounterVec
 	// alarm is when the claim loop's timer fires (Unix nanoseconds).
 	alarm    atomic.Int64
 	stop     chan struct{}
@@ -111,31 +120,50 @@ func New(cfg Config, deps Deps) *Engine {
 		deps.Dial = (&net.Dialer{Timeout: cfg.ConnectTimeout}).DialContext
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Engine{
+	e := &Engine{
 		cfg: cfg, deps: deps, owner: secret.Token(8), cache: newMessageCache(64 << 20),
 		wake: make(chan struct{}, 1), resched: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), beatDone: make(chan struct{}),
 		busy: map[string]int{}, held: map[int64]struct{}{}, waiting: map[string][][]store.Job{},
 		recording: make(chan struct{}, max(1, cfg.Workers)), ctx: ctx, cancel: cancel,
+		claims: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "salvo_delivery_claims_total",
+			Help: "Claims of due jobs by the delivery engine, by result: jobs (some claimed) or none.",
+		}, []string{"result"}),
 	}
+	if deps.Metrics != nil {
+		deps.Metrics.Registry.MustRegister(e.claims)
+	}
+	return e
 }
 
 // Notify wakes the engine to claim due jobs (a message was accepted, a
 // connection freed, time moved).
 func (e *Engine) Notify() {
+	e.news.add(nil)
+	e.wakeUp()
+}
+
+func (e *Engine) wakeUp() {
 	select {
 	case e.wake <- struct{}{}:
 	default:
 	}
 }
 
-// NotifyDue tells the engine that jobs were queued for t. Jobs due now wake
-// it; jobs due later only move its timer, and only when it would sleep
-// past t. So scheduled mail costs the engine nothing per accept: a claim is
-// a write, and a wake per accept would put a vain claim into every group
-// commit.
-func (e *Engine) NotifyDue(t time.Time) {
+// NotifyDue tells the engine that jobs for the destinations dests (none
+// given: unknown) were queued for t. Jobs due now wake it; jobs due later
+// only move its timer, and only when it would sleep past t. So scheduled
+// mail costs the engine nothing per accept: a claim is a write, and a wake
+// per accept would put a vain claim into every group commit. For the same
+// reason jobs due now for destinations at their connection limit, whose
+// jobs the claim skips, wake no claim once one found nothing else (vain).
+func (e *Engine) NotifyDue(t time.Time, dests ...string) {
 	if !t.After(e.deps.Now()) {
-		e.Notify()
+		if len(dests) == 0 {
+			dests = nil // unknown: claim
+		}
+		e.news.add(dests)
+		e.wakeUp()
 		return
 	}
 	if t.UnixNano() >= e.alarm.Load() {
@@ -216,6 +244,7 @@ func (e *Engine) loop() {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
+		forced := false
 		select {
 		case <-e.stop:
 			return
@@ -224,9 +253,14 @@ func (e *Engine) loop() {
 			e.setTimer(timer, e.sleepFor())
 			continue
 		case <-timer.C:
+			// Time brings work no notification announces: scheduled
+			// jobs and retries falling due, other nodes' accepts,
+			// expired leases. The timer always claims.
+			forced = true
 		}
-		e.claimAll()
-		e.setTimer(timer, e.sleepFor())
+		if e.claimAll(forced) || forced {
+			e.setTimer(timer, e.sleepFor())
+		}
 	}
 }
 
@@ -253,26 +287,41 @@ func (e *Engine) sleepFor() time.Duration {
 }
 
 // claimAll claims due jobs while there are free connections and not
-// already a full round of work waiting.
-func (e *Engine) claimAll() {
+// already a full round of work waiting, unless (not forced) the claim
+// would be vain. It reports whether it queried the store.
+func (e *Engine) claimAll(forced bool) bool {
+	claimed := false
 	for !e.stopping() {
 		free, skip := e.capacity()
 		if free == 0 {
-			return
+			return claimed
 		}
+		// Taken before the query: what is announced from now on is
+		// considered by the next round.
+		dests, unknown := e.news.take()
+		if !forced && !unknown && e.idle.vain(skip, dests) {
+			return claimed
+		}
+		forced, claimed = false, true
 		jobs, err := e.deps.Store.ClaimJobs(e.ctx, store.Claim{
 			Now: e.deps.Now(), Lease: e.cfg.Lease, Owner: e.owner,
 			Limit: free * e.cfg.JobsPerConnection, Skip: skip,
 		})
 		if err != nil {
+			e.idle.forget()
 			e.deps.Log.Error("claim jobs", "err", err)
-			return
+			return claimed
 		}
 		if len(jobs) == 0 {
-			return
+			e.idle.set(skip)
+			e.claims.WithLabelValues("none").Inc()
+			return claimed
 		}
+		e.idle.forget()
+		e.claims.WithLabelValues("jobs").Inc()
 		e.dispatch(jobs)
 	}
+	return claimed
 }
 
 // capacity returns how many connections may start and the destinations
@@ -370,6 +419,7 @@ func (e *Engine) release(ids []int64) {
 	if len(ids) == 0 {
 		return
 	}
+	e.news.add(nil) // due again now, announced by no accept
 	if err := e.deps.Store.ReleaseJobs(context.WithoutCancel(e.ctx), ids, e.deps.Now()); err != nil {
 		// Their leases are no longer renewed: they come back when they end.
 		e.deps.Log.Error("release jobs", "err", err)

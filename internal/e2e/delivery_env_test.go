@@ -48,6 +48,8 @@ type envOptions struct {
 	// rootCAs is the node's trust store for MX certificates (nil: system).
 	rootCAs   *x509.CertPool
 	configure func(*config.Config)
+	// deliveryPoll: see app.Seams.DeliveryPoll.
+	deliveryPoll time.Duration
 }
 
 // startEnv starts a node with its DNS, MX network and clock.
@@ -96,7 +98,7 @@ func (e *deliveryEnv) startApp(prev *testutil.TestApp) {
 				e.opts.configure(c)
 			}
 		},
-		Seams: app.Seams{Now: e.Clock.Now, Dial: e.Net.Dial, RootCAs: e.opts.rootCAs},
+		Seams: app.Seams{Now: e.Clock.Now, Dial: e.Net.Dial, RootCAs: e.opts.rootCAs, DeliveryPoll: e.opts.deliveryPoll},
 	})
 	e.MG = mailgun.NewMailgun(senderDomain, e.App.Key)
 	e.MG.SetAPIBase(e.App.URL + "/v3")

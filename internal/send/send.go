@@ -153,9 +153,9 @@ type Service struct {
 	Now       func() time.Time
 	PublicURL string
 	Limits    Limits
-	// Notify tells the delivery engine that jobs were queued for due
-	// (engine.NotifyDue); may be nil.
-	Notify func(due time.Time)
+	// Notify tells the delivery engine that jobs for the destination
+	// domains dests were queued for due (engine.NotifyDue); may be nil.
+	Notify func(due time.Time, dests ...string)
 	// Accepted hands the delivery engine a stored message whose jobs are
 	// due now, so it need not read it back (engine.Accepted); may be nil.
 	Accepted func(store.Message)
@@ -205,10 +205,23 @@ func (s *Service) Send(ctx context.Context, sub *Submission) (wire.SendResponse,
 			s.Accepted(p.msg)
 		}
 		if s.Notify != nil {
-			s.Notify(p.jobs[0].NextAttemptAt)
+			s.Notify(p.jobs[0].NextAttemptAt, destinations(p.jobs)...)
 		}
 	}
 	return resp, nil
+}
+
+// destinations are the distinct recipient domains of jobs.
+func destinations(jobs []store.Job) []string {
+	out := make([]string, 0, 1)
+	seen := make(map[string]struct{}, 1)
+	for _, j := range jobs {
+		if _, ok := seen[j.RcptDomain]; !ok {
+			seen[j.RcptDomain] = struct{}{}
+			out = append(out, j.RcptDomain)
+		}
+	}
+	return out
 }
 
 type prepared struct {
