@@ -220,8 +220,8 @@ const gcPercent = 400
 // it wakes then wait behind the others. With one more P than cores the
 // kernel shares the cores, and gives a thread back from I/O the core at
 // once: on 2-core VMs p99 was 1–7 ms lower in 5 of 6 interleaved pairs
-// with GOMAXPROCS=3 (Intel) and 5 of 5 with 4 (AMD; docs/performance.md). On PostgreSQL the server needs the cores too and
-// it measured worse. Setting it stops Go from following a later change of
+// with GOMAXPROCS=3 (Intel) and 5 of 5 with 4 (AMD; docs/performance.md).
+// On PostgreSQL the server needs the cores too and it measured worse. Setting it stops Go from following a later change of
 // the container's CPU limit.
 func tuneProcs(embedded bool) {
 	if n := procsFor(embedded, os.Getenv("GOMAXPROCS"), runtime.GOMAXPROCS(0)); n != runtime.GOMAXPROCS(0) {

@@ -201,11 +201,20 @@ func (s *Service) Send(ctx context.Context, sub *Submission) (wire.SendResponse,
 		return old, nil
 	}
 	if len(p.jobs) > 0 {
-		if s.Accepted != nil && !p.jobs[0].NextAttemptAt.After(now) {
-			s.Accepted(p.msg)
-		}
-		if s.Notify != nil {
-			s.Notify(p.jobs[0].NextAttemptAt, destinations(p.jobs)...)
+		// Every job of a submission is due at once. Only jobs due now
+		// wake the engine, so only they need their destinations.
+		due := p.jobs[0].NextAttemptAt
+		if due.After(now) {
+			if s.Notify != nil {
+				s.Notify(due)
+			}
+		} else {
+			if s.Accepted != nil {
+				s.Accepted(p.msg)
+			}
+			if s.Notify != nil {
+				s.Notify(due, destinations(p.jobs)...)
+			}
 		}
 	}
 	return resp, nil

@@ -553,11 +553,7 @@ func (db *DB) applyMigration(ctx context.Context, version int, name, ddl string)
 			return nil
 		}
 		for _, stmt := range splitStatements(ddl) {
-			sqltx, err := tx.begun(ctx)
-			if err != nil {
-				return err
-			}
-			if _, err := sqltx.ExecContext(ctx, stmt); err != nil {
+			if _, err := tx.rawExec(ctx, stmt); err != nil {
 				return fmt.Errorf("%w\n%s", err, stmt)
 			}
 		}
