@@ -43,7 +43,7 @@ func (e *Engine) deliver(dest string, jobs []store.Job) {
 		}
 		if cn == nil {
 			if cn, err = e.connect(ctx, hosts); err != nil {
-				e.failAll(txns[i:], Classify(err))
+				e.failAll(txns[i:], sessionFailure(Classify(err)))
 				return
 			}
 		}

@@ -86,6 +86,21 @@ func Classify(err error) Result {
 	return r
 }
 
+// sessionFailure is the outcome of an error that concerns the session or
+// the whole transaction rather than one recipient: a refused greeting,
+// EHLO/HELO or MAIL FROM, a refused DATA command, a failed TLS handshake,
+// a dropped connection, a timeout. The recipient is not at fault, so even
+// a 5xx reply is a temporary failure, retried on the schedule (and failed
+// with reason "old" after the retry window), never a bounce. Only a 5xx
+// answer to a recipient's RCPT TO or to the end of DATA is a permanent
+// failure of that recipient.
+func sessionFailure(r Result) Result {
+	if r.Kind == Permanent {
+		r.Kind, r.Reason = Temporary, "generic"
+	}
+	return r
+}
+
 // PermanentError is a failure of ours that retrying cannot fix.
 type PermanentError struct {
 	Code     int

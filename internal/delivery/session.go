@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -68,6 +69,8 @@ func (e *Engine) resolve(ctx context.Context, domain string) ([]mxHost, error) {
 // conn is one open SMTP session.
 type conn struct {
 	c        *smtp.Client
+	g        *greetedConn
+	hello    hello
 	host     mxHost
 	tls      bool
 	verified bool
@@ -91,8 +94,9 @@ func (e *Engine) dial(ctx context.Context, host mxHost, tryTLS bool) (*conn, err
 	}
 	opened := time.Now()
 	_ = nc.SetDeadline(opened.Add(e.cfg.CommandTimeout))
-	tp := textproto.NewConn(nc)
-	ext, err := greetAndHello(tp, e.cfg.Hostname)
+	rec := &recordingConn{Conn: nc}
+	tp := textproto.NewConn(rec)
+	ext, h, err := greetAndHello(tp, rec, e.cfg.Hostname)
 	if err != nil {
 		nc.Close()
 		return nil, err
@@ -120,13 +124,34 @@ func (e *Engine) dial(ctx context.Context, host mxHost, tryTLS bool) (*conn, err
 		session, cn.tls = tc, true
 	}
 	_ = nc.SetDeadline(time.Time{})
-	cn.c = smtp.NewClient(&greetedConn{Conn: session, pending: []byte("220 resumed\r\n")})
+	g := &greetedConn{Conn: session, pending: []byte("220 resumed\r\n")}
+	if cn.tls {
+		// After STARTTLS a new EHLO is required (RFC 3207 §4.2): the
+		// client says it on the wire; its reply is kept for resets.
+		g.record = true
+	} else {
+		// The server has had its one EHLO (RFC 5321 §4.1.4: a repeated
+		// EHLO may be refused, and some servers answer it 503): the
+		// client's hello is swallowed and answered with the replies
+		// received above.
+		g.pending, g.swallow = append(g.pending, h.reply...), h.lines
+	}
+	cn.c, cn.g = smtp.NewClient(g), g
 	cn.c.CommandTimeout = e.cfg.CommandTimeout
 	cn.c.SubmissionTimeout = e.cfg.CommandTimeout
 	if err := cn.c.Hello(e.cfg.Hostname); err != nil {
 		cn.c.Close()
 		return nil, err
 	}
+	if g.swallow != 0 || len(g.pending) != 0 {
+		cn.c.Close()
+		return nil, errors.New("smtp client did not replay the opening as expected")
+	}
+	if cn.tls {
+		h = hello{reply: g.recorded, lines: g.written}
+		g.record, g.recorded = false, nil
+	}
+	cn.hello = h
 	return cn, nil
 }
 
@@ -152,27 +177,37 @@ func (e *Engine) open(ctx context.Context, host mxHost) (net.Conn, error) {
 	return nil, last
 }
 
-// greetAndHello reads the greeting and says EHLO (HELO if refused),
-// returning the extensions offered.
-func greetAndHello(tp *textproto.Conn, name string) (map[string]string, error) {
+// hello is what a server answered to a session's hello: the raw reply
+// bytes and the number of hello commands they answer (EHLO, or EHLO and
+// HELO).
+type hello struct {
+	reply []byte
+	lines int
+}
+
+// greetAndHello reads the greeting and says EHLO (HELO if EHLO is not
+// recognised, RFC 5321 §3.2), returning the extensions offered and the
+// hello exchange as received through rec.
+func greetAndHello(tp *textproto.Conn, rec *recordingConn, name string) (map[string]string, hello, error) {
 	if _, _, err := tp.ReadResponse(220); err != nil {
-		return nil, smtpErr(err)
+		return nil, hello{}, smtpErr(err)
 	}
+	mark := len(rec.read)
 	_, msg, err := cmd(tp, 250, "EHLO %s", name)
 	if err != nil {
 		var se *smtp.SMTPError
 		if errors.As(err, &se) && (se.Code == 500 || se.Code == 502) {
 			_, _, err = cmd(tp, 250, "HELO %s", name)
-			return map[string]string{}, err
+			return map[string]string{}, hello{reply: rec.read[mark:], lines: 2}, err
 		}
-		return nil, err
+		return nil, hello{}, err
 	}
 	ext := map[string]string{}
 	for _, line := range strings.Split(msg, "\n")[1:] {
 		k, v, _ := strings.Cut(line, " ")
 		ext[strings.ToUpper(k)] = v
 	}
-	return ext, nil
+	return ext, hello{reply: rec.read[mark:], lines: 1}, nil
 }
 
 func cmd(tp *textproto.Conn, want int, format string, args ...any) (int, string, error) {
@@ -199,10 +234,31 @@ func smtpErr(err error) error {
 	return se
 }
 
-// greetedConn replays bytes before reading from the connection.
+// recordingConn keeps a copy of what is read through it.
+type recordingConn struct {
+	net.Conn
+	read []byte
+}
+
+func (r *recordingConn) Read(p []byte) (int, error) {
+	n, err := r.Conn.Read(p)
+	r.read = append(r.read, p[:n]...)
+	return n, err
+}
+
+// greetedConn sits between go-smtp's client and the connection. It
+// replays bytes before reading from the connection, swallows the first
+// swallow command lines written (the hello commands whose replies it
+// replays) and, while record is set, keeps what is read from the
+// connection and counts the lines written.
 type greetedConn struct {
 	net.Conn
 	pending []byte
+	swallow int
+
+	record   bool
+	recorded []byte
+	written  int
 }
 
 func (g *greetedConn) Read(p []byte) (int, error) {
@@ -211,7 +267,31 @@ func (g *greetedConn) Read(p []byte) (int, error) {
 		g.pending = g.pending[n:]
 		return n, nil
 	}
-	return g.Conn.Read(p)
+	n, err := g.Conn.Read(p)
+	if g.record {
+		g.recorded = append(g.recorded, p[:n]...)
+	}
+	return n, err
+}
+
+func (g *greetedConn) Write(p []byte) (int, error) {
+	skipped := 0
+	for g.swallow > 0 && skipped < len(p) {
+		i := bytes.IndexByte(p[skipped:], '\n')
+		if i < 0 {
+			return len(p), nil // the rest of a swallowed line
+		}
+		skipped += i + 1
+		g.swallow--
+	}
+	if skipped == len(p) {
+		return len(p), nil
+	}
+	if g.record {
+		g.written += bytes.Count(p[skipped:], []byte("\n"))
+	}
+	n, err := g.Conn.Write(p[skipped:])
+	return skipped + n, err
 }
 
 func verifyChain(cs tls.ConnectionState, name string, roots *x509.CertPool) bool {
@@ -238,11 +318,9 @@ func (e *Engine) connect(ctx context.Context, hosts []mxHost) (*conn, error) {
 		if err == nil {
 			return cn, nil
 		}
+		// Any failure to open a session, a 5xx greeting or EHLO included,
+		// moves on to the next host (as Postfix's smtp_skip_5xx_greeting).
 		last = err
-		var se *smtp.SMTPError
-		if errors.As(err, &se) && se.Code >= 500 {
-			return nil, err // a 5xx greeting is the server's answer, not a reason to try another
-		}
 		e.deps.Log.Info("MX unreachable", "mx", h.name, "err", err)
 	}
 	if last == nil {
@@ -278,15 +356,15 @@ func (cn *conn) send(t *txn) ([]Result, bool) {
 		return res, true
 	}
 	if err := c.Mail(t.from, &smtp.MailOptions{UTF8: t.utf8, Size: int64(len(t.body))}); err != nil {
-		setAll(cn.result(err))
-		return res, isSMTPReply(err) && c.Reset() == nil
+		setAll(sessionFailure(cn.result(err)))
+		return res, isSMTPReply(err) && cn.reset()
 	}
 	var accepted []int
 	for i, j := range t.jobs {
 		if err := c.Rcpt(j.Recipient, nil); err != nil {
 			res[i] = cn.result(err)
 			if !isSMTPReply(err) {
-				setAll(cn.result(err))
+				setAll(sessionFailure(cn.result(err)))
 				return res, false
 			}
 			continue
@@ -294,9 +372,10 @@ func (cn *conn) send(t *txn) ([]Result, bool) {
 		accepted = append(accepted, i)
 	}
 	if len(accepted) == 0 {
-		return res, c.Reset() == nil
+		return res, cn.reset()
 	}
 	w, err := c.Data()
+	atEnd := err == nil // a reply to the end of DATA, not to the DATA command
 	if err == nil {
 		if _, err = w.Write(t.body); err == nil {
 			err = w.Close()
@@ -306,12 +385,27 @@ func (cn *conn) send(t *txn) ([]Result, bool) {
 	}
 	for _, i := range accepted {
 		res[i] = cn.result(err)
+		if !atEnd || !isSMTPReply(err) {
+			res[i] = sessionFailure(res[i])
+		}
 		res[i].UTF8 = t.utf8
 	}
 	if err != nil && !isSMTPReply(err) {
 		return res, false
 	}
-	return res, c.Reset() == nil
+	return res, cn.reset()
+}
+
+// reset ends a transaction with RSET and reports whether the session is
+// still usable. go-smtp's client says EHLO again after RSET; RSET does not
+// undo the hello (RFC 5321 §4.1.1.5) and a strict server refuses a second
+// one, so that hello is answered from the first instead of the wire.
+func (cn *conn) reset() bool {
+	if cn.c.Reset() != nil {
+		return false
+	}
+	cn.g.pending, cn.g.swallow = cn.hello.reply, cn.hello.lines
+	return true
 }
 
 func (cn *conn) result(err error) Result {

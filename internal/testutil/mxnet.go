@@ -36,6 +36,13 @@ func (n *MXNet) Route(ip string, mx *FakeMX) {
 	n.routes[ip] = mx.Addr
 }
 
+// RouteAddr sends connections to ip (any port) to a listener address.
+func (n *MXNet) RouteAddr(ip, addr string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.routes[ip] = addr
+}
+
 // Dial implements the seam.
 func (n *MXNet) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	host, _, err := net.SplitHostPort(addr)
