@@ -93,7 +93,8 @@ func (e *Engine) prepare(ctx context.Context, jobs []store.Job) []*pending {
 				[]Result{{Kind: Delivered, Code: 650, Message: "OK"}})
 			continue
 		}
-		if p := byKey[j.MessageKey]; p != nil && !l.personal() {
+		from := e.sender(l, j)
+		if p := byKey[j.MessageKey]; p != nil && p.from == from && !l.personal() {
 			p.jobs = append(p.jobs, j)
 			p.msgs = append(p.msgs, l)
 			continue
@@ -103,7 +104,7 @@ func (e *Engine) prepare(ctx context.Context, jobs []store.Job) []*pending {
 			e.recordLoose(j, l, Result{Kind: Permanent, Code: 550, Message: err.Error(), Reason: "generic"})
 			continue
 		}
-		p := &pending{txn: txn{from: l.msg.Sender, jobs: []store.Job{j}, body: body}, msgs: []*loaded{l}}
+		p := &pending{txn: txn{from: from, jobs: []store.Job{j}, body: body}, msgs: []*loaded{l}}
 		out = append(out, p)
 		if !l.personal() {
 			byKey[j.MessageKey] = p
@@ -212,9 +213,28 @@ func lastError(r Result) string {
 	return fmt.Sprintf("%d %s %s", r.Code, r.EnhancedCode, r.Message)
 }
 
+// sender is the envelope sender (MAIL FROM) of j's copy: its own bounce
+// address (package verp), so that a bounce or complaint that comes back
+// names the message and the recipient; the message's sender when no
+// bounce address can be made.
+func (e *Engine) sender(l *loaded, j store.Job) string {
+	if e.bounces == nil || l.msg.Sender == "" {
+		return l.msg.Sender
+	}
+	if a := e.bounces.Address(j.MessageKey, l.msg.Domain, j.Recipient); a != "" {
+		return a
+	}
+	return l.msg.Sender
+}
+
 // event builds the delivered or failed event of one outcome.
 func (e *Engine) event(l *loaded, j store.Job, r Result, d Decision, now time.Time) store.Event {
 	mi := l.meta.InfoFor(j.Recipient)
+	if from := e.sender(l, j); from != mi.Sender {
+		own := *mi
+		own.Sender = from
+		mi = &own
+	}
 	uv := l.meta.UserVarsForJob(j.Recipient, j.Vars)
 	ds := wire.DeliveryStatus{
 		Code: r.Code, Message: r.Message, Description: describe(r), EnhancedCode: r.EnhancedCode,

@@ -15,6 +15,7 @@ import (
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/secret"
 	"github.com/salvo-email/salvo/internal/store"
+	"github.com/salvo-email/salvo/internal/verp"
 )
 
 // Config tunes the engine.
@@ -65,6 +66,9 @@ type Engine struct {
 	fresh freshMessages
 	// signers caches parsed DKIM keys by domain and sealed key.
 	signers sync.Map
+	// bounces makes each copy's bounce address (nil without a Box: the
+	// message's plain sender).
+	bounces *verp.Signer
 
 	wake    chan struct{}
 	resched chan struct{}
@@ -119,9 +123,13 @@ func New(cfg Config, deps Deps) *Engine {
 	if deps.Dial == nil {
 		deps.Dial = (&net.Dialer{Timeout: cfg.ConnectTimeout}).DialContext
 	}
+	var bounces *verp.Signer
+	if deps.Box != nil {
+		bounces = verp.New(deps.Box.Derive(verp.KeyPurpose))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Engine{
-		cfg: cfg, deps: deps, owner: secret.Token(8), cache: newMessageCache(64 << 20),
+		cfg: cfg, deps: deps, owner: secret.Token(8), cache: newMessageCache(64 << 20), bounces: bounces,
 		wake: make(chan struct{}, 1), resched: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), beatDone: make(chan struct{}),
 		busy: map[string]int{}, held: map[int64]struct{}{}, waiting: map[string][][]store.Job{},
 		recording: make(chan struct{}, max(1, cfg.Workers)), ctx: ctx, cancel: cancel,

@@ -96,10 +96,13 @@ func TestDeliveryPerDestinationLimit(t *testing.T) {
 	}
 }
 
-// TestDeliveryOneTransactionPerRendering: a message to several recipients
-// of one destination is one SMTP transaction with one RCPT each and one
-// DKIM signature; another destination gets its own.
-func TestDeliveryOneTransactionPerRendering(t *testing.T) {
+// TestDeliveryOneSignaturePerRendering: a message to several recipients
+// of one destination is signed once (every copy carries the same bytes and
+// one DKIM signature) and goes over one connection, one transaction per
+// recipient, each with its own bounce address as MAIL FROM (VERP, so a
+// bounce that comes back names its recipient); another destination gets
+// its own.
+func TestDeliveryOneSignaturePerRendering(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, envOptions{})
 	mx := testutil.StartFakeMX(t, testutil.MXOptions{})
@@ -108,12 +111,28 @@ func TestDeliveryOneTransactionPerRendering(t *testing.T) {
 	e.addMX("other.test", other)
 	rcpts := []string{"a@many.test", "b@many.test", "c@many.test", "d@many.test", "e@many.test"}
 	id := e.send(e.message(append(rcpts, "f@other.test")...))
-	if o := e.waitOutcomes(id, 6); len(o.Delivered) != 6 {
+	o := e.waitOutcomes(id, 6)
+	if len(o.Delivered) != 6 {
 		t.Fatalf("outcomes = %s", o)
 	}
 	got := mx.Messages()
-	if len(got) != 1 || strings.Join(got[0].To, ",") != strings.Join(rcpts, ",") {
-		t.Fatalf("many.test received %+v, want one transaction to %v", got, rcpts)
+	if len(got) != len(rcpts) || mx.Sessions() != 1 {
+		t.Fatalf("many.test received %d transactions over %d sessions, want %d over 1", len(got), mx.Sessions(), len(rcpts))
+	}
+	senders := map[string]string{}
+	for i, m := range got {
+		if len(m.To) != 1 || m.To[0] != rcpts[i] || !bytes.Equal(m.Data, got[0].Data) {
+			t.Fatalf("transaction %d: to %v, same bytes %v", i, m.To, bytes.Equal(m.Data, got[0].Data))
+		}
+		if !strings.HasPrefix(m.From, "bounce+") || senders[m.From] != "" {
+			t.Fatalf("transaction %d: MAIL FROM %q (seen for %q)", i, m.From, senders[m.From])
+		}
+		senders[m.From] = m.To[0]
+	}
+	for _, d := range o.Delivered {
+		if want := d.Recipient; senders[d.Envelope.Sender] != want && d.Recipient != "f@other.test" {
+			t.Fatalf("delivered event of %s shows envelope sender %q", want, d.Envelope.Sender)
+		}
 	}
 	if n := bytes.Count(got[0].Data, []byte("DKIM-Signature:")); n != 1 {
 		t.Fatalf("%d DKIM signatures", n)

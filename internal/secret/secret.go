@@ -32,8 +32,9 @@ const FileName = "secret.key"
 
 // Box seals and opens values with one secret.
 type Box struct {
-	aead  cipher.AEAD
-	check string
+	aead   cipher.AEAD
+	check  string
+	derive []byte
 }
 
 // New derives a Box from secret.
@@ -49,7 +50,18 @@ func New(secret []byte) *Box {
 	}
 	mac := hmac.New(sha256.New, secret)
 	mac.Write([]byte("salvo-secret-check-v1"))
-	return &Box{aead: aead, check: hex.EncodeToString(mac.Sum(nil))[:32]}
+	derive := hmac.New(sha256.New, secret)
+	derive.Write([]byte("salvo-derive-v1"))
+	return &Box{aead: aead, check: hex.EncodeToString(mac.Sum(nil))[:32], derive: derive.Sum(nil)}
+}
+
+// Derive returns a 32-byte key for purpose (a MAC key, say), the same on
+// every node that shares the secret and unrelated to the sealing key and
+// to other purposes' keys.
+func (b *Box) Derive(purpose string) []byte {
+	mac := hmac.New(sha256.New, b.derive)
+	mac.Write([]byte(purpose))
+	return mac.Sum(nil)
 }
 
 // Load returns the configured secret, or the one in dataDir/secret.key,
