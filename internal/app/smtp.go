@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/salvo-email/salvo/internal/verp"
 
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/inbound"
@@ -31,6 +32,7 @@ func (a *App) newSMTP() {
 	}, inbound.Deps{
 		Store: a.Regional, Send: a.Send, Keys: a.Keys, Resolver: a.seams.Resolver, Now: a.seams.Now,
 		Log: a.Log.With("part", "inbound"), Metrics: a.Metrics, Unsubscribes: a.Tracking,
+		Bounces: verp.New(a.Box.Derive(verp.KeyPurpose)),
 	})
 }
 

@@ -148,6 +148,10 @@ func NewDelivered(mi *MessageInfo, rcpt string, uv map[string]any, ds wire.Deliv
 // NewFailed is a failed event; reason is Mailgun's (generic, bounce, old,
 // suppress-bounce, …).
 func NewFailed(mi *MessageInfo, rcpt string, uv map[string]any, severity, reason string, ds wire.DeliveryStatus, now time.Time) store.Event {
+	return Record(mi.Domain, failed(mi, rcpt, uv, severity, reason, ds, now), now)
+}
+
+func failed(mi *MessageInfo, rcpt string, uv map[string]any, severity, reason string, ds wire.DeliveryStatus, now time.Time) wire.Event {
 	e := base(mi, Failed, rcpt, uv, now)
 	e.Method = mi.Method
 	e.Severity, e.Reason = severity, reason
@@ -157,5 +161,23 @@ func NewFailed(mi *MessageInfo, rcpt string, uv map[string]any, severity, reason
 	}
 	e.Envelope = &wire.Envelope{Sender: mi.Sender, Transport: "smtp", Targets: rcpt}
 	e.DeliveryStatus = &ds
+	return e
+}
+
+// NewDelayedBounce is the failed event of a bounce that came back after
+// the receiving server had accepted the copy (a DSN mailed to its bounce
+// address): a failed event flagged is-delayed-bounce, as Mailgun's.
+func NewDelayedBounce(mi *MessageInfo, rcpt string, uv map[string]any, severity, reason string, ds wire.DeliveryStatus, now time.Time) store.Event {
+	e := failed(mi, rcpt, uv, severity, reason, ds, now)
+	e.Flags.IsDelayedBounce = true
+	return Record(mi.Domain, e, now)
+}
+
+// NewComplained is the complained event of a recipient who reported the
+// message as spam (a feedback-loop report, RFC 5965).
+func NewComplained(mi *MessageInfo, rcpt string, uv map[string]any, now time.Time) store.Event {
+	e := base(mi, Complained, rcpt, uv, now)
+	e.LogLevel = "warn"
+	e.Storage = nil
 	return Record(mi.Domain, e, now)
 }

@@ -43,6 +43,7 @@ import (
 	"github.com/salvo-email/salvo/internal/secret"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
+	"github.com/salvo-email/salvo/internal/verp"
 )
 
 // Config tunes the MX and its workers.
@@ -79,6 +80,9 @@ type Deps struct {
 	Metrics *obs.Metrics
 	// Unsubscribes handles mail to unsubscribe addresses (nil: none).
 	Unsubscribes Unsubscriber
+	// Bounces checks bounce addresses (the MAIL FROM of sent copies); nil:
+	// bounce addresses are routed like any other address.
+	Bounces *verp.Signer
 }
 
 // Unsubscriber handles mail to the unsubscribe addresses tracking hands
@@ -100,6 +104,7 @@ type Service struct {
 	PublicURL string
 
 	owner   string
+	bounces *verp.Signer
 	domains *domainCache
 	routes  routesCache
 	spf     spfCache
@@ -135,7 +140,7 @@ func New(cfg Config, deps Deps) *Service {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Service{cfg: cfg, deps: deps, owner: secret.Token(8), domains: newDomainCache(deps.Store),
+	return &Service{cfg: cfg, deps: deps, owner: secret.Token(8), bounces: deps.Bounces, domains: newDomainCache(deps.Store),
 		tasks: make(chan task, cfg.Workers+fastSlots), wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), beat: make(chan struct{}),
 		ctx: ctx, cancel: cancel, hosts: map[string]int{}}
 }

@@ -60,6 +60,11 @@ func (m *mxSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
 		m.unsubs = append(m.unsubs, to)
 		return nil
 	}
+	if _, isBounce, valid := m.s.bounceAddress(to); isBounce && !valid {
+		// A forged, altered or stale bounce address: refused, so it
+		// causes no backscatter and no state change (returns.go).
+		return reply(550, gosmtp.EnhancedCode{5, 1, 1}, "No such bounce address")
+	}
 	_, served, err := m.s.domains.get(m.conn.Ctx, domain)
 	if err != nil {
 		m.s.deps.Log.Error("mx: domain lookup", "domain", domain, "err", err)

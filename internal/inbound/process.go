@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/bounce"
 	"github.com/salvo-email/salvo/internal/events"
 	"github.com/salvo-email/salvo/internal/mail"
 	"github.com/salvo-email/salvo/internal/routes"
@@ -96,12 +97,23 @@ func (s *Service) routeJob(j store.InboundJob, given *store.InboundMessage) stor
 	res := store.InboundResult{Done: true}
 	info := messageInfo(m, p)
 	seen := map[string]bool{}
+	var rep *bounce.Report
+	report := func() *bounce.Report {
+		if rep == nil {
+			rep = bounce.Parse(m.Body)
+		}
+		return rep
+	}
 	for _, rcpt := range m.Recipients {
 		if seen[strings.ToLower(rcpt)] {
 			continue
 		}
 		seen[strings.ToLower(rcpt)] = true
-		if err := s.routeRecipient(&res, m, p, info, rcpt, all); err != nil {
+		handled, err := s.returned(&res, m, rcpt, report)
+		if err == nil && !handled {
+			err = s.routeRecipient(&res, m, p, info, rcpt, all)
+		}
+		if err != nil {
 			return s.retryLater(j, err)
 		}
 	}

@@ -113,6 +113,12 @@ type InboundResult struct {
 	Stored        []Message
 	Events        []Event
 	Body          []byte
+	// Returned are events of bounces and complaints that came back for
+	// sent messages: counted in stats like delivery outcomes. Suppressions
+	// are what they add, in the same transaction: a bounce unless its
+	// address or domain is allowlisted, a complaint adding to its count.
+	Returned     []Event
+	Suppressions []Suppression
 }
 
 // InboundStore is the durable inbound queue.

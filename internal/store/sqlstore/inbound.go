@@ -149,6 +149,19 @@ func finishInbound(ctx context.Context, tx *Tx, res store.InboundResult) error {
 	for _, e := range res.Events {
 		tx.later("events", eventCols, eventRow(e))
 	}
+	for _, e := range res.Returned {
+		tx.addEvent(e)
+	}
+	for _, sup := range res.Suppressions {
+		if sup.List == store.Bounces {
+			err = addBounce(ctx, tx, &sup)
+		} else {
+			err = putSuppressions(ctx, tx, []store.Suppression{sup})
+		}
+		if err != nil {
+			return err
+		}
+	}
 	if res.Done && res.MessageKey != "" {
 		_, err = tx.exec(ctx, `DELETE FROM inbound_messages WHERE storage_key = ?
 			AND NOT EXISTS (SELECT 1 FROM inbound_jobs WHERE message_key = ?)`, res.MessageKey, res.MessageKey)
