@@ -101,11 +101,6 @@ func templateRef(p *wire.Params, sub *send.Submission) (*send.TemplateRef, error
 	return &send.TemplateRef{Name: name, Version: p.Get("t:version"), Text: text, Variables: data}, nil
 }
 
-// unknownTemplateOption refuses t: options Mailgun does not document.
-func unknownTemplateOption(name string) error {
-	switch name {
-	case "t:version", "t:text", "t:variables":
-		return nil
-	}
-	return wire.BadRequest("unknown option %q", name)
-}
+// knownTemplateOptions are the t: options Mailgun documents; others are
+// ignored and named in the response's ignored-parameters header.
+var knownTemplateOptions = map[string]bool{"t:version": true, "t:text": true, "t:variables": true}
