@@ -190,9 +190,9 @@ func (s *Server) addSuppressions(list string, t listTexts) handlerFunc {
 			if t.bulkRefused != "" {
 				return nil, wire.BadRequest("%s", t.bulkRefused)
 			}
-			var items []suppress.Input
-			if err := json.Unmarshal(body, &items); err != nil {
-				return nil, wire.BadRequest("request body is not a JSON array of records: %v", err)
+			items, err := bulkInputs(body)
+			if err != nil {
+				return nil, err
 			}
 			recs, err := suppress.Bulk(c.Domain.Name, list, items, now)
 			if err != nil {
@@ -326,4 +326,32 @@ func (s *Server) listImports(list string) handlerFunc {
 		}
 		return map[string]any{"items": out}, nil
 	}
+}
+
+// bulkInput is one record of a JSON bulk add. mailgun.js types a bounce's
+// code as a number ("code": 550) and clients send created_at as epoch
+// numbers or tags as one string, so every field takes either spelling.
+type bulkInput struct {
+	Address   wire.FlexString  `json:"address"`
+	Code      wire.FlexString  `json:"code"`
+	Error     wire.FlexString  `json:"error"`
+	Tag       wire.FlexString  `json:"tag"`
+	Tags      wire.FlexStrings `json:"tags"`
+	CreatedAt wire.FlexString  `json:"created_at"`
+	Domain    wire.FlexString  `json:"domain"`
+	Reason    wire.FlexString  `json:"reason"`
+}
+
+// bulkInputs decodes the JSON array body of a bulk add.
+func bulkInputs(body []byte) ([]suppress.Input, error) {
+	var raw []bulkInput
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return nil, wire.BadRequest("request body is not a JSON array of records: %v", err)
+	}
+	items := make([]suppress.Input, len(raw))
+	for i, r := range raw {
+		items[i] = suppress.Input{Address: string(r.Address), Code: string(r.Code), Error: string(r.Error),
+			Tag: string(r.Tag), Tags: r.Tags, CreatedAt: string(r.CreatedAt), Domain: string(r.Domain), Reason: string(r.Reason)}
+	}
+	return items, nil
 }
