@@ -7,9 +7,7 @@ type signingKeyJSON struct {
 }
 
 func (s *Server) getSigningKey(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	k, err := s.Keys.SigningKey(c.R.Context())
 	if err != nil {
 		return nil, err
@@ -18,9 +16,7 @@ func (s *Server) getSigningKey(c *Ctx) (any, error) {
 }
 
 func (s *Server) regenerateSigningKey(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	k, err := s.Keys.RegenerateSigningKey(c.R.Context())
 	if err != nil {
 		return nil, err

@@ -31,9 +31,7 @@ func skipLimit(p *wire.Params, def, max int, tooMany string) (int, int, error) {
 
 // listCredentials is GET /v3/domains/{d}/credentials (reference §12.1).
 func (s *Server) listCredentials(c *Ctx) (any, error) {
-	if err := c.P.Only("skip", "limit"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("skip", "limit")
 	skip, limit, err := skipLimit(c.P, 100, 1000, "Limit parameter can't be larger than 1000")
 	if err != nil {
 		return nil, err
@@ -53,9 +51,7 @@ func (s *Server) listCredentials(c *Ctx) (any, error) {
 // logins (repeated, or comma-separated), each a local part or a full
 // address of the domain, with a password or generated ones.
 func (s *Server) createCredentials(c *Ctx) (any, error) {
-	if err := c.P.Only("login", "password", "mailbox", "system"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("login", "password", "mailbox", "system")
 	var logins []string
 	for _, v := range c.P.All("login") {
 		for _, l := range strings.Split(v, ",") {
@@ -85,9 +81,7 @@ func (s *Server) createCredentials(c *Ctx) (any, error) {
 
 // changeCredentialPassword is PUT /v3/domains/{d}/credentials/{login}.
 func (s *Server) changeCredentialPassword(c *Ctx) (any, error) {
-	if err := c.P.Only("password"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("password")
 	if c.P.Raw("password") == "" {
 		return nil, wire.BadRequest("Parameter 'password' is missing")
 	}
@@ -99,9 +93,7 @@ func (s *Server) changeCredentialPassword(c *Ctx) (any, error) {
 
 // deleteCredential is DELETE /v3/domains/{d}/credentials/{login}.
 func (s *Server) deleteCredential(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	login, err := s.Credentials.Delete(c.R.Context(), c.Domain.Name, c.Var("login"))
 	if err != nil {
 		return nil, err
@@ -112,9 +104,7 @@ func (s *Server) deleteCredential(c *Ctx) (any, error) {
 // deleteAllCredentials is DELETE /v3/domains/{d}/credentials: every
 // credential but the system postmaster.
 func (s *Server) deleteAllCredentials(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	n, err := s.Credentials.DeleteAll(c.R.Context(), c.Domain.Name)
 	if err != nil {
 		return nil, err

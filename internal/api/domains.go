@@ -40,9 +40,7 @@ func (s *Server) listDomains(c *Ctx) (any, error) {
 	// state/sort/search/authority/include_subaccounts are mailgun.js v4 list
 	// options; state is honoured, the others accepted (this region has no
 	// subaccounts and lists by name).
-	if err := c.P.Only("skip", "limit", "state", "sort", "search", "authority", "include_subaccounts"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("skip", "limit", "state", "sort", "search", "authority", "include_subaccounts")
 	skip, err := c.P.Int("skip", 0, 0, 1<<31-1)
 	if err != nil {
 		return nil, err
@@ -78,9 +76,7 @@ var domainCreateFields = []string{"name", "smtp_password", "spam_action", "wildc
 
 func (s *Server) createDomain(c *Ctx) (any, error) {
 	p := c.P
-	if err := p.Only(domainCreateFields...); err != nil {
-		return nil, err
-	}
+	p.Accept(domainCreateFields...)
 	req := domains.CreateRequest{
 		Name: p.Get("name"), SMTPPassword: p.Raw("smtp_password"), SpamAction: p.Get("spam_action"),
 		DKIMSelector: p.Get("dkim_selector"), IPs: p.Get("ips"), PoolID: p.Get("pool_id"),
@@ -115,9 +111,7 @@ func (s *Server) createDomain(c *Ctx) (any, error) {
 
 func (s *Server) getDomain(c *Ctx) (any, error) {
 	// h:extended and h:with_dns are mailgun.js options; records are always included.
-	if err := c.P.Only("h:extended", "h:with_dns"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("h:extended", "h:with_dns")
 	d, err := s.Domains.Get(c.R.Context(), c.Var("name"))
 	if err != nil {
 		return nil, err
@@ -131,9 +125,7 @@ var domainUpdateFields = []string{"spam_action", "wildcard", "web_scheme", "web_
 	"message_ttl", "mailfrom_host", "dkim_selector"}
 
 func (s *Server) updateDomain(c *Ctx) (any, error) {
-	if err := c.P.Only(domainUpdateFields...); err != nil {
-		return nil, err
-	}
+	c.P.Accept(domainUpdateFields...)
 	u, err := parseDomainUpdate(c.P)
 	if err != nil {
 		return nil, err
@@ -181,9 +173,7 @@ func parseDomainUpdate(p *wire.Params) (domains.UpdateRequest, error) {
 }
 
 func (s *Server) deleteDomain(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	if err := s.Domains.Delete(c.R.Context(), c.Var("name")); err != nil {
 		return nil, err
 	}
@@ -191,9 +181,7 @@ func (s *Server) deleteDomain(c *Ctx) (any, error) {
 }
 
 func (s *Server) verifyDomain(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	d, err := s.Domains.Verify(c.R.Context(), c.Var("name"))
 	if err != nil {
 		return nil, err
@@ -202,9 +190,7 @@ func (s *Server) verifyDomain(c *Ctx) (any, error) {
 }
 
 func (s *Server) getConnection(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	d, err := s.Domains.Get(c.R.Context(), c.Var("name"))
 	if err != nil {
 		return nil, err
@@ -213,9 +199,7 @@ func (s *Server) getConnection(c *Ctx) (any, error) {
 }
 
 func (s *Server) updateConnection(c *Ctx) (any, error) {
-	if err := c.P.Only("require_tls", "skip_verification"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("require_tls", "skip_verification")
 	u, err := parseDomainUpdate(c.P)
 	if err != nil {
 		return nil, err
@@ -231,9 +215,7 @@ func (s *Server) updateConnection(c *Ctx) (any, error) {
 }
 
 func (s *Server) updateDKIMSelector(c *Ctx) (any, error) {
-	if err := c.P.Only("dkim_selector"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("dkim_selector")
 	sel, err := c.P.Required("dkim_selector")
 	if err != nil {
 		return nil, err
@@ -245,9 +227,7 @@ func (s *Server) updateDKIMSelector(c *Ctx) (any, error) {
 }
 
 func (s *Server) updateWebPrefix(c *Ctx) (any, error) {
-	if err := c.P.Only("web_prefix"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("web_prefix")
 	prefix, err := c.P.Required("web_prefix")
 	if err != nil {
 		return nil, err

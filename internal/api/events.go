@@ -25,13 +25,20 @@ func (s *Server) listEvents(c *Ctx) (any, error) {
 }
 
 func (s *Server) eventsByToken(c *Ctx) (any, error) {
-	// The token holds the whole query; "pretty" is all a client may add.
-	if err := c.P.Only("pretty", "limit"); err != nil {
+	// The token holds the whole query. Clients send the original query's
+	// parameters again with the page URL (Ghost's analytics fetcher does):
+	// their values are checked as on the first page and then ignored, bar
+	// limit, which sets this page's size.
+	again, err := events.ParseQuery(c.P)
+	if err != nil {
 		return nil, err
 	}
 	q, err := events.ParseToken(c.Var("token"))
 	if err != nil {
 		return nil, err
+	}
+	if c.P.Get("limit") != "" {
+		q.Limit = again.Limit
 	}
 	return s.eventsPage(c, q)
 }
@@ -56,9 +63,7 @@ func (s *Server) eventsPage(c *Ctx, q events.Query) (any, error) {
 // queueStatus is GET /v3/{domain}/queue[?message-id=] (beyond Mailgun):
 // what waits per destination and why, and one message's recipients.
 func (s *Server) queueStatus(c *Ctx) (any, error) {
-	if err := c.P.Only("message-id"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("message-id")
 	id := strings.Trim(c.P.Get("message-id"), "<>")
 	return delivery.QueueStatus(c.R.Context(), s.Regional, c.Domain.Name, id, s.Now())
 }

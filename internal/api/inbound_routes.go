@@ -35,9 +35,7 @@ func newRouteID(now time.Time) string {
 
 // listRoutes is GET /v3/routes (reference §6.1), in evaluation order.
 func (s *Server) listRoutes(c *Ctx) (any, error) {
-	if err := c.P.Only("skip", "limit"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("skip", "limit")
 	skip, limit, err := skipLimit(c.P, 100, 1000, "The 'limit' parameter can't be larger than 1000")
 	if err != nil {
 		return nil, err
@@ -63,9 +61,7 @@ func (s *Server) loadRoute(c *Ctx) (store.Route, error) {
 
 // getRoute is GET /v3/routes/{id}.
 func (s *Server) getRoute(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	r, err := s.loadRoute(c)
 	if err != nil {
 		return nil, err
@@ -113,9 +109,7 @@ func readRoute(c *Ctx, r *store.Route) error {
 
 // createRoute is POST /v3/routes.
 func (s *Server) createRoute(c *Ctx) (any, error) {
-	if err := c.P.Only(routeFields...); err != nil {
-		return nil, err
-	}
+	c.P.Accept(routeFields...)
 	if c.P.Get("expression") == "" {
 		return nil, wire.BadRequest("'expression' parameter is required")
 	}
@@ -136,9 +130,7 @@ func (s *Server) createRoute(c *Ctx) (any, error) {
 // updateRoute is PUT /v3/routes/{id}: any subset of the fields; action
 // replaces the list.
 func (s *Server) updateRoute(c *Ctx) (any, error) {
-	if err := c.P.Only(routeFields...); err != nil {
-		return nil, err
-	}
+	c.P.Accept(routeFields...)
 	r, err := s.loadRoute(c)
 	if err != nil {
 		return nil, err
@@ -163,9 +155,7 @@ func (s *Server) updateRoute(c *Ctx) (any, error) {
 
 // deleteRoute is DELETE /v3/routes/{id}.
 func (s *Server) deleteRoute(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	id := c.Var("route")
 	if err := s.Regional.DeleteRoute(c.R.Context(), id); errors.Is(err, store.ErrNotFound) {
 		return nil, errRouteNotFound
@@ -179,9 +169,7 @@ func (s *Server) deleteRoute(c *Ctx) (any, error) {
 // would run for a message to address (a match_header filter cannot match
 // without a message).
 func (s *Server) matchRoute(c *Ctx) (any, error) {
-	if err := c.P.Only("address"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("address")
 	addr := c.P.Get("address")
 	if addr == "" {
 		return nil, wire.BadRequest("Parameter 'address' is missing")

@@ -28,9 +28,7 @@ func KeyJSON(k store.Key) wire.Key {
 }
 
 func (s *Server) listKeys(c *Ctx) (any, error) {
-	if err := c.P.Only("kind", "domain_name"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("kind", "domain_name")
 	keys, err := s.Keys.List(c.R.Context(), store.KeyFilter{Kind: c.P.Get("kind"), DomainName: c.P.Get("domain_name")})
 	if err != nil {
 		return nil, err
@@ -43,9 +41,7 @@ func (s *Server) listKeys(c *Ctx) (any, error) {
 }
 
 func (s *Server) createKey(c *Ctx) (any, error) {
-	if err := c.P.Only("role", "kind", "domain_name", "description", "expiration", "user_id", "user_name", "email"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("role", "kind", "domain_name", "description", "expiration", "user_id", "user_name", "email")
 	exp, err := c.P.Int("expiration", 0, 1, 10*365*24*3600)
 	if err != nil {
 		return nil, err
@@ -68,9 +64,7 @@ func (s *Server) createKey(c *Ctx) (any, error) {
 }
 
 func (s *Server) deleteKey(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	if err := s.Keys.Revoke(c.R.Context(), c.Var("id")); err != nil {
 		return nil, err
 	}

@@ -61,9 +61,7 @@ func listInput(p *wire.Params) lists.ListInput {
 var listFields = []string{"address", "name", "description", "access_level", "reply_preference"}
 
 func (s *Server) createList(c *Ctx) (any, error) {
-	if err := c.P.Only(listFields...); err != nil {
-		return nil, err
-	}
+	c.P.Accept(listFields...)
 	l, err := s.Lists.Create(c.R.Context(), listInput(c.P))
 	if err != nil {
 		return nil, err
@@ -72,9 +70,7 @@ func (s *Server) createList(c *Ctx) (any, error) {
 }
 
 func (s *Server) listListsPages(c *Ctx) (any, error) {
-	if err := c.P.Only("limit", "page", "address"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("limit", "page", "address")
 	pg, err := newPivotPager(c.P, s.PublicURL+"/v3/lists/pages", "address", 100, 1000)
 	if err != nil {
 		return nil, err
@@ -94,9 +90,7 @@ func (s *Server) listListsPages(c *Ctx) (any, error) {
 }
 
 func (s *Server) listListsOffset(c *Ctx) (any, error) {
-	if err := c.P.Only("limit", "skip", "address"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("limit", "skip", "address")
 	skip, limit, err := skipLimit(c.P, 100, 1000, "")
 	if err != nil {
 		return nil, err
@@ -122,9 +116,7 @@ func (s *Server) listListsOffset(c *Ctx) (any, error) {
 }
 
 func (s *Server) getList(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	l, err := s.Lists.Get(c.R.Context(), c.Var("address"))
 	if err != nil {
 		return nil, err
@@ -133,9 +125,7 @@ func (s *Server) getList(c *Ctx) (any, error) {
 }
 
 func (s *Server) updateList(c *Ctx) (any, error) {
-	if err := c.P.Only(listFields...); err != nil {
-		return nil, err
-	}
+	c.P.Accept(listFields...)
 	l, err := s.Lists.Update(c.R.Context(), c.Var("address"), listInput(c.P))
 	if err != nil {
 		return nil, err
@@ -144,9 +134,7 @@ func (s *Server) updateList(c *Ctx) (any, error) {
 }
 
 func (s *Server) deleteList(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	addr, err := s.Lists.Delete(c.R.Context(), c.Var("address"))
 	if err != nil {
 		return nil, err
@@ -168,9 +156,7 @@ func memberFilter(p *wire.Params) (store.MemberFilter, error) {
 }
 
 func (s *Server) listMembersPages(c *Ctx) (any, error) {
-	if err := c.P.Only("limit", "page", "address", "subscribed"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("limit", "page", "address", "subscribed")
 	f, err := memberFilter(c.P)
 	if err != nil {
 		return nil, err
@@ -195,9 +181,7 @@ func (s *Server) listMembersPages(c *Ctx) (any, error) {
 }
 
 func (s *Server) listMembersOffset(c *Ctx) (any, error) {
-	if err := c.P.Only("limit", "skip", "address", "subscribed"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("limit", "skip", "address", "subscribed")
 	f, err := memberFilter(c.P)
 	if err != nil {
 		return nil, err
@@ -241,9 +225,7 @@ func memberInput(p *wire.Params) (lists.MemberInput, error) {
 }
 
 func (s *Server) createMember(c *Ctx) (any, error) {
-	if err := c.P.Only("address", "name", "vars", "subscribed", "upsert"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("address", "name", "vars", "subscribed", "upsert")
 	in, err := memberInput(c.P)
 	if err != nil {
 		return nil, err
@@ -260,9 +242,7 @@ func (s *Server) createMember(c *Ctx) (any, error) {
 }
 
 func (s *Server) getMember(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	m, err := s.Lists.Member(c.R.Context(), c.Var("address"), c.Var("member"))
 	if err != nil {
 		return nil, err
@@ -271,9 +251,7 @@ func (s *Server) getMember(c *Ctx) (any, error) {
 }
 
 func (s *Server) updateMember(c *Ctx) (any, error) {
-	if err := c.P.Only("address", "name", "vars", "subscribed"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("address", "name", "vars", "subscribed")
 	in, err := memberInput(c.P)
 	if err != nil {
 		return nil, err
@@ -286,9 +264,7 @@ func (s *Server) updateMember(c *Ctx) (any, error) {
 }
 
 func (s *Server) deleteMember(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	addr, err := s.Lists.DeleteMember(c.R.Context(), c.Var("address"), c.Var("member"))
 	if err != nil {
 		return nil, err
@@ -299,9 +275,7 @@ func (s *Server) deleteMember(c *Ctx) (any, error) {
 }
 
 func (s *Server) bulkMembersJSON(c *Ctx) (any, error) {
-	if err := c.P.Only("members", "upsert"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("members", "upsert")
 	raw, err := c.P.Required("members")
 	if err != nil {
 		return nil, err
@@ -318,9 +292,7 @@ func (s *Server) bulkMembersJSON(c *Ctx) (any, error) {
 }
 
 func (s *Server) bulkMembersCSV(c *Ctx) (any, error) {
-	if err := c.P.Only("members", "upsert", "subscribed"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("members", "upsert", "subscribed")
 	files := c.P.Files("members")
 	if len(files) == 0 {
 		return nil, wire.BadRequest("'members' parameter must be a CSV file")
@@ -360,9 +332,7 @@ func (s *Server) bulkResult(c *Ctx, ms []store.Member, upsert bool) (any, error)
 }
 
 func (s *Server) listTask(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	t, ok := s.Lists.Task(c.Var("id"))
 	if !ok {
 		return nil, wire.NotFound("task %s not found", c.Var("id"))

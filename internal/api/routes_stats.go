@@ -74,9 +74,7 @@ func (s *Server) mustTag(c *Ctx) (store.Tag, error) {
 // TagIterator refuses a next link with a "tag" parameter (§10.1); "tag" is
 // accepted too.
 func (s *Server) listTags(c *Ctx) (any, error) {
-	if err := c.P.Only("limit", "page", "prefix", "tag", "p"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("limit", "page", "prefix", "tag", "p")
 	pp, err := readPage(c.P, "prefix", "tag", "p")
 	if err != nil {
 		return nil, err
@@ -100,9 +98,7 @@ func (s *Server) listTags(c *Ctx) (any, error) {
 }
 
 func (s *Server) getTag(c *Ctx) (any, error) {
-	if err := c.P.Only("tag"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("tag")
 	t, err := s.mustTag(c)
 	if err != nil {
 		return nil, err
@@ -111,9 +107,7 @@ func (s *Server) getTag(c *Ctx) (any, error) {
 }
 
 func (s *Server) updateTag(c *Ctx) (any, error) {
-	if err := c.P.Only("tag", "description"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("tag", "description")
 	t, err := s.mustTag(c)
 	if err != nil {
 		return nil, err
@@ -125,9 +119,7 @@ func (s *Server) updateTag(c *Ctx) (any, error) {
 }
 
 func (s *Server) deleteTag(c *Ctx) (any, error) {
-	if err := c.P.Only("tag"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("tag")
 	t, err := s.mustTag(c)
 	if err != nil {
 		return nil, err
@@ -139,9 +131,7 @@ func (s *Server) deleteTag(c *Ctx) (any, error) {
 }
 
 func (s *Server) tagLimits(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	n, err := s.Regional.CountTags(c.R.Context(), c.Domain.Name)
 	if err != nil {
 		return nil, err
@@ -167,9 +157,7 @@ func (s *Server) statsOf(c *Ctx, domains, tags []string) (wire.Stats, error) {
 }
 
 func (s *Server) domainStats(c *Ctx) (any, error) {
-	if err := c.P.Only(statsParams...); err != nil {
-		return nil, err
-	}
+	c.P.Accept(statsParams...)
 	return s.statsOf(c, []string{c.Domain.Name}, nil)
 }
 
@@ -184,9 +172,7 @@ func (s *Server) regionDomains(c *Ctx) ([]string, error) {
 }
 
 func (s *Server) accountStats(c *Ctx) (any, error) {
-	if err := c.P.Only(statsParams...); err != nil {
-		return nil, err
-	}
+	c.P.Accept(statsParams...)
 	names, err := s.regionDomains(c)
 	if err != nil {
 		return nil, err
@@ -195,9 +181,7 @@ func (s *Server) accountStats(c *Ctx) (any, error) {
 }
 
 func (s *Server) tagStats(c *Ctx) (any, error) {
-	if err := c.P.Only(append(statsParams, "tag")...); err != nil {
-		return nil, err
-	}
+	c.P.Accept(append(statsParams, "tag")...)
 	t, err := s.mustTag(c)
 	if err != nil {
 		return nil, err

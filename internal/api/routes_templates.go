@@ -51,9 +51,7 @@ func (s *Server) templatesPath(c *Ctx, rest string) string {
 
 func (s *Server) createTemplate(c *Ctx) (any, error) {
 	p := c.P
-	if err := p.Only("name", "description", "template", "tag", "comment", "engine", "headers", "createdBy"); err != nil {
-		return nil, err
-	}
+	p.Accept("name", "description", "template", "tag", "comment", "engine", "headers", "createdBy")
 	var v *templates.VersionInput
 	if p.Has("template") {
 		tag := p.Get("tag")
@@ -71,9 +69,7 @@ func (s *Server) createTemplate(c *Ctx) (any, error) {
 }
 
 func (s *Server) listTemplates(c *Ctx) (any, error) {
-	if err := c.P.Only("limit", "page", "p", "active"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("limit", "page", "p", "active")
 	active, err := c.P.Bool("active", false)
 	if err != nil {
 		return nil, err
@@ -97,9 +93,7 @@ func (s *Server) listTemplates(c *Ctx) (any, error) {
 }
 
 func (s *Server) deleteTemplates(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	if err := s.Templates.DeleteAll(c.R.Context(), c.Domain.Name); err != nil {
 		return nil, err
 	}
@@ -107,9 +101,7 @@ func (s *Server) deleteTemplates(c *Ctx) (any, error) {
 }
 
 func (s *Server) getTemplate(c *Ctx) (any, error) {
-	if err := c.P.Only("active"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("active")
 	active, err := c.P.Bool("active", false)
 	if err != nil {
 		return nil, err
@@ -123,9 +115,7 @@ func (s *Server) getTemplate(c *Ctx) (any, error) {
 
 func (s *Server) updateTemplate(c *Ctx) (any, error) {
 	// mailgun-go sends the name back with the description.
-	if err := c.P.Only("description", "name"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("description", "name")
 	ctx, d, name := c.R.Context(), c.Domain.Name, c.Var("name")
 	if c.P.Has("description") {
 		if err := s.Templates.UpdateDescription(ctx, d, name, c.P.Raw("description")); err != nil {
@@ -140,9 +130,7 @@ func (s *Server) updateTemplate(c *Ctx) (any, error) {
 }
 
 func (s *Server) deleteTemplate(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	t, err := s.Templates.Get(c.R.Context(), c.Domain.Name, c.Var("name"), false)
 	if err != nil {
 		return nil, err
@@ -154,9 +142,7 @@ func (s *Server) deleteTemplate(c *Ctx) (any, error) {
 }
 
 func (s *Server) listTemplateVersions(c *Ctx) (any, error) {
-	if err := c.P.Only("limit", "page", "p"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("limit", "page", "p")
 	pg, err := newPivotPager(c.P, s.templatesPath(c, "/"+url.PathEscape(c.Var("name"))+"/versions"), "p", 10, 100)
 	if err != nil {
 		return nil, err
@@ -178,9 +164,7 @@ func (s *Server) listTemplateVersions(c *Ctx) (any, error) {
 
 func (s *Server) addTemplateVersion(c *Ctx) (any, error) {
 	p := c.P
-	if err := p.Only("template", "tag", "comment", "active", "engine", "headers"); err != nil {
-		return nil, err
-	}
+	p.Accept("template", "tag", "comment", "active", "engine", "headers")
 	if _, err := p.Required("template"); err != nil {
 		return nil, err
 	}
@@ -203,9 +187,7 @@ func (s *Server) addTemplateVersion(c *Ctx) (any, error) {
 }
 
 func (s *Server) getTemplateVersion(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	t, err := s.Templates.Version(c.R.Context(), c.Domain.Name, c.Var("name"), c.Var("tag"))
 	if err != nil {
 		return nil, err
@@ -215,9 +197,7 @@ func (s *Server) getTemplateVersion(c *Ctx) (any, error) {
 
 func (s *Server) updateTemplateVersion(c *Ctx) (any, error) {
 	p := c.P
-	if err := p.Only("template", "comment", "active", "headers"); err != nil {
-		return nil, err
-	}
+	p.Accept("template", "comment", "active", "headers")
 	var u templates.VersionUpdate
 	for name, dst := range map[string]**string{"template": &u.Content, "comment": &u.Comment, "headers": &u.Headers} {
 		if p.Has(name) {
@@ -237,9 +217,7 @@ func (s *Server) updateTemplateVersion(c *Ctx) (any, error) {
 }
 
 func (s *Server) deleteTemplateVersion(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	ctx, d := c.R.Context(), c.Domain.Name
 	t, err := s.Templates.Version(ctx, d, c.Var("name"), c.Var("tag"))
 	if err != nil {
@@ -253,9 +231,7 @@ func (s *Server) deleteTemplateVersion(c *Ctx) (any, error) {
 }
 
 func (s *Server) copyTemplateVersion(c *Ctx) (any, error) {
-	if err := c.P.Only("comment"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("comment")
 	var comment *string
 	if c.P.Has("comment") {
 		v := c.P.Raw("comment")

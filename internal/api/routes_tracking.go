@@ -67,9 +67,7 @@ func (s *Server) saveTracking(c *Ctx, t store.Tracking) (store.Tracking, error) 
 }
 
 func (s *Server) updateOpenTracking(c *Ctx) (any, error) {
-	if err := c.P.Only("active", "place_at_the_top"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("active", "place_at_the_top")
 	t := c.Domain.Tracking
 	active, _, err := activeParam(c.P, t.Open, false)
 	if err != nil {
@@ -87,9 +85,7 @@ func (s *Server) updateOpenTracking(c *Ctx) (any, error) {
 }
 
 func (s *Server) updateClickTracking(c *Ctx) (any, error) {
-	if err := c.P.Only("active"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("active")
 	t := c.Domain.Tracking
 	active, only, err := activeParam(c.P, t.Click, true)
 	if err != nil {
@@ -105,9 +101,7 @@ func (s *Server) updateClickTracking(c *Ctx) (any, error) {
 }
 
 func (s *Server) updateUnsubscribeTracking(c *Ctx) (any, error) {
-	if err := c.P.Only("active", "html_footer", "text_footer"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("active", "html_footer", "text_footer")
 	t := c.Domain.Tracking
 	active, _, err := activeParam(c.P, t.Unsubscribe, false)
 	if err != nil {

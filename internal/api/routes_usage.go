@@ -19,9 +19,7 @@ func (s *Server) usageRoutes() {
 var monthRE = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
 
 func (s *Server) getUsage(c *Ctx) (any, error) {
-	if err := c.P.Only("month"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("month")
 	month := c.P.Get("month")
 	if month == "" {
 		month = usage.MonthOf(s.Now())

@@ -60,9 +60,7 @@ func (s *Server) editWebhooks(c *Ctx, edit func(store.WebhookSet) (store.Webhook
 }
 
 func (s *Server) listWebhooks(c *Ctx) (any, error) {
-	if err := c.P.Only("limit"); err != nil { // mailgun.js may send limit
-		return nil, err
-	}
+	c.P.Accept("limit") // mailgun.js may send limit
 	set, err := s.Regional.Webhooks(c.R.Context(), c.Domain.Name)
 	if err != nil {
 		return nil, err
@@ -71,9 +69,7 @@ func (s *Server) listWebhooks(c *Ctx) (any, error) {
 }
 
 func (s *Server) getWebhook(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	set, err := s.Regional.Webhooks(c.R.Context(), c.Domain.Name)
 	if err != nil {
 		return nil, err
@@ -86,9 +82,7 @@ func (s *Server) getWebhook(c *Ctx) (any, error) {
 }
 
 func (s *Server) createWebhook(c *Ctx) (any, error) {
-	if err := c.P.Only("id", "url"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("id", "url")
 	kind, urls := c.P.Get("id"), listOf(c.P, "url")
 	if kind == "" {
 		return nil, missing("id")
@@ -106,9 +100,7 @@ func (s *Server) createWebhook(c *Ctx) (any, error) {
 }
 
 func (s *Server) updateWebhook(c *Ctx) (any, error) {
-	if err := c.P.Only("url"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("url")
 	kind, urls := c.Var("kind"), listOf(c.P, "url")
 	if len(urls) == 0 {
 		return nil, missing("url")
@@ -123,9 +115,7 @@ func (s *Server) updateWebhook(c *Ctx) (any, error) {
 }
 
 func (s *Server) deleteWebhook(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	kind := c.Var("kind")
 	var removed []string
 	_, err := s.editWebhooks(c, func(cur store.WebhookSet) (store.WebhookSet, error) {
@@ -143,9 +133,7 @@ func (s *Server) deleteWebhook(c *Ctx) (any, error) {
 // v4Edit runs a v4 POST or PUT: edit applied to the url and event_types
 // given, answered with the whole set.
 func (s *Server) v4Edit(c *Ctx, edit func(store.WebhookSet, string, []string) (store.WebhookSet, error)) (any, error) {
-	if err := c.P.Only("url", "event_types"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("url", "event_types")
 	u, kinds := c.P.Get("url"), listOf(c.P, "event_types")
 	if u == "" {
 		return nil, missing("url")
@@ -165,9 +153,7 @@ func (s *Server) addWebhookURL(c *Ctx) (any, error) { return s.v4Edit(c, webhook
 func (s *Server) setWebhookURL(c *Ctx) (any, error) { return s.v4Edit(c, webhooks.SetURL) }
 
 func (s *Server) removeWebhookURLs(c *Ctx) (any, error) {
-	if err := c.P.Only("url"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("url")
 	var urls []string // url=a,b and url=a&url=b
 	for _, v := range listOf(c.P, "url") {
 		for _, u := range strings.Split(v, ",") {
@@ -194,8 +180,6 @@ func (s *Server) removeWebhookURLs(c *Ctx) (any, error) {
 // for /v3/…/webhooks/{kind}/attempts the URLs of that kind and their
 // retries of it, for /v4/…/webhooks/attempts every URL and retry.
 func (s *Server) webhookAttempts(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	return webhooks.Attempts(c.R.Context(), s.Regional, c.Domain.Name, c.Var("kind"))
 }

@@ -18,7 +18,8 @@ var sendParams = []string{"from", "to", "cc", "bcc", "subject", "text", "html", 
 
 // knownOptions are the o: options Mailgun documents. Those not listed in
 // parseOptions are accepted and ignored (sending IPs, send-time
-// optimisation, secondary DKIM, campaigns).
+// optimisation, secondary DKIM, campaigns); any other o: option is ignored
+// too and named in the response's X-Salvo-Ignored-Params header.
 var knownOptions = map[string]bool{
 	"o:tag": true, "o:dkim": true, "o:deliverytime": true, "o:testmode": true, "o:tracking": true,
 	"o:tracking-clicks": true, "o:tracking-opens": true, "o:tracking-pixel-location-top": true,
@@ -33,9 +34,7 @@ const maxOptionsBytes = 16 * 1024
 
 func (s *Server) sendMessage(c *Ctx) (any, error) {
 	p := c.P
-	if err := p.Only(sendParams...); err != nil {
-		return nil, err
-	}
+	p.Accept(sendParams...)
 	sub, err := s.submission(c)
 	if err != nil {
 		return nil, err
@@ -78,9 +77,7 @@ func (s *Server) sendMIME(c *Ctx) (any, error) {
 		}
 		return nil, wire.BadRequest("Invalid request content type. Expecting 'multipart/form-data' but got '%s'", got)
 	}
-	if err := p.Only("to", "message", "template", "recipient-variables", "o:*", "h:*", "v:*", "t:*"); err != nil {
-		return nil, err
-	}
+	p.Accept("to", "message", "template", "recipient-variables", "o:*", "h:*", "v:*", "t:*")
 	sub, err := s.submission(c)
 	if err != nil {
 		return nil, err
@@ -130,12 +127,9 @@ func (s *Server) submission(c *Ctx) (*send.Submission, error) {
 			}
 		case strings.HasPrefix(name, "v:"):
 			sub.Vars[name[2:]] = p.Raw(name)
-		case strings.HasPrefix(name, "o:") && !knownOptions[name]:
-			return nil, wire.BadRequest("unknown option %q", name)
-		case strings.HasPrefix(name, "t:"):
-			if err := unknownTemplateOption(name); err != nil {
-				return nil, err
-			}
+		case strings.HasPrefix(name, "o:") && !knownOptions[name],
+			strings.HasPrefix(name, "t:") && !knownTemplateOptions[name]:
+			p.Ignore(name)
 		}
 	}
 	var err error

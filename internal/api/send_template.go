@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mail"
 	"github.com/salvo-email/salvo/internal/send"
 )
 
@@ -26,7 +27,9 @@ func takeJSONHeader(sub *send.Submission, name string) map[string]any {
 	for _, h := range sub.Headers {
 		if strings.EqualFold(h.Name, name) {
 			var obj map[string]any
-			if json.Unmarshal([]byte(h.Value), &obj) == nil && obj != nil {
+			// RFC 2047 encoded words are undone first, as on the relay.
+			v, err := mail.DecodeWords(h.Value)
+			if err == nil && json.Unmarshal([]byte(v), &obj) == nil && obj != nil {
 				if out == nil {
 					out = map[string]any{}
 				}
@@ -101,11 +104,6 @@ func templateRef(p *wire.Params, sub *send.Submission) (*send.TemplateRef, error
 	return &send.TemplateRef{Name: name, Version: p.Get("t:version"), Text: text, Variables: data}, nil
 }
 
-// unknownTemplateOption refuses t: options Mailgun does not document.
-func unknownTemplateOption(name string) error {
-	switch name {
-	case "t:version", "t:text", "t:variables":
-		return nil
-	}
-	return wire.BadRequest("unknown option %q", name)
-}
+// knownTemplateOptions are the t: options Mailgun documents; others are
+// ignored and named in the response's ignored-parameters header.
+var knownTemplateOptions = map[string]bool{"t:version": true, "t:text": true, "t:variables": true}

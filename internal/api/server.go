@@ -172,6 +172,10 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, v
 		return
 	}
 	defer p.Close()
+	p.OnIgnore = func(names []string) {
+		w.Header().Set(IgnoredParamsHeader, ignoredHeader(names))
+		s.Log.Debug("ignored unknown parameters", "route", rt.method+" "+rt.pattern, "params", names)
+	}
 	c.P = p
 	v, err := rt.h(c)
 	if err != nil {
@@ -181,6 +185,29 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, v
 	if v != nil {
 		writeJSON(w, http.StatusOK, v)
 	}
+}
+
+// IgnoredParamsHeader names, on any response, the request parameters the
+// endpoint does not know and ignored (as Mailgun ignores them).
+const IgnoredParamsHeader = "X-Salvo-Ignored-Params"
+
+// ignoredHeader joins names for IgnoredParamsHeader, cut short (", …")
+// past maxIgnoredHeader bytes so that a request with thousands of unknown
+// parameters cannot make a huge response header.
+func ignoredHeader(names []string) string {
+	const maxIgnoredHeader = 1000
+	var b strings.Builder
+	for i, n := range names {
+		if i > 0 {
+			if b.Len()+len(n) > maxIgnoredHeader {
+				b.WriteString(", …")
+				break
+			}
+			b.WriteString(", ")
+		}
+		b.WriteString(n)
+	}
+	return b.String()
 }
 
 var (

@@ -31,9 +31,7 @@ func (s *Server) storedMessage(c *Ctx) (store.Message, send.Meta, error) {
 // getStoredMessage is GET …/messages/{key} (reference §7): parsed JSON, or
 // the raw MIME in body-mime when the client accepts message/rfc2822.
 func (s *Server) getStoredMessage(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	m, meta, err := s.storedMessage(c)
 	if err != nil {
 		return nil, err
@@ -83,9 +81,7 @@ func (s *Server) messageURL(domain, key string) string {
 
 // getStoredAttachment is GET …/messages/{key}/attachments/{n}: raw bytes.
 func (s *Server) getStoredAttachment(c *Ctx) (any, error) {
-	if err := c.P.Only(); err != nil {
-		return nil, err
-	}
+	c.P.Accept()
 	m, _, err := s.storedMessage(c)
 	if err != nil {
 		return nil, err
@@ -113,9 +109,7 @@ func (s *Server) getStoredAttachment(c *Ctx) (any, error) {
 // resendMessage is POST …/messages/{key}: send the stored message again to
 // new recipients.
 func (s *Server) resendMessage(c *Ctx) (any, error) {
-	if err := c.P.Only("to"); err != nil {
-		return nil, err
-	}
+	c.P.Accept("to")
 	to := nonEmpty(c.P.All("to"))
 	if len(to) == 0 {
 		return nil, wire.BadRequest("to parameter is missing")

@@ -132,7 +132,7 @@ func TestEventsPagingContract(t *testing.T) {
 		}{
 			{"limit=300", 200}, {"limit=301", 400}, {"limit=0", 400}, {"limit=many", 400},
 			{"event=" + url.QueryEscape("(accepted"), 400}, {"event=" + url.QueryEscape("accepted OR"), 400}, {"event=NOT", 400},
-			{"tags=" + url.QueryEscape(`"unterminated`), 400}, {"colour=blue", 400},
+			{"tags=" + url.QueryEscape(`"unterminated`), 400}, {"colour=blue", 200},
 			{"begin=yesterday", 400}, {"begin=" + url.QueryEscape("Mon, 02 Jan 2026 10:00:00 CET"), 400},
 			{"begin=1700000000&end=1600000000&ascending=yes", 400},
 		} {
@@ -148,9 +148,13 @@ func TestEventsPagingContract(t *testing.T) {
 		if status, body := e.call(http.MethodGet, base+"/not-a-token", reqBody{}); status != 400 {
 			t.Errorf("bad token = %d %s", status, body)
 		}
+		// The token holds the query: a filter repeated (or added) on a
+		// page URL is checked, then ignored (issue 22).
 		p := e.page(base + "?limit=2")
-		if status, body := e.call(http.MethodGet, p.Paging.Next+"?event=failed", reqBody{}); status != 400 {
-			t.Errorf("filter added to a page URL = %d %s, want 400", status, body)
+		var again eventsPage
+		e.getJSON(p.Paging.Next+"?event=failed", &again)
+		if len(again.Items) != 2 || again.Items[0].Event == "failed" {
+			t.Errorf("filter added to a page URL: %d items (%s), want the token's next 2 unfiltered", len(again.Items), ids(again.Items))
 		}
 	})
 }

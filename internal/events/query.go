@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/salvo-email/salvo/internal/api/wire"
@@ -43,7 +41,10 @@ const (
 	scanBudget = 5000
 )
 
-// ParseQuery reads the parameters of GET /v3/{domain}/events.
+// ParseQuery reads the parameters of GET /v3/{domain}/events. Parameters
+// that are neither filters nor options are ignored, as Mailgun ignores
+// them, and recorded on p (wire.Params.Ignore); known ones with bad values
+// are refused.
 func ParseQuery(p *wire.Params) (Query, error) {
 	q := Query{Limit: defaultLimit, Filters: map[string][]string{}}
 	for _, name := range p.Names() {
@@ -57,7 +58,7 @@ func ParseQuery(p *wire.Params) (Query, error) {
 				q.Filters[name] = append(q.Filters[name], v)
 			}
 		default:
-			return q, wire.BadRequest("unknown parameter %q; filters are: %s", name, strings.Join(sortedFields(), ", "))
+			p.Ignore(name)
 		}
 	}
 	var begin, end time.Time
@@ -102,15 +103,6 @@ func ParseQuery(p *wire.Params) (Query, error) {
 		q.End = high.UnixMicro()
 	}
 	return q, nil
-}
-
-func sortedFields() []string {
-	out := make([]string, 0, len(filterFields))
-	for f := range filterFields {
-		out = append(out, f)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // Token encodes q for a page URL (base64url: no '/').

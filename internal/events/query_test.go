@@ -88,11 +88,16 @@ func TestParseQuery(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"limit=0", "limit=301", "limit=x", "begin=soon", "end=" + url.QueryEscape("Fri, 2 Jan 2026 10:00:00 CET"),
-		"begin=1767348000&end=1767351600&ascending=no", "ascending=maybe", "event=(a", "colour=red"} {
+		"begin=1767348000&end=1767351600&ascending=no", "ascending=maybe", "event=(a"} {
 		v, _ := url.ParseQuery(bad)
 		if _, err := ParseQuery(wire.NewParams(v)); err == nil {
 			t.Errorf("ParseQuery(%s) succeeded", bad)
 		}
+	}
+	// An unknown parameter is ignored and recorded, as Mailgun ignores it.
+	p := wire.NewParams(url.Values{"colour": {"red"}, "limit": {"5"}})
+	if q, err := ParseQuery(p); err != nil || q.Limit != 5 || !reflect.DeepEqual(p.Ignored(), []string{"colour"}) {
+		t.Errorf("ParseQuery(colour=red&limit=5) = %+v, %v; ignored %q, want limit 5 and [colour] ignored", q, err, p.Ignored())
 	}
 }
 

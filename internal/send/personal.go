@@ -25,7 +25,7 @@ func (m *Meta) Personalised() bool { return m.Batch || len(m.Lists) > 0 && !m.Sa
 // Mailgun's recipient variables, and the unsubscribe links tracking fills
 // per recipient.
 var placeholders = []string{"%recipient", "%unsubscribe_url%", "%tag_unsubscribe_url%",
-	"%mailing_list_unsubscribe_url%", "%unsubscribe_email%"}
+	"%mailing_list_unsubscribe_url%", "%unsubscribe_email%", "%tag_unsubscribe_email%"}
 
 // hasPlaceholders reports whether any text of sub may hold a
 // per-recipient placeholder. An uploaded MIME message counts as having
@@ -102,8 +102,9 @@ func Replacer(rcpt string, vars map[string]any) func(string) string {
 // "Name <address>" when the name is known), %recipient_email%,
 // %recipient_name%, %recipient_fname%, %recipient_lname% and
 // %recipient.<key>% from its variables. Unknown placeholders are left as
-// they are — %unsubscribe_url%, %mailing_list_unsubscribe_url% and
-// %unsubscribe_email% belong to tracking, which fills them.
+// they are — %unsubscribe_url%, %tag_unsubscribe_url%,
+// %mailing_list_unsubscribe_url%, %unsubscribe_email% and
+// %tag_unsubscribe_email% belong to tracking, which fills them.
 func PersonalReplacer(rcpt string, p Personal) func(string) string {
 	return func(s string) string {
 		if !strings.Contains(s, "%recipient") {

@@ -511,7 +511,8 @@ func Fingerprint(parts ...[]byte) string {
 }
 
 // MessageInfo returns what the events of a stored message repeat (for
-// events recorded after delivery: opens, clicks, unsubscribes).
+// events recorded after delivery: opens, clicks, unsubscribes). OwnTo is
+// set for a batch send, whose copies each name only their own recipient.
 func MessageInfo(ctx context.Context, st store.MessageStore, domain, key string) (events.MessageInfo, error) {
 	m, err := st.Message(ctx, domain, key)
 	if err != nil {
@@ -521,5 +522,7 @@ func MessageInfo(ctx context.Context, st store.MessageStore, domain, key string)
 	if err != nil {
 		return events.MessageInfo{}, fmt.Errorf("message %s meta: %w", key, err)
 	}
-	return meta.Info, nil
+	info := meta.Info
+	info.OwnTo = meta.Batch
+	return info, nil
 }

@@ -89,7 +89,11 @@ func readMailgunHeaders(raw []byte, d store.Domain) (*mailgunHeaders, error) {
 		if !strings.HasPrefix(name, "x-mailgun-") {
 			continue
 		}
-		known, err := out.apply(name, strings.TrimSpace(fields.Value()), &tags)
+		value, err := mail.DecodeWords(strings.TrimSpace(fields.Value()))
+		if err != nil {
+			return nil, headerError("%s: %v", canonical(name), err)
+		}
+		known, err := out.apply(name, value, &tags)
 		if err != nil {
 			return nil, err
 		}

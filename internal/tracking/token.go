@@ -17,8 +17,9 @@ const (
 	kindUnsub byte = 'u'
 )
 
-// Unsubscribe scopes: the whole domain (%unsubscribe_url%), the message's
-// tags (%tag_unsubscribe_url%) or the mailing list the copy came through
+// Unsubscribe scopes: the whole domain (%unsubscribe_url%,
+// %unsubscribe_email%), the message's tags (%tag_unsubscribe_url%,
+// %tag_unsubscribe_email%) or the mailing list the copy came through
 // (%mailing_list_unsubscribe_url%).
 const (
 	scopeDomain byte = 'd'

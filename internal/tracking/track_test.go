@@ -75,3 +75,32 @@ func TestTrackCopies(t *testing.T) {
 		t.Fatalf("click token = %+v, %v", got, err)
 	}
 }
+
+// TestTagUnsubscribeEmail: %tag_unsubscribe_email% becomes a mailto: URI
+// (once, also after a written "mailto:") whose address opens to the
+// message's tags, or to the whole domain for a message without tags.
+func TestTagUnsubscribeEmail(t *testing.T) {
+	t.Parallel()
+	s := benchService()
+	d := store.Domain{Name: "mg.example.com", WebScheme: "https", WebPrefix: "trk"}
+	body := []byte("List-Unsubscribe: <%tag_unsubscribe_email%>")
+	for _, tc := range []struct {
+		tags  []string
+		scope byte
+	}{{[]string{"bulk-email", "ghost"}, scopeTags}, {nil, scopeDomain}} {
+		track := s.Track(d, Message{Key: "k", Body: body, Tags: tc.tags})
+		if track == nil {
+			t.Fatal("the tag unsubscribe address is not filled when tracking is off")
+		}
+		rw := track("a@example.org", "")
+		bare, written := rw.Replace("<%tag_unsubscribe_email%>"), rw.Replace("<mailto:%tag_unsubscribe_email%>")
+		if bare != written || !strings.HasPrefix(bare, "<mailto:u+") || !strings.HasSuffix(bare, "@trk.mg.example.com>") {
+			t.Fatalf("tags %v: filled %q and %q, want one <mailto:u+…@trk.mg.example.com>", tc.tags, bare, written)
+		}
+		local := strings.TrimPrefix(bare[1:strings.IndexByte(bare, '@')], "mailto:")
+		got, err := s.seal.openEmail(local)
+		if err != nil || got.scope != tc.scope || strings.Join(got.tags, ",") != strings.Join(tc.tags, ",") || got.recipient != "a@example.org" {
+			t.Errorf("tags %v: address opens to %+v, %v; want scope %c", tc.tags, got, err, tc.scope)
+		}
+	}
+}

@@ -160,7 +160,7 @@ func decide(t store.Tracking, o Options) settings {
 // hasPlaceholders reports whether a body may hold an unsubscribe
 // placeholder (quoted-printable leaves '%' and letters as they are).
 func hasPlaceholders(body []byte) bool {
-	return bytes.Contains(body, []byte("unsubscribe_url%")) || bytes.Contains(body, []byte("%unsubscribe_email%"))
+	return bytes.Contains(body, []byte("unsubscribe_url%")) || bytes.Contains(body, []byte("unsubscribe_email%"))
 }
 
 // Track returns how to rewrite each recipient's copy of m, a message of
@@ -178,6 +178,7 @@ func (s *Service) Track(d store.Domain, m Message) func(rcpt, list string) mail.
 	}
 	keep := func(u string) bool { return strings.HasPrefix(u, base+"/") }
 	tags := m.Tags
+	tagEmail := bytes.Contains(m.Body, []byte("%tag_unsubscribe_email%"))
 	footerHTML, footerText := d.Tracking.HTMLFooter, d.Tracking.TextFooter
 	return func(rcpt, list string) mail.Rewriting {
 		tok := func(t token) *token {
@@ -194,8 +195,24 @@ func (s *Service) Track(d store.Domain, m Message) func(rcpt, list string) mail.
 			listUnsub = base + "/u/" + s.seal.seal(tok(token{kind: kindUnsub, scope: scopeList, list: list}))
 		}
 		email := "u+" + s.seal.sealEmail(tok(token{kind: kindUnsub, scope: scopeDomain})) + "@" + emailHost
-		replacer := strings.NewReplacer("%unsubscribe_url%", unsub, "%tag_unsubscribe_url%", tagUnsub,
-			"%mailing_list_unsubscribe_url%", listUnsub, "%unsubscribe_email%", email)
+		pairs := []string{"%unsubscribe_url%", unsub, "%tag_unsubscribe_url%", tagUnsub,
+			"%mailing_list_unsubscribe_url%", listUnsub, "%unsubscribe_email%", email}
+		if tagEmail {
+			// The mailto: twin of %tag_unsubscribe_url%: mail to it
+			// unsubscribes the recipient from the message's tags, or from
+			// the domain when it has none. Ghost writes it bare in
+			// List-Unsubscribe ("<%recipient.list_unsubscribe%>,
+			// <%tag_unsubscribe_email%>"), where RFC 2369 §2 wants a URI,
+			// so it becomes a mailto: URI; one already written after
+			// "mailto:" is not given a second.
+			addr := email
+			if len(tags) > 0 {
+				addr = "u+" + s.seal.sealEmail(tok(token{kind: kindUnsub, scope: scopeTags, tags: tags})) + "@" + emailHost
+			}
+			pairs = append([]string{"mailto:%tag_unsubscribe_email%", "mailto:" + addr,
+				"%tag_unsubscribe_email%", "mailto:" + addr}, pairs...)
+		}
+		replacer := strings.NewReplacer(pairs...)
 		replace := func(s string) string {
 			if !strings.Contains(s, "unsubscribe_") {
 				return s // most texts: no scan by the replacer

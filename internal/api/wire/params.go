@@ -36,7 +36,12 @@ type Params struct {
 	JSON []byte
 	// ContentType is the request's media type, without parameters.
 	ContentType string
-	form        *multipart.Form
+	// OnIgnore, when set, is called with every ignored name so far each
+	// time Accept or Ignore records a new one (the HTTP edge sets a
+	// response header from it before the handler writes).
+	OnIgnore func(ignored []string)
+	form     *multipart.Form
+	ignored  []string
 }
 
 // NewParams wraps values (used by tests and by non-HTTP callers).
@@ -247,17 +252,42 @@ func (p *Params) Files(name string) []*multipart.FileHeader { return p.files[nam
 // Set replaces name's values (used when a handler normalises input).
 func (p *Params) Set(name string, values ...string) { p.values[name] = values }
 
-// Only refuses any parameter not in allowed. An allowed entry ending in "*"
-// matches by prefix ("h:*"). This is how handlers turn typos into a clear
-// 400 instead of silently ignoring them.
-func (p *Params) Only(allowed ...string) error {
+// Accept names the parameters an endpoint knows; an allowed entry ending
+// in "*" matches by prefix ("h:*"). Any other parameter is ignored, as
+// Mailgun ignores it, and recorded (Ignored) so that the edge can name it
+// in a response header and a debug log line: real clients repeat options
+// Mailgun tolerates (Ghost sends a page URL back with all its original
+// query parameters), and refusing them broke those clients. Known
+// parameters are still checked by the handler and bad values refused.
+func (p *Params) Accept(allowed ...string) {
 	for _, name := range p.Names() {
 		if !matchesAny(name, allowed) {
-			return BadRequest("unknown parameter %q; this endpoint accepts: %s", name, strings.Join(allowed, ", "))
+			p.Ignore(name)
 		}
 	}
-	return nil
 }
+
+// Ignore records parameters the endpoint reads no further (an unknown o:
+// option of a send, say); each name is recorded once.
+func (p *Params) Ignore(names ...string) {
+	added := false
+	for _, name := range names {
+		i := sort.SearchStrings(p.ignored, name)
+		if i < len(p.ignored) && p.ignored[i] == name {
+			continue
+		}
+		p.ignored = append(p.ignored, "")
+		copy(p.ignored[i+1:], p.ignored[i:])
+		p.ignored[i] = name
+		added = true
+	}
+	if added && p.OnIgnore != nil {
+		p.OnIgnore(p.Ignored())
+	}
+}
+
+// Ignored returns the names recorded by Accept and Ignore, sorted.
+func (p *Params) Ignored() []string { return append([]string(nil), p.ignored...) }
 
 func matchesAny(name string, allowed []string) bool {
 	for _, a := range allowed {

@@ -245,30 +245,38 @@ func TestIntAndRequired(t *testing.T) {
 	}
 }
 
-func TestOnly(t *testing.T) {
+func TestAccept(t *testing.T) {
 	t.Parallel()
-	p := wire.NewParams(url.Values{"to": {"a"}, "h:X-Custom": {"1"}, "v:id": {"2"}})
-	if err := p.Only("to", "h:*", "v:*", "cc"); err != nil {
-		t.Errorf("Only with exact and prefix names: %v", err)
+	p := wire.NewParams(url.Values{"to": {"a"}, "h:X-Custom": {"1"}, "v:id": {"2"}, "x": {""}})
+	var seen [][]string
+	p.OnIgnore = func(names []string) { seen = append(seen, names) }
+	p.Accept("to", "h:*", "v:*", "cc")
+	if got := p.Ignored(); !reflect.DeepEqual(got, []string{"x"}) {
+		t.Errorf("Accept with exact and prefix names ignored %q; want [x] (an empty but present parameter counts)", got)
 	}
-	err := p.Only("to", "h:*")
-	var we *wire.Error
-	if !errors.As(err, &we) || we.Status != 400 || we.Message != `unknown parameter "v:id"; this endpoint accepts: to, h:*` {
-		t.Errorf("Only refused with %v", err)
+	p.Accept("to", "h:*")
+	p.Ignore("o:unknown", "v:id")
+	want := []string{"o:unknown", "v:id", "x"}
+	if got := p.Ignored(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Ignored() = %q, want %q", got, want)
 	}
-	if err := wire.NewParams(nil).Only(); err != nil {
-		t.Errorf("Only() on no parameters: %v", err)
+	if len(seen) != 3 || !reflect.DeepEqual(seen[2], want) {
+		t.Errorf("OnIgnore calls = %q; want three, the last with %q", seen, want)
 	}
-	if err := wire.NewParams(url.Values{"x": {""}}).Only(); err == nil {
-		t.Error("Only() accepted an empty but present parameter")
+	p.Ignore("x")
+	if len(seen) != 3 {
+		t.Errorf("OnIgnore called again for a name already recorded: %q", seen)
+	}
+	if got := wire.NewParams(nil); len(got.Ignored()) != 0 {
+		t.Errorf("no parameters, yet Ignored() = %q", got.Ignored())
 	}
 	if s := wire.NewParams(url.Values{"smtp_password": {"hunter22"}}).String(); strings.Contains(s, "hunter22") || !strings.Contains(s, "smtp_password") {
 		t.Errorf("String() = %q; it must name parameters and hide values", s)
 	}
 }
 
-// Files count as parameters for Only.
-func TestOnlyCountsFiles(t *testing.T) {
+// Files count as parameters for Accept.
+func TestAcceptCountsFiles(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
@@ -276,7 +284,8 @@ func TestOnlyCountsFiles(t *testing.T) {
 	_, _ = io.WriteString(fw, "x")
 	_ = mw.Close()
 	p := mustParse(t, http.MethodPost, "/x", testutil.Raw(mw.FormDataContentType(), buf.String()))
-	if err := p.Only("to"); err == nil || !strings.Contains(err.Error(), `"attachment"`) {
-		t.Errorf("Only ignored a file part: %v", err)
+	p.Accept("to")
+	if got := p.Ignored(); !reflect.DeepEqual(got, []string{"attachment"}) {
+		t.Errorf("Accept(to) on a file part: ignored %q, want [attachment]", got)
 	}
 }

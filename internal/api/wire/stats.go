@@ -1,5 +1,7 @@
 package wire
 
+import "encoding/json"
+
 // Stats is GET /v3/{d}/stats/total and the tag stats (§10.2); tag and
 // description only in the latter. Only the requested event types appear
 // in each entry; every counter is an integer.
@@ -129,4 +131,33 @@ type MetricsDimension struct {
 // MetricsAggregate holds the totals over every item.
 type MetricsAggregate struct {
 	Metrics map[string]any `json:"metrics"`
+}
+
+// UnmarshalJSON reads a metrics query whose scalars may come as numbers
+// or strings (tolerant in): epoch numbers for start and end, "true" or
+// "yes" for the booleans, numeric strings for skip and limit.
+func (r *MetricsRequest) UnmarshalJSON(b []byte) error {
+	type plain MetricsRequest
+	var in struct {
+		plain
+		Start      FlexString `json:"start"`
+		End        FlexString `json:"end"`
+		Resolution FlexString `json:"resolution"`
+		Duration   FlexString `json:"duration"`
+		Aggregates FlexBool   `json:"include_aggregates"`
+		Subaccts   FlexBool   `json:"include_subaccounts"`
+		Pagination struct {
+			Sort  FlexString `json:"sort"`
+			Skip  FlexInt    `json:"skip"`
+			Limit FlexInt    `json:"limit"`
+		} `json:"pagination"`
+	}
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	*r = MetricsRequest(in.plain)
+	r.Start, r.End, r.Resolution, r.Duration = string(in.Start), string(in.End), string(in.Resolution), string(in.Duration)
+	r.Aggregates, r.Subaccts = bool(in.Aggregates), bool(in.Subaccts)
+	r.Pagination = MetricsPagination{Sort: string(in.Pagination.Sort), Skip: int(in.Pagination.Skip), Limit: int(in.Pagination.Limit)}
+	return nil
 }
