@@ -103,8 +103,10 @@ type Config struct {
 	// request; SessionMaxAge ends it this long after login regardless.
 	SessionIdleTimeout time.Duration
 	SessionMaxAge      time.Duration
-	// LoginFailureLimit is how many failed dashboard logins an address or
-	// an account may make before each further attempt has to wait.
+	// LoginFailureLimit is how many failed logins (dashboard and SMTP AUTH)
+	// an account may make from one address before each further attempt
+	// has to wait; an account from all addresses, and an address for all
+	// accounts, get ten times as many (auth.LoginThrottle).
 	LoginFailureLimit int
 
 	// SMTP configures the submission relay and the inbound MX (smtp.go).
@@ -221,7 +223,7 @@ func Register(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.WebhookConcurrency, "webhook-concurrency", c.WebhookConcurrency, "webhook POSTs in flight at once to one URL")
 	fs.DurationVar(&c.SessionIdleTimeout, "session-idle-timeout", c.SessionIdleTimeout, "dashboard logins end after this long without a request")
 	fs.DurationVar(&c.SessionMaxAge, "session-max-age", c.SessionMaxAge, "dashboard logins end this long after login, active or not")
-	fs.IntVar(&c.LoginFailureLimit, "login-failure-limit", c.LoginFailureLimit, "failed dashboard logins per address or account before each further attempt must wait (1s, doubling up to 15m)")
+	fs.IntVar(&c.LoginFailureLimit, "login-failure-limit", c.LoginFailureLimit, "failed logins (dashboard, SMTP AUTH) per account and client address before each further attempt must wait (1s, doubling up to 15m); per account and per address: ten times as many")
 	registerSMTP(fs, &c.SMTP)
 }
 

@@ -1,0 +1,93 @@
+package e2e
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/salvo-email/salvo/internal/config"
+	"github.com/salvo-email/salvo/internal/testutil"
+)
+
+// dialSMTPFrom opens a plain SMTP session from the loopback address src
+// (127.0.0.0/8 is all loopback, so a test can be several clients).
+func dialSMTPFrom(t testing.TB, src, addr string) (*smtp.Client, error) {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 10 * time.Second}
+	conn, err := d.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	c := smtp.NewClient(conn)
+	t.Cleanup(func() { _ = c.Close() })
+	if err := c.Hello("client.test"); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// TestRelayAuthThrottleParallel: 60 parallel wrong AUTHs for one
+// credential from one address (real sockets, a bcrypt cost that makes the
+// check slow) are throttled like sequential ones: at most the allowance
+// (5) is checked (535), the rest get 454 4.7.0 before any check; and the
+// credential's owner on another address still gets in.
+func TestRelayAuthThrottleParallel(t *testing.T) {
+	t.Parallel()
+	e := startSendEnv(t, sendEnvOptions{bcryptCost: 10, configure: func(c *config.Config) {
+		c.SMTP.AuthFailureDelay = 10 * time.Millisecond
+		c.SMTP.InsecureAuthLoopback = true
+	}})
+	e.app.Call(t, http.MethodPost, "/v3/domains/"+testDomain+"/credentials", e.app.Key,
+		testutil.Form(url.Values{"login": {"app"}, "password": {relayPassword}})).Want(t, http.StatusOK)
+	const n = 60
+	clients := make([]*smtp.Client, n)
+	for i := range clients {
+		c, err := dialSMTPFrom(t, "127.0.0.1", e.app.SubmissionAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients[i] = c
+	}
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	for i, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Distinct passwords: identical checks in flight are shared.
+			err := c.Auth(sasl.NewPlainClient("", relayLogin, fmt.Sprintf("wrong-%d", i)))
+			var se *smtp.SMTPError
+			if !errors.As(err, &se) {
+				t.Errorf("AUTH %d: %v", i, err)
+				codes <- 0
+				return
+			}
+			codes <- se.Code
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	t.Logf("60 parallel wrong AUTHs: %v", count)
+	if count[535] < 1 || count[535] > 5 || count[535]+count[454] != n {
+		t.Fatalf("60 parallel wrong AUTHs answered %v: want at most 5 checked (535), the rest 454", count)
+	}
+	owner, err := dialSMTPFrom(t, "127.0.0.2", e.app.SubmissionAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.Auth(sasl.NewPlainClient("", relayLogin, relayPassword)); err != nil {
+		t.Fatalf("the owner from another address: %v", err)
+	}
+}
