@@ -1,12 +1,14 @@
 package e2e
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -89,5 +91,43 @@ func TestRelayAuthThrottleParallel(t *testing.T) {
 	}
 	if err := owner.Auth(sasl.NewPlainClient("", relayLogin, relayPassword)); err != nil {
 		t.Fatalf("the owner from another address: %v", err)
+	}
+}
+
+// TestDeliveryPanicFreesTheSlot: a panic while delivering one chunk (here
+// the dialer, a seam of the engine, panics once) is recovered at the unit
+// of work: it is counted, the connection slot is freed (with one delivery
+// worker, a second message to another destination is still delivered),
+// and the panicked job is retried on the schedule, not at once and not
+// only after a restart.
+func TestDeliveryPanicFreesTheSlot(t *testing.T) {
+	t.Parallel()
+	var panicked atomic.Bool
+	e := startSendEnv(t, sendEnvOptions{
+		configure: func(c *config.Config) { c.DeliveryWorkers = 1 },
+		dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if panicked.CompareAndSwap(false, true) {
+				panic("dialer exploded")
+			}
+			return (&net.Dialer{}).DialContext(ctx, network, addr)
+		},
+	})
+	e.app.ExpectedPanics = 1
+	e.send(url.Values{"from": {"sender@" + testDomain}, "to": {"first@one.example"}, "subject": {"panics"}, "text": {"x"}})
+	waitFor(t, 20*time.Second, func() bool { return e.app.Metrics.PanicCount() == 1 },
+		func() string { return fmt.Sprintf("%d panics counted, want 1", e.app.Metrics.PanicCount()) })
+	e.send(url.Values{"from": {"sender@" + testDomain}, "to": {"second@two.example"}, "subject": {"after"}, "text": {"x"}})
+	got := waitReceived(t, e, 1)
+	if len(got[0].To) != 1 || got[0].To[0] != "second@two.example" {
+		t.Fatalf("first delivery went to %v, want second@two.example", got[0].To)
+	}
+	time.Sleep(1500 * time.Millisecond) // more than a claim interval
+	if n := len(e.mx.Messages()); n != 1 {
+		t.Fatalf("the panicked job was retried at once: the MX has %d messages", n)
+	}
+	e.clock.Advance(10*time.Minute + time.Second) // the first retry delay
+	got = waitReceived(t, e, 2)
+	if to := byRecipient(got); len(to["first@one.example"]) != 1 {
+		t.Fatalf("after the retry delay: MX got %v", to)
 	}
 }
