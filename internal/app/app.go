@@ -62,6 +62,8 @@ type Seams struct {
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// MXPort is the port of MX hosts (25 when empty).
 	MXPort string
+	// RouteHTTP posts route forwards (nil: a client with --forward-timeout).
+	RouteHTTP *http.Client
 	// DeliveryPoll is how long the delivery engine sleeps unless woken
 	// (0: its default); tests lengthen it so only notifications wake it.
 	DeliveryPoll time.Duration

@@ -30,7 +30,7 @@ func (a *App) newSMTP() {
 		Retention: cfg.Retention, Schedule: webhooks.Schedule, MaxAge: webhooks.MaxAge,
 	}, inbound.Deps{
 		Store: a.Regional, Send: a.Send, Keys: a.Keys, Resolver: a.seams.Resolver, Now: a.seams.Now,
-		Log: a.Log.With("part", "inbound"), Metrics: a.Metrics, Unsubscribes: a.Tracking,
+		Log: a.Log.With("part", "inbound"), Metrics: a.Metrics, Unsubscribes: a.Tracking, HTTP: a.seams.RouteHTTP,
 	})
 }
 

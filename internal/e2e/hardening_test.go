@@ -15,8 +15,10 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/salvo-email/salvo/internal/app"
 	"github.com/salvo-email/salvo/internal/config"
 	"github.com/salvo-email/salvo/internal/testutil"
+	"github.com/salvo-email/salvo/internal/webhooks"
 )
 
 // dialSMTPFrom opens a plain SMTP session from the loopback address src
@@ -130,4 +132,45 @@ func TestDeliveryPanicFreesTheSlot(t *testing.T) {
 	if to := byRecipient(got); len(to["first@one.example"]) != 1 {
 		t.Fatalf("after the retry delay: MX got %v", to)
 	}
+}
+
+// panickyTransport panics on its first request (a component of the route
+// worker that panics), then posts for real.
+type panickyTransport struct{ panicked atomic.Bool }
+
+func (p *panickyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if p.panicked.CompareAndSwap(false, true) {
+		panic("transport exploded")
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestRouteJobPanicKeepsTheWorker: a panic in one route job (its forward
+// POST) is recovered at the unit of work: it is counted, the only route
+// worker lives on (a second message's forward is posted), and the job is
+// retried on the webhook schedule.
+func TestRouteJobPanicKeepsTheWorker(t *testing.T) {
+	t.Parallel()
+	e := startMXEnvSeams(t, app.Seams{RouteHTTP: &http.Client{Transport: &panickyTransport{}}},
+		func(c *config.Config) { c.SMTP.InboundWorkers = 1 })
+	e.app.ExpectedPanics = 1
+	e.route(0, `match_recipient("(.*)@mg.example.com")`, `forward("`+e.hook.URL+`/in")`)
+	first := []byte(rfcMessage("someone@elsewhere.org", "first@"+testDomain, "first", "hello"))
+	if err := e.deliverMX("someone@elsewhere.org", []string{"first@" + testDomain}, first); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, func() bool { return e.app.Metrics.PanicCount() == 1 },
+		func() string { return fmt.Sprintf("%d panics counted, want 1", e.app.Metrics.PanicCount()) })
+	second := []byte(rfcMessage("someone@elsewhere.org", "second@"+testDomain, "second", "hello"))
+	if err := e.deliverMX("someone@elsewhere.org", []string{"second@" + testDomain}, second); err != nil {
+		t.Fatal(err)
+	}
+	e.hook.waitPosts(t, "/in", 1)
+	time.Sleep(1500 * time.Millisecond) // more than a claim interval
+	if n := len(e.hook.postsTo("/in")); n != 1 {
+		t.Fatalf("the panicked job was retried at once: %d POSTs", n)
+	}
+	e.clock.Advance(webhooks.Schedule[0] + time.Second)
+	e.app.Inbound.Notify()
+	e.hook.waitPosts(t, "/in", 2)
 }
