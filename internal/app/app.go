@@ -183,6 +183,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 		a.Global.Close()
 		return nil, fmt.Errorf("regional store (%s): %w", cfg.Region, err)
 	}
+	// A write function that panics fails its write; the stores count it.
+	for _, st := range []any{a.Global, a.Regional} {
+		if o, ok := st.(interface{ OnPanic(func(string, any)) }); ok {
+			o.OnPanic(func(where string, v any) { a.Metrics.Recovered(log, where, v) })
+		}
+	}
 	if a.Box, err = OpenBox(ctx, &a.Cfg, a.Global); err != nil {
 		a.closeStores()
 		return nil, err
