@@ -68,7 +68,8 @@ func (a *App) startSMTP() error {
 			continue
 		}
 		srv, err := smtp.Listen(smtp.Config{Name: l.name, Addr: l.addr, TLS: tlsCfg.Clone(), ImplicitTLS: l.implicit,
-			Hostname: a.Cfg.Hostname, MaxMessageBytes: size, MaxConnections: sc.MaxConnections, SMTPUTF8: true,
+			Hostname: a.Cfg.Hostname, MaxMessageBytes: size, MaxConnections: sc.MaxConnections,
+			MaxConnectionsPerClient: sc.MaxConnectionsPerClient, SMTPUTF8: true,
 			AllowInsecureAuth: l.backend == a.Relay && sc.InsecureAuthLoopback}, l.backend, a.Log, a.Metrics)
 		if err != nil {
 			return fmt.Errorf("--%s (%s) %s: %w", l.flag, l.env, l.addr, err)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -48,6 +49,7 @@ func TestRelayAuthThrottleParallel(t *testing.T) {
 	e := startSendEnv(t, sendEnvOptions{bcryptCost: 10, configure: func(c *config.Config) {
 		c.SMTP.AuthFailureDelay = 10 * time.Millisecond
 		c.SMTP.InsecureAuthLoopback = true
+		c.SMTP.MaxConnectionsPerClient = 100 // 60 at once from 127.0.0.1
 	}})
 	e.app.Call(t, http.MethodPost, "/v3/domains/"+testDomain+"/credentials", e.app.Key,
 		testutil.Form(url.Values{"login": {"app"}, "password": {relayPassword}})).Want(t, http.StatusOK)
@@ -173,4 +175,27 @@ func TestRouteJobPanicKeepsTheWorker(t *testing.T) {
 	e.clock.Advance(webhooks.Schedule[0] + time.Second)
 	e.app.Inbound.Notify()
 	e.hook.waitPosts(t, "/in", 2)
+}
+
+// TestSMTPConnectionsPerClient: on the MX and the submission listener, a
+// client holding the default cap of 20 connections gets 421 4.7.0 for its
+// 21st, while another client address (127.0.0.2) still gets in.
+func TestSMTPConnectionsPerClient(t *testing.T) {
+	t.Parallel()
+	ta := testutil.StartApp(t, testutil.AppOptions{})
+	for name, addr := range map[string]string{"mx": ta.MXAddr(), "submission": ta.SubmissionAddr()} {
+		for i := 0; i < 20; i++ {
+			if _, err := dialSMTPFrom(t, "127.0.0.1", addr); err != nil {
+				t.Fatalf("%s: connection %d of the cap: %v", name, i+1, err)
+			}
+		}
+		_, err := dialSMTPFrom(t, "127.0.0.1", addr)
+		var se *smtp.SMTPError
+		if !errors.As(err, &se) || se.Code != 421 || !strings.Contains(se.Message, "from your address") {
+			t.Fatalf("%s: the 21st connection from one address: %v, want 421 4.7.0", name, err)
+		}
+		if _, err := dialSMTPFrom(t, "127.0.0.2", addr); err != nil {
+			t.Fatalf("%s: another client address: %v", name, err)
+		}
+	}
 }
