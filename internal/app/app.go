@@ -281,9 +281,12 @@ func (a *App) Start(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
+	// Each request is read within --http-read-timeout, its headers within
+	// 10 s of it; an idle keep-alive connection is closed after 2 min.
 	a.httpSrv = &http.Server{
 		Handler:           a.rootHandler(),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: min(10*time.Second, a.Cfg.HTTPReadTimeout),
+		ReadTimeout:       a.Cfg.HTTPReadTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}

@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -197,5 +199,48 @@ func TestSMTPConnectionsPerClient(t *testing.T) {
 		if _, err := dialSMTPFrom(t, "127.0.0.2", addr); err != nil {
 			t.Fatalf("%s: another client address: %v", name, err)
 		}
+	}
+}
+
+// TestHTTPSlowBodyIsCut: a request whose body trickles in is cut once
+// --http-read-timeout has passed (the connection does not stay open
+// indefinitely), and nothing is accepted from it.
+func TestHTTPSlowBodyIsCut(t *testing.T) {
+	t.Parallel()
+	e := startSendEnv(t, sendEnvOptions{configure: func(c *config.Config) { c.HTTPReadTimeout = time.Second }})
+	conn, err := net.Dial("tcp", e.app.HTTPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := url.Values{"from": {"sender@" + testDomain}, "to": {"slow@dest.example"}, "subject": {"slow"}, "text": {strings.Repeat("x", 10000)}}.Encode()
+	start := time.Now()
+	fmt.Fprintf(conn, "POST /v3/%s/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n",
+		testDomain, base64.StdEncoding.EncodeToString([]byte("api:"+e.app.Key)), len(body))
+	// A byte every 200 ms: the whole body would take over half an hour.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < len(body); i++ {
+			if _, err := conn.Write([]byte{body[i]}); err != nil {
+				return
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}()
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	reply, err := io.ReadAll(conn)
+	took := time.Since(start)
+	if took > 10*time.Second {
+		t.Fatalf("slow body still open after %s (read: %v)", took, err)
+	}
+	if resp := string(reply); strings.HasPrefix(resp, "HTTP/1.1 5") || strings.HasPrefix(resp, "HTTP/1.1 200") {
+		t.Fatalf("slow body answered %q", strings.SplitN(resp, "\r\n", 2)[0])
+	}
+	t.Logf("slow body cut after %s; reply %q", took.Round(time.Millisecond), strings.SplitN(string(reply), "\r\n", 2)[0])
+	conn.Close()
+	<-done
+	if n := len(e.storeEvents("accepted")); n != 0 {
+		t.Fatalf("%d accepted events from the cut request", n)
 	}
 }
