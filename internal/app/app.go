@@ -62,6 +62,8 @@ type Seams struct {
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// MXPort is the port of MX hosts (25 when empty).
 	MXPort string
+	// RouteHTTP posts route forwards (nil: a client with --forward-timeout).
+	RouteHTTP *http.Client
 	// DeliveryPoll is how long the delivery engine sleeps unless woken
 	// (0: its default); tests lengthen it so only notifications wake it.
 	DeliveryPoll time.Duration
@@ -181,6 +183,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 		a.Global.Close()
 		return nil, fmt.Errorf("regional store (%s): %w", cfg.Region, err)
 	}
+	// A write function that panics fails its write; the stores count it.
+	for _, st := range []any{a.Global, a.Regional} {
+		if o, ok := st.(interface{ OnPanic(func(string, any)) }); ok {
+			o.OnPanic(func(where string, v any) { a.Metrics.Recovered(log, where, v) })
+		}
+	}
 	if a.Box, err = OpenBox(ctx, &a.Cfg, a.Global); err != nil {
 		a.closeStores()
 		return nil, err
@@ -273,9 +281,12 @@ func (a *App) Start(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
+	// Each request is read within --http-read-timeout, its headers within
+	// 10 s of it; an idle keep-alive connection is closed after 2 min.
 	a.httpSrv = &http.Server{
 		Handler:           a.rootHandler(),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: min(10*time.Second, a.Cfg.HTTPReadTimeout),
+		ReadTimeout:       a.Cfg.HTTPReadTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}

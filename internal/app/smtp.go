@@ -31,7 +31,7 @@ func (a *App) newSMTP() {
 		Retention: cfg.Retention, Schedule: webhooks.Schedule, MaxAge: webhooks.MaxAge,
 	}, inbound.Deps{
 		Store: a.Regional, Send: a.Send, Keys: a.Keys, Resolver: a.seams.Resolver, Now: a.seams.Now,
-		Log: a.Log.With("part", "inbound"), Metrics: a.Metrics, Unsubscribes: a.Tracking,
+		Log: a.Log.With("part", "inbound"), Metrics: a.Metrics, Unsubscribes: a.Tracking, HTTP: a.seams.RouteHTTP,
 		Bounces: verp.New(a.Box.Derive(verp.KeyPurpose)),
 	})
 }
@@ -70,7 +70,8 @@ func (a *App) startSMTP() error {
 			continue
 		}
 		srv, err := smtp.Listen(smtp.Config{Name: l.name, Addr: l.addr, TLS: tlsCfg.Clone(), ImplicitTLS: l.implicit,
-			Hostname: a.Cfg.Hostname, MaxMessageBytes: size, MaxConnections: sc.MaxConnections, SMTPUTF8: true,
+			Hostname: a.Cfg.Hostname, MaxMessageBytes: size, MaxConnections: sc.MaxConnections,
+			MaxConnectionsPerClient: sc.MaxConnectionsPerClient, SMTPUTF8: true,
 			AllowInsecureAuth: l.backend == a.Relay && sc.InsecureAuthLoopback}, l.backend, a.Log, a.Metrics)
 		if err != nil {
 			return fmt.Errorf("--%s (%s) %s: %w", l.flag, l.env, l.addr, err)

@@ -57,6 +57,7 @@ func startSMTPNode(ctx context.Context, o *Options) (func(), error) {
 	cfg.DatabaseURL, cfg.GlobalDatabaseURL = o.DatabaseURL, o.GlobalDatabaseURL
 	cfg.SMTP.SubmissionAddr, cfg.SMTP.SubmissionTLSAddr, cfg.SMTP.MXAddr = "127.0.0.1:0", "", "127.0.0.1:0"
 	cfg.SMTP.RatePerConnection, cfg.SMTP.RatePerCredential = 0, 0
+	cfg.SMTP.MaxConnectionsPerClient = 0 // every session comes from 127.0.0.1
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

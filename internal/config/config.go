@@ -61,6 +61,9 @@ type Config struct {
 	LogLevel  string
 
 	ShutdownTimeout time.Duration
+	// HTTPReadTimeout bounds reading one HTTP request, headers and body:
+	// a slow upload is cut after it (headers alone get at most 10 s).
+	HTTPReadTimeout time.Duration
 
 	// Names published in each domain's DNS records, per region.
 	MXHosts      []string
@@ -103,8 +106,10 @@ type Config struct {
 	// request; SessionMaxAge ends it this long after login regardless.
 	SessionIdleTimeout time.Duration
 	SessionMaxAge      time.Duration
-	// LoginFailureLimit is how many failed dashboard logins an address or
-	// an account may make before each further attempt has to wait.
+	// LoginFailureLimit is how many failed logins (dashboard and SMTP AUTH)
+	// an account may make from one address before each further attempt
+	// has to wait; an account from all addresses, and an address for all
+	// accounts, get ten times as many (auth.LoginThrottle).
 	LoginFailureLimit int
 
 	// SMTP configures the submission relay and the inbound MX (smtp.go).
@@ -120,6 +125,7 @@ func Default() Config {
 		LogFormat:        "text",
 		LogLevel:         "info",
 		ShutdownTimeout:  30 * time.Second,
+		HTTPReadTimeout:  2 * time.Minute,
 		DKIMSelector:     "salvo",
 		DKIMKeyBits:      2048,
 		MaxRequestBytes:  52_428_800, // Mailgun's "52.4MiB" request limit (what mailgun.js caps bodies at)
@@ -197,6 +203,7 @@ func Register(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long SIGTERM waits for work in flight before exiting")
+	fs.DurationVar(&c.HTTPReadTimeout, "http-read-timeout", c.HTTPReadTimeout, "how long reading one HTTP request (headers and body) may take; slower uploads are cut")
 	fs.Var((*listValue)(&c.MXHosts), "mx-hosts", "comma-separated inbound MX host names published for every domain (default mxa.salvo.localhost,mxb.salvo.localhost; eu: mxa.eu.salvo.localhost,…)")
 	fs.StringVar(&c.SMTPHost, "smtp-host", c.SMTPHost, "host name of the outgoing SMTP server shown to users (default smtp.salvo.localhost; eu: smtp.eu.salvo.localhost)")
 	fs.StringVar(&c.TrackingHost, "tracking-host", c.TrackingHost, "CNAME target of each domain's tracking host (default salvo.localhost; eu: eu.salvo.localhost)")
@@ -221,7 +228,7 @@ func Register(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.WebhookConcurrency, "webhook-concurrency", c.WebhookConcurrency, "webhook POSTs in flight at once to one URL")
 	fs.DurationVar(&c.SessionIdleTimeout, "session-idle-timeout", c.SessionIdleTimeout, "dashboard logins end after this long without a request")
 	fs.DurationVar(&c.SessionMaxAge, "session-max-age", c.SessionMaxAge, "dashboard logins end this long after login, active or not")
-	fs.IntVar(&c.LoginFailureLimit, "login-failure-limit", c.LoginFailureLimit, "failed dashboard logins per address or account before each further attempt must wait (1s, doubling up to 15m)")
+	fs.IntVar(&c.LoginFailureLimit, "login-failure-limit", c.LoginFailureLimit, "failed logins (dashboard, SMTP AUTH) per account and client address before each further attempt must wait (1s, doubling up to 15m); per account and per address: ten times as many")
 	registerSMTP(fs, &c.SMTP)
 }
 
@@ -313,6 +320,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown-timeout", "must be positive, such as 30s")
+	}
+	if c.HTTPReadTimeout < time.Second {
+		bad("http-read-timeout", "must be at least 1s, such as 2m")
 	}
 	c.fillRegionDefaults()
 	if c.DKIMSelector == "" || strings.ContainsAny(c.DKIMSelector, " ./@") {

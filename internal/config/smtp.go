@@ -30,6 +30,9 @@ type SMTPSettings struct {
 	RatePerCredential float64
 	// MaxConnections bounds open connections per listener.
 	MaxConnections int
+	// MaxConnectionsPerClient bounds open connections per listener from one
+	// client address (an IPv6 client by its /64); 0 turns the bound off.
+	MaxConnectionsPerClient int
 	// AuthFailureDelay is how long a failed AUTH waits before its reply.
 	AuthFailureDelay time.Duration
 	// InboundWorkers run route jobs (evaluation, forward POSTs) at once.
@@ -43,7 +46,7 @@ type SMTPSettings struct {
 func defaultSMTP() SMTPSettings {
 	return SMTPSettings{
 		SubmissionAddr: "127.0.0.1:2587", SubmissionTLSAddr: "127.0.0.1:2465", MXAddr: "127.0.0.1:2525",
-		RatePerConnection: 50, RatePerCredential: 200, MaxConnections: 1000,
+		RatePerConnection: 50, RatePerCredential: 200, MaxConnections: 1000, MaxConnectionsPerClient: 20,
 		AuthFailureDelay: time.Second, InboundWorkers: 16, ForwardTimeout: 30 * time.Second,
 	}
 }
@@ -58,6 +61,7 @@ func registerSMTP(fs *flag.FlagSet, s *SMTPSettings) {
 	fs.Float64Var(&s.RatePerConnection, "smtp-rate-per-connection", s.RatePerConnection, "messages per second one submission connection may send (bursts of twice that); 0 for no limit")
 	fs.Float64Var(&s.RatePerCredential, "smtp-rate-per-credential", s.RatePerCredential, "messages per second one SMTP credential may send over all its connections; 0 for no limit")
 	fs.IntVar(&s.MaxConnections, "smtp-max-connections", s.MaxConnections, "open connections per SMTP listener before new ones get 421")
+	fs.IntVar(&s.MaxConnectionsPerClient, "smtp-max-connections-per-client", s.MaxConnectionsPerClient, "open connections per SMTP listener from one client address (IPv6: its /64) before its new ones get 421; 0 for no bound")
 	fs.DurationVar(&s.AuthFailureDelay, "smtp-auth-failure-delay", s.AuthFailureDelay, "how long a failed SMTP AUTH waits before its reply")
 	fs.IntVar(&s.InboundWorkers, "inbound-workers", s.InboundWorkers, "route jobs (evaluation, forward POSTs, forwards) run at once")
 	fs.DurationVar(&s.ForwardTimeout, "forward-timeout", s.ForwardTimeout, "timeout of one route forward POST")
@@ -96,6 +100,9 @@ func (s *SMTPSettings) validate() []error {
 	}
 	if s.MaxConnections < 1 {
 		bad("smtp-max-connections", "must be at least 1")
+	}
+	if s.MaxConnectionsPerClient < 0 {
+		bad("smtp-max-connections-per-client", "must not be negative (0 turns the bound off)")
 	}
 	if s.AuthFailureDelay < 0 {
 		bad("smtp-auth-failure-delay", "must not be negative")

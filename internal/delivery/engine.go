@@ -380,12 +380,70 @@ func (e *Engine) dispatch(jobs []store.Job) {
 			e.deps.Metrics.Go(e.deps.Log, "delivery "+dest, func() {
 				defer e.wg.Done()
 				for chunk != nil {
-					e.deliver(dest, chunk)
+					e.deliverChunk(dest, chunk)
 					chunk = e.nextWaiting(dest)
 				}
 			})
 		}
 	}
+}
+
+// deliverChunk delivers one chunk over one connection: the unit of work.
+// A panic in it stays in it: it is counted (obs), the chunk's jobs this
+// engine still holds go back as temporary failures (giveBack), and the
+// caller goes on with the connection slot as after any chunk (the next
+// waiting chunk, or the slot and the destination's count are freed). The
+// connection itself is closed by deliver's deferred close while the panic
+// unwinds.
+func (e *Engine) deliverChunk(dest string, chunk []store.Job) {
+	defer func() {
+		if v := recover(); v != nil {
+			e.deps.Metrics.Recovered(e.deps.Log, "delivery "+dest, v)
+			e.giveBack(chunk)
+		}
+	}()
+	e.deliver(dest, chunk)
+}
+
+// errPanicked is the outcome of the jobs of a chunk whose delivery panicked.
+var errPanicked = Result{Kind: Temporary, Code: 451, EnhancedCode: "4.3.0",
+	Message: "Internal error while delivering; will retry", Reason: "generic"}
+
+// giveBack completes the jobs of chunk still held as temporary failures,
+// retried on the schedule (the attempt counts, so a job that panics every
+// time is not retried hot). Jobs no longer held have their outcome
+// written already; one whose outcome is still being written is safe too:
+// a Done outcome deletes the row, which this update then misses, and two
+// temporary outcomes differ only in their retry time. No event is written:
+// the message may be what failed to load. Past the retry age the job is
+// still retried at the schedule's last delay, so its real outcome (and
+// event) is recorded by an attempt that does not panic.
+func (e *Engine) giveBack(chunk []store.Job) {
+	now := e.deps.Now()
+	var outcomes []store.Outcome
+	var ids []int64
+	e.mu.Lock()
+	for _, j := range chunk {
+		if _, ok := e.held[j.ID]; !ok {
+			continue
+		}
+		d := e.cfg.Retry.Decide(errPanicked, j.Attempts, j.CreatedAt, now)
+		next := d.Next
+		if d.Done {
+			next = now.Add(e.cfg.Retry.Schedule[len(e.cfg.Retry.Schedule)-1])
+		}
+		outcomes = append(outcomes, store.Outcome{JobID: j.ID, NextAttemptAt: next, LastError: lastError(errPanicked)})
+		ids = append(ids, j.ID)
+	}
+	e.mu.Unlock()
+	if len(outcomes) == 0 {
+		return
+	}
+	if err := e.deps.Store.Complete(context.WithoutCancel(e.ctx), outcomes); err != nil {
+		// No longer held: their leases end and they are claimed again.
+		e.deps.Log.Error("give back the jobs of a panicked delivery", "err", err, "jobs", len(outcomes))
+	}
+	e.drop(ids)
 }
 
 // nextWaiting hands the connection slot of a finished connection to the

@@ -62,6 +62,8 @@ type sendEnvOptions struct {
 	configure func(*config.Config)
 	// dial replaces how delivery connects to the MX (app.Seams.Dial).
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// bcryptCost is the password hash cost (testutil's low default if 0).
+	bcryptCost int
 }
 
 func startSendEnv(t testing.TB, o sendEnvOptions) *sendEnv {
@@ -70,7 +72,7 @@ func startSendEnv(t testing.TB, o sendEnvOptions) *sendEnv {
 	clk := &fakeClock{}
 	ta := testutil.StartApp(t, testutil.AppOptions{
 		Postgres: o.postgres,
-		Seams:    app.Seams{Now: clk.Now, Dial: o.dial},
+		Seams:    app.Seams{Now: clk.Now, Dial: o.dial, BcryptCost: o.bcryptCost},
 		Configure: func(c *config.Config) {
 			c.Smarthost = mx.Addr
 			if o.configure != nil {

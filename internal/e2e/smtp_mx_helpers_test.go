@@ -128,11 +128,19 @@ type mxEnv struct {
 
 func startMXEnv(t *testing.T, configure func(*config.Config)) *mxEnv {
 	t.Helper()
+	return startMXEnvSeams(t, app.Seams{}, configure)
+}
+
+// startMXEnvSeams is startMXEnv with seams of the app's (Now is the env's
+// fake clock).
+func startMXEnvSeams(t *testing.T, seams app.Seams, configure func(*config.Config)) *mxEnv {
+	t.Helper()
 	dnsSrv := testutil.StartDNS(t)
 	mx := testutil.StartFakeMX(t, testutil.MXOptions{})
 	clk := &fakeClock{}
+	seams.Now = clk.Now
 	ta := testutil.StartApp(t, testutil.AppOptions{
-		Seams: app.Seams{Now: clk.Now},
+		Seams: seams,
 		Configure: func(c *config.Config) {
 			c.Smarthost, c.DNS = mx.Addr, dnsSrv.Addr
 			if configure != nil {

@@ -63,7 +63,7 @@ func (s *Service) worker() {
 		case <-s.stop:
 			return
 		case t := <-s.tasks:
-			s.run(t)
+			s.runSafely(t)
 			s.mu.Lock()
 			if t.fast {
 				s.fast--
@@ -73,6 +73,36 @@ func (s *Service) worker() {
 			s.mu.Unlock()
 			s.Notify()
 		}
+	}
+}
+
+// runSafely runs one task, the unit of work: a panic in it is recovered
+// and counted (obs), and its job goes back as a temporary failure on the
+// retry schedule (giveBack), so the worker lives on, the pool keeps its
+// size and the job's lease is not renewed forever. Slots taken with defer
+// (a POST's host slot) are freed while the panic unwinds.
+func (s *Service) runSafely(t task) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.deps.Metrics.Recovered(s.deps.Log, "inbound "+t.job.Kind+" job", v)
+			s.giveBack(t.job)
+		}
+	}()
+	s.run(t)
+}
+
+// giveBack finishes a job whose run panicked as a temporary failure,
+// retried on the schedule; past the schedule it is given up, like a
+// target that keeps failing.
+func (s *Service) giveBack(j store.InboundJob) {
+	res := store.InboundResult{JobID: j.ID, MessageKey: j.MessageKey, LastError: "internal error while running the job",
+		NextAttemptAt: s.retryAt(j.CreatedAt, j.Attempts)}
+	if res.Done = res.NextAttemptAt.IsZero(); res.Done {
+		s.deps.Log.Error("inbound job panicked on its last attempt; given up", "job", j.ID, "kind", j.Kind, "msg_id", j.MessageKey)
+	}
+	if err := s.deps.Store.FinishInbound(context.WithoutCancel(s.ctx), []store.InboundResult{res}); err != nil {
+		// Its lease is renewed until Stop, then it expires and is claimed again.
+		s.deps.Log.Error("give back a panicked inbound job", "job", j.ID, "err", err)
 	}
 }
 

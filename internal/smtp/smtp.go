@@ -7,9 +7,15 @@
 //
 // Invariants: a session method that panics is recovered and counted
 // (obs.Metrics), and the client gets 421 4.3.0 instead of a dead
-// connection; connections beyond MaxConnections get 421 4.7.0 before any
-// session exists; replies carry enhanced status codes (RFC 2034), which
-// go-smtp writes for every reply it makes.
+// connection; connections beyond MaxConnections, or beyond
+// MaxConnectionsPerClient from one client address (an IPv6 client by its
+// /64), get 421 4.7.0 before any session exists (RFC 5321 §3.8: a server
+// may refuse service with 421 and close), so one client cannot take every
+// slot; a client that sends nothing for FirstCommandTimeout after
+// connecting is disconnected (a shorter bound than the 5 minutes RFC 5321
+// §4.5.3.2 gives a command once the session is under way); replies carry
+// enhanced status codes (RFC 2034), which go-smtp writes for every reply
+// it makes.
 package smtp
 
 import (
@@ -42,8 +48,14 @@ type Config struct {
 	MaxMessageBytes int64
 	MaxRecipients   int
 	MaxConnections  int
-	ReadTimeout     time.Duration // default 5m (RFC 5321 §4.5.3.2)
-	WriteTimeout    time.Duration // default 1m
+	// MaxConnectionsPerClient bounds open connections from one client
+	// address (0: no bound but MaxConnections).
+	MaxConnectionsPerClient int
+	// FirstCommandTimeout bounds the wait for a client's first bytes
+	// (default 1m): an idle connection holds a slot for no longer.
+	FirstCommandTimeout time.Duration
+	ReadTimeout         time.Duration // default 5m (RFC 5321 §4.5.3.2)
+	WriteTimeout        time.Duration // default 1m
 	// AllowInsecureAuth lets go-smtp read AUTH without TLS. Sessions still
 	// decide per connection (Conn.TLS, Conn.Loopback) whether to accept it.
 	AllowInsecureAuth bool
@@ -103,12 +115,14 @@ func Listen(cfg Config, be Backend, log *slog.Logger, m *obs.Metrics) (*Server, 
 	if cfg.WriteTimeout == 0 {
 		cfg.WriteTimeout = time.Minute
 	}
+	if cfg.FirstCommandTimeout == 0 {
+		cfg.FirstCommandTimeout = time.Minute
+	}
 	log = log.With("listener", cfg.Name)
 	ctx, cut := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, log: log, metrics: m, ctx: ctx, cut: cut, done: make(chan struct{})}
-	if cfg.MaxConnections > 0 {
-		ln = &limitListener{Listener: ln, max: cfg.MaxConnections, hostname: cfg.Hostname, log: log}
-	}
+	ln = &limitListener{Listener: ln, max: cfg.MaxConnections, perClient: cfg.MaxConnectionsPerClient,
+		firstCommand: cfg.FirstCommandTimeout, hostname: cfg.Hostname, log: log, clients: map[string]int{}}
 	if cfg.ImplicitTLS {
 		if cfg.TLS == nil {
 			ln.Close()
@@ -197,14 +211,18 @@ func (l *errorLog) Println(v ...any) {
 	l.log.Debug("smtp", "detail", strings.TrimSpace(fmt.Sprintln(v...)))
 }
 
-// limitListener answers 421 to connections beyond max.
+// limitListener answers 421 to connections beyond max, or beyond
+// perClient from one client address, and gives each connection it lets
+// through firstCommand to start talking.
 type limitListener struct {
 	net.Listener
-	max      int
-	hostname string
-	log      *slog.Logger
-	mu       sync.Mutex
-	open     int
+	max, perClient int
+	firstCommand   time.Duration
+	hostname       string
+	log            *slog.Logger
+	mu             sync.Mutex
+	open           int
+	clients        map[string]int
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
@@ -213,32 +231,92 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
+		client := clientKey(c.RemoteAddr())
 		l.mu.Lock()
-		over := l.open >= l.max
-		if !over {
+		overAll := l.max > 0 && l.open >= l.max
+		overClient := l.perClient > 0 && l.clients[client] >= l.perClient
+		if !overAll && !overClient {
 			l.open++
+			l.clients[client]++
 		}
 		l.mu.Unlock()
-		if !over {
-			return &countedConn{Conn: c, l: l}, nil
+		if !overAll && !overClient {
+			// Until the client's first bytes arrive (countedConn lifts it).
+			_ = c.SetReadDeadline(time.Now().Add(l.firstCommand))
+			return &countedConn{Conn: c, l: l, client: client, idleUntil: time.Now().Add(l.firstCommand)}, nil
 		}
-		l.log.Warn("too many connections; refusing one", "remote", c.RemoteAddr().String(), "max", l.max)
+		msg := "Too many connections, try again later"
+		if overClient {
+			msg = "Too many connections from your address, try again later"
+			l.log.Warn("too many connections from one client; refusing one", "remote", c.RemoteAddr().String(), "max_per_client", l.perClient)
+		} else {
+			l.log.Warn("too many connections; refusing one", "remote", c.RemoteAddr().String(), "max", l.max)
+		}
 		_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
-		_, _ = fmt.Fprintf(c, "421 4.7.0 %s Too many connections, try again later\r\n", l.hostname)
+		_, _ = fmt.Fprintf(c, "421 4.7.0 %s %s\r\n", l.hostname, msg)
 		_ = c.Close()
 	}
 }
 
+// clientKey is the address connections are counted by: an IPv4 address,
+// or an IPv6 address's /64 (one host often holds a whole /64).
+func clientKey(a net.Addr) string {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	if ta.IP.To4() == nil {
+		return ta.IP.Mask(net.CIDRMask(64, 128)).String()
+	}
+	return ta.IP.String()
+}
+
+// countedConn is a connection the listener let through: closing it frees
+// its slots. Until its first bytes are read, a read deadline set by the
+// server is held to idleUntil.
 type countedConn struct {
 	net.Conn
-	l    *limitListener
-	once sync.Once
+	l         *limitListener
+	client    string
+	once      sync.Once
+	mu        sync.Mutex
+	started   bool
+	idleUntil time.Time
+}
+
+func (c *countedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.mu.Lock()
+		c.started = true
+		c.mu.Unlock()
+	}
+	return n, err
+}
+
+func (c *countedConn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	if !c.started && (t.IsZero() || t.After(c.idleUntil)) {
+		t = c.idleUntil
+	}
+	c.mu.Unlock()
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c *countedConn) SetDeadline(t time.Time) error {
+	if err := c.Conn.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	return c.SetReadDeadline(t)
 }
 
 func (c *countedConn) Close() error {
 	c.once.Do(func() {
 		c.l.mu.Lock()
 		c.l.open--
+		if c.l.clients[c.client]--; c.l.clients[c.client] <= 0 {
+			delete(c.l.clients, c.client)
+		}
 		c.l.mu.Unlock()
 	})
 	return c.Conn.Close()

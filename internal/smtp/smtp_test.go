@@ -125,3 +125,92 @@ func TestSelfSigned(t *testing.T) {
 		t.Errorf("LoadTLS with missing files: %v", err)
 	}
 }
+
+// dialFrom connects to addr from the loopback address src and returns the
+// connection with its first reply line.
+func dialFrom(t *testing.T, src, addr string) (net.Conn, *bufio.Reader, string) {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(c)
+	return c, r, readLine(t, r)
+}
+
+// TestPerClientLimit: a client holding MaxConnectionsPerClient connections
+// gets 421 4.7.0 for the next one, while a client on another address
+// (127.0.0.2) still gets in; a closed connection frees its client's slot.
+func TestPerClientLimit(t *testing.T) {
+	t.Parallel()
+	s, err := Listen(Config{Name: "test", Addr: "127.0.0.1:0", Hostname: "mx.test", MaxConnections: 100, MaxConnectionsPerClient: 3},
+		panicky{}, slog.New(slog.NewTextHandler(io.Discard, nil)), obs.NewMetrics())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	t.Cleanup(func() { _ = s.Stop(context.Background()) })
+	var held []net.Conn
+	for i := 0; i < 3; i++ {
+		c, _, g := dialFrom(t, "127.0.0.1", s.Addr())
+		if !strings.HasPrefix(g, "220 mx.test") {
+			t.Fatalf("connection %d: %q", i+1, g)
+		}
+		held = append(held, c)
+	}
+	if _, _, g := dialFrom(t, "127.0.0.1", s.Addr()); !strings.HasPrefix(g, "421 4.7.0") || !strings.Contains(g, "from your address") {
+		t.Fatalf("connection over the per-client cap: %q, want 421 4.7.0", g)
+	}
+	if _, _, g := dialFrom(t, "127.0.0.2", s.Addr()); !strings.HasPrefix(g, "220 mx.test") {
+		t.Fatalf("another client address: %q, want 220", g)
+	}
+	held[0].Close()
+	waitUntil(t, func() bool {
+		c, _, g := dialFrom(t, "127.0.0.1", s.Addr())
+		c.Close()
+		return strings.HasPrefix(g, "220")
+	})
+}
+
+// waitUntil retries cond for up to 10 s.
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestFirstCommandTimeout: a client that says nothing after the greeting
+// is disconnected after FirstCommandTimeout; one that talks keeps the
+// usual command timeout between commands.
+func TestFirstCommandTimeout(t *testing.T) {
+	t.Parallel()
+	s, err := Listen(Config{Name: "test", Addr: "127.0.0.1:0", Hostname: "mx.test", FirstCommandTimeout: 300 * time.Millisecond},
+		panicky{}, slog.New(slog.NewTextHandler(io.Discard, nil)), obs.NewMetrics())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	t.Cleanup(func() { _ = s.Stop(context.Background()) })
+	start := time.Now()
+	_, idle, _ := dialFrom(t, "127.0.0.1", s.Addr())
+	_, err = io.ReadAll(idle) // the server closes the connection
+	if took := time.Since(start); err != nil || took > 5*time.Second {
+		t.Fatalf("idle client: read ended after %s with %v, want closed after ~300ms", took, err)
+	}
+	c, r, _ := dialFrom(t, "127.0.0.1", s.Addr())
+	_, _ = c.Write([]byte("EHLO c.test\r\n"))
+	for line := readLine(t, r); strings.HasPrefix(line, "250-"); line = readLine(t, r) {
+	}
+	time.Sleep(600 * time.Millisecond) // twice the first-command bound
+	_, _ = c.Write([]byte("NOOP\r\n"))
+	if got := readLine(t, r); !strings.HasPrefix(got, "250") {
+		t.Fatalf("NOOP after a pause in a started session: %q", got)
+	}
+}

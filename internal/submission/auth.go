@@ -14,20 +14,23 @@ import (
 
 var errAuthFailed = reply(535, gosmtp.EnhancedCode{5, 7, 8}, "Authentication credentials invalid")
 
-// authenticate checks a login and password. Before checking it refuses
-// clients that failed too often (454 4.7.0 with the wait); a failure waits
-// AuthFailureDelay before its 535 and counts against the client's address
-// and the login.
+// authenticate checks a login and password. Before checking it reserves
+// the attempt with the throttle, which refuses clients that failed too
+// often or have too many checks in flight (454 4.7.0 with the wait, RFC
+// 4954 §6: a temporary failure); a failure waits AuthFailureDelay before
+// its 535 and counts against the client's address, the login and the
+// pair.
 func (s *session) authenticate(login, password string) error {
 	login = strings.ToLower(strings.TrimSpace(login))
-	keys := []string{"smtp-ip:" + s.conn.Remote.String(), "smtp-login:" + login}
-	if wait := s.r.deps.Throttle.Wait(keys...); wait > 0 {
+	attempt, slowed := s.r.deps.Throttle.Begin(auth.AddressKey(s.conn.Remote), login)
+	if slowed != nil {
 		return reply(454, gosmtp.EnhancedCode{4, 7, 0},
-			fmt.Sprintf("Too many failed authentications; try again in %d seconds", int(math.Ceil(wait.Seconds()))))
+			fmt.Sprintf("Too many failed authentications; try again in %d seconds", int(math.Ceil(slowed.Wait.Seconds()))))
 	}
+	defer attempt.Release() // nothing counted if the check itself failed
 	cred, err := s.r.deps.Credentials.Verify(s.conn.Ctx, login, password)
 	if errors.Is(err, auth.ErrBadCredentials) {
-		s.r.deps.Throttle.Fail(keys...)
+		attempt.Fail()
 		s.r.deps.Log.Info("smtp auth failed", "login", login, "remote", s.conn.Remote.String())
 		s.pause(s.r.cfg.AuthFailureDelay)
 		return errAuthFailed
@@ -36,7 +39,7 @@ func (s *session) authenticate(login, password string) error {
 		s.r.deps.Log.Error("smtp auth", "login", login, "err", err)
 		return reply(454, gosmtp.EnhancedCode{4, 7, 0}, "Temporary authentication failure")
 	}
-	s.r.deps.Throttle.Reset(keys[1])
+	attempt.Succeed()
 	s.cred = &cred
 	return nil
 }

@@ -22,6 +22,10 @@ type TestApp struct {
 	Key string
 	// Logs holds everything the app logged; it is printed if the test fails.
 	Logs *SyncBuffer
+	// ExpectedPanics is how many recovered panics the test provokes on
+	// purpose (a component that panics); Stop fails the test on any other
+	// count.
+	ExpectedPanics int64
 
 	stopOnce sync.Once
 }
@@ -115,8 +119,8 @@ func (ta *TestApp) Stop(t testing.TB) {
 		if err := ta.App.Stop(sctx); err != nil {
 			t.Errorf("app.Stop: %v", err)
 		}
-		if n := ta.Metrics.PanicCount(); n > 0 {
-			t.Errorf("%d panic(s) recovered during the test", n)
+		if n := ta.Metrics.PanicCount(); n != ta.ExpectedPanics {
+			t.Errorf("%d panic(s) recovered during the test, want %d", n, ta.ExpectedPanics)
 		}
 	})
 }

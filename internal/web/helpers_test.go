@@ -37,6 +37,8 @@ type dash struct {
 type dashOptions struct {
 	clock     *testutil.Clock
 	configure func(*config.Config)
+	// bcryptCost is the password hash cost (testutil's low default if 0).
+	bcryptCost int
 }
 
 func startDash(t *testing.T, o dashOptions) *dash {
@@ -51,6 +53,7 @@ func startDash(t *testing.T, o dashOptions) *dash {
 	if o.clock != nil {
 		opts.Seams.Now = o.clock.Now
 	}
+	opts.Seams.BcryptCost = o.bcryptCost
 	ta := testutil.StartApp(t, opts)
 	if _, err := ta.Users.Create(context.Background(), auth.NewUser{Email: testEmail, Name: "Ops", Password: testPassword}); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
@@ -42,6 +43,17 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, d
 
 var errBadLogin = wire.Errorf(http.StatusUnauthorized, "Wrong email or password.")
 
+// slowedMessage tells a refused login which count slowed it.
+func slowedMessage(scope auth.Scope) string {
+	switch scope {
+	case auth.ScopeAccount:
+		return "Too many failed logins: this account is receiving many failed logins, so logins to it are being slowed down."
+	case auth.ScopeAddress:
+		return "Too many failed logins: logins from your address are being slowed down."
+	}
+	return "Too many failed logins: logins to this account from your address are being slowed down."
+}
+
 // login checks an email and password. Only users log in: an API key is
 // not a password of any user.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
@@ -52,23 +64,31 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.showLogin(w, r, 0, d, errCSRF)
 		return
 	}
-	keys := throttleKeys(r, email)
-	if wait := s.Throttle.Wait(keys...); wait > 0 {
-		s.showLogin(w, r, 0, d, retryAfter(wait, "Too many failed logins."))
+	addr, account := throttleKeys(r, email)
+	attempt, slowed := s.Throttle.Begin(addr, account)
+	if slowed != nil {
+		s.showLogin(w, r, 0, d, retryAfter(slowed.Wait, slowedMessage(slowed.Scope)))
 		return
 	}
+	defer attempt.Release() // nothing counted if the check itself failed
 	u, err := s.Users.Login(r.Context(), email, r.PostFormValue("password"))
 	if errors.Is(err, auth.ErrBadLogin) {
-		s.Throttle.Fail(keys...)
-		s.Log.Info("dashboard login failed", "addr", keys[0])
-		s.showLogin(w, r, 0, d, errBadLogin)
+		next := attempt.Fail()
+		s.Log.Info("dashboard login failed", "addr", addr)
+		e := errBadLogin
+		if next > 0 {
+			secs := max(1, int((next+time.Second-1)/time.Second))
+			e = wire.Errorf(http.StatusUnauthorized, "%s Logins are now being slowed down: the next attempt must wait %v.",
+				errBadLogin.Message, time.Duration(secs)*time.Second)
+		}
+		s.showLogin(w, r, 0, d, e)
 		return
 	}
 	if err != nil {
 		s.fail(&request{w: w, r: r}, err)
 		return
 	}
-	s.Throttle.Reset(keys[1])
+	attempt.Succeed()
 	if old, err := s.session(r); err == nil {
 		_ = s.Sessions.End(r.Context(), old)
 	}

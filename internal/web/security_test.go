@@ -3,12 +3,14 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -503,20 +505,26 @@ func TestSendingKeySecretShownOnce(t *testing.T) {
 }
 
 // TestLoginThrottling: after the free failures each attempt waits, even
-// with the right password, and works again once the wait is over.
+// with the right password, and works again once the wait is over; the
+// page says when logins are being slowed.
 func TestLoginThrottling(t *testing.T) {
 	t.Parallel()
 	clock := testutil.NewClock(time.Now().UTC())
 	d := startDash(t, dashOptions{clock: clock, configure: func(c *config.Config) { c.LoginFailureLimit = 3 }})
 	c := d.client(t)
 	for i := 0; i < 4; i++ {
-		if p := c.tryLogin(testEmail, "wrong password"); p.StatusCode != http.StatusUnauthorized {
+		p := c.tryLogin(testEmail, "wrong password")
+		if p.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("failure %d: %d", i+1, p.StatusCode)
+		}
+		if slowed := strings.Contains(p.Body, "being slowed down"); slowed != (i == 3) {
+			t.Errorf("failure %d: page says slowed: %v\n%s", i+1, slowed, p.Body)
 		}
 	}
 	p := c.tryLogin(testEmail, testPassword)
-	if p.StatusCode != http.StatusTooManyRequests || p.Header.Get("Retry-After") != "1" || !strings.Contains(p.Body, "Too many failed logins") {
-		t.Fatalf("right password while throttled: %d %q", p.StatusCode, p.Header.Get("Retry-After"))
+	if p.StatusCode != http.StatusTooManyRequests || p.Header.Get("Retry-After") != "1" || !strings.Contains(p.Body, "Too many failed logins") ||
+		!strings.Contains(p.Body, "being slowed down") {
+		t.Fatalf("right password while throttled: %d %q\n%s", p.StatusCode, p.Header.Get("Retry-After"), p.Body)
 	}
 	clock.Advance(time.Second)
 	if p := c.tryLogin(testEmail, testPassword); p.StatusCode != http.StatusSeeOther {
@@ -524,13 +532,62 @@ func TestLoginThrottling(t *testing.T) {
 	}
 }
 
-// TestLoginThrottlingPerAccount: guesses at one account from many
-// addresses throttle that account, not others.
+// TestLoginThrottleParallel: 60 parallel wrong logins for one account
+// from one address (real HTTP requests, a bcrypt cost that makes the
+// check slow) are throttled like sequential ones: at most the allowance
+// (5) is checked, the rest are refused with 429 before any check.
+func TestLoginThrottleParallel(t *testing.T) {
+	t.Parallel()
+	d := startDash(t, dashOptions{bcryptCost: 10})
+	c := d.client(t)
+	token := c.csrf("/dashboard/login")
+	form := url.Values{"csrf": {token}, "email": {testEmail}, "password": {"wrong password"}}.Encode()
+	const n = 60
+	codes := make(chan int, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPost, d.Base+"/dashboard/login", strings.NewReader(form))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.AddCookie(&http.Cookie{Name: "salvo_login", Value: token})
+			<-start
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				codes <- 0
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	t.Logf("60 parallel wrong logins: %v", count)
+	if count[http.StatusUnauthorized] < 1 || count[http.StatusUnauthorized] > 5 || count[http.StatusUnauthorized]+count[http.StatusTooManyRequests] != n {
+		t.Fatalf("60 parallel wrong logins answered %v: want at most 5 checked (401), the rest 429", count)
+	}
+}
+
+// TestLoginThrottlingPerAccount: guesses at one account from one address
+// slow that address for that account, not the owner from elsewhere;
+// guesses from many addresses slow the account once they pass its
+// ceiling (10 × the limit), and guesses at many accounts from one address
+// (an IPv6 /64) slow that address.
 func TestLoginThrottlingPerAccount(t *testing.T) {
 	t.Parallel()
 	d := startDash(t, dashOptions{configure: func(c *config.Config) { c.LoginFailureLimit = 3 }})
 	h := d.webServer(t)
-	login := func(addr, email, password string) int {
+	login := func(addr, email, password string) (int, string) {
 		get := httptest.NewRequest(http.MethodGet, "/dashboard/login", nil)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, get)
@@ -542,27 +599,42 @@ func TestLoginThrottlingPerAccount(t *testing.T) {
 		post.AddCookie(&http.Cookie{Name: "salvo_login", Value: tok})
 		rec = httptest.NewRecorder()
 		h.ServeHTTP(rec, post)
-		return rec.Code
+		return rec.Code, rec.Body.String()
 	}
 	for i := 0; i < 4; i++ {
-		if code := login(fmt.Sprintf("192.0.2.%d:1234", i+1), testEmail, "wrong password"); code != http.StatusUnauthorized {
+		if code, _ := login("192.0.2.1:1234", testEmail, "wrong password"); code != http.StatusUnauthorized {
 			t.Fatalf("guess %d: %d", i+1, code)
 		}
 	}
-	if code := login("198.51.100.1:1234", testEmail, testPassword); code != http.StatusTooManyRequests {
-		t.Fatalf("the account from a fresh address: %d, want 429", code)
+	if code, _ := login("192.0.2.1:1234", testEmail, testPassword); code != http.StatusTooManyRequests {
+		t.Fatalf("the attacker's address after its guesses: %d, want 429", code)
 	}
-	if code := login("198.51.100.1:1234", "other@example.com", "wrong password"); code != http.StatusUnauthorized {
-		t.Fatalf("another account from that address: %d, want 401", code)
+	if code, _ := login("198.51.100.1:1234", testEmail, testPassword); code != http.StatusSeeOther {
+		t.Fatalf("the owner from another address: %d, want 303", code)
 	}
-	// IPv6 addresses count per /64.
-	for i := 0; i < 4; i++ {
-		if code := login(fmt.Sprintf("[2001:db8::%d]:1234", i+1), fmt.Sprintf("u%d@example.com", i), "wrong password"); code != http.StatusUnauthorized {
+	if code, _ := login("192.0.2.1:1234", "other@example.com", "wrong password"); code != http.StatusUnauthorized {
+		t.Fatalf("another account from the attacker's address: %d, want 401", code)
+	}
+	// The account's ceiling: 30 failures from 30 addresses are checked,
+	// the 31st slows the account from everywhere.
+	for i := 0; i < 31; i++ {
+		if code, _ := login(fmt.Sprintf("203.0.113.%d:1234", i+1), testEmail, "wrong password"); code != http.StatusUnauthorized {
+			t.Fatalf("distributed guess %d: %d", i+1, code)
+		}
+	}
+	code, body := login("198.51.100.2:1234", testEmail, testPassword)
+	if code != http.StatusTooManyRequests || !strings.Contains(body, "this account is receiving many failed logins") {
+		t.Fatalf("the account past its ceiling: %d, want 429 saying the account is slowed\n%s", code, body)
+	}
+	// IPv6 addresses count per /64; an address's ceiling is 30 too.
+	for i := 0; i < 31; i++ {
+		if code, _ := login(fmt.Sprintf("[2001:db8::%d]:1234", i+1), fmt.Sprintf("u%d@example.com", i), "wrong password"); code != http.StatusUnauthorized {
 			t.Fatalf("v6 guess %d: %d", i+1, code)
 		}
 	}
-	if code := login("[2001:db8::99]:1234", "fresh@example.com", "x"); code != http.StatusTooManyRequests {
-		t.Fatalf("same /64: %d, want 429", code)
+	code, body = login("[2001:db8::99]:1234", "fresh@example.com", "x")
+	if code != http.StatusTooManyRequests || !strings.Contains(body, "logins from your address are being slowed") {
+		t.Fatalf("same /64: %d, want 429\n%s", code, body)
 	}
 }
 

@@ -194,17 +194,17 @@ func checkLoginToken(r *http.Request) bool {
 
 // throttleKeys are the login throttle's keys of a request: the client
 // address (its /64 for IPv6) and the account tried.
-func throttleKeys(r *http.Request, email string) []string {
+func throttleKeys(r *http.Request, email string) (addr, account string) {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
-		host = ip.Mask(net.CIDRMask(64, 128)).String()
+	if ip := net.ParseIP(host); ip != nil {
+		host = auth.AddressKey(ip)
 	}
 	email = strings.ToLower(strings.TrimSpace(email))
 	if len(email) > 254 { // no address is longer; bounds the throttle's memory
 		email = email[:254]
 	}
-	return []string{"addr:" + host, "user:" + email}
+	return host, email
 }

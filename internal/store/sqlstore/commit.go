@@ -16,6 +16,18 @@ import (
 // before its write is durable. If one write of a group fails, the group is
 // rolled back and each write is retried alone, so one caller's error (a
 // uniqueness clash, say) never fails its neighbours.
+//
+// Failure rules: a write function that panics fails with an error (and the
+// panic is counted, OnPanic), like any failing write, and the committer
+// keeps running; a panic outside the write functions fails the whole
+// group. Every statement of a group's transaction runs under the group's
+// deadline (defaultWriteDeadline from the group's start), whatever context
+// the write passed, so a hung statement fails its group instead of
+// stalling every write of the node.
+
+// defaultWriteDeadline bounds one group's transaction, retries alone
+// included (each alone gets a fresh one).
+const defaultWriteDeadline = time.Minute
 
 // maxGroup bounds how many writes share a transaction.
 const maxGroup = 256
@@ -111,9 +123,38 @@ func (c *committer) loop() {
 				break fill
 			}
 		}
-		c.run(group)
+		c.runSafely(group)
 		c.db.prepareQueued()
 	}
+}
+
+// runSafely runs a group; a panic outside the write functions (which tx
+// recovers one by one) fails the writes of the group not yet answered.
+func (c *committer) runSafely(group []*writeReq) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.db.panicked("store group commit", v)
+			err := fmt.Errorf("store: group commit panicked: %v", v)
+			for _, r := range group {
+				select {
+				case r.done <- err: // unanswered (an answered one's buffer is full or read)
+				default:
+				}
+			}
+		}
+	}()
+	c.run(group)
+}
+
+// call runs one write function, turning a panic into its error.
+func (c *committer) call(r *writeReq, tx *Tx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.db.panicked("store write", v)
+			err = fmt.Errorf("store: write panicked: %v", v)
+		}
+	}()
+	return r.fn(tx)
 }
 
 // drain fails writes that arrived while stopping.
@@ -184,15 +225,18 @@ func (c *committer) alone(r *writeReq) error {
 // and one insert statement (insertAll) then need no transaction around
 // them — two round trips instead of four.
 func (c *committer) tx(reqs []*writeReq) (*writeReq, error) {
-	ctx := context.Background()
-	tx := &Tx{db: c.db}
+	// Cancelled only once the transaction is committed or rolled back:
+	// database/sql rolls back a transaction whose context ends.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(c.db.writeDeadline.Load()))
+	defer cancel()
+	tx := &Tx{db: c.db, ctx: ctx}
 	if !c.db.dialect.postgres() {
 		if _, err := tx.begun(ctx); err != nil {
 			return nil, err
 		}
 	}
 	for _, r := range reqs {
-		if err := r.fn(tx); err != nil {
+		if err := c.call(r, tx); err != nil {
 			tx.rollback()
 			return r, err
 		}
@@ -225,6 +269,7 @@ func (t *Tx) insertRows(ctx context.Context, table string, cols []string, rows [
 // CONFLICT …). PostgreSQL refuses a statement that updates one row twice,
 // so rows must not repeat a conflict key.
 func (t *Tx) upsertRows(ctx context.Context, table string, cols []string, rows [][]any, onConflict string) error {
+	ctx = t.bound(ctx)
 	if len(rows) == 0 {
 		return nil
 	}
@@ -289,6 +334,7 @@ func (t *Tx) upsertRows(ctx context.Context, table string, cols []string, rows [
 // depends only on the tables, so it is prepared once whatever the group's
 // size.
 func (t *Tx) insertAll(ctx context.Context) error {
+	ctx = t.bound(ctx)
 	var parts []string
 	var args []any
 	all := make([]pendingUpsert, 0, len(t.tables)+len(t.upserts))
@@ -344,6 +390,7 @@ func (t *Tx) insertAll(ctx context.Context) error {
 
 // columnTypes returns table's column types on PostgreSQL, read once.
 func (t *Tx) columnTypes(ctx context.Context, table string) (map[string]string, error) {
+	ctx = t.bound(ctx)
 	if v, ok := t.db.colTypes.Load(table); ok {
 		return v.(map[string]string), nil
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -303,4 +304,75 @@ func mustOK(tb testing.TB, err error, what string) {
 	if err != nil {
 		tb.Fatalf("%s: %v", what, err)
 	}
+}
+
+// TestPanickingWrite: a write function that panics fails with an error
+// and is counted, its neighbours in the same group commit, and the
+// committer goes on taking writes.
+func TestPanickingWrite(t *testing.T) {
+	forDialects(t, func(t *testing.T, open opener) {
+		const good = 20
+		r := regional(t, open)
+		var mu sync.Mutex
+		var panics []string
+		r.OnPanic(func(where string, v any) {
+			mu.Lock()
+			defer mu.Unlock()
+			panics = append(panics, fmt.Sprint(where, ": ", v))
+		})
+		b := block(t, r.DB)
+		errs := make([]error, good)
+		var wg sync.WaitGroup
+		for i := range good {
+			wg.Go(func() { _, errs[i] = r.Accept(ctx, submission(keyOf(i), nil)) })
+		}
+		var perr error
+		wg.Go(func() { perr = r.InTx(ctx, func(*sqlstore.Tx) error { panic("write exploded") }) })
+		waitFor(t, "every write waits", func() bool { return r.Waiting() == good+1 })
+		b.releaseAll()
+		wg.Wait()
+		if perr == nil || !strings.Contains(perr.Error(), "write exploded") {
+			t.Fatalf("the panicking write: error %v, want one naming the panic", perr)
+		}
+		for i, err := range errs {
+			mustOK(t, err, "a neighbour of the panicking write")
+			mustStored(t, r, keyOf(i), true)
+		}
+		mu.Lock()
+		n := len(panics)
+		mu.Unlock()
+		if n < 1 { // once in the group, once retried alone when they shared one
+			t.Fatalf("panics counted: %v", panics)
+		}
+		_, err := r.Accept(ctx, submission("after", nil))
+		mustOK(t, err, "a write after the panic")
+		mustStored(t, r, "after", true)
+	})
+}
+
+// TestWriteDeadline: a statement of a group commit that outlasts the
+// group's deadline fails, even under a context without one, and the
+// committer goes on taking writes.
+func TestWriteDeadline(t *testing.T) {
+	forDialects(t, func(t *testing.T, open opener) {
+		r := regional(t, open)
+		r.SetWriteDeadline(300 * time.Millisecond)
+		slow := `SELECT pg_sleep(20)`
+		if r.Dialect().Name != "postgres" {
+			slow = `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10000000000) SELECT count(*) FROM c`
+		}
+		start := time.Now()
+		err := r.InTx(context.Background(), func(tx *sqlstore.Tx) error {
+			var v any
+			return tx.QueryRow(context.Background(), slow).Scan(&v)
+		})
+		if err == nil || time.Since(start) > 10*time.Second {
+			t.Fatalf("a hung statement: error %v after %s, want an error soon after the 300ms deadline", err, time.Since(start))
+		}
+		t.Logf("hung statement cut after %s: %v", time.Since(start).Round(time.Millisecond), err)
+		r.SetWriteDeadline(time.Minute)
+		_, err = r.Accept(ctx, submission("after", nil))
+		mustOK(t, err, "a write after the deadline")
+		mustStored(t, r, "after", true)
+	})
 }

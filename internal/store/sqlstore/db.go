@@ -74,6 +74,20 @@ type DB struct {
 	cache cache
 	// colTypes are PostgreSQL's column types by table (insertAll).
 	colTypes sync.Map
+	// onPanic counts a panic recovered in a write (OnPanic); writeDeadline
+	// bounds a group's transaction, in nanoseconds (commit.go).
+	onPanic       atomic.Pointer[func(where string, v any)]
+	writeDeadline atomic.Int64
+}
+
+// OnPanic registers f to count and log a panic recovered in a write
+// function (the write fails with an error; the committer keeps running).
+func (db *DB) OnPanic(f func(where string, v any)) { db.onPanic.Store(&f) }
+
+func (db *DB) panicked(where string, v any) {
+	if f := db.onPanic.Load(); f != nil {
+		(*f)(where, v)
+	}
 }
 
 // OnClose registers f to run when the DB closes, before the pools close.
@@ -84,6 +98,7 @@ func (db *DB) OnClose(f func() error) { db.closers = append(db.closers, f) }
 // PostgreSQL.
 func NewDB(w, r *sql.DB, d Dialect) *DB {
 	db := &DB{w: w, r: r, dialect: d}
+	db.writeDeadline.Store(int64(defaultWriteDeadline))
 	// The cache stays off until the store can hear of other processes'
 	// changes (SharePeers, WatchChanges).
 	n := 1
@@ -173,8 +188,11 @@ type querier interface {
 // multi-row INSERT per table for the whole group commit. On PostgreSQL the
 // transaction begins at its first statement (see committer.tx).
 type Tx struct {
-	tx      *sql.Tx // nil until begun
-	db      *DB
+	tx *sql.Tx // nil until begun
+	db *DB
+	// ctx, in a group commit, is the group's: its deadline bounds every
+	// statement of the transaction, whatever context a write passes.
+	ctx     context.Context
 	pending map[string]*pendingRows
 	tables  []string
 	stats   *statBatch // counters of the events written (stats.go)
@@ -246,6 +264,7 @@ func (t *Tx) flush(ctx context.Context) error {
 
 // begun returns the transaction, beginning it if it has not yet.
 func (t *Tx) begun(ctx context.Context) (*sql.Tx, error) {
+	ctx = t.bound(ctx)
 	if t.tx == nil {
 		tx, err := t.db.w.BeginTx(ctx, nil)
 		if err != nil {
@@ -254,6 +273,15 @@ func (t *Tx) begun(ctx context.Context) (*sql.Tx, error) {
 		t.tx = tx
 	}
 	return t.tx, nil
+}
+
+// bound is the context a statement runs under: the group's, in a group
+// commit, else ctx.
+func (t *Tx) bound(ctx context.Context) context.Context {
+	if t.ctx != nil {
+		return t.ctx
+	}
+	return ctx
 }
 
 // conn is where a statement runs that needs no transaction of its own:
@@ -274,6 +302,7 @@ func (t *Tx) rollback() {
 }
 
 func (t *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = t.bound(ctx)
 	tx, err := t.begun(ctx)
 	if err != nil {
 		return nil, err
@@ -287,6 +316,7 @@ func (t *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, e
 }
 
 func (t *Tx) queryRow(ctx context.Context, query string, args ...any) scanner {
+	ctx = t.bound(ctx)
 	tx, err := t.begun(ctx)
 	if err != nil {
 		return errRow{err}
@@ -300,6 +330,7 @@ func (t *Tx) queryRow(ctx context.Context, query string, args ...any) scanner {
 // rawExec, rawQuery and rawQueryRow run query as given (not prepared, not
 // rebound) in the transaction.
 func (t *Tx) rawExec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = t.bound(ctx)
 	tx, err := t.begun(ctx)
 	if err != nil {
 		return nil, err
@@ -308,6 +339,7 @@ func (t *Tx) rawExec(ctx context.Context, query string, args ...any) (sql.Result
 }
 
 func (t *Tx) rawQuery(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = t.bound(ctx)
 	tx, err := t.begun(ctx)
 	if err != nil {
 		return nil, err
@@ -316,6 +348,7 @@ func (t *Tx) rawQuery(ctx context.Context, query string, args ...any) (*sql.Rows
 }
 
 func (t *Tx) rawQueryRow(ctx context.Context, query string, args ...any) scanner {
+	ctx = t.bound(ctx)
 	tx, err := t.begun(ctx)
 	if err != nil {
 		return errRow{err}

@@ -1,6 +1,9 @@
 package sqlstore
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Hooks for the group commit tests (package sqlstore_test).
 
@@ -12,3 +15,11 @@ func (db *DB) Committers() int { return db.committer.n }
 
 // Waiting is how many writes wait for a committer to take them.
 func (db *DB) Waiting() int { return len(db.committer.reqs) }
+
+// SetWriteDeadline changes how long a group's transaction may take.
+func (db *DB) SetWriteDeadline(d time.Duration) { db.writeDeadline.Store(int64(d)) }
+
+// QueryRow runs query (as given) in the transaction.
+func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) interface{ Scan(...any) error } {
+	return t.rawQueryRow(ctx, query, args...)
+}

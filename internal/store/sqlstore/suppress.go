@@ -174,6 +174,7 @@ func (t *Tx) selectSuppressions(ctx context.Context, where string, args ...any) 
 // query runs a query inside tx, with a prepared statement once it was
 // seen (the accept path looks suppressions up for every submission).
 func (t *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = t.bound(ctx)
 	tx, err := t.begun(ctx)
 	if err != nil {
 		return nil, err
@@ -188,6 +189,7 @@ func (t *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 // writes: while the transaction has not begun (PostgreSQL), it runs on its
 // own and does not begin it.
 func (t *Tx) read(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = t.bound(ctx)
 	if t.tx != nil || !t.db.dialect.postgres() {
 		return t.query(ctx, query, args...)
 	}
