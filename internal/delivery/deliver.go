@@ -25,6 +25,10 @@ func (e *Engine) deliver(dest string, jobs []store.Job) {
 	if len(txns) == 0 {
 		return
 	}
+	if ok, why := e.admit(dest, e.deps.Now()); !ok {
+		e.failAll(txns, deferred(why))
+		return
+	}
 	hosts, err := e.resolve(ctx, dest)
 	if err != nil {
 		e.failAll(txns, Classify(err))
@@ -43,9 +47,13 @@ func (e *Engine) deliver(dest string, jobs []store.Job) {
 		}
 		if cn == nil {
 			if cn, err = e.connect(ctx, hosts); err != nil {
+				if ctx.Err() == nil {
+					e.connectFailed(dest, e.deps.Now(), err)
+				}
 				e.failAll(txns[i:], sessionFailure(Classify(err)))
 				return
 			}
+			e.connected(dest)
 		}
 		if r, refuse := tlsPolicy(cn, t.msgs[0]); refuse {
 			e.record(t, repeat(r, len(t.jobs)))

@@ -34,6 +34,10 @@ type Config struct {
 	JobsPerConnection int
 	// PollInterval bounds how long the engine sleeps without being woken.
 	PollInterval time.Duration
+	// HealthBackoff is how long a destination no session could be opened
+	// to is left alone after its first failure (doubling with each further
+	// one, up to the first retry step; health.go). Default 30 s.
+	HealthBackoff time.Duration
 }
 
 // Deps are the engine's collaborators; every one is a seam for tests.
@@ -66,6 +70,8 @@ type Engine struct {
 	fresh freshMessages
 	// signers caches parsed DKIM keys by domain and sealed key.
 	signers sync.Map
+	// health knows the destinations that are down (health.go).
+	health health
 	// bounces makes each copy's bounce address (nil without a Box: the
 	// message's plain sender).
 	bounces *verp.Signer
@@ -119,6 +125,9 @@ func New(cfg Config, deps Deps) *Engine {
 	}
 	if cfg.CommandTimeout == 0 {
 		cfg.CommandTimeout = 5 * time.Minute
+	}
+	if cfg.HealthBackoff == 0 {
+		cfg.HealthBackoff = 30 * time.Second
 	}
 	if deps.Dial == nil {
 		deps.Dial = (&net.Dialer{Timeout: cfg.ConnectTimeout}).DialContext
@@ -266,6 +275,7 @@ func (e *Engine) loop() {
 			// expired leases. The timer always claims.
 			forced = true
 		}
+		e.probeDue()
 		if e.claimAll(forced) || forced {
 			e.setTimer(timer, e.sleepFor())
 		}

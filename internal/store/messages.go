@@ -168,6 +168,12 @@ type MessageStore interface {
 	// left alone).
 	RenewLeases(ctx context.Context, owner string, ids []int64, until time.Time) error
 	QueueStats(ctx context.Context, domain string, now time.Time) ([]DestinationStats, error)
+	// ReleaseDeferred makes due at now the jobs not leased, due later,
+	// whose last error starts with marker, of destination rcptDomain ("":
+	// every destination), in one statement, and returns how many. The
+	// delivery engine defers a dead destination's jobs with a marked
+	// error and releases them when the destination answers again.
+	ReleaseDeferred(ctx context.Context, rcptDomain, marker string, now time.Time) (int, error)
 	JobsOfMessage(ctx context.Context, domain, messageID string) ([]Job, error)
 	// NextDue is the earliest next attempt among jobs not leased, zero if none.
 	NextDue(ctx context.Context) (time.Time, error)

@@ -196,6 +196,28 @@ func (r *Regional) ClaimJobs(ctx context.Context, c store.Claim) ([]store.Job, e
 	return out, err
 }
 
+// ReleaseDeferred implements store.MessageStore.
+func (r *Regional) ReleaseDeferred(ctx context.Context, rcptDomain, marker string, now time.Time) (int, error) {
+	q := `UPDATE queue SET next_attempt_at = ? WHERE next_attempt_at > ? AND lease_until <= ? AND substr(last_error, 1, ?) = ?`
+	t := now.UnixMicro()
+	args := []any{t, t, t, len(marker), marker}
+	if rcptDomain != "" {
+		q += ` AND rcpt_domain = ?`
+		args = append(args, rcptDomain)
+	}
+	var n int
+	err := r.inTx(ctx, func(tx *Tx) error {
+		res, err := tx.exec(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		rows, err := res.RowsAffected()
+		n = int(rows)
+		return err
+	})
+	return n, err
+}
+
 // Complete implements store.MessageStore.
 func (r *Regional) Complete(ctx context.Context, outcomes []store.Outcome) error {
 	sorted := slices.Clone(outcomes)

@@ -19,6 +19,7 @@ var queueTests = []regionalTest{
 	{"QueueStats", testQueueStats},
 	{"JobsOfMessage", testJobsOfMessage},
 	{"NextDue", testNextDue},
+	{"ReleaseDeferred", testReleaseDeferred},
 }
 
 // claim is a claim at now of up to 100 jobs for a minute.
@@ -311,4 +312,29 @@ func testNextDue(t *testing.T, r store.Regional) {
 	c = claim(at(30))
 	mustClaim(t, r, c, claimed(jobs[2], c))
 	mustNextDue(t, r, time.Time{})
+}
+
+func testReleaseDeferred(t *testing.T, r store.Regional) {
+	m := message("a.com", "m1", 0)
+	const marker = "421 4.4.1 destination unreachable"
+	jobs := queued(t, r, m, job(m, "a@dead.com", at(1)), job(m, "b@dead.com", at(2)),
+		job(m, "c@dead.com", at(3)), job(m, "d@other.com", at(4)), job(m, "e@dead.com", at(5)))
+	c := claim(at(10))
+	got := mustClaim(t, r, c, claimed(jobs[0], c), claimed(jobs[1], c), claimed(jobs[2], c), claimed(jobs[3], c), claimed(jobs[4], c))
+	mustOK(t, r.Complete(ctx, []store.Outcome{
+		{JobID: got[0].ID, NextAttemptAt: at(600), LastError: marker + " (connection refused)"},
+		{JobID: got[1].ID, NextAttemptAt: at(600), LastError: "451 4.2.0 mailbox busy"},
+		{JobID: got[2].ID, NextAttemptAt: at(5), LastError: marker}, // due before now: left alone
+		{JobID: got[3].ID, NextAttemptAt: at(600), LastError: marker},
+	}), "Complete")
+	// got[4] stays leased: left alone.
+	n, err := r.ReleaseDeferred(ctx, "dead.com", marker, at(20))
+	mustOK(t, err, "ReleaseDeferred")
+	mustEqual(t, "released", 1, n)
+	mustJobs(t, r, m, rescheduled(got[0], at(20), marker+" (connection refused)"),
+		rescheduled(got[1], at(600), "451 4.2.0 mailbox busy"), rescheduled(got[2], at(5), marker),
+		rescheduled(got[3], at(600), marker), got[4])
+	n, err = r.ReleaseDeferred(ctx, "", marker, at(21))
+	mustOK(t, err, "ReleaseDeferred all")
+	mustEqual(t, "released", 1, n) // other.com's
 }
