@@ -20,6 +20,9 @@ func fromReportParts(m *msg) *Report {
 	}
 	if r == nil {
 		for _, t := range m.texts {
+			if len(t) > maxNotice {
+				t = t[:maxNotice]
+			}
 			if inlineDSN.MatchString(t) {
 				r = mergeDSN(r, parseDSN(t))
 			}
@@ -183,7 +186,9 @@ func dsnFields(body string) []field {
 			continue
 		}
 		if (line[0] == ' ' || line[0] == '\t') && len(out) > 0 && out[len(out)-1].name != "" {
-			out[len(out)-1].value += " " + strings.TrimSpace(line)
+			if last := &out[len(out)-1]; len(last.value) < maxFieldLen {
+				last.value += " " + strings.TrimSpace(line)
+			}
 			continue
 		}
 		i := strings.IndexByte(line, ':')

@@ -24,6 +24,10 @@ type msg struct {
 	parts    int
 }
 
+// maxFieldLen bounds an unfolded field value; continuation lines past it
+// are dropped, which keeps hostile folding linear.
+const maxFieldLen = 8 << 10
+
 // header is a tolerant header block: lower-case name -> values in order.
 type header map[string][]string
 
@@ -177,8 +181,9 @@ func parseHeader(head []byte) header {
 			continue
 		}
 		if (line[0] == ' ' || line[0] == '\t') && name != "" {
-			v := h[name]
-			v[len(v)-1] += " " + strings.TrimSpace(line)
+			if v := h[name]; len(v[len(v)-1]) < maxFieldLen {
+				v[len(v)-1] += " " + strings.TrimSpace(line)
+			}
 			continue
 		}
 		i := strings.IndexByte(line, ':')

@@ -39,6 +39,18 @@ var (
 	unitAfterCode   = regexp.MustCompile(`^[45]\d\d\s*(bytes|kb|mb|seconds|minutes|hours|days)\b`)
 )
 
+// maxDiags bounds the code lines a notice is searched for, so pairing
+// recipients with them stays cheap on hostile input.
+const maxDiags = 500
+
+// maxNotice and maxLine bound the text the heuristic reads: a notice for
+// people is short, and what follows it is the returned original.
+const (
+	maxNotice = 128 << 10
+	maxLine   = 2000
+	maxProse  = 16 << 10
+)
+
 // diag is one line of the text that holds a reply code or status.
 type diag struct {
 	line   int
@@ -53,12 +65,23 @@ func fromText(m *msg, bouncy bool) *Report {
 	if strings.TrimSpace(text) == "" && len(m.htmls) > 0 {
 		text = mail.HTMLToText(strings.Join(m.htmls, "\n"))
 	}
+	if len(text) > maxNotice {
+		text = text[:maxNotice]
+	}
 	lines := strings.Split(text, "\n")
 	if len(lines) > 5000 {
 		lines = lines[:5000]
 	}
+	for i, l := range lines {
+		if len(l) > maxLine {
+			lines[i] = l[:maxLine]
+		}
+	}
 	lines = m.cutOriginal(lines)
 	notice := strings.Join(lines, "\n")
+	if len(notice) > maxProse {
+		notice = notice[:maxProse] // the prose that says what happened comes first
+	}
 	if !bouncy && !bouncePhrase.MatchString(notice) {
 		return nil
 	}
@@ -95,12 +118,14 @@ func fromText(m *msg, bouncy bool) *Report {
 }
 
 // tone is what the notice's prose says about the failure as a whole.
-type tone struct{ permanent, delayed bool }
+type tone struct{ permanent, delayed, givenUp bool }
 
 func toneOf(notice string) tone {
+	givenUp := giveUpPhrase.MatchString(notice)
 	return tone{
 		permanent: permanentPhrase.MatchString(notice),
-		delayed:   delayPhrase.MatchString(notice) && !giveUpPhrase.MatchString(notice),
+		delayed:   delayPhrase.MatchString(notice) && !givenUp,
+		givenUp:   givenUp,
 	}
 }
 
@@ -119,7 +144,7 @@ func textRecipient(rc rcptAt, lines []string, diags []diag, end int, t tone) (Re
 		if !isHard(d.status, d.code) && t.delayed {
 			out.Action = "delayed"
 		}
-		if !isHard(d.status, d.code) && !t.delayed && !t.permanent && !giveUpPhrase.MatchString(strings.Join(lines, "\n")) {
+		if !isHard(d.status, d.code) && !t.delayed && !t.permanent && !t.givenUp {
 			return out, false // class-4 only, and the text neither retries nor gives up
 		}
 		return out, true
@@ -182,14 +207,16 @@ func scanText(lines []string, skip map[string]bool) ([]rcptAt, []diag) {
 				skipped = append(skipped, rcptAt{line: i, addr: a})
 				continue
 			}
-			rcpts = append(rcpts, rcptAt{line: i, addr: a})
+			if len(rcpts) < maxRecipients {
+				rcpts = append(rcpts, rcptAt{line: i, addr: a})
+			}
 		}
 		st := findStatus(line)
 		code := textCode(line)
 		if st != "" && st[0] == '2' {
 			st = ""
 		}
-		if st != "" || code != 0 {
+		if (st != "" || code != 0) && len(diags) < maxDiags {
 			diags = append(diags, diag{line: i, code: code, status: st, text: oneLine(line)})
 		}
 	}
