@@ -167,7 +167,9 @@ func Parse(raw []byte) *Report {
 // finish fills what every report shares: the enclosed original's headers
 // and each recipient's hard flag and category.
 func finish(r *Report, m *msg) *Report {
-	r.Original = m.original
+	if m.hasOrig || r.Original == (Original{}) {
+		r.Original = m.original
+	}
 	for i := range r.Recipients {
 		rc := &r.Recipients[i]
 		rc.Hard = isHard(rc.Status, rc.Code)

@@ -3,6 +3,8 @@ package bounce
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -421,5 +423,53 @@ func TestCategorize(t *testing.T) {
 		if got := Categorize(c.rc); got != c.want {
 			t.Errorf("Categorize(%+v) = %q, want %q", c.rc, got, c.want)
 		}
+	}
+}
+
+// TestParseExchangeBrokenPartHeader: Office 365 writes part headers with
+// lines that are neither fields nor continuations; go-message stops at
+// them, and the delivery-status part after them must still be read.
+func TestParseExchangeBrokenPartHeader(t *testing.T) {
+	t.Parallel()
+	raw := `From: postmaster@outlook.example
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain
+
+Delivery has failed to these recipients or groups.
+--B
+Content-Type: message/delivery-status
+X-Microsoft-Antispam-Message-Info:
+XW0i+vGr98fR0H6N7ELZO09EwBcQq/HZi5UI2Nh7U1NT7S79GidnW3GK==
+
+Reporting-MTA: dns;mail.protection.outlook.example
+
+Final-Recipient: rfc822;gone@example.jp
+Action: failed
+Status: 5.1.10
+Diagnostic-Code: smtp;550 5.1.10 RESOLVER.ADR.RecipientNotFound
+--B--
+`
+	r := Parse([]byte(raw))
+	checkInvariants(t, r)
+	if r.Kind != Failed || r.Format != "dsn" || r.ReportingMTA != "mail.protection.outlook.example" || len(r.Recipients) != 1 ||
+		r.Recipients[0].Status != "5.1.10" || r.Recipients[0].Category != CategoryUnknownUser {
+		t.Fatalf("report %+v", r)
+	}
+}
+
+func TestParseSESComplaint(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile(filepath.Join("testdata", "sisimai", "lhost-amazonses-11.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Parse(raw)
+	checkInvariants(t, r)
+	want := Original{From: "kijitora@neko.example.jp", To: "complaint@simulator.amazonses.com", Subject: "Nyaan"}
+	if r.Kind != Complaint || r.Format != "ses" || r.FeedbackType != "abuse" || r.OriginalMailFrom != "kijitora@neko.example.jp" ||
+		r.OriginalRcptTo != "complaint@simulator.amazonses.com" || r.Original != want {
+		t.Fatalf("report %+v", r)
 	}
 }
