@@ -473,3 +473,24 @@ func TestParseSESComplaint(t *testing.T) {
 		t.Fatalf("report %+v", r)
 	}
 }
+
+// TestParseJMRP: Microsoft's junk-mail reports carry no feedback-report
+// part; the enclosed message names the recipient who complained.
+func TestParseJMRP(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile(filepath.Join("testdata", "sisimai", "arf-23.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Parse(raw)
+	checkInvariants(t, r)
+	if r.Kind != Complaint || r.Format != "jmrp" || r.FeedbackType != "abuse" || r.OriginalRcptTo != "kijitora@example.com" ||
+		r.Original.From != "Neko <sironeko@example.com>" {
+		t.Fatalf("report %+v", r)
+	}
+	// The same report from anyone but Microsoft is not taken for one.
+	forged := bytes.Replace(raw, []byte("From: <staff@hotmail.com>"), []byte("From: <staff@example.org>"), 1)
+	if r := Parse(forged); r.Kind == Complaint {
+		t.Errorf("a JMRP-shaped message from example.org was read as a complaint: %+v", r)
+	}
+}

@@ -14,6 +14,9 @@ func fromReportParts(m *msg) *Report {
 	if len(m.feedback) > 0 {
 		return fromARF(m)
 	}
+	if r := fromJMRP(m); r != nil {
+		return r
+	}
 	var r *Report
 	for _, b := range m.status {
 		r = mergeDSN(r, parseDSN(string(b)))
@@ -268,6 +271,27 @@ func fromARF(m *msg) *Report {
 	}
 	if r.FeedbackType == "abuse" || r.FeedbackType == "fraud" {
 		r.Kind = Complaint
+	}
+	return r
+}
+
+// jmrpSubject is the subject of Microsoft's junk mail reporting program
+// (JMRP) reports, which enclose the reported message without an RFC 5965
+// feedback-report part.
+var jmrpSubject = regexp.MustCompile(`(?i)^\s*complaint about message from`)
+
+// fromJMRP reads a Microsoft JMRP report (Outlook.com, Hotmail): a user
+// marked the enclosed message as junk, so it is an abuse complaint; the
+// enclosed message's X-HmXmrOriginalRecipient names the recipient.
+func fromJMRP(m *msg) *Report {
+	from := strings.ToLower(m.top.get("from"))
+	if !m.hasOrig || !jmrpSubject.MatchString(m.subject) ||
+		!strings.Contains(from, "@hotmail.com") && !strings.Contains(from, "@outlook.com") && !strings.Contains(from, "@live.com") {
+		return nil
+	}
+	r := &Report{Kind: Complaint, Format: "jmrp", FeedbackType: "abuse", OriginalMailFrom: m.original.ReturnPath}
+	if a := normAddr(m.origRcpt); a != "" {
+		r.OriginalRcptTo, r.RcptTo = a, []string{a}
 	}
 	return r
 }

@@ -21,6 +21,7 @@ type msg struct {
 	htmls    []string // text/html parts outside enclosed messages
 	original Original
 	hasOrig  bool
+	origRcpt string // X-HmXmrOriginalRecipient of the enclosed message (Microsoft JMRP)
 	parts    int
 }
 
@@ -185,6 +186,7 @@ func (m *msg) enclosed(body []byte) {
 	}
 	m.hasOrig = true
 	m.original = originalOf(h)
+	m.origRcpt = strings.Trim(strings.TrimSpace(h.get("x-hmxmroriginalrecipient")), "<>")
 }
 
 func originalOf(h header) Original {
