@@ -18,12 +18,14 @@ import (
 //   - any class-5 code or status: Failed, that recipient hard;
 //   - only class-4 codes: Delayed when the text speaks of retrying, Failed
 //     soft when it speaks of giving up, else nothing;
-//   - no code at all: nothing (Kind None) — a message that only says
-//     something went wrong is not a bounce we can act on.
+//   - no code at all, in a notice from a mailer daemon (or with a bounce
+//     subject) that names the recipient: only an explicit statement counts
+//     (see textRecipient); a notice that merely says something went wrong
+//     is nothing (Kind None).
 //
 // A message that does not come from a mailer daemon and has no bounce-like
-// subject must also use a bounce phrase, so an ordinary message quoting a
-// "550" is not taken for a bounce.
+// subject must also use a bounce phrase and give a code, so an ordinary
+// message quoting a "550" is not taken for a bounce.
 
 var (
 	bounceSubject   = regexp.MustCompile(`(?i)undeliver|undelivered|delivery (status|failure|failed|has failed|problem|notification|report|incomplete)|mail delivery|returned mail|failure notice|could not be delivered|non[- ]?deliver|nicht zustellbar|mail system error|not delivered|returned to sender|delayed mail|delivery delay|message delayed|warning: could not send|failed delivery|rejected|bounce`)
@@ -199,10 +201,13 @@ func scanText(lines []string, skip map[string]bool) ([]rcptAt, []diag) {
 		for _, loc := range addrRE.FindAllStringIndex(line, 10) {
 			a := normAddr(line[loc[0]:loc[1]])
 			k := strings.ToLower(a)
-			if a == "" || seen[k] || isDaemonAddr(k) || senderContext.MatchString(line[:loc[0]]) {
+			if a == "" || seen[k] || isDaemonAddr(k) {
 				continue
 			}
 			seen[k] = true
+			if senderContext.MatchString(line[:loc[0]]) {
+				continue // named as a sender: not a recipient, here or later
+			}
 			if skip[k] {
 				skipped = append(skipped, rcptAt{line: i, addr: a})
 				continue
