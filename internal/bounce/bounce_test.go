@@ -172,6 +172,21 @@ Final-Recipient: rfc822;x@b.example
 Action: failed
 Status: 5.2.1
 `, Failed, "x@b.example", "5.2.1", true},
+		{"Amazon SES field order: Action first", `From: postmaster@a.example
+Content-Type: multipart/report; report-type=delivery-status; boundary=s
+
+--s
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; inbound-smtp.us-west-2.amazonaws.com
+
+Action: failed
+Final-Recipient: rfc822; nobody@b.example
+Original-Recipient: rfc822; nobody@b.example
+Diagnostic-Code: smtp; 550 5.1.1 Mailbox does not exist
+Status: 5.1.1
+--s--
+`, Failed, "nobody@b.example", "5.1.1", true},
 		{"relayed", `Content-Type: multipart/report; report-type=delivery-status; boundary=r
 
 --r

@@ -63,59 +63,79 @@ func mergeDSN(r, add *Report) *Report {
 
 // parseDSN reads delivery-status fields (RFC 3464 §2.1): a per-message
 // group, then one group per recipient. Groups are separated by blank lines
-// or, when an MTA leaves those out, by a recipient field that starts a new
-// recipient (§2.3.1, §2.3.2 come first in a group).
+// or, when an MTA leaves those out, where a field repeats one the current
+// recipient already has, or where an Original-Recipient follows the
+// current recipient's Action or Status (§2.3.1 puts it first). Field order
+// inside a group is not relied on: Amazon SES writes Action first.
 func parseDSN(body string) *Report {
 	r := &Report{}
-	var cur *Recipient
-	flush := func() {
-		if cur != nil && len(r.Recipients) < maxRecipients {
-			if cur.Final == "" {
-				cur.Final = cur.Original
-			}
-			if cur.Final != "" {
-				completeRecipient(cur)
-				r.Recipients = append(r.Recipients, *cur)
-			}
-		}
-		cur = nil
-	}
+	var g group
 	for _, f := range dsnFields(body) {
-		if f.name == "" {
-			flush()
-			continue
-		}
-		switch f.name {
-		case "reporting-mta":
+		switch {
+		case f.name == "":
+			g.flush(r)
+		case f.name == "reporting-mta":
 			if r.ReportingMTA == "" {
 				r.ReportingMTA = stripType(f.value)
 			}
-		case "final-recipient", "original-recipient":
-			if cur != nil && (f.name == "final-recipient" && cur.Final != "" ||
-				f.name == "original-recipient" && (cur.Original != "" || cur.Final != "" && (cur.Action != "" || cur.Status != ""))) {
-				flush()
-			}
-			if cur == nil {
-				cur = &Recipient{}
-			}
-			if f.name == "final-recipient" {
-				cur.Final = normAddr(f.value)
-			} else {
-				cur.Original = normAddr(f.value)
-			}
-		case "x-actual-recipient":
-			if cur != nil && cur.Final == "" {
-				cur.Final = normAddr(f.value)
-			}
 		default:
-			if cur == nil {
-				cur = &Recipient{}
-			}
-			recipientField(cur, f.name, f.value)
+			g.add(r, f)
 		}
 	}
-	flush()
+	g.flush(r)
 	return r
+}
+
+// group is the recipient group being read.
+type group struct {
+	cur       *Recipient
+	seen      map[string]bool // fields the current group has
+	afterRcpt bool            // an Action or Status came after the Final-Recipient
+}
+
+func (g *group) add(r *Report, f field) {
+	known := f.name == "final-recipient" || f.name == "original-recipient" || f.name == "action" ||
+		f.name == "status" || f.name == "diagnostic-code" || f.name == "remote-mta"
+	if g.cur != nil && known && (g.seen[f.name] || f.name == "original-recipient" && g.afterRcpt) {
+		g.flush(r)
+	}
+	if g.cur == nil {
+		g.cur, g.seen, g.afterRcpt = &Recipient{}, map[string]bool{}, false
+	}
+	if known {
+		g.seen[f.name] = true
+	}
+	switch f.name {
+	case "final-recipient":
+		g.cur.Final = normAddr(f.value)
+	case "original-recipient":
+		g.cur.Original = normAddr(f.value)
+	case "x-actual-recipient":
+		if g.cur.Final == "" {
+			g.cur.Final = normAddr(f.value)
+		}
+	default:
+		recipientField(g.cur, f.name, f.value)
+		if (f.name == "action" || f.name == "status") && g.seen["final-recipient"] {
+			g.afterRcpt = true
+		}
+	}
+}
+
+// flush files the current group as a recipient when it names one.
+func (g *group) flush(r *Report) {
+	cur := g.cur
+	g.cur = nil
+	if cur == nil || len(r.Recipients) >= maxRecipients {
+		return
+	}
+	if cur.Final == "" {
+		cur.Final = cur.Original
+	}
+	if cur.Final != "" {
+		completeRecipient(cur)
+		r.Recipients = append(r.Recipients, *cur)
+	}
 }
 
 // recipientField sets one per-recipient field (RFC 3464 §2.3).
