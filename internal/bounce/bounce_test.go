@@ -509,3 +509,37 @@ func TestParseJMRP(t *testing.T) {
 		t.Errorf("a JMRP-shaped message from example.org was read as a complaint: %+v", r)
 	}
 }
+
+// TestParseTextWithoutCode: a notice from a mailer daemon that gives no
+// code counts only where its words are explicit.
+func TestParseTextWithoutCode(t *testing.T) {
+	t.Parallel()
+	head := "From: Mail Delivery System <Mailer-Daemon@mx.example.net>\nTo: bounce+t@send.example.com\nSubject: Mail delivery failed\n\n"
+	cases := []struct {
+		name, body string
+		kind       Kind
+		status     string
+		action     string
+	}{
+		{"explicit permanent", "This is a permanent error. The following address(es) failed:\n\n  a@example.org\n    all relevant MX records point to non-existent hosts\n",
+			Failed, "5.0.0", "failed"},
+		{"no such mailbox", "Unknown user: a@example.org\n", Failed, "5.1.1", "failed"},
+		{"retry timeout", "This is a permanent error. The following address(es) failed:\n\n  a@example.org\n    retry timeout exceeded\n",
+			Failed, "4.4.7", "failed"},
+		{"connection failure", "Delivery to the following recipient failed permanently:\n\n     a@example.org\n\n" +
+			"Technical details of permanent failure:\nThe recipient server did not accept our requests to connect.\n", Failed, "4.4.1", "failed"},
+		{"delay warning", "Delivery to the following recipient has been delayed:\n\n     a@example.org\n\nMessage will be retried for 2 more day(s)\n",
+			Delayed, "", "delayed"},
+	}
+	for _, c := range cases {
+		r := Parse([]byte(head + c.body))
+		checkInvariants(t, r)
+		if r.Kind != c.kind || len(r.Recipients) != 1 {
+			t.Errorf("%s: kind %s recipients %+v; want %s", c.name, r.Kind, r.Recipients, c.kind)
+			continue
+		}
+		if rc := r.Recipients[0]; rc.Final != "a@example.org" || rc.Status != c.status || rc.Action != c.action {
+			t.Errorf("%s: %+v; want status %q action %q", c.name, rc, c.status, c.action)
+		}
+	}
+}

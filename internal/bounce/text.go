@@ -37,6 +37,7 @@ var (
 	headerStart     = regexp.MustCompile(`(?i)^(return-path|received|dkim-signature|x-received|delivered-to|message-id|authentication-results): `)
 	addrRE          = regexp.MustCompile(`[A-Za-z0-9._%+\-=/!#$&'*?^{|}~]+@[A-Za-z0-9][A-Za-z0-9\-]*(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}`)
 	senderContext   = regexp.MustCompile(`(?i)(mail from:?|envelope-from|sent by|from:|generated from)\s*<?\s*$`)
+	noMailboxText   = regexp.MustCompile(`(?i)user unknown|unknown user|no such (user|mailbox|recipient)|unknown recipient|recipient (not found|unknown)|mailbox (does not exist|not found)|address does not exist`)
 	networkText     = regexp.MustCompile(`(?i)socket error|requests to connect|connection (refused|timed out|reset|lost)|could not connect|no route to host|network is unreachable`)
 	unitAfterCode   = regexp.MustCompile(`^[45]\d\d\s*(bytes|kb|mb|seconds|minutes|hours|days)\b`)
 )
@@ -135,7 +136,8 @@ func toneOf(notice string) tone {
 // whose part of the text ends at line end. With a reply code or status,
 // that decides; without one, only an explicit statement does: a notice
 // that says the failure is permanent gives status 5.0.0 ("other undefined
-// status", RFC 3463 §3.1), or 4.4.7 when it says retrying timed out; one
+// status", RFC 3463 §3.1), or 4.4.7 when it says retrying timed out, or
+// 5.1.1 when it says the mailbox does not exist; one
 // that says delivery is delayed and will be retried is a delay. A
 // connection failure is 4.4.1 even in a notice that calls itself
 // permanent: it says nothing about the mailbox.
@@ -161,6 +163,8 @@ func textRecipient(rc rcptAt, lines []string, diags []diag, end int, t tone) (Re
 		out.Status = "4.4.7"
 	case networkText.MatchString(block) && !t.delayed:
 		out.Status = "4.4.1" // no answer from host: says nothing about the mailbox
+	case noMailboxText.MatchString(block) && !t.delayed:
+		out.Status = "5.1.1" // the mailbox does not exist (RFC 3463 §3.2)
 	case t.permanent:
 		out.Status = "5.0.0"
 	case t.delayed:
