@@ -19,6 +19,8 @@
 //   - RFC 5965 feedback reports: a message/feedback-report part
 //     (Feedback-Type, Original-Mail-From, Original-Rcpt-To, §3.1/§3.2).
 //     Feedback-Type abuse or fraud is a Complaint, any other type Feedback.
+//     Microsoft's JMRP reports (Outlook.com, Hotmail), which enclose the
+//     reported message without a feedback-report part, are complaints.
 //   - Amazon SES notifications mailed as JSON (notificationType Bounce,
 //     Complaint or Delivery).
 //   - Plain-text bounces (qmail, Exim, old Sendmail, Gmail, Yahoo, ...):
@@ -99,7 +101,7 @@ type Original struct {
 // Report is what Parse found in one message.
 type Report struct {
 	Kind         Kind
-	Format       string      // "dsn" (RFC 3464), "arf" (RFC 5965), "ses" (Amazon SES JSON), "text" (heuristic), "autoreply", ""
+	Format       string      // "dsn" (RFC 3464), "arf" (RFC 5965), "jmrp" (Microsoft), "ses" (Amazon SES JSON), "text" (heuristic), "autoreply", ""
 	Recipients   []Recipient // per-recipient results; may be empty for ARF
 	ReportingMTA string      // Reporting-MTA (dns; name) without the type prefix
 
@@ -167,7 +169,9 @@ func Parse(raw []byte) *Report {
 // finish fills what every report shares: the enclosed original's headers
 // and each recipient's hard flag and category.
 func finish(r *Report, m *msg) *Report {
-	r.Original = m.original
+	if m.hasOrig || r.Original == (Original{}) {
+		r.Original = m.original
+	}
 	for i := range r.Recipients {
 		rc := &r.Recipients[i]
 		rc.Hard = isHard(rc.Status, rc.Code)

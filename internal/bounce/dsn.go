@@ -14,12 +14,18 @@ func fromReportParts(m *msg) *Report {
 	if len(m.feedback) > 0 {
 		return fromARF(m)
 	}
+	if r := fromJMRP(m); r != nil {
+		return r
+	}
 	var r *Report
 	for _, b := range m.status {
 		r = mergeDSN(r, parseDSN(string(b)))
 	}
 	if r == nil {
 		for _, t := range m.texts {
+			if len(t) > maxNotice {
+				t = t[:maxNotice]
+			}
 			if inlineDSN.MatchString(t) {
 				r = mergeDSN(r, parseDSN(t))
 			}
@@ -57,59 +63,79 @@ func mergeDSN(r, add *Report) *Report {
 
 // parseDSN reads delivery-status fields (RFC 3464 §2.1): a per-message
 // group, then one group per recipient. Groups are separated by blank lines
-// or, when an MTA leaves those out, by a recipient field that starts a new
-// recipient (§2.3.1, §2.3.2 come first in a group).
+// or, when an MTA leaves those out, where a field repeats one the current
+// recipient already has, or where an Original-Recipient follows the
+// current recipient's Action or Status (§2.3.1 puts it first). Field order
+// inside a group is not relied on: Amazon SES writes Action first.
 func parseDSN(body string) *Report {
 	r := &Report{}
-	var cur *Recipient
-	flush := func() {
-		if cur != nil && len(r.Recipients) < maxRecipients {
-			if cur.Final == "" {
-				cur.Final = cur.Original
-			}
-			if cur.Final != "" {
-				completeRecipient(cur)
-				r.Recipients = append(r.Recipients, *cur)
-			}
-		}
-		cur = nil
-	}
+	var g group
 	for _, f := range dsnFields(body) {
-		if f.name == "" {
-			flush()
-			continue
-		}
-		switch f.name {
-		case "reporting-mta":
+		switch {
+		case f.name == "":
+			g.flush(r)
+		case f.name == "reporting-mta":
 			if r.ReportingMTA == "" {
 				r.ReportingMTA = stripType(f.value)
 			}
-		case "final-recipient", "original-recipient":
-			if cur != nil && (f.name == "final-recipient" && cur.Final != "" ||
-				f.name == "original-recipient" && (cur.Original != "" || cur.Final != "" && (cur.Action != "" || cur.Status != ""))) {
-				flush()
-			}
-			if cur == nil {
-				cur = &Recipient{}
-			}
-			if f.name == "final-recipient" {
-				cur.Final = normAddr(f.value)
-			} else {
-				cur.Original = normAddr(f.value)
-			}
-		case "x-actual-recipient":
-			if cur != nil && cur.Final == "" {
-				cur.Final = normAddr(f.value)
-			}
 		default:
-			if cur == nil {
-				cur = &Recipient{}
-			}
-			recipientField(cur, f.name, f.value)
+			g.add(r, f)
 		}
 	}
-	flush()
+	g.flush(r)
 	return r
+}
+
+// group is the recipient group being read.
+type group struct {
+	cur       *Recipient
+	seen      map[string]bool // fields the current group has
+	afterRcpt bool            // an Action or Status came after the Final-Recipient
+}
+
+func (g *group) add(r *Report, f field) {
+	known := f.name == "final-recipient" || f.name == "original-recipient" || f.name == "action" ||
+		f.name == "status" || f.name == "diagnostic-code" || f.name == "remote-mta"
+	if g.cur != nil && known && (g.seen[f.name] || f.name == "original-recipient" && g.afterRcpt) {
+		g.flush(r)
+	}
+	if g.cur == nil {
+		g.cur, g.seen, g.afterRcpt = &Recipient{}, map[string]bool{}, false
+	}
+	if known {
+		g.seen[f.name] = true
+	}
+	switch f.name {
+	case "final-recipient":
+		g.cur.Final = normAddr(f.value)
+	case "original-recipient":
+		g.cur.Original = normAddr(f.value)
+	case "x-actual-recipient":
+		if g.cur.Final == "" {
+			g.cur.Final = normAddr(f.value)
+		}
+	default:
+		recipientField(g.cur, f.name, f.value)
+		if (f.name == "action" || f.name == "status") && g.seen["final-recipient"] {
+			g.afterRcpt = true
+		}
+	}
+}
+
+// flush files the current group as a recipient when it names one.
+func (g *group) flush(r *Report) {
+	cur := g.cur
+	g.cur = nil
+	if cur == nil || len(r.Recipients) >= maxRecipients {
+		return
+	}
+	if cur.Final == "" {
+		cur.Final = cur.Original
+	}
+	if cur.Final != "" {
+		completeRecipient(cur)
+		r.Recipients = append(r.Recipients, *cur)
+	}
 }
 
 // recipientField sets one per-recipient field (RFC 3464 §2.3).
@@ -183,7 +209,9 @@ func dsnFields(body string) []field {
 			continue
 		}
 		if (line[0] == ' ' || line[0] == '\t') && len(out) > 0 && out[len(out)-1].name != "" {
-			out[len(out)-1].value += " " + strings.TrimSpace(line)
+			if last := &out[len(out)-1]; len(last.value) < maxFieldLen {
+				last.value += " " + strings.TrimSpace(line)
+			}
 			continue
 		}
 		i := strings.IndexByte(line, ':')
@@ -263,6 +291,27 @@ func fromARF(m *msg) *Report {
 	}
 	if r.FeedbackType == "abuse" || r.FeedbackType == "fraud" {
 		r.Kind = Complaint
+	}
+	return r
+}
+
+// jmrpSubject is the subject of Microsoft's junk mail reporting program
+// (JMRP) reports, which enclose the reported message without an RFC 5965
+// feedback-report part.
+var jmrpSubject = regexp.MustCompile(`(?i)^\s*complaint about message from`)
+
+// fromJMRP reads a Microsoft JMRP report (Outlook.com, Hotmail): a user
+// marked the enclosed message as junk, so it is an abuse complaint; the
+// enclosed message's X-HmXmrOriginalRecipient names the recipient.
+func fromJMRP(m *msg) *Report {
+	from := strings.ToLower(m.top.get("from"))
+	if !m.hasOrig || !jmrpSubject.MatchString(m.subject) ||
+		!strings.Contains(from, "@hotmail.com") && !strings.Contains(from, "@outlook.com") && !strings.Contains(from, "@live.com") {
+		return nil
+	}
+	r := &Report{Kind: Complaint, Format: "jmrp", FeedbackType: "abuse", OriginalMailFrom: m.original.ReturnPath}
+	if a := normAddr(m.origRcpt); a != "" {
+		r.OriginalRcptTo, r.RcptTo = a, []string{a}
 	}
 	return r
 }

@@ -21,8 +21,13 @@ type msg struct {
 	htmls    []string // text/html parts outside enclosed messages
 	original Original
 	hasOrig  bool
+	origRcpt string // X-HmXmrOriginalRecipient of the enclosed message (Microsoft JMRP)
 	parts    int
 }
+
+// maxFieldLen bounds an unfolded field value; continuation lines past it
+// are dropped, which keeps hostile folding linear.
+const maxFieldLen = 8 << 10
 
 // header is a tolerant header block: lower-case name -> values in order.
 type header map[string][]string
@@ -94,10 +99,11 @@ func (m *msg) visitMultipart(e *message.Entity, params map[string]string, body [
 	n := 0
 	for m.parts <= MaxParts {
 		p, err := mr.NextPart()
-		if err != nil {
-			if p == nil || !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
-				break
+		if err != nil && (p == nil || !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err)) {
+			if err != io.EOF {
+				n += m.lenientParts(body, params["boundary"], n, depth)
 			}
+			break
 		}
 		n++
 		m.visit(p, depth+1)
@@ -105,6 +111,67 @@ func (m *msg) visitMultipart(e *message.Entity, params map[string]string, body [
 	if n == 0 {
 		m.texts = append(m.texts, string(body))
 	}
+}
+
+// lenientParts reads the parts of body from index skip on when go-message
+// gave up on one of them (Exchange writes header lines without a colon or
+// indentation): it splits at the boundary delimiter lines (RFC 2046
+// §5.1.1) itself, drops header lines that are neither fields nor
+// continuations, and reads each part again. It returns how many it read.
+func (m *msg) lenientParts(body []byte, boundary string, skip, depth int) int {
+	delim := []byte("--" + boundary)
+	var parts [][]byte
+	var cur []byte
+	inPart := false
+	for _, line := range bytes.SplitAfter(body, []byte("\n")) {
+		trimmed := bytes.TrimRight(line, " \t\r\n")
+		if bytes.HasPrefix(trimmed, delim) && (len(trimmed) == len(delim) || bytes.Equal(trimmed[len(delim):], []byte("--"))) {
+			if inPart {
+				parts = append(parts, cur)
+			}
+			cur, inPart = nil, len(trimmed) == len(delim)
+			if !inPart {
+				break
+			}
+			continue
+		}
+		if inPart {
+			cur = append(cur, line...)
+		}
+	}
+	if inPart {
+		parts = append(parts, cur)
+	}
+	read := 0
+	for i := skip; i < len(parts) && m.parts <= MaxParts; i++ {
+		head, rest := splitHeader(parts[i])
+		clean := append(sanitizeHeader(head), '\n')
+		e, err := message.Read(bytes.NewReader(append(clean, rest...)))
+		if err != nil && (e == nil || !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err)) {
+			continue
+		}
+		read++
+		m.visit(e, depth+1)
+	}
+	return read
+}
+
+// sanitizeHeader keeps the lines of a header block that are fields or
+// their continuations.
+func sanitizeHeader(head []byte) []byte {
+	var out []byte
+	for _, line := range bytes.SplitAfter(head, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if line[0] == ' ' || line[0] == '\t' || looksLikeField(line) {
+			out = append(out, line...)
+			if out[len(out)-1] != '\n' {
+				out = append(out, '\n')
+			}
+		}
+	}
+	return out
 }
 
 // enclosed keeps the header fields of the first enclosed original message.
@@ -119,6 +186,7 @@ func (m *msg) enclosed(body []byte) {
 	}
 	m.hasOrig = true
 	m.original = originalOf(h)
+	m.origRcpt = strings.Trim(strings.TrimSpace(h.get("x-hmxmroriginalrecipient")), "<>")
 }
 
 func originalOf(h header) Original {
@@ -177,8 +245,9 @@ func parseHeader(head []byte) header {
 			continue
 		}
 		if (line[0] == ' ' || line[0] == '\t') && name != "" {
-			v := h[name]
-			v[len(v)-1] += " " + strings.TrimSpace(line)
+			if v := h[name]; len(v[len(v)-1]) < maxFieldLen {
+				v[len(v)-1] += " " + strings.TrimSpace(line)
+			}
 			continue
 		}
 		i := strings.IndexByte(line, ':')

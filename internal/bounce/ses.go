@@ -32,8 +32,12 @@ type sesNotice struct {
 		ReportingMTA string   `json:"reportingMTA"`
 	} `json:"delivery"`
 	Mail struct {
-		Source        string `json:"source"`
-		MessageID     string `json:"messageId"`
+		Source    string `json:"source"`
+		MessageID string `json:"messageId"`
+		Headers   []struct {
+			Name  string `json:"name"`
+			Value string `json:"value"`
+		} `json:"headers"`
 		CommonHeaders struct {
 			MessageID string   `json:"messageId"`
 			From      []string `json:"from"`
@@ -114,5 +118,31 @@ func (n *sesNotice) report() *Report {
 	if len(r.Recipients) > maxRecipients {
 		r.Recipients = r.Recipients[:maxRecipients]
 	}
+	r.Original = n.original()
 	return r
+}
+
+// original gives the sent message's headers as SES lists them (its
+// "headers" array, else its "commonHeaders").
+func (n *sesNotice) original() Original {
+	h := header{}
+	for _, f := range n.Mail.Headers {
+		k := strings.ToLower(f.Name)
+		h[k] = append(h[k], f.Value)
+	}
+	o := originalOf(h)
+	ch := n.Mail.CommonHeaders
+	if o.MessageID == "" {
+		o.MessageID = strings.Trim(ch.MessageID, "<>")
+	}
+	if o.From == "" {
+		o.From = strings.Join(ch.From, ", ")
+	}
+	if o.To == "" {
+		o.To = strings.Join(ch.To, ", ")
+	}
+	if o.Subject == "" {
+		o.Subject = ch.Subject
+	}
+	return o
 }

@@ -18,12 +18,14 @@ import (
 //   - any class-5 code or status: Failed, that recipient hard;
 //   - only class-4 codes: Delayed when the text speaks of retrying, Failed
 //     soft when it speaks of giving up, else nothing;
-//   - no code at all: nothing (Kind None) — a message that only says
-//     something went wrong is not a bounce we can act on.
+//   - no code at all, in a notice from a mailer daemon (or with a bounce
+//     subject) that names the recipient: only an explicit statement counts
+//     (see textRecipient); a notice that merely says something went wrong
+//     is nothing (Kind None).
 //
 // A message that does not come from a mailer daemon and has no bounce-like
-// subject must also use a bounce phrase, so an ordinary message quoting a
-// "550" is not taken for a bounce.
+// subject must also use a bounce phrase and give a code, so an ordinary
+// message quoting a "550" is not taken for a bounce.
 
 var (
 	bounceSubject   = regexp.MustCompile(`(?i)undeliver|undelivered|delivery (status|failure|failed|has failed|problem|notification|report|incomplete)|mail delivery|returned mail|failure notice|could not be delivered|non[- ]?deliver|nicht zustellbar|mail system error|not delivered|returned to sender|delayed mail|delivery delay|message delayed|warning: could not send|failed delivery|rejected|bounce`)
@@ -35,8 +37,21 @@ var (
 	headerStart     = regexp.MustCompile(`(?i)^(return-path|received|dkim-signature|x-received|delivered-to|message-id|authentication-results): `)
 	addrRE          = regexp.MustCompile(`[A-Za-z0-9._%+\-=/!#$&'*?^{|}~]+@[A-Za-z0-9][A-Za-z0-9\-]*(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}`)
 	senderContext   = regexp.MustCompile(`(?i)(mail from:?|envelope-from|sent by|from:|generated from)\s*<?\s*$`)
+	noMailboxText   = regexp.MustCompile(`(?i)user unknown|unknown user|no such (user|mailbox|recipient)|unknown recipient|recipient (not found|unknown)|mailbox (does not exist|not found)|address does not exist`)
 	networkText     = regexp.MustCompile(`(?i)socket error|requests to connect|connection (refused|timed out|reset|lost)|could not connect|no route to host|network is unreachable`)
 	unitAfterCode   = regexp.MustCompile(`^[45]\d\d\s*(bytes|kb|mb|seconds|minutes|hours|days)\b`)
+)
+
+// maxDiags bounds the code lines a notice is searched for, so pairing
+// recipients with them stays cheap on hostile input.
+const maxDiags = 500
+
+// maxNotice and maxLine bound the text the heuristic reads: a notice for
+// people is short, and what follows it is the returned original.
+const (
+	maxNotice = 128 << 10
+	maxLine   = 2000
+	maxProse  = 16 << 10
 )
 
 // diag is one line of the text that holds a reply code or status.
@@ -53,12 +68,23 @@ func fromText(m *msg, bouncy bool) *Report {
 	if strings.TrimSpace(text) == "" && len(m.htmls) > 0 {
 		text = mail.HTMLToText(strings.Join(m.htmls, "\n"))
 	}
+	if len(text) > maxNotice {
+		text = text[:maxNotice]
+	}
 	lines := strings.Split(text, "\n")
 	if len(lines) > 5000 {
 		lines = lines[:5000]
 	}
+	for i, l := range lines {
+		if len(l) > maxLine {
+			lines[i] = l[:maxLine]
+		}
+	}
 	lines = m.cutOriginal(lines)
 	notice := strings.Join(lines, "\n")
+	if len(notice) > maxProse {
+		notice = notice[:maxProse] // the prose that says what happened comes first
+	}
 	if !bouncy && !bouncePhrase.MatchString(notice) {
 		return nil
 	}
@@ -95,12 +121,14 @@ func fromText(m *msg, bouncy bool) *Report {
 }
 
 // tone is what the notice's prose says about the failure as a whole.
-type tone struct{ permanent, delayed bool }
+type tone struct{ permanent, delayed, givenUp bool }
 
 func toneOf(notice string) tone {
+	givenUp := giveUpPhrase.MatchString(notice)
 	return tone{
 		permanent: permanentPhrase.MatchString(notice),
-		delayed:   delayPhrase.MatchString(notice) && !giveUpPhrase.MatchString(notice),
+		delayed:   delayPhrase.MatchString(notice) && !givenUp,
+		givenUp:   givenUp,
 	}
 }
 
@@ -108,7 +136,8 @@ func toneOf(notice string) tone {
 // whose part of the text ends at line end. With a reply code or status,
 // that decides; without one, only an explicit statement does: a notice
 // that says the failure is permanent gives status 5.0.0 ("other undefined
-// status", RFC 3463 §3.1), or 4.4.7 when it says retrying timed out; one
+// status", RFC 3463 §3.1), or 4.4.7 when it says retrying timed out, or
+// 5.1.1 when it says the mailbox does not exist; one
 // that says delivery is delayed and will be retried is a delay. A
 // connection failure is 4.4.1 even in a notice that calls itself
 // permanent: it says nothing about the mailbox.
@@ -119,7 +148,7 @@ func textRecipient(rc rcptAt, lines []string, diags []diag, end int, t tone) (Re
 		if !isHard(d.status, d.code) && t.delayed {
 			out.Action = "delayed"
 		}
-		if !isHard(d.status, d.code) && !t.delayed && !t.permanent && !giveUpPhrase.MatchString(strings.Join(lines, "\n")) {
+		if !isHard(d.status, d.code) && !t.delayed && !t.permanent && !t.givenUp {
 			return out, false // class-4 only, and the text neither retries nor gives up
 		}
 		return out, true
@@ -134,6 +163,8 @@ func textRecipient(rc rcptAt, lines []string, diags []diag, end int, t tone) (Re
 		out.Status = "4.4.7"
 	case networkText.MatchString(block) && !t.delayed:
 		out.Status = "4.4.1" // no answer from host: says nothing about the mailbox
+	case noMailboxText.MatchString(block) && !t.delayed:
+		out.Status = "5.1.1" // the mailbox does not exist (RFC 3463 §3.2)
 	case t.permanent:
 		out.Status = "5.0.0"
 	case t.delayed:
@@ -174,22 +205,27 @@ func scanText(lines []string, skip map[string]bool) ([]rcptAt, []diag) {
 		for _, loc := range addrRE.FindAllStringIndex(line, 10) {
 			a := normAddr(line[loc[0]:loc[1]])
 			k := strings.ToLower(a)
-			if a == "" || seen[k] || isDaemonAddr(k) || senderContext.MatchString(line[:loc[0]]) {
+			if a == "" || seen[k] || isDaemonAddr(k) {
 				continue
 			}
 			seen[k] = true
+			if senderContext.MatchString(line[:loc[0]]) {
+				continue // named as a sender: not a recipient, here or later
+			}
 			if skip[k] {
 				skipped = append(skipped, rcptAt{line: i, addr: a})
 				continue
 			}
-			rcpts = append(rcpts, rcptAt{line: i, addr: a})
+			if len(rcpts) < maxRecipients {
+				rcpts = append(rcpts, rcptAt{line: i, addr: a})
+			}
 		}
 		st := findStatus(line)
 		code := textCode(line)
 		if st != "" && st[0] == '2' {
 			st = ""
 		}
-		if st != "" || code != 0 {
+		if (st != "" || code != 0) && len(diags) < maxDiags {
 			diags = append(diags, diag{line: i, code: code, status: st, text: oneLine(line)})
 		}
 	}
