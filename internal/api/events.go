@@ -65,5 +65,9 @@ func (s *Server) eventsPage(c *Ctx, q events.Query) (any, error) {
 func (s *Server) queueStatus(c *Ctx) (any, error) {
 	c.P.Accept("message-id")
 	id := strings.Trim(c.P.Get("message-id"), "<>")
-	return delivery.QueueStatus(c.R.Context(), s.Regional, c.Domain.Name, id, s.Now())
+	st, err := delivery.QueueStatus(c.R.Context(), s.Regional, c.Domain.Name, id, s.Now())
+	if err == nil && s.DestinationHealth != nil {
+		st.AddHealth(s.DestinationHealth())
+	}
+	return st, err
 }

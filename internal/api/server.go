@@ -29,6 +29,7 @@ import (
 
 	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/delivery"
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/lists"
 	"github.com/salvo-email/salvo/internal/obs"
@@ -57,6 +58,9 @@ type Deps struct {
 	PublicURL   string
 	MaxBody     int64
 	Now         func() time.Time
+	// DestinationHealth lists the destinations this node's delivery
+	// engine knows to be down, for the queue view (nil: none).
+	DestinationHealth func() []delivery.DestinationHealth
 }
 
 // Server is the API's http.Handler.

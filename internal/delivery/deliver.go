@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/salvo-email/salvo/internal/api/wire"
@@ -50,7 +51,9 @@ func (e *Engine) deliver(dest string, jobs []store.Job) {
 				if ctx.Err() == nil {
 					e.connectFailed(dest, e.deps.Now(), err)
 				}
-				e.failAll(txns[i:], sessionFailure(Classify(err)))
+				r := sessionFailure(Classify(err))
+				r.Unreachable = true
+				e.failAll(txns[i:], r)
 				return
 			}
 			e.connected(dest)
@@ -218,7 +221,11 @@ func lastError(r Result) string {
 	if r.Kind == Delivered {
 		return ""
 	}
-	return fmt.Sprintf("%d %s %s", r.Code, r.EnhancedCode, r.Message)
+	s := fmt.Sprintf("%d %s %s", r.Code, r.EnhancedCode, r.Message)
+	if r.Unreachable && !strings.HasPrefix(s, deferMarker) {
+		s = deferMarker + ": " + s // found by ReleaseDeferred
+	}
+	return s
 }
 
 // sender is the envelope sender (MAIL FROM) of j's copy: its own bounce

@@ -37,7 +37,7 @@ const deferMarker = "421 4.4.1 destination unreachable"
 // deferred is the outcome of a job not tried because its destination is
 // down.
 func deferred(why string) Result {
-	return Result{Kind: Temporary, Code: 421, EnhancedCode: "4.4.1", Message: why, Reason: "generic"}
+	return Result{Kind: Temporary, Code: 421, EnhancedCode: "4.4.1", Message: why, Reason: "generic", Unreachable: true}
 }
 
 // destHealth is what the engine knows of a destination that failed.
@@ -100,7 +100,12 @@ func (e *Engine) connectFailed(dest string, now time.Time, err error) {
 		d = &destHealth{since: now, dests: map[string]bool{}}
 		h.down[key] = d
 	}
-	d.failures++
+	// Concurrent connections that were already under way when the
+	// destination went down fail too: only a new failure or a failed
+	// probe counts towards the backoff.
+	if d.failures == 0 || d.probing {
+		d.failures++
+	}
 	d.probing = false
 	d.lastErr = oneLine(err.Error())
 	backoff := e.backoff(d.failures)

@@ -49,6 +49,9 @@ type Result struct {
 	UTF8         bool
 	Reason       string // Mailgun reason for failures: generic, bounce, old, …
 	Session      time.Duration
+	// Unreachable: no session could be opened to the destination (or it
+	// is known to be down); such jobs are released when it is up again.
+	Unreachable bool
 }
 
 // Classify turns an error from an SMTP exchange into a Result. nil means

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/salvo-email/salvo/internal/api/wire"
@@ -25,6 +26,40 @@ type Destination struct {
 	InFlight      int        `json:"in_flight"`
 	NextAttemptAt *wire.Time `json:"next_attempt_at,omitempty"`
 	LastError     string     `json:"last_error,omitempty"`
+	// State is "up", or what this node knows of a destination it could
+	// not reach (health.go): "backing-off" until DownUntil, "probing".
+	State     string     `json:"state"`
+	Failures  int        `json:"failures,omitempty"`
+	DownSince *wire.Time `json:"down_since,omitempty"`
+	DownUntil *wire.Time `json:"down_until,omitempty"`
+	DownError string     `json:"down_error,omitempty"`
+}
+
+// AddHealth fills each destination's state from what the node's engine
+// knows (Engine.Health; health keys are recipient domains, or one key for
+// the smarthost that every domain's mail goes to).
+func (s *Status) AddHealth(down []DestinationHealth) {
+	byKey := map[string]DestinationHealth{}
+	var smarthost *DestinationHealth
+	for i, h := range down {
+		byKey[h.Destination] = h
+		if strings.HasPrefix(h.Destination, "smarthost ") {
+			smarthost = &down[i]
+		}
+	}
+	for i := range s.Destinations {
+		d := &s.Destinations[i]
+		d.State = "up"
+		h, ok := byKey[d.Destination]
+		if !ok && smarthost != nil {
+			h, ok = *smarthost, true
+		}
+		if !ok {
+			continue
+		}
+		since, until := wire.Time(h.Since), wire.Time(h.Until)
+		d.State, d.Failures, d.DownSince, d.DownUntil, d.DownError = h.State, h.Failures, &since, &until, h.LastError
+	}
 }
 
 // MessageState is one message's recipients still queued and its history.
@@ -63,7 +98,8 @@ func QueueStatus(ctx context.Context, s store.Regional, domain, messageID string
 	}
 	out := Status{Domain: domain, Destinations: []Destination{}}
 	for _, st := range stats {
-		d := Destination{Destination: st.RcptDomain, Waiting: st.Waiting, Due: st.Due, InFlight: st.InFlight, LastError: st.LastError}
+		d := Destination{Destination: st.RcptDomain, Waiting: st.Waiting, Due: st.Due, InFlight: st.InFlight,
+			LastError: st.LastError, State: "up"}
 		if !st.NextAttemptAt.IsZero() {
 			t := wire.Time(st.NextAttemptAt)
 			d.NextAttemptAt = &t
