@@ -21,7 +21,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flag.NewFlagSet("salvo bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	o := bench.Options{Out: stdout}
-	fs.StringVar(&o.Mode, "mode", "accept", "accept (durable HTTP accepts, delivery scheduled later), e2e (accept → delivered at a local SMTP sink), mx (SMTP to the inbound MX) or relay (authenticated SMTP submission)")
+	fs.StringVar(&o.Mode, "mode", "accept", "accept (durable HTTP accepts, delivery scheduled later), e2e (accept → delivered at a local SMTP sink), dead (accepts due now while the only destination refuses connections), mx (SMTP to the inbound MX) or relay (authenticated SMTP submission)")
 	fs.StringVar(&o.Target, "target", "", "mx/relay: host:port of the SMTP server to load (default: start a node here)")
 	fs.IntVar(&o.PerConnection, "per-conn", 1, "mx/relay: messages per SMTP connection (smtp-source sends 1)")
 	fs.StringVar(&o.From, "from", "bench@bench.example.com", "mx/relay with -target: MAIL FROM")

@@ -35,7 +35,7 @@ import (
 
 // Options describe one run.
 type Options struct {
-	Mode        string // "accept" or "e2e"
+	Mode        string // "accept", "e2e", "dead", "mx" or "relay"
 	Concurrency int
 	Duration    time.Duration
 	Size        int  // bytes of text per message
@@ -116,6 +116,12 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	cfg := config.Default()
 	cfg.DataDir, cfg.HTTPAddr, cfg.APIKey = o.DataDir, "127.0.0.1:0", "bench-key-0123456789abcdef"
 	cfg.Smarthost, cfg.LogLevel, cfg.DKIMKeyBits = sink.addr, "error", o.DKIMBits
+	if o.Mode == "dead" {
+		// The only destination is dead: a port nothing listens on.
+		if cfg.Smarthost, err = closedAddr(); err != nil {
+			return Result{}, err
+		}
+	}
 	cfg.DatabaseURL, cfg.GlobalDatabaseURL = o.DatabaseURL, o.GlobalDatabaseURL
 	cfg.SMTP.SubmissionAddr, cfg.SMTP.SubmissionTLSAddr, cfg.SMTP.MXAddr = "", "", ""
 	if err := cfg.Validate(); err != nil {
@@ -138,7 +144,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	cpu := processCPU()
 	res := load(base+"/v3/"+domain+"/messages", cfg.APIKey, o)
 	res.CPU = processCPU() - cpu
-	if o.Mode == "accept" {
+	if o.Mode == "accept" || o.Mode == "dead" {
 		// The queue stays full (deliveries are due a day later): settle,
 		// then read what the node holds with it.
 		// FreeOSMemory returns what the Go heap no longer uses at once
@@ -269,6 +275,16 @@ func post(url, key, ctype string, body io.Reader) error {
 		return fmt.Errorf("%s: %s", resp.Status, b)
 	}
 	return nil
+}
+
+// closedAddr is a loopback address where nothing listens.
+func closedAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := ln.Addr().String()
+	return addr, ln.Close()
 }
 
 // sink is an SMTP server that counts recipients of received messages.

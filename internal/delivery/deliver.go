@@ -22,12 +22,12 @@ type work struct {
 // session, recording each outcome as soon as it is known.
 func (e *Engine) deliver(dest string, jobs []store.Job) {
 	ctx := e.ctx
-	txns := e.prepare(ctx, jobs)
-	if len(txns) == 0 {
+	if ok, why := e.admit(dest, e.deps.Now()); !ok {
+		e.deferChunk(ctx, jobs, why)
 		return
 	}
-	if ok, why := e.admit(dest, e.deps.Now()); !ok {
-		e.failAll(txns, deferred(why))
+	txns := e.prepare(ctx, jobs)
+	if len(txns) == 0 {
 		return
 	}
 	hosts, err := e.resolve(ctx, dest)
@@ -68,6 +68,32 @@ func (e *Engine) deliver(dest string, jobs []store.Job) {
 			cn.c.Close()
 			cn = nil
 		}
+	}
+}
+
+// deferChunk records the jobs of a destination that is down as deferred,
+// in one write, without rendering or signing their copies (health.go).
+// What needs no connection is settled as prepare does.
+func (e *Engine) deferChunk(ctx context.Context, jobs []store.Job, why string) {
+	p := &pending{}
+	for _, j := range e.screen(ctx, jobs) {
+		l, err := e.load(ctx, j)
+		if err != nil {
+			r := Result{Kind: Temporary, Code: 451, Message: "local error: " + err.Error(), Reason: "generic"}
+			if errors.Is(err, store.ErrNotFound) {
+				r = Result{Kind: Permanent, Code: 550, Message: "message no longer stored", Reason: "generic"}
+			}
+			e.recordLoose(j, nil, r)
+			continue
+		}
+		if l.meta.Options.TestMode {
+			e.recordLoose(j, l, Result{Kind: Delivered, Code: 650, Message: "OK"})
+			continue
+		}
+		p.jobs, p.msgs = append(p.jobs, j), append(p.msgs, l)
+	}
+	if len(p.jobs) > 0 {
+		e.record(p, repeat(deferred(why), len(p.jobs)))
 	}
 }
 
