@@ -317,6 +317,11 @@ type destinationRow struct {
 	Waiting, Due, InFlight int
 	Next                   time.Time
 	LastError              string
+	// Down: the node's delivery engine cannot reach the destination
+	// (State "backing-off" until DownUntil, or "probing").
+	Down             bool
+	State, DownError string
+	DownUntil        time.Time
 }
 
 func (s *Server) queuePage(rq *request) error {
@@ -334,10 +339,16 @@ func (s *Server) queuePage(rq *request) error {
 	if err != nil {
 		return err
 	}
+	if s.DestinationHealth != nil {
+		st.AddHealth(s.DestinationHealth())
+	}
 	for _, dst := range st.Destinations {
 		r := destinationRow{Name: dst.Destination, Waiting: dst.Waiting, Due: dst.Due, InFlight: dst.InFlight, LastError: dst.LastError}
 		if dst.NextAttemptAt != nil {
 			r.Next = time.Time(*dst.NextAttemptAt)
+		}
+		if dst.DownUntil != nil {
+			r.Down, r.State, r.DownError, r.DownUntil = true, dst.State, dst.DownError, time.Time(*dst.DownUntil)
 		}
 		d.Destinations = append(d.Destinations, r)
 	}

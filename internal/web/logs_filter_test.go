@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"html"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -211,5 +212,32 @@ func TestQueuePage(t *testing.T) {
 	}
 	if p := c.get("/dashboard/queue?domain=other.example.com"); !strings.Contains(p.Body, `id="queue-empty"`) {
 		t.Error("another domain's queue shows this domain's recipients")
+	}
+}
+
+// TestQueuePageDeadDestination: when the only destination (the smarthost)
+// refuses connections, the queue page says the destination is down and
+// until when, and why each recipient waits.
+func TestQueuePageDeadDestination(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+	d := startDash(t, dashOptions{configure: func(c *config.Config) { c.Smarthost = dead }})
+	if _, err := d.Domains.Create(context.Background(), domains.CreateRequest{Name: testDomain}); err != nil {
+		t.Fatal(err)
+	}
+	c := d.client(t)
+	c.login(testEmail, testPassword)
+	id := d.send(t, d.Key, mailgun.NewMessage("app@"+testDomain, "Q", "body", "someone@dest.example"))
+	d.waitEvent(t, id, "failed", "temporary", "someone@dest.example")
+	row := regexp.MustCompile(`(?s)<tr class="destination" data-destination="dest.example">.*?destination-state" title="([^"]*)">down: backing-off until.*?class="last-error">([^<]*)</td>`)
+	p := c.get("/dashboard/queue")
+	m := row.FindStringSubmatch(p.Body)
+	if p.StatusCode != http.StatusOK || m == nil || !strings.Contains(m[1], "refused") || !strings.Contains(m[2], "destination unreachable") {
+		t.Fatalf("GET /dashboard/queue: %d %q\n%s", p.StatusCode, m, p.Body)
 	}
 }

@@ -41,6 +41,7 @@ import (
 
 	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/delivery"
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/store"
@@ -65,6 +66,9 @@ type Deps struct {
 	// Regional is this region's store: the Logs, message and queue pages
 	// read it through events.Fetch and delivery.QueueStatus.
 	Regional store.Regional
+	// DestinationHealth lists the destinations this node's delivery
+	// engine knows to be down, for the queue page (nil: none).
+	DestinationHealth func() []delivery.DestinationHealth
 	// Now is the clock (time.Now in production).
 	Now func() time.Time
 	// Region is the region this node serves, shown in the header.
