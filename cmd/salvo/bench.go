@@ -42,6 +42,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
 	blockProfile := fs.String("blockprofile", "", "write a blocking profile to this file")
 	traceFile := fs.String("trace", "", "write an execution trace to this file (go tool trace)")
+	memProfile := fs.String("memprofile", "", "write a heap profile to this file, taken at nine tenths of -d (under load)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -72,6 +73,15 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return 1
 		}
 		defer trace.Stop()
+	}
+	if *memProfile != "" {
+		go func() {
+			time.Sleep(o.Duration * 9 / 10)
+			if f, err := os.Create(*memProfile); err == nil {
+				_ = pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}()
 	}
 	if *blockProfile != "" {
 		runtime.SetBlockProfileRate(int(time.Microsecond * 100))
@@ -114,7 +124,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stdout, "  inbound queue drained %.1fs after the load ended (%.0f msgs/s routed overall)\n",
 			r.Drained.Seconds(), float64(r.Sent)/(r.Elapsed+r.Drained).Seconds())
 	}
-	if o.Mode == "accept" && r.RSS > 0 {
+	if (o.Mode == "accept" || o.Mode == "dead") && r.RSS > 0 {
 		fmt.Fprintf(stdout, "  %d recipients queued; RSS %d MB with them queued (peak %d MB during the run)\n",
 			r.Sent*int64(o.Recipients), r.RSS>>20, r.PeakRSS>>20)
 	}

@@ -138,7 +138,7 @@ func New(cfg Config, deps Deps) *Engine {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Engine{
-		cfg: cfg, deps: deps, owner: secret.Token(8), cache: newMessageCache(64 << 20), bounces: bounces,
+		cfg: cfg, deps: deps, owner: secret.Token(8), cache: newMessageCache(messageCacheBytes), bounces: bounces,
 		wake: make(chan struct{}, 1), resched: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), beatDone: make(chan struct{}),
 		busy: map[string]int{}, held: map[int64]struct{}{}, waiting: map[string][][]store.Job{},
 		recording: make(chan struct{}, max(1, cfg.Workers)), ctx: ctx, cancel: cancel,

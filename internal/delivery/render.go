@@ -48,7 +48,8 @@ type loaded struct {
 
 // messageCache keeps recently used messages (and their signed bodies) so
 // that recipients of one message claimed in different batches share one
-// signature. It is bounded by bytes.
+// signature. It is bounded by bytes (messageCacheBytes): each entry counts
+// twice its body (the signed copy) and entryOverhead for its metadata.
 type messageCache struct {
 	mu    sync.Mutex
 	limit int
@@ -56,6 +57,15 @@ type messageCache struct {
 	items map[string]*loaded
 	order []string
 }
+
+// messageCacheBytes bounds the message cache; with the hand-over of
+// accepted messages (16 MB, fresh.go) it is most of what the delivery
+// engine holds, whatever the backlog.
+const messageCacheBytes = 32 << 20
+
+// entryOverhead is what a cached message holds besides its bodies
+// (metadata, domain, maps), counted against the bound.
+const entryOverhead = 2048
 
 func newMessageCache(limit int) *messageCache {
 	return &messageCache{limit: limit, items: map[string]*loaded{}}
@@ -75,12 +85,12 @@ func (c *messageCache) put(l *loaded) *loaded {
 	}
 	c.items[l.msg.Key] = l
 	c.order = append(c.order, l.msg.Key)
-	c.size += 2 * len(l.msg.Body)
+	c.size += 2*len(l.msg.Body) + entryOverhead
 	for c.size > c.limit && len(c.order) > 1 {
 		k := c.order[0]
 		c.order = c.order[1:]
 		if old, ok := c.items[k]; ok {
-			c.size -= 2 * len(old.msg.Body)
+			c.size -= 2*len(old.msg.Body) + entryOverhead
 			delete(c.items, k)
 		}
 	}
@@ -139,16 +149,22 @@ func (e *Engine) loadStored(ctx context.Context, m store.Message) (*loaded, erro
 	if err != nil {
 		return nil, fmt.Errorf("domain %s: %w", m.Domain, err)
 	}
-	l := &loaded{msg: m, meta: meta, domain: d}
+	var signer crypto.Signer
+	if meta.Options.DKIM {
+		if signer, err = e.signer(d); err != nil {
+			return nil, err
+		}
+	}
+	// A loaded message keeps only what rendering needs of its domain: the
+	// store hands each caller its own copy, and the sealed key and DNS
+	// check results (kilobytes) would otherwise be held once per cached
+	// message (24 MB of a 146 MB heap under a dead-destination load).
+	d.DKIMPrivate, d.DNSChecks = nil, nil
+	l := &loaded{msg: m, meta: meta, domain: d, signer: signer}
 	if e.deps.Tracker != nil && !meta.Options.TestMode {
 		o := meta.Options
 		l.track = e.deps.Tracker.Track(d, tracking.Message{Key: m.Key, Body: m.Body, Tags: meta.Info.Tags,
 			Options: tracking.Options{Tracking: o.Tracking, Clicks: o.TrackingClicks, Opens: o.TrackingOpens, PixelTop: o.TrackingPixelTop}})
-	}
-	if meta.Options.DKIM {
-		if l.signer, err = e.signer(d); err != nil {
-			return nil, err
-		}
 	}
 	return e.cache.put(l), nil
 }
