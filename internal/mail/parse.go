@@ -32,11 +32,15 @@ type ParsedFile struct {
 }
 
 // Parse reads raw. Parts it cannot decode are kept as raw bytes; charsets
-// other than UTF-8 are converted when go-message knows them.
+// other than UTF-8 are converted when go-message knows them. It reads
+// whatever was accepted: a header block of any size, a multipart body cut
+// short (the parts before the cut are kept), and a header block go-message
+// refuses (then read line by line, the rest taken as text). The error is
+// always nil; it stays in the signature for callers that check it.
 func Parse(raw []byte) (Parsed, error) {
-	e, err := message.Read(bytes.NewReader(raw))
+	e, err := message.ReadWithOptions(bytes.NewReader(raw), &message.ReadOptions{MaxHeaderBytes: -1})
 	if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
-		return Parsed{}, err
+		return lenient(raw), nil
 	}
 	var p Parsed
 	fields := e.Header.Fields()
@@ -79,7 +83,32 @@ func Parse(raw []byte) (Parsed, error) {
 		}
 		return nil
 	})
-	return p, err
+	// A Walk error is a multipart body cut short: keep what was read.
+	_ = err
+	return p, nil
+}
+
+// lenient reads a message whose header block go-message refuses: each
+// "Name: value" line (folded lines joined) is a header, the rest is text.
+func lenient(raw []byte) Parsed {
+	var p Parsed
+	text := string(raw)
+	head, body, found := strings.Cut(strings.ReplaceAll(text, "\r\n", "\n"), "\n\n")
+	if !found {
+		head, body = text, ""
+	}
+	for _, line := range strings.Split(head, "\n") {
+		if (strings.HasPrefix(line, " ") || strings.HasPrefix(line, "\t")) && len(p.Headers) > 0 {
+			p.Headers[len(p.Headers)-1][1] += " " + strings.TrimSpace(line)
+			continue
+		}
+		if k, v, ok := strings.Cut(line, ":"); ok && k != "" && !strings.ContainsAny(k, " \t") {
+			p.Headers = append(p.Headers, [2]string{k, strings.TrimSpace(v)})
+		}
+	}
+	p.From, p.To, p.Subject = p.HeaderValue("From"), p.HeaderValue("To"), p.HeaderValue("Subject")
+	p.Text = body
+	return p
 }
 
 // HeaderValue returns the first header named key.

@@ -17,6 +17,7 @@
 package send
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -258,6 +259,9 @@ func (s *Service) prepare(sub *Submission, fan *fanout, now time.Time) (*prepare
 	} else {
 		raw, err = s.build(sub, &meta, now)
 	}
+	if err == nil {
+		err = checkHeaderSize(raw)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -412,6 +416,27 @@ func joinAddresses(l []*netmail.Address) string {
 		parts[i] = a.String()
 	}
 	return strings.Join(parts, ", ")
+}
+
+// MaxHeaderBytes bounds a message's header block at accept. Every event of
+// the message repeats its subject and other header fields, so a huge one
+// would multiply into every event; real header blocks are a few KB.
+const MaxHeaderBytes = 256 << 10
+
+// checkHeaderSize refuses a message whose header block is over
+// MaxHeaderBytes.
+func checkHeaderSize(raw []byte) error {
+	n := bytes.Index(raw, []byte("\r\n\r\n"))
+	if m := bytes.Index(raw, []byte("\n\n")); m >= 0 && (n < 0 || m < n) {
+		n = m
+	}
+	if n < 0 {
+		n = len(raw)
+	}
+	if n > MaxHeaderBytes {
+		return wire.BadRequest("message headers are too large: %d bytes, at most %d (subject and h: headers included)", n, MaxHeaderBytes)
+	}
+	return nil
 }
 
 // fromMIME takes a ready message, adding a Message-ID and Date if missing

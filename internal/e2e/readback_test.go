@@ -1,0 +1,61 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestAcceptedIsReadable: what the accept path lets through reads back
+// through the storage API (never a 500), and what cannot be stored
+// sensibly is refused at accept with a 400.
+func TestAcceptedIsReadable(t *testing.T) {
+	t.Parallel()
+	e := startSendEnv(t, sendEnvOptions{})
+	base := url.Values{"from": {"sender@" + testDomain}, "to": {"ann@dest.example"}, "text": {"hi"}}
+	cases := map[string]reqBody{}
+	long := cloneValues(base)
+	long.Set("subject", strings.Repeat("s", 1<<20))
+	cases["1 MB subject"] = formBody(long)
+	big := cloneValues(base)
+	big.Set("subject", strings.Repeat("s", 200<<10)) // under the 256 KB header bound
+	cases["200 KB subject"] = formBody(big)
+	mime := "From: sender@" + testDomain + "\r\nTo: ann@dest.example\r\nSubject: x\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nunterminated"
+	cases["unterminated multipart"] = multipartBody(url.Values{"to": {"ann@dest.example"}}, upload{"message", "m.eml", []byte(mime)})
+	for name, body := range cases {
+		path := "/v3/" + testDomain + "/messages"
+		if strings.Contains(name, "multipart") {
+			path += ".mime"
+		}
+		status, resp := e.call(http.MethodPost, path, body)
+		if name == "1 MB subject" {
+			if status != http.StatusBadRequest || !strings.Contains(string(resp), "message headers are too large") {
+				t.Fatalf("%s: accept answered %d %s, want 400", name, status, resp)
+			}
+			continue
+		}
+		if status != http.StatusOK {
+			t.Fatalf("%s: accept answered %d %s", name, status, resp)
+		}
+		var r struct{ ID string }
+		_ = json.Unmarshal(resp, &r)
+		u := e.storageURL(r.ID)
+		if st, b := e.call(http.MethodGet, u, reqBody{}); st != http.StatusOK {
+			t.Errorf("%s: accepted, then storage answered %d %s", name, st, b)
+		}
+		if st, b := e.call(http.MethodGet, u, reqBody{}, "Accept", "message/rfc2822"); st != http.StatusOK {
+			t.Errorf("%s: accepted, then raw storage answered %d %.200s", name, st, b)
+		}
+	}
+}
+
+func cloneValues(v url.Values) url.Values {
+	c := url.Values{}
+	for k, vs := range v {
+		c[k] = append([]string(nil), vs...)
+	}
+	return c
+}
