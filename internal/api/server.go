@@ -10,7 +10,9 @@
 // Order of work for a request: match the route (404/405), authenticate and
 // authorize (401, or 429 for an address that keeps failing), check that a
 // {domain} in the path lives in this region (404), and only then read the
-// body, bounded by MaxRequestBytes (413).
+// body, bounded by MaxRequestBytes (413). Parameters a handler does not
+// know are ignored and named in the X-Salvo-Ignored-Params response header
+// and a debug log line.
 package api
 
 import (

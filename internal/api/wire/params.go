@@ -5,7 +5,10 @@
 // Mailgun clients send the same parameters as multipart/form-data,
 // application/x-www-form-urlencoded, JSON or query strings (mailgun.js puts
 // some writes in the query), so Params merges them all; booleans arrive as
-// yes/no/true/false in any case.
+// yes/no/true/false in any case, and JSON bodies may hold numbers where
+// strings are meant and back (flex.go). A parameter an endpoint does not
+// know is ignored and recorded (Accept), never refused: Mailgun ignores
+// it, and real clients send such parameters.
 package wire
 
 import (
