@@ -193,21 +193,31 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, v
 // endpoint does not know and ignored (as Mailgun ignores them).
 const IgnoredParamsHeader = "X-Salvo-Ignored-Params"
 
-// ignoredHeader joins names for IgnoredParamsHeader, cut short (", …")
-// past maxIgnoredHeader bytes so that a request with thousands of unknown
-// parameters cannot make a huge response header.
+// ignoredHeader joins names for IgnoredParamsHeader as printable ASCII
+// (other bytes become '?'), each name cut at 100 bytes and the whole cut
+// short (", ...") past 1,000 bytes, so that a request with odd or
+// thousands of unknown parameters cannot make a bad or huge header.
 func ignoredHeader(names []string) string {
-	const maxIgnoredHeader = 1000
+	const maxName, maxHeader = 100, 1000
 	var b strings.Builder
 	for i, n := range names {
+		if len(n) > maxName {
+			n = n[:maxName] + "..."
+		}
 		if i > 0 {
-			if b.Len()+len(n) > maxIgnoredHeader {
-				b.WriteString(", …")
+			if b.Len()+len(n) > maxHeader {
+				b.WriteString(", ...")
 				break
 			}
 			b.WriteString(", ")
 		}
-		b.WriteString(n)
+		for j := 0; j < len(n); j++ {
+			if c := n[j]; c >= 0x20 && c < 0x7f {
+				b.WriteByte(c)
+			} else {
+				b.WriteByte('?')
+			}
+		}
 	}
 	return b.String()
 }
