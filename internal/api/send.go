@@ -150,6 +150,7 @@ func (s *Server) submission(c *Ctx) (*send.Submission, error) {
 		return nil, wire.BadRequest("Send options (parameters starting with o:, h:, or v:) are limited to 16 kB total")
 	}
 	sub := &send.Submission{Domain: c.Domain, Method: "http", OriginatingIP: clientAddr(c.R), Vars: map[string]string{}}
+	var unknown []string
 	for _, name := range p.Names() {
 		switch {
 		case strings.HasPrefix(name, "h:"):
@@ -164,8 +165,11 @@ func (s *Server) submission(c *Ctx) (*send.Submission, error) {
 			sub.Vars[name[2:]] = p.Raw(name)
 		case strings.HasPrefix(name, "o:") && !knownOptions[name],
 			strings.HasPrefix(name, "t:") && !knownTemplateOptions[name]:
-			p.Ignore(name)
+			unknown = append(unknown, name)
 		}
+	}
+	if len(unknown) > 0 {
+		p.Ignore(unknown...)
 	}
 	var err error
 	if sub.Template, err = templateRef(p, sub); err != nil {
