@@ -175,8 +175,9 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, v
 	}
 	defer p.Close()
 	p.OnIgnore = func(names []string) {
-		w.Header().Set(IgnoredParamsHeader, ignoredHeader(names))
-		s.Log.Debug("ignored unknown parameters", "route", rt.method+" "+rt.pattern, "params", names)
+		joined := ignoredHeader(names)
+		w.Header().Set(IgnoredParamsHeader, joined)
+		s.Log.Debug("ignored unknown parameters", "route", rt.method+" "+rt.pattern, "params", joined, "count", len(names))
 	}
 	c.P = p
 	v, err := rt.h(c)
