@@ -9,6 +9,8 @@ import (
 	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/mail"
 	"github.com/salvo-email/salvo/internal/send"
+	"github.com/salvo-email/salvo/internal/store"
+	"github.com/salvo-email/salvo/internal/submission"
 )
 
 // sendParams are the parameters of /messages (reference §2.2); o:, h:, v:
@@ -96,7 +98,40 @@ func (s *Server) sendMIME(c *Ctx) (any, error) {
 	} else {
 		return nil, wire.BadRequest("message parameter is missing")
 	}
+	if err := applyMIMEHeaders(p, sub, c.Domain); err != nil {
+		return nil, err
+	}
 	return s.Send.Send(c.R.Context(), sub)
+}
+
+// applyMIMEHeaders reads the X-Mailgun-* headers of an uploaded message
+// as the SMTP relay does (RFC 2047 words decoded) and removes them from
+// it. The request's own parameters win: o: options and o:tag, v:
+// variables, recipient-variables and template.
+func applyMIMEHeaders(p *wire.Params, sub *send.Submission, d store.Domain) error {
+	h, err := submission.ReadMailgunHeaders(sub.MIME, d)
+	if err != nil {
+		return err
+	}
+	sub.MIME = h.Raw
+	if sub.Options, sub.Tags, err = parseOptions(p, h.Options); err != nil {
+		return err
+	}
+	if len(sub.Tags) == 0 {
+		sub.Tags = h.Tags
+	}
+	for k, v := range h.Vars {
+		if _, given := sub.Vars[k]; !given {
+			sub.Vars[k] = v
+		}
+	}
+	if sub.RecipientVar == nil {
+		sub.RecipientVar = h.RecipientVar
+	}
+	if sub.Template == nil {
+		sub.Template = h.Template
+	}
+	return nil
 }
 
 // submission reads what both send endpoints share: options, headers,
@@ -115,6 +150,7 @@ func (s *Server) submission(c *Ctx) (*send.Submission, error) {
 		return nil, wire.BadRequest("Send options (parameters starting with o:, h:, or v:) are limited to 16 kB total")
 	}
 	sub := &send.Submission{Domain: c.Domain, Method: "http", OriginatingIP: clientAddr(c.R), Vars: map[string]string{}}
+	var unknown []string
 	for _, name := range p.Names() {
 		switch {
 		case strings.HasPrefix(name, "h:"):
@@ -129,14 +165,18 @@ func (s *Server) submission(c *Ctx) (*send.Submission, error) {
 			sub.Vars[name[2:]] = p.Raw(name)
 		case strings.HasPrefix(name, "o:") && !knownOptions[name],
 			strings.HasPrefix(name, "t:") && !knownTemplateOptions[name]:
-			p.Ignore(name)
+			unknown = append(unknown, name)
 		}
+	}
+	if len(unknown) > 0 {
+		p.Ignore(unknown...)
 	}
 	var err error
 	if sub.Template, err = templateRef(p, sub); err != nil {
 		return nil, err
 	}
-	if sub.Options, sub.Tags, err = parseOptions(p, c.Domain.RequireTLS, c.Domain.SkipVerification); err != nil {
+	base := send.Options{DKIM: true, RequireTLS: c.Domain.RequireTLS, SkipVerification: c.Domain.SkipVerification}
+	if sub.Options, sub.Tags, err = parseOptions(p, base); err != nil {
 		return nil, err
 	}
 	if rv := p.Raw("recipient-variables"); strings.TrimSpace(rv) != "" {
@@ -173,8 +213,11 @@ func checkHeaderName(name string) error {
 	return nil
 }
 
-func parseOptions(p *wire.Params, domainTLS, domainSkip bool) (send.Options, []string, error) {
-	o := send.Options{DKIM: true, RequireTLS: domainTLS, SkipVerification: domainSkip}
+// parseOptions reads the o: parameters over base (the domain's defaults,
+// or what a MIME upload's X-Mailgun-* headers asked for): an option the
+// request does not name keeps its base value.
+func parseOptions(p *wire.Params, base send.Options) (send.Options, []string, error) {
+	o := base
 	bools := []struct {
 		name string
 		dst  *bool
@@ -224,7 +267,9 @@ func parseOptions(p *wire.Params, domainTLS, domainSkip bool) (send.Options, []s
 			}
 		}
 	}
-	o.ArchiveTo = p.Get("o:archive-to")
+	if a := p.Get("o:archive-to"); a != "" {
+		o.ArchiveTo = a
+	}
 	return o, normalizeTags(p.All("o:tag")), nil
 }
 

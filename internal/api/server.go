@@ -10,7 +10,9 @@
 // Order of work for a request: match the route (404/405), authenticate and
 // authorize (401, or 429 for an address that keeps failing), check that a
 // {domain} in the path lives in this region (404), and only then read the
-// body, bounded by MaxRequestBytes (413).
+// body, bounded by MaxRequestBytes (413). Parameters a handler does not
+// know are ignored and named in the X-Salvo-Ignored-Params response header
+// and a debug log line.
 package api
 
 import (
@@ -177,8 +179,9 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, v
 	}
 	defer p.Close()
 	p.OnIgnore = func(names []string) {
-		w.Header().Set(IgnoredParamsHeader, ignoredHeader(names))
-		s.Log.Debug("ignored unknown parameters", "route", rt.method+" "+rt.pattern, "params", names)
+		joined := ignoredHeader(names)
+		w.Header().Set(IgnoredParamsHeader, joined)
+		s.Log.Debug("ignored unknown parameters", "route", rt.method+" "+rt.pattern, "params", joined, "count", len(names))
 	}
 	c.P = p
 	v, err := rt.h(c)
@@ -195,21 +198,31 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, v
 // endpoint does not know and ignored (as Mailgun ignores them).
 const IgnoredParamsHeader = "X-Salvo-Ignored-Params"
 
-// ignoredHeader joins names for IgnoredParamsHeader, cut short (", …")
-// past maxIgnoredHeader bytes so that a request with thousands of unknown
-// parameters cannot make a huge response header.
+// ignoredHeader joins names for IgnoredParamsHeader as printable ASCII
+// (other bytes become '?'), each name cut at 100 bytes and the whole cut
+// short (", ...") past 1,000 bytes, so that a request with odd or
+// thousands of unknown parameters cannot make a bad or huge header.
 func ignoredHeader(names []string) string {
-	const maxIgnoredHeader = 1000
+	const maxName, maxHeader = 100, 1000
 	var b strings.Builder
 	for i, n := range names {
+		if len(n) > maxName {
+			n = n[:maxName] + "..."
+		}
 		if i > 0 {
-			if b.Len()+len(n) > maxIgnoredHeader {
-				b.WriteString(", …")
+			if b.Len()+len(n) > maxHeader {
+				b.WriteString(", ...")
 				break
 			}
 			b.WriteString(", ")
 		}
-		b.WriteString(n)
+		for j := 0; j < len(n); j++ {
+			if c := n[j]; c >= 0x20 && c < 0x7f {
+				b.WriteByte(c)
+			} else {
+				b.WriteByte('?')
+			}
+		}
 	}
 	return b.String()
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -75,5 +76,44 @@ func TestClientsEncodedVariablesParameter(t *testing.T) {
 	}
 	if ev.UserVariables["src"] != "http" {
 		t.Errorf("user-variables = %v, want src http", ev.UserVariables)
+	}
+}
+
+// TestClientsMIMEUploadMailgunHeaders: /messages.mime reads the X-Mailgun-*
+// headers of the uploaded message as the relay does, RFC 2047 words
+// decoded, and removes them; the request's own parameters win.
+func TestClientsMIMEUploadMailgunHeaders(t *testing.T) {
+	t.Parallel()
+	e := startSendEnv(t, sendEnvOptions{})
+	raw := "From: app@" + testDomain + "\r\nTo: rcpt@dest.example\r\nSubject: mime\r\n" +
+		"X-Mailgun-Variables: =?UTF-8?Q?=7B=22src=22=3A=22mime=22=2C=22who=22=3A=22header=22=7D?=\r\n" +
+		"X-Mailgun-Tag: =?UTF-8?Q?from_header?=\r\n" +
+		"\r\nhello\r\n"
+	status, body := e.call(http.MethodPost, "/v3/"+testDomain+"/messages.mime", multipartBody(
+		url.Values{"to": {"rcpt@dest.example"}, "v:who": {"param"}},
+		upload{field: "message", name: "message.mime", data: []byte(raw)}))
+	if status != http.StatusOK {
+		t.Fatalf("messages.mime = %d %s", status, body)
+	}
+	got := e.mx.WaitRecipients(t, 1, 20*time.Second)[0].Data
+	if v := header(got, "X-Mailgun-Tag") + header(got, "X-Mailgun-Variables"); v != "" {
+		t.Errorf("delivered copy keeps X-Mailgun-* headers: %q", v)
+	}
+	evs := e.waitEvents("delivered", 1)
+	var ev struct {
+		Tags          []string       `json:"tags"`
+		UserVariables map[string]any `json:"user-variables"`
+	}
+	if err := json.Unmarshal(evs[0].Data, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.UserVariables["src"] != "mime" || ev.UserVariables["who"] != "param" || strings.Join(ev.Tags, ",") != "from header" {
+		t.Errorf("tags %q, user-variables %v; want [from header], src mime and who param (the parameter wins)", ev.Tags, ev.UserVariables)
+	}
+	status, body = e.call(http.MethodPost, "/v3/"+testDomain+"/messages.mime", multipartBody(
+		url.Values{"to": {"rcpt@dest.example"}},
+		upload{field: "message", name: "message.mime", data: []byte(strings.Replace(raw, "X-Mailgun-Tag:", "X-Mailgun-Track-Opens: perhaps\r\nX-Mailgun-Tag:", 1))}))
+	if status != http.StatusBadRequest || !strings.Contains(string(body), "X-Mailgun-Track-Opens must be yes or no") {
+		t.Errorf("bad X-Mailgun-Track-Opens = %d %s, want 400 naming it", status, body)
 	}
 }

@@ -131,7 +131,6 @@ func TestWebhooksShapes(t *testing.T) {
 			`{"Reason":"https:///x is not a valid url: missing host"}`},
 		{http.MethodPost, base, url.Values{"url": {hookA}}, 400, `{"message":"Missing parameter 'id'"}`},
 		{http.MethodPost, base, url.Values{"id": {"opened"}}, 400, `{"message":"Missing parameter 'url'"}`},
-		{http.MethodPost, base, url.Values{"id": {"opened"}, "url": {hookA}, "urls": {hookB}}, 400, ""},
 		{http.MethodPut, base + "/opened", url.Values{"url": {hookA}}, 404, `{"Description":"Webhook not found"}`},
 		{http.MethodGet, base + "/opened", nil, 404, `{"Description":"Webhook not found"}`},
 		{http.MethodDelete, base + "/opened", nil, 404, `{"Description":"Webhook not found"}`},
@@ -141,12 +140,7 @@ func TestWebhooksShapes(t *testing.T) {
 		if c.body != nil {
 			body = testutil.Form(c.body)
 		}
-		r := call(c.method, c.path, body)
-		if c.want == "" {
-			r.Want(t, c.status)
-			continue
-		}
-		wantBody(t, r, c.status, c.want)
+		wantBody(t, call(c.method, c.path, body), c.status, c.want)
 	}
 	r := call(http.MethodPost, base, testutil.Form(url.Values{"id": {"delivered"}, "url": {hookA}})).Want(t, 400)
 	if !strings.Contains(r.Body, `"Reason"`) || !strings.Contains(r.Body, "already exists") {

@@ -47,6 +47,7 @@ const (
 // are refused.
 func ParseQuery(p *wire.Params) (Query, error) {
 	q := Query{Limit: defaultLimit, Filters: map[string][]string{}}
+	var unknown []string
 	for _, name := range p.Names() {
 		switch {
 		case name == "begin" || name == "end" || name == "ascending" || name == "limit" || name == "pretty":
@@ -58,8 +59,11 @@ func ParseQuery(p *wire.Params) (Query, error) {
 				q.Filters[name] = append(q.Filters[name], v)
 			}
 		default:
-			p.Ignore(name)
+			unknown = append(unknown, name)
 		}
+	}
+	if len(unknown) > 0 {
+		p.Ignore(unknown...)
 	}
 	var begin, end time.Time
 	var err error

@@ -16,7 +16,9 @@
 //   - The message is accepted (250) only after Send returned, that is
 //     after its transaction is durable; anything but a client mistake is a
 //     451 so the client tries again and nothing is lost.
-//   - X-Mailgun-* headers are honoured and removed (headers.go).
+//   - X-Mailgun-* headers are honoured and removed (headers.go), their
+//     RFC 2047 encoded words decoded first (RFC 2047 §6.2); HTTP
+//     /messages.mime reads them the same way (ReadMailgunHeaders).
 //   - Messages per second are limited per connection and per credential
 //     (451 4.7.1 beyond).
 package submission

@@ -5,7 +5,10 @@
 // Mailgun clients send the same parameters as multipart/form-data,
 // application/x-www-form-urlencoded, JSON or query strings (mailgun.js puts
 // some writes in the query), so Params merges them all; booleans arrive as
-// yes/no/true/false in any case.
+// yes/no/true/false in any case, and JSON bodies may hold numbers where
+// strings are meant and back (flex.go). A parameter an endpoint does not
+// know is ignored and recorded (Accept), never refused: Mailgun ignores
+// it, and real clients send such parameters.
 package wire
 
 import (
@@ -39,9 +42,10 @@ type Params struct {
 	// OnIgnore, when set, is called with every ignored name so far each
 	// time Accept or Ignore records a new one (the HTTP edge sets a
 	// response header from it before the handler writes).
-	OnIgnore func(ignored []string)
-	form     *multipart.Form
-	ignored  []string
+	OnIgnore   func(ignored []string)
+	form       *multipart.Form
+	ignored    []string // sorted
+	ignoredSet map[string]bool
 }
 
 // NewParams wraps values (used by tests and by non-HTTP callers).
@@ -260,29 +264,38 @@ func (p *Params) Set(name string, values ...string) { p.values[name] = values }
 // query parameters), and refusing them broke those clients. Known
 // parameters are still checked by the handler and bad values refused.
 func (p *Params) Accept(allowed ...string) {
+	var unknown []string
 	for _, name := range p.Names() {
 		if !matchesAny(name, allowed) {
-			p.Ignore(name)
+			unknown = append(unknown, name)
 		}
+	}
+	if len(unknown) > 0 {
+		p.Ignore(unknown...)
 	}
 }
 
 // Ignore records parameters the endpoint reads no further (an unknown o:
-// option of a send, say); each name is recorded once.
+// option of a send, say); each name is recorded once. Callers pass all
+// the names of a request in one call where they can: OnIgnore runs once
+// per call that adds a name.
 func (p *Params) Ignore(names ...string) {
 	added := false
 	for _, name := range names {
-		i := sort.SearchStrings(p.ignored, name)
-		if i < len(p.ignored) && p.ignored[i] == name {
-			continue
+		if p.ignoredSet == nil {
+			p.ignoredSet = map[string]bool{}
 		}
-		p.ignored = append(p.ignored, "")
-		copy(p.ignored[i+1:], p.ignored[i:])
-		p.ignored[i] = name
-		added = true
+		if !p.ignoredSet[name] {
+			p.ignoredSet[name] = true
+			p.ignored = append(p.ignored, name)
+			added = true
+		}
 	}
-	if added && p.OnIgnore != nil {
-		p.OnIgnore(p.Ignored())
+	if added {
+		sort.Strings(p.ignored)
+		if p.OnIgnore != nil {
+			p.OnIgnore(p.Ignored())
+		}
 	}
 }
 
