@@ -59,3 +59,46 @@ func cloneValues(v url.Values) url.Values {
 	}
 	return c
 }
+
+// TestAcceptRefusesWhatCannotBeDelivered: recipients with address literals
+// or invalid domain labels, and a recipient variable with a line break
+// that a header uses, are refused at accept with a 400 (before, they were
+// accepted and failed at delivery); nothing is stored.
+func TestAcceptRefusesWhatCannotBeDelivered(t *testing.T) {
+	t.Parallel()
+	e := startSendEnv(t, sendEnvOptions{})
+	base := func() url.Values {
+		return url.Values{"from": {"sender@" + testDomain}, "subject": {"Hi"}, "text": {"hi"}}
+	}
+	cases := map[string]url.Values{}
+	for _, to := range []string{"r@[127.0.0.1]", "r@-bad-.com", "r@bad..com", "r@" + strings.Repeat("a", 64) + ".com"} {
+		v := base()
+		v.Set("to", to)
+		cases["to "+to] = v
+	}
+	crlf := base()
+	crlf.Set("to", "ann@dest.example")
+	crlf.Set("subject", "Hello %recipient.name%")
+	crlf.Set("recipient-variables", `{"ann@dest.example": {"name": "Ann\r\nBcc: evil@else.example"}}`)
+	cases["line break in a header variable"] = crlf
+	for name, v := range cases {
+		status, body := e.call(http.MethodPost, "/v3/"+testDomain+"/messages", formBody(v))
+		if status != http.StatusBadRequest {
+			t.Errorf("%s: %d %s, want 400", name, status, body)
+		}
+	}
+	// A line break in a variable used only in the body is fine, and an
+	// internationalised domain is a domain.
+	ok := base()
+	ok.Set("to", "ann@dest.example")
+	ok.Add("to", "bo@bücher.example")
+	ok.Set("text", "Dear %recipient.name%")
+	ok.Set("recipient-variables", `{"ann@dest.example": {"name": "Ann\nSmith"}, "bo@bücher.example": {"name": "Bo"}}`)
+	if status, body := e.call(http.MethodPost, "/v3/"+testDomain+"/messages", formBody(ok)); status != http.StatusOK {
+		t.Fatalf("body-only line break: %d %s", status, body)
+	}
+	e.waitEvents("accepted", 2)
+	if n := len(e.storeEvents("accepted")); n != 2 {
+		t.Fatalf("%d accepted events, want only the good message's 2", n)
+	}
+}

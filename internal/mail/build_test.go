@@ -2,6 +2,7 @@ package mail
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -37,5 +38,22 @@ func TestNewMessageID(t *testing.T) {
 	}
 	if a[15:20] != "1e240" || b[15:20] != "1e240" { // 123456 µs
 		t.Fatalf("ids %q, %q do not start with the microsecond", a, b)
+	}
+}
+
+// TestRewriteKeepsHeaderOneLine: a substituted value with a line break (a
+// list member's variable, say) cannot add or break header fields.
+func TestRewriteKeepsHeaderOneLine(t *testing.T) {
+	t.Parallel()
+	raw := []byte("From: a@b.example\r\nSubject: Hello %recipient.name%\r\n\r\nbody\r\n")
+	out, err := Rewrite(raw, Rewriting{Replace: func(s string) string {
+		return strings.ReplaceAll(s, "%recipient.name%", "Ann\r\nBcc: evil@else.example")
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, _, _ := strings.Cut(string(out), "\r\n\r\n")
+	if strings.Contains(strings.ToLower(head), "\r\nbcc:") || !strings.Contains(head, "Subject: Hello Ann Bcc: evil@else.example") {
+		t.Fatalf("header after rewrite:\n%s", head)
 	}
 }

@@ -158,6 +158,14 @@ func Rewrite(raw []byte, rw Rewriting) ([]byte, error) {
 
 // personalizeHeader rebuilds h with placeholders replaced, keeping field
 // order and the raw form of fields it does not change.
+// unfold makes a header value one line: CR and LF become spaces.
+func unfold(v string) string {
+	if !strings.ContainsAny(v, "\r\n") {
+		return v
+	}
+	return strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(v)
+}
+
 func personalizeHeader(h message.Header, to string, replace Replacer) message.Header {
 	type field struct {
 		key, value string
@@ -172,7 +180,9 @@ func personalizeHeader(h message.Header, to string, replace Replacer) message.He
 			f.value = to
 		case strings.Contains(fs.Value(), "%"):
 			if v, err := fs.Text(); err == nil {
-				f.value = encodeHeaderValue(replace(v))
+				// A substituted value must not break the field (a line
+				// break in a recipient or member variable): one line.
+				f.value = encodeHeaderValue(unfold(replace(v)))
 				break
 			}
 			fallthrough

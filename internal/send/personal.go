@@ -3,7 +3,10 @@ package send
 import (
 	"encoding/json"
 	netmail "net/mail"
+	"regexp"
 	"strings"
+
+	"github.com/salvo-email/salvo/internal/api/wire"
 )
 
 // Personal is what personalises one recipient's copy: its variables
@@ -182,4 +185,34 @@ func recipientSpec(name, addr string) string {
 		}
 	}
 	return name + " <" + addr + ">"
+}
+
+var headerVar = regexp.MustCompile(`%recipient\.([^%\s]+)%`)
+
+// checkHeaderVars refuses recipient variables holding a line break that a
+// header field uses (%recipient.x% in the subject, from or an h: header):
+// the copy's header would be broken. Line breaks in variables used only in
+// the body are fine.
+func checkHeaderVars(sub *Submission) error {
+	if len(sub.RecipientVar) == 0 {
+		return nil
+	}
+	texts := []string{sub.From, sub.Subject}
+	for _, h := range sub.Headers {
+		texts = append(texts, h.Value)
+	}
+	used := map[string]bool{}
+	for _, t := range texts {
+		for _, m := range headerVar.FindAllStringSubmatch(t, -1) {
+			used[m[1]] = true
+		}
+	}
+	for addr, vars := range sub.RecipientVar {
+		for name := range used {
+			if v, ok := vars[name].(string); ok && strings.ContainsAny(v, "\r\n") {
+				return wire.BadRequest("'recipient-variables' parameter: the value of %%recipient.%s%% for %s contains a line break, and a header uses it", name, addr)
+			}
+		}
+	}
+	return nil
 }

@@ -262,6 +262,9 @@ func (s *Service) prepare(sub *Submission, fan *fanout, now time.Time) (*prepare
 	if err == nil {
 		err = checkHeaderSize(raw)
 	}
+	if err == nil {
+		err = checkHeaderVars(sub)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -360,7 +363,29 @@ func (s *Service) recipients(sub *Submission) ([]string, error) {
 
 func validAddress(a string) bool {
 	at := strings.LastIndexByte(a, '@')
-	return at > 0 && at < len(a)-1 && !strings.ContainsAny(a, " \t\r\n<>")
+	return at > 0 && at < len(a)-1 && !strings.ContainsAny(a, " \t\r\n<>") && validDomain(a[at+1:])
+}
+
+// validDomain reports whether d is a domain name mail can be sent to: no
+// address literal ([127.0.0.1]: Mailgun refuses them too), and labels of
+// 1 to 63 octets that neither start nor end with a hyphen (RFC 1035 §2.3.1,
+// RFC 5321 §4.1.2; non-ASCII letters are allowed for IDNs).
+func validDomain(d string) bool {
+	d = strings.TrimSuffix(d, ".")
+	if d == "" || len(d) > 253 || strings.HasPrefix(d, "[") {
+		return false
+	}
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if r < 0x80 && !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // build makes the MIME message from the submission's fields.
