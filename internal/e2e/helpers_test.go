@@ -11,7 +11,7 @@ import (
 
 // createDomain creates name through the API with the primary key; extra
 // holds further create fields as name/value pairs.
-func createDomain(t *testing.T, ta *testutil.TestApp, name string, extra ...string) {
+func createDomain(t testing.TB, ta *testutil.TestApp, name string, extra ...string) {
 	t.Helper()
 	v := url.Values{"name": {name}}
 	for i := 0; i+1 < len(extra); i += 2 {
