@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -73,7 +74,7 @@ var routeFields = []string{"priority", "description", "expression", "action"}
 
 // readRoute applies the route fields present in the request to r and
 // checks the expression and actions, so nothing unusable is stored.
-func readRoute(c *Ctx, r *store.Route) error {
+func (s *Server) readRoute(c *Ctx, r *store.Route) error {
 	p := c.P
 	if p.Has("priority") {
 		n, err := p.Int("priority", 0, 0, 1<<31-1)
@@ -98,8 +99,16 @@ func readRoute(c *Ctx, r *store.Route) error {
 			if a == "" {
 				continue
 			}
-			if _, err := routes.ParseAction(a); err != nil {
+			act, err := routes.ParseAction(a)
+			if err != nil {
 				return wire.BadRequest("Invalid action %q: %v", a, err)
+			}
+			for _, d := range append(slices.Clone(act.Dests), act.Notify) {
+				if routes.IsURL(d) {
+					if err := s.checkEgress("message", d); err != nil {
+						return err
+					}
+				}
 			}
 			r.Actions = append(r.Actions, a)
 		}
@@ -115,7 +124,7 @@ func (s *Server) createRoute(c *Ctx) (any, error) {
 	}
 	now := s.Now().UTC()
 	r := store.Route{ID: newRouteID(now), CreatedAt: now.Truncate(time.Second)}
-	if err := readRoute(c, &r); err != nil {
+	if err := s.readRoute(c, &r); err != nil {
 		return nil, err
 	}
 	if len(r.Actions) == 0 {
@@ -135,7 +144,7 @@ func (s *Server) updateRoute(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := readRoute(c, &r); err != nil {
+	if err := s.readRoute(c, &r); err != nil {
 		return nil, err
 	}
 	if len(r.Actions) == 0 {

@@ -90,6 +90,9 @@ func (s *Server) createWebhook(c *Ctx) (any, error) {
 	if len(urls) == 0 {
 		return nil, missing("url")
 	}
+	if err := s.checkEgress("Reason", urls...); err != nil {
+		return nil, err
+	}
 	set, err := s.editWebhooks(c, func(cur store.WebhookSet) (store.WebhookSet, error) {
 		return webhooks.Create(cur, kind, urls)
 	})
@@ -104,6 +107,9 @@ func (s *Server) updateWebhook(c *Ctx) (any, error) {
 	kind, urls := c.Var("kind"), listOf(c.P, "url")
 	if len(urls) == 0 {
 		return nil, missing("url")
+	}
+	if err := s.checkEgress("Reason", urls...); err != nil {
+		return nil, err
 	}
 	set, err := s.editWebhooks(c, func(cur store.WebhookSet) (store.WebhookSet, error) {
 		return webhooks.Update(cur, kind, urls)
@@ -140,6 +146,9 @@ func (s *Server) v4Edit(c *Ctx, edit func(store.WebhookSet, string, []string) (s
 	}
 	if len(kinds) == 0 {
 		return nil, missing("event_types")
+	}
+	if err := s.checkEgress("Reason", u); err != nil {
+		return nil, err
 	}
 	set, err := s.editWebhooks(c, func(cur store.WebhookSet) (store.WebhookSet, error) { return edit(cur, u, kinds) })
 	if err != nil {
@@ -182,4 +191,21 @@ func (s *Server) removeWebhookURLs(c *Ctx) (any, error) {
 func (s *Server) webhookAttempts(c *Ctx) (any, error) {
 	c.P.Accept()
 	return webhooks.Attempts(c.R.Context(), s.Regional, c.Domain.Name, c.Var("kind"))
+}
+
+// checkEgress refuses URLs whose literal address this node may not reach
+// (package egress: link-local, its own listeners and databases, the
+// operator's --outbound-deny), with the error key of the endpoint's shape.
+func (s *Server) checkEgress(key string, urls ...string) error {
+	if s.Egress == nil {
+		return nil
+	}
+	for _, u := range urls {
+		if err := s.Egress.CheckURL(u); err != nil {
+			e := wire.BadRequest("%s is not an allowed url: %v", u, err)
+			e.Key = key
+			return e
+		}
+	}
+	return nil
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/delivery"
 	"github.com/salvo-email/salvo/internal/domains"
+	"github.com/salvo-email/salvo/internal/egress"
 	"github.com/salvo-email/salvo/internal/lists"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/send"
@@ -63,6 +64,9 @@ type Deps struct {
 	// DestinationHealth lists the destinations this node's delivery
 	// engine knows to be down, for the queue view (nil: none).
 	DestinationHealth func() []delivery.DestinationHealth
+	// Egress refuses webhook and route URLs whose literal address the
+	// node may not reach (nil: no check).
+	Egress *egress.Policy
 }
 
 // Server is the API's http.Handler.

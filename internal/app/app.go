@@ -14,10 +14,12 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/salvo-email/salvo/internal/egress"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -90,6 +92,8 @@ type App struct {
 	Tracking *tracking.Service
 	Delivery *delivery.Engine
 	Webhooks *webhooks.Dispatcher
+	// Egress is where webhook and route POSTs may go.
+	Egress   *egress.Policy
 	Importer *suppress.Importer
 	// Usage copies this region's monthly counts to the global store.
 	Usage *usage.Reporter
@@ -220,13 +224,28 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 		Metrics: a.Metrics, RootCAs: seams.RootCAs, Dial: seams.Dial, Tracker: a.Tracking,
 		Prefetch: cfg.DatabaseURL != "",
 	})
+	// Egress: where webhook and route POSTs may go (package egress); the
+	// databases now, the listeners once bound (Start).
+	if a.Egress, err = egress.New(cfg.OutboundDeny, cfg.OutboundAllow); err != nil {
+		a.closeStores()
+		return nil, err
+	}
+	for _, u := range []string{cfg.DatabaseURL, cfg.GlobalDatabaseURL} {
+		if pu, err := url.Parse(u); err == nil && pu.Host != "" {
+			host := pu.Host
+			if pu.Port() == "" {
+				host = net.JoinHostPort(pu.Hostname(), "5432")
+			}
+			a.Egress.DenyOwn(host)
+		}
+	}
 	// Webhooks: the dispatcher reads the events outbox and POSTs signed
 	// events to the domains' webhook URLs (package webhooks).
 	a.Webhooks = webhooks.New(webhooks.Config{
 		Timeout: cfg.WebhookTimeout, PerURL: cfg.WebhookConcurrency, Lease: cfg.Lease,
 	}, webhooks.Deps{
 		Store: a.Regional, SigningKey: a.Keys.SigningKey, Now: seams.Now,
-		Log: log.With("part", "webhooks"), Metrics: a.Metrics,
+		Log: log.With("part", "webhooks"), Metrics: a.Metrics, Client: a.Egress.Client(0),
 	})
 	a.Send = &send.Service{
 		Store: a.Regional, Now: seams.Now, Notify: a.Delivery.NotifyDue, Accepted: a.Delivery.Accepted,
@@ -259,6 +278,7 @@ func (a *App) Start(ctx context.Context) error {
 		return fmt.Errorf("--http-addr (SALVO_HTTP_ADDR) %s: %w", a.Cfg.HTTPAddr, err)
 	}
 	a.httpLn = ln
+	a.Egress.DenyOwn(ln.Addr().String())
 	if a.Cfg.PublicURL == "" {
 		a.Cfg.PublicURL = config.DefaultPublicURL(ln.Addr())
 	}
@@ -276,7 +296,7 @@ func (a *App) Start(ctx context.Context) error {
 		Keys:    a.Keys, Domains: a.Domains, Send: a.Send, Importer: a.Importer, Templates: a.Templates, Lists: a.Lists,
 		Regional: a.Regional, Credentials: a.Credentials,
 		Region: a.Cfg.Region, PublicURL: a.Cfg.PublicURL, MaxBody: a.Cfg.MaxRequestBytes, Now: a.seams.Now,
-		DestinationHealth: a.Delivery.Health,
+		DestinationHealth: a.Delivery.Health, Egress: a.Egress,
 	})
 	if a.Web, err = a.dashboard(); err != nil {
 		ln.Close()
@@ -317,7 +337,7 @@ func (a *App) dashboard() (http.Handler, error) {
 		Throttle: &auth.LoginThrottle{Free: a.Cfg.LoginFailureLimit, Now: a.seams.Now},
 		Region:   a.Cfg.Region, PublicURL: a.Cfg.PublicURL, OtherRegionURL: a.Cfg.OtherRegionURL,
 		// Logs, message and queue pages read the regional store.
-		Regional: a.Regional, Now: a.seams.Now, DestinationHealth: a.Delivery.Health,
+		Regional: a.Regional, Now: a.seams.Now, DestinationHealth: a.Delivery.Health, Egress: a.Egress,
 		// Suppressions pages submit CSV imports to the shared importer.
 		Importer: a.Importer,
 	})

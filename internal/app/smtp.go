@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/salvo-email/salvo/internal/verp"
+	"net/http"
 
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/inbound"
@@ -31,7 +32,7 @@ func (a *App) newSMTP() {
 		Retention: cfg.Retention, Schedule: webhooks.Schedule, MaxAge: webhooks.MaxAge,
 	}, inbound.Deps{
 		Store: a.Regional, Send: a.Send, Keys: a.Keys, Resolver: a.seams.Resolver, Now: a.seams.Now,
-		Log: a.Log.With("part", "inbound"), Metrics: a.Metrics, Unsubscribes: a.Tracking, HTTP: a.seams.RouteHTTP,
+		Log: a.Log.With("part", "inbound"), Metrics: a.Metrics, Unsubscribes: a.Tracking, HTTP: a.routeHTTP(),
 		Bounces: verp.New(a.Box.Derive(verp.KeyPurpose)),
 	})
 }
@@ -77,6 +78,7 @@ func (a *App) startSMTP() error {
 			return fmt.Errorf("--%s (%s) %s: %w", l.flag, l.env, l.addr, err)
 		}
 		*l.dst = srv
+		a.Egress.DenyOwn(addrOrEmpty(srv))
 		srv.Start()
 	}
 	a.Log.Info("smtp listening", "submission", addrOf(a.submissionSrv), "submission_tls", addrOf(a.submissionTLSSrv),
@@ -119,4 +121,13 @@ func addrOrEmpty(s *smtp.Server) string {
 		return ""
 	}
 	return s.Addr()
+}
+
+// routeHTTP is the client of route POSTs: the seam's, else one that
+// follows the egress policy.
+func (a *App) routeHTTP() *http.Client {
+	if a.seams.RouteHTTP != nil {
+		return a.seams.RouteHTTP
+	}
+	return a.Egress.Client(a.Cfg.SMTP.ForwardTimeout)
 }

@@ -101,6 +101,11 @@ type Config struct {
 	// may be in flight at once.
 	WebhookTimeout     time.Duration
 	WebhookConcurrency int
+	// OutboundDeny and OutboundAllow are comma-separated CIDRs or addresses
+	// that webhook and route forward POSTs may not / may reach (allow wins;
+	// package egress); this node's listeners and databases are always
+	// denied.
+	OutboundDeny, OutboundAllow string
 
 	// SessionIdleTimeout ends a dashboard login after this long without a
 	// request; SessionMaxAge ends it this long after login regardless.
@@ -144,6 +149,7 @@ func Default() Config {
 
 		WebhookTimeout:     10 * time.Second,
 		WebhookConcurrency: 8,
+		OutboundDeny:       "169.254.0.0/16,fe80::/10",
 
 		SessionIdleTimeout: time.Hour,
 		SessionMaxAge:      12 * time.Hour,
@@ -224,6 +230,8 @@ func Register(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.RetryMaxAge, "retry-max-age", c.RetryMaxAge, "give up on temporary failures this long after a message was accepted")
 	fs.DurationVar(&c.Lease, "lease", c.Lease, "how long a claimed delivery job stays reserved (renewed while its delivery runs); a dead node's jobs come back after it")
 	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", c.ConnectTimeout, "timeout to connect to a receiving MX")
+	fs.StringVar(&c.OutboundDeny, "outbound-deny", c.OutboundDeny, "comma-separated CIDRs that webhook and route forward POSTs may not reach (link-local by default: cloud metadata); this node's own listeners and databases are always refused")
+	fs.StringVar(&c.OutboundAllow, "outbound-allow", c.OutboundAllow, "comma-separated CIDRs allowed even when --outbound-deny covers them")
 	fs.DurationVar(&c.WebhookTimeout, "webhook-timeout", c.WebhookTimeout, "how long a webhook POST may take before it counts as failed (and is retried)")
 	fs.IntVar(&c.WebhookConcurrency, "webhook-concurrency", c.WebhookConcurrency, "webhook POSTs in flight at once to one URL")
 	fs.DurationVar(&c.SessionIdleTimeout, "session-idle-timeout", c.SessionIdleTimeout, "dashboard logins end after this long without a request")

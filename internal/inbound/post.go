@@ -90,9 +90,11 @@ func (s *Service) post(url string, body []byte, contentType string) (int, string
 		return 0, err.Error()
 	}
 	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	// Only a short, printable excerpt of the answer is kept: it is shown
+	// in events, and the URL may be anything a route's owner chose.
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-	return resp.StatusCode, strings.TrimSpace(string(snippet))
+	return resp.StatusCode, printable(snippet)
 }
 
 // postOutcome turns a POST's status into the job's next state and event.
@@ -123,4 +125,16 @@ func (s *Service) postOutcome(j store.InboundJob, info *events.MessageInfo, p po
 	ds.RetrySeconds = int(next.Sub(now).Seconds())
 	return store.InboundResult{NextAttemptAt: next, LastError: lastErr,
 		Events: []store.Event{events.NewRouteFailed(info, p.Recipient, p.URL, p.Route, events.Temporary, "generic", ds, now)}}
+}
+
+// printable keeps valid, printable text of an answer's start.
+func printable(b []byte) string {
+	s := strings.ToValidUTF8(string(b), "")
+	s = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.TrimSpace(s)
 }

@@ -43,6 +43,7 @@ import (
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/delivery"
 	"github.com/salvo-email/salvo/internal/domains"
+	"github.com/salvo-email/salvo/internal/egress"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/suppress"
@@ -66,6 +67,9 @@ type Deps struct {
 	// Regional is this region's store: the Logs, message and queue pages
 	// read it through events.Fetch and delivery.QueueStatus.
 	Regional store.Regional
+	// Egress refuses webhook URLs whose literal address the node may not
+	// reach (nil: no check).
+	Egress *egress.Policy
 	// DestinationHealth lists the destinations this node's delivery
 	// engine knows to be down, for the queue page (nil: none).
 	DestinationHealth func() []delivery.DestinationHealth

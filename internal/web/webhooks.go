@@ -141,6 +141,13 @@ func (s *Server) editWebhooks(rq *request, done string, edit func(store.WebhookS
 	if f.URL == "" {
 		return res, wire.BadRequest("Enter the URL to post events to.")
 	}
+	if s.Egress != nil {
+		for _, u := range []string{f.URL, f.NewURL} {
+			if err := s.Egress.CheckURL(u); u != "" && err != nil {
+				return res, wire.BadRequest("%s is not an allowed URL: %v", u, err)
+			}
+		}
+	}
 	_, err = s.Regional.UpdateWebhooks(rq.r.Context(), d.Domain.Name, s.Now(), func(set store.WebhookSet) (store.WebhookSet, error) {
 		return edit(set, f)
 	})
