@@ -43,4 +43,16 @@ if [ "$(node -p "require('./ghost/dist/package/package.json').version" 2>/dev/nu
   tar xzf "ghost/dist/$tgz" -C ghost/dist
   rm "ghost/dist/$tgz"
 fi
+# ghost/package.json must pin exactly what this Ghost pins, or the suite would
+# test Ghost's modules against other versions of mailgun.js and the rest.
+node -e '
+  const ours = require("./ghost/package.json").dependencies;
+  const ghost = require("./ghost/dist/package/package.json");
+  const pinned = { ...ghost.dependencies, ...ghost.optionalDependencies };
+  const bad = Object.keys(ours).filter((k) => pinned[k] !== ours[k]);
+  if (bad.length) {
+    console.error("ghost/package.json differs from ghost@" + ghost.version + ": " +
+      bad.map((k) => k + " " + ours[k] + " (ghost pins " + pinned[k] + ")").join(", "));
+    process.exit(1);
+  }'
 echo "client suite ready: node $(node --version), ghost $GHOST_VERSION"
