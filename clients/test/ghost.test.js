@@ -44,8 +44,7 @@ const definitions = ['uuid', 'name', 'unsubscribe_url', 'list_unsubscribe', 'key
   trusted: id !== 'name',
 }));
 
-function member(i, id) {
-  const email = `member${String(i).padStart(4, '0')}-${id}@example.com`;
+function member(i, id, email = `member${String(i).padStart(4, '0')}-${id}@example.com`) {
   const uuid = `uuid-${i}-${id}`;
   const unsub = `https://blog.example.com/unsubscribe/?uuid=${uuid}&newsletter=weekly`;
   const values = {
@@ -94,13 +93,19 @@ test("Ghost: a 1,000-member newsletter through Ghost's provider, then analytics 
   const mailgunClient = new MailgunClient({ config: ghostConfig, settings });
   const provider = new MailgunEmailProvider({ mailgunClient, config: ghostConfig });
   const members = Array.from({ length: MEMBERS }, (_, i) => member(i + 1, id));
+  // One more member whose address the MX refuses (550 5.1.1): 1,001 recipients,
+  // so Ghost's batching makes two batches.
+  const refused = member(MEMBERS + 1, id, `p550-refused-${id}@example.com`);
+  const audience = [...members, refused];
   const emailId = `email${id}`;
   const begin = new Date(Date.now() - 5000);
 
   // Ghost's batch sending service splits the audience by the provider's maximum.
   const size = provider.getMaximumRecipients();
   assert.equal(size, 1000);
-  for (let at = 0; at < members.length; at += size) {
+  let batches = 0;
+  for (let at = 0; at < audience.length; at += size) {
+    batches++;
     const res = await provider.send(
       {
         subject: `Weekly ${id}`,
@@ -109,13 +114,14 @@ test("Ghost: a 1,000-member newsletter through Ghost's provider, then analytics 
         from: `"My Blog" <noreply@${domain}>`,
         replyTo: `editor@${domain}`,
         emailId,
-        recipients: members.slice(at, at + size),
+        recipients: audience.slice(at, at + size),
         replacementDefinitions: definitions,
       },
       { openTrackingEnabled: true, clickTrackingEnabled: false },
     );
     assert.match(res.id, /^[^<>]+@[^<>]+$/, 'Ghost stores the Mailgun id without brackets');
   }
+  assert.equal(batches, 2);
 
   // Every member gets one personalised copy.
   await waitFor(
@@ -133,7 +139,10 @@ test("Ghost: a 1,000-member newsletter through Ghost's provider, then analytics 
       assert.equal(header(copy.data, 'Subject'), `Weekly ${id}`);
       const body = decoded(copy.data);
       assert.ok(body.includes(`Hello Member &lt;${m.n}&gt;`), 'the name, HTML-escaped, in the html part');
-      assert.ok(body.includes(`Hello Member <${m.n}>\r\nUnsubscribe: ${m.values.unsubscribe_url}`), 'the text part');
+      assert.ok(
+        body.includes(`Hello Member <${m.n}>\r\nUnsubscribe: ${m.values.unsubscribe_url}`),
+        'the text part',
+      );
       const lu = header(copy.data, 'List-Unsubscribe');
       assert.ok(lu.includes(`<${m.values.list_unsubscribe}>`), `own list_unsubscribe in ${lu}`);
       assert.ok(!lu.includes('%'), `every variable substituted: ${lu}`);
@@ -196,7 +205,7 @@ test("Ghost: a 1,000-member newsletter through Ghost's provider, then analytics 
     for (const e of events) seen.set(e.id, e);
   };
   const delivered = () => [...seen.values()].filter((e) => e.type === 'delivered' && e.emailId === emailId);
-  await t.test("Ghost's analytics fetcher sees every delivery and the open", async () => {
+  await t.test("Ghost's analytics fetcher sees every delivery, the refusal and the open", async () => {
     await waitFor(
       'Ghost analytics to see 1,000 deliveries',
       async () => {
@@ -219,6 +228,12 @@ test("Ghost: a 1,000-member newsletter through Ghost's provider, then analytics 
       d.every((e) => typeof e.providerId === 'string' && e.providerId.length > 0),
       'provider ids',
     );
+    const failed = [...seen.values()].filter((e) => e.type === 'failed' && e.emailId === emailId);
+    assert.equal(failed.length, 1, 'one failure');
+    assert.equal(failed[0].recipientEmail, refused.email);
+    assert.equal(failed[0].severity, 'permanent');
+    assert.equal(failed[0].error.code, 550);
+    assert.equal(failed[0].error.enhancedCode, '5.1.1');
 
     await waitFor(
       'the open in Ghost analytics',
@@ -235,6 +250,13 @@ test("Ghost: a 1,000-member newsletter through Ghost's provider, then analytics 
       },
       30000,
     );
+  });
+
+  await t.test("Ghost's MailgunClient removes the refused member's bounce", async () => {
+    const bounce = await mg.suppressions.get(domain, 'bounces', refused.email);
+    assert.equal(Number(bounce.code), 550);
+    assert.equal(await mailgunClient.removeBounce(refused.email), true);
+    await assert.rejects(mg.suppressions.get(domain, 'bounces', refused.email), (err) => err.status === 404);
   });
 
   // The opened event shows the opener's own copy, not the whole batch.
