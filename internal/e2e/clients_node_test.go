@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -65,8 +66,14 @@ func clientSuite(t *testing.T) (string, []string) {
 		}
 		t.Skip(msg)
 	}
-	if _, err := exec.LookPath("node"); err != nil {
+	out, err := exec.Command("node", "--version").Output()
+	if err != nil {
 		missing("no node on PATH")
+	}
+	v := strings.TrimSpace(string(out))
+	major, _, _ := strings.Cut(strings.TrimPrefix(v, "v"), ".")
+	if n, err := strconv.Atoi(major); err != nil || n < 20 {
+		missing("node " + v + " is older than 20")
 	}
 	for _, p := range []string{"node_modules", "ghost/node_modules", "ghost/dist/package/package.json"} {
 		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
