@@ -22,6 +22,13 @@ const MailgunEmailProvider = require(path.join(services, 'email-service', 'mailg
 const { fetchMailgunEvents } = require(path.join(services, 'email-analytics', 'fetch-mailgun-events'));
 const defaults = require(path.join(ghost, 'core', 'shared', 'config', 'defaults.json'));
 
+// Ghost's modules must get the packages Ghost pins, not the suite's own.
+test("Ghost's modules resolve mailgun.js 10.4.0 from ghost/node_modules", () => {
+  const found = require.resolve('mailgun.js/package.json', { paths: [path.join(services, 'lib')] });
+  assert.equal(found, path.join(__dirname, '..', 'ghost', 'node_modules', 'mailgun.js', 'package.json'));
+  assert.equal(require(found).version, '10.4.0');
+});
+
 const MEMBERS = 1000;
 const mg = client();
 
