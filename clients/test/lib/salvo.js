@@ -98,18 +98,6 @@ function decoded(raw) {
     .replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
 }
 
-// allEvents lists every event matching query (all pages, as mailgun.js
-// offers them: the next page's token plus the original options).
-async function allEvents(mg, domain, query) {
-  const out = [];
-  let page = await mg.events.get(domain, query);
-  for (let i = 0; i < 100 && page.items.length > 0; i++) {
-    out.push(...page.items);
-    page = await mg.events.get(domain, { page: page.pages.next.page, ...query });
-  }
-  return out;
-}
-
 // waitEvents waits until the events matching query number at least n.
 async function waitEvents(mg, domain, query, n, timeoutMs = 30000) {
   return waitFor(
@@ -132,6 +120,5 @@ module.exports = {
   waitSink,
   header,
   decoded,
-  allEvents,
   waitEvents,
 };
