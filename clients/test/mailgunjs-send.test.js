@@ -2,7 +2,7 @@
 // mailgun.js 14: sending (single, batch, templates) and what arrives.
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { env, client, uid, waitSink, header, decoded, waitEvents } = require('./lib/salvo');
+const { env, client, uid, waitSink, sinkMessages, header, decoded, waitEvents } = require('./lib/salvo');
 
 const mg = client();
 const bare = (id) => id.replace(/^<|>$/g, '');
@@ -141,4 +141,36 @@ test('templates: create, versions, send with template and variables', async () =
   );
   await tpl.destroy(env.domain, name);
   await assert.rejects(tpl.get(env.domain, name), (err) => err.status === 404);
+});
+
+test('o:testmode: accepted, a delivered event with code 650, nothing sent', async () => {
+  const id = uid();
+  const to = `testmode-${id}@example.net`;
+  const res = await mg.messages.create(env.domain, {
+    from: `app@${env.domain}`,
+    to,
+    subject: 'test mode',
+    text: 'x',
+    'o:testmode': 'yes',
+  });
+  assert.equal(res.status, 200);
+  const [ev] = await waitEvents(mg, env.domain, { event: 'delivered', recipient: to }, 1);
+  assert.equal(ev['delivery-status'].code, 650);
+  assert.deepEqual(await sinkMessages(to), [], 'nothing reached the MX');
+});
+
+test('tags: domainTags.list and get show the tags sends made', async () => {
+  const tag = `tagged-${uid()}`;
+  await mg.messages.create(env.domain, {
+    from: `app@${env.domain}`,
+    to: `${tag}@example.net`,
+    subject: 'tagged',
+    text: 'x',
+    'o:tag': tag,
+  });
+  const got = await mg.domains.domainTags.get(env.domain, tag);
+  assert.equal(got.tag, tag);
+  assert.ok(got['first-seen'] instanceof Date && !Number.isNaN(got['first-seen'].getTime()));
+  const list = await mg.domains.domainTags.list(env.domain, { limit: 1000 });
+  assert.ok(list.items.some((t) => t.tag === tag));
 });
