@@ -129,7 +129,7 @@ test('routes: create, get, list, update, match, delete', async () => {
   await assert.rejects(mg.routes.get(created.id), (err) => err.status === 404);
 });
 
-test('domains: create, list, get, delete; credentials', async () => {
+test('domains: create, list, get, delete; credentials; tracking settings', async () => {
   const name = `d-${uid()}.example.com`;
   const created = await mg.domains.create({ name });
   assert.equal(created.name, name);
@@ -144,6 +144,23 @@ test('domains: create, list, get, delete; credentials', async () => {
   assert.equal(cred.status, 200);
   const creds = await mg.domains.domainCredentials.list(name);
   assert.ok(creds.items.some((c) => c.login === `svc@${name}`));
+  const changed = await mg.domains.domainCredentials.update(name, `svc@${name}`, {
+    password: 'another-password',
+  });
+  assert.equal(changed.status, 200);
+  const removed = await mg.domains.domainCredentials.destroy(name, `svc@${name}`);
+  assert.equal(removed.status, 200);
+  assert.ok(!(await mg.domains.domainCredentials.list(name)).items.some((c) => c.login === `svc@${name}`));
+
+  const tracking = mg.domains.domainTracking;
+  const before = await tracking.getTracking(name);
+  assert.equal(before.open.active, false, 'tracking is off for a new domain');
+  await tracking.updateTracking(name, 'open', { active: true });
+  await tracking.updateTracking(name, 'click', { active: 'htmlonly' });
+  const after = await tracking.getTracking(name);
+  assert.equal(after.open.active, true);
+  // Mailgun reports htmlonly as active: true (mailgun-go decodes a boolean)
+  assert.equal(after.click.active, true);
   const del = await mg.domains.destroy(name);
   assert.match(del.message, /deleted/i);
   await assert.rejects(mg.domains.get(name), (err) => err.status === 404);
@@ -169,4 +186,6 @@ test('stats: domain totals count what was sent', async () => {
   });
   assert.equal(stats.resolution, 'hour');
   assert.ok(stats.start instanceof Date && stats.end instanceof Date);
+  const account = await mg.stats.getAccount({ event: ['accepted'], duration: '1d' });
+  assert.ok(total(account) >= total(stats), 'account totals include the domain');
 });

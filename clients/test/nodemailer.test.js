@@ -89,3 +89,28 @@ test("SMTP relay: STARTTLS, AUTH, X-Mailgun-Variables JSON in nodemailer's defau
   assert.deepEqual(ev.tags, [`smtp-${id}`]);
   assert.equal(ev.envelope.transport, 'smtp');
 });
+
+test('SMTP relay: implicit TLS (nodemailer secure: true, as on port 465), AUTH LOGIN', async () => {
+  const id = uid();
+  const to = `smtps-${id}@example.net`;
+  const [host, port] = env.smtpsAddr.split(':');
+  const transporter = nodemailer.createTransport({
+    host,
+    port: Number(port),
+    secure: true,
+    authMethod: 'LOGIN',
+    auth: { user: env.smtpUser, pass: env.smtpPass },
+    tls: { rejectUnauthorized: false },
+  });
+  const info = await transporter.sendMail({
+    from: `app@${env.domain}`,
+    to,
+    subject: `smtps ${id}`,
+    text: `tls ${id}`,
+  });
+  assert.match(info.response, /^250 /);
+  const [msg] = await waitSink(to);
+  assert.equal(header(msg.data, 'Subject'), `smtps ${id}`);
+  const [ev] = await waitEvents(mg, env.domain, { event: 'delivered', recipient: to }, 1);
+  assert.equal(ev.envelope.transport, 'smtp');
+});

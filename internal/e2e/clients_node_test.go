@@ -34,6 +34,7 @@ func TestClientsNode(t *testing.T) {
 		"SALVO_API_KEY="+e.app.Key,
 		"SALVO_DOMAIN="+testDomain,
 		"SALVO_SMTP_ADDR="+e.app.SubmissionAddr(),
+		"SALVO_SMTPS_ADDR="+e.app.SubmissionTLSAddr(),
 		"SALVO_SMTP_USER="+relayLogin,
 		"SALVO_SMTP_PASS="+relayPassword,
 		"SALVO_MX_ADDR="+e.app.MXAddr(),

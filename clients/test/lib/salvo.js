@@ -31,6 +31,7 @@ const env = {
   key: need('SALVO_API_KEY'),
   domain: need('SALVO_DOMAIN'),
   smtpAddr: need('SALVO_SMTP_ADDR'),
+  smtpsAddr: need('SALVO_SMTPS_ADDR'),
   smtpUser: need('SALVO_SMTP_USER'),
   smtpPass: need('SALVO_SMTP_PASS'),
   mxAddr: need('SALVO_MX_ADDR'),
