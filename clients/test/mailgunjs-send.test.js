@@ -2,7 +2,17 @@
 // mailgun.js 14: sending (single, batch, templates) and what arrives.
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { env, client, uid, waitSink, sinkMessages, header, decoded, waitEvents } = require('./lib/salvo');
+const {
+  env,
+  client,
+  uid,
+  waitSink,
+  sinkMessages,
+  header,
+  decoded,
+  waitEvents,
+  getTracked,
+} = require('./lib/salvo');
 
 const mg = client();
 const bare = (id) => id.replace(/^<|>$/g, '');
@@ -82,6 +92,32 @@ test('messages.create: batch send with recipient-variables, one copy each', asyn
       people.every((p) => p.addr === e.recipient || !e.message.headers.to.includes(p.addr)),
       `the event of ${e.recipient} names no other recipient`,
     );
+  }
+});
+
+test("batch send with click tracking: each copy's clicked event names only its recipient", async () => {
+  const id = uid();
+  const people = ['dan', 'eve', 'fay'].map((n) => `${n}-${id}@example.org`);
+  await mg.messages.create(env.domain, {
+    from: `news@${env.domain}`,
+    to: people,
+    subject: 'links',
+    html: '<p>Hi %recipient.n%, <a href="https://example.com/article">read</a></p>',
+    'recipient-variables': JSON.stringify(Object.fromEntries(people.map((a, i) => [a, { n: i }]))),
+    'o:tracking-clicks': 'yes',
+    'o:tag': `click-${id}`,
+  });
+  const clicker = people[1];
+  const [copy] = await waitSink(clicker);
+  const link = decoded(copy.data).match(/<a href="([^"]+)"/);
+  assert.ok(link && !link[1].startsWith('https://example.com/'), 'the link is rewritten');
+  assert.equal(await getTracked(link[1].replace(/&amp;/g, '&')), 302);
+  const [ev] = await waitEvents(mg, env.domain, { event: 'clicked', tags: `click-${id}` }, 1);
+  assert.equal(ev.recipient, clicker);
+  assert.equal(ev.url, 'https://example.com/article');
+  assert.ok(ev.message.headers.to.includes(clicker));
+  for (const other of people.filter((a) => a !== clicker)) {
+    assert.ok(!ev.message.headers.to.includes(other), `${other} is not in the clicked event's To`);
   }
 });
 

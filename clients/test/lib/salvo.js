@@ -4,6 +4,7 @@
 // for it, the sink (what the fake MX received) and polling.
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
+const http = require('node:http');
 const FormData = require('form-data');
 const Mailgun = require('mailgun.js');
 
@@ -101,6 +102,29 @@ function decoded(raw) {
     .replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
 }
 
+// getTracked requests a tracking URL Salvo put in a message (its host is the
+// domain's tracking host, which does not resolve here) from Salvo's own
+// listener, with that host in the Host header. Redirects are not followed;
+// it resolves to the status code.
+function getTracked(u) {
+  const target = new URL(u);
+  const salvo = new URL(env.url);
+  const opts = {
+    host: salvo.hostname,
+    port: salvo.port,
+    path: target.pathname + target.search,
+    headers: { host: target.host },
+  };
+  return new Promise((resolve, reject) => {
+    http
+      .get(opts, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      })
+      .on('error', reject);
+  });
+}
+
 // waitEvents waits until the events matching query number at least n.
 async function waitEvents(mg, domain, query, n, timeoutMs = 30000) {
   return waitFor(
@@ -124,4 +148,5 @@ module.exports = {
   header,
   decoded,
   waitEvents,
+  getTracked,
 };
