@@ -281,8 +281,9 @@ func (a *App) Start(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
-	// Each request is read within --http-read-timeout, its headers within
-	// 10 s of it; an idle keep-alive connection is closed after 2 min.
+	// A request's headers are read within 10 s, the whole request with its
+	// body within --http-read-timeout (a slow upload is cut); an idle
+	// keep-alive connection is closed after 2 min.
 	a.httpSrv = &http.Server{
 		Handler:           a.rootHandler(),
 		ReadHeaderTimeout: min(10*time.Second, a.Cfg.HTTPReadTimeout),
