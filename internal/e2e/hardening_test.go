@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -285,5 +286,35 @@ func TestRelayRevocationAtNextMail(t *testing.T) {
 	var se *smtp.SMTPError
 	if !errors.As(err, &se) || se.Code < 500 {
 		t.Fatalf("MAIL after the domain was deleted: %v, want a 5xx", err)
+	}
+}
+
+// TestHTTPRevocationBeforeAccept: a send whose upload is still running
+// when its key is deleted is refused (401) once its body is in, and
+// nothing is accepted: the key is checked again before the accept.
+func TestHTTPRevocationBeforeAccept(t *testing.T) {
+	t.Parallel()
+	e := startSendEnv(t, sendEnvOptions{})
+	key := sendingKey(t, e.app, testDomain)
+	conn, err := net.Dial("tcp", e.app.HTTPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := url.Values{"from": {"sender@" + testDomain}, "to": {"late@dest.example"}, "subject": {"late"}, "text": {"x"}}.Encode()
+	fmt.Fprintf(conn, "POST /v3/%s/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s",
+		testDomain, base64.StdEncoding.EncodeToString([]byte("api:"+key.Secret)), len(body), body[:10])
+	time.Sleep(200 * time.Millisecond) // the server has the headers and part of the body
+	e.app.Call(t, http.MethodDelete, "/v1/keys/"+key.ID, e.app.Key, testutil.NoBody).Want(t, http.StatusOK)
+	if _, err := conn.Write([]byte(body[10:])); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	status, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || !strings.HasPrefix(status, "HTTP/1.1 401") {
+		t.Fatalf("send finished after its key was deleted: %q %v, want 401", status, err)
+	}
+	if n := len(e.storeEvents("accepted")); n != 0 {
+		t.Fatalf("%d messages accepted with a deleted key", n)
 	}
 }
