@@ -15,8 +15,8 @@ import (
 
 // TestFailedStartStopsAtOnce: a start that fails on a busy port (the HTTP
 // listener, before any worker started; the MX, after most had) is
-// stopped at once, not after the whole shutdown timeout; and nothing
-// panicked.
+// stopped at once, not after the whole shutdown timeout; stopping a
+// worker again is harmless; and nothing panicked.
 func TestFailedStartStopsAtOnce(t *testing.T) {
 	t.Parallel()
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
@@ -59,6 +59,16 @@ func TestFailedStartStopsAtOnce(t *testing.T) {
 			}
 			if took := time.Since(begin); took > 5*time.Second {
 				t.Fatalf("Stop after a failed start took %s (the shutdown timeout is 30s)", took)
+			}
+			// A second Stop of each worker is harmless (it used to close a
+			// closed channel).
+			for name, stop := range map[string]func(context.Context) error{
+				"delivery": a.Delivery.Stop, "inbound": a.Inbound.Stop, "webhooks": a.Webhooks.Stop,
+				"tracking": a.Tracking.Stop, "importer": a.Importer.Stop,
+			} {
+				if err := stop(sctx); err != nil {
+					t.Errorf("second %s Stop: %v", name, err)
+				}
 			}
 			if n := a.Metrics.PanicCount(); n != 0 {
 				t.Fatalf("%d panics", n)
