@@ -28,6 +28,10 @@
 //  5. The received message is removed in the transaction that finishes
 //     the last job that needs it; stored copies live in the messages table
 //     with the domain's retention, like outgoing messages.
+//
+// A job that panics is recovered at the unit of work (runSafely): the
+// panic is counted, the job is retried on the schedule, and the worker
+// goes on; the pool never shrinks.
 package inbound
 
 import (
