@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"io"
 	"mime/multipart"
 	"sort"
@@ -149,7 +150,8 @@ func (s *Server) submission(c *Ctx) (*send.Submission, error) {
 	if size > maxOptionsBytes {
 		return nil, wire.BadRequest("Send options (parameters starting with o:, h:, or v:) are limited to 16 kB total")
 	}
-	sub := &send.Submission{Domain: c.Domain, Method: "http", OriginatingIP: clientAddr(c.R), Vars: map[string]string{}}
+	sub := &send.Submission{Domain: c.Domain, Method: "http", OriginatingIP: clientAddr(c.R), Vars: map[string]string{},
+		Authorized: func(ctx context.Context) error { return s.stillAuthorized(ctx, c.R) }}
 	var unknown []string
 	for _, name := range p.Names() {
 		switch {

@@ -262,6 +262,19 @@ func (s *Server) authenticate(r *http.Request, rt *route, vars map[string]string
 	return key, nil
 }
 
+// stillAuthorized checks the request's key again (a cached read): a send
+// re-checks it after its body was read, just before the accept is
+// written, so a key deleted or disabled meanwhile sends nothing.
+func (s *Server) stillAuthorized(ctx context.Context, r *http.Request) error {
+	_, presented, _ := r.BasicAuth()
+	_, err := s.Auth.Authenticate(ctx, presented)
+	if errors.Is(err, auth.ErrInvalid) {
+		s.Log.Info("key revoked while its request was read", "path", r.URL.Path)
+		return errUnauthorized
+	}
+	return err
+}
+
 // regionDomain loads the domain a route is about, before anything else
 // is looked at: {domain} (Mailgun answers "Domain not found: <d>") or
 // {name} of /vN/domains/{name}… ("Domain not found"). A domain of another

@@ -37,6 +37,7 @@ import (
 	"github.com/salvo-email/salvo/internal/secret"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/smtp"
+	"github.com/salvo-email/salvo/internal/startstop"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/store/postgres"
 	"github.com/salvo-email/salvo/internal/store/sqlite"
@@ -109,11 +110,16 @@ type App struct {
 	// random (empty otherwise). Start prints it once to Stderr.
 	GeneratedKey string
 
-	seams       Seams
-	httpLn      net.Listener
-	httpSrv     *http.Server
-	janitorStop chan struct{}
-	janitorDone chan struct{}
+	seams   Seams
+	httpLn  net.Listener
+	httpSrv *http.Server
+	// The janitor's run: Stop closes janitorStop, and past Stop's deadline
+	// cancels janitorCtx, which its store calls run under.
+	janitor       startstop.Base
+	janitorStop   chan struct{}
+	janitorDone   chan struct{}
+	janitorCtx    context.Context
+	janitorCancel context.CancelFunc
 
 	submissionSrv, submissionTLSSrv, mxSrv *smtp.Server
 	inboundStarted                         bool
@@ -302,8 +308,9 @@ func (a *App) Start(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
-	// Each request is read within --http-read-timeout, its headers within
-	// 10 s of it; an idle keep-alive connection is closed after 2 min.
+	// A request's headers are read within 10 s, the whole request with its
+	// body within --http-read-timeout (a slow upload is cut); an idle
+	// keep-alive connection is closed after 2 min.
 	a.httpSrv = &http.Server{
 		Handler:           a.rootHandler(),
 		ReadHeaderTimeout: min(10*time.Second, a.Cfg.HTTPReadTimeout),
@@ -390,9 +397,12 @@ func (a *App) Stop(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("tracking: %w", err))
 		}
 	}
-	if a.janitorStop != nil {
+	if err := a.janitor.Stop(ctx, func(ctx context.Context) error {
 		close(a.janitorStop)
-		<-a.janitorDone
+		defer a.janitorCancel()
+		return startstop.WaitOrCut(ctx, func() { <-a.janitorDone }, a.janitorCancel)
+	}); err != nil {
+		errs = append(errs, fmt.Errorf("janitor: %w", err))
 	}
 	if a.Importer != nil {
 		if err := a.Importer.Stop(ctx); err != nil {
@@ -420,21 +430,25 @@ func (a *App) Stop(ctx context.Context) error {
 // startJanitor purges expired messages, events and idempotency records,
 // and compacts stats counters, every minute.
 func (a *App) startJanitor() {
+	if !a.janitor.StartInit() {
+		return
+	}
 	a.janitorStop, a.janitorDone = make(chan struct{}), make(chan struct{})
+	a.janitorCtx, a.janitorCancel = context.WithCancel(context.Background())
 	a.Metrics.Go(a.Log, "janitor", func() {
 		defer close(a.janitorDone)
 		t := time.NewTicker(time.Minute)
 		defer t.Stop()
 		for {
 			now := a.seams.Now()
-			n, err := a.Regional.Purge(context.Background(), now, now.Add(-a.Cfg.EventRetention))
+			n, err := a.Regional.Purge(a.janitorCtx, now, now.Add(-a.Cfg.EventRetention))
 			if err != nil {
 				a.Log.Error("purge", "err", err)
 			} else if n > 0 {
 				a.Log.Info("purged expired messages", "count", n)
 			}
 			// Fold the stats counters' shards of past hours and days.
-			if err := a.Regional.CompactStats(context.Background(), now); err != nil {
+			if err := a.Regional.CompactStats(a.janitorCtx, now); err != nil {
 				a.Log.Error("compact stats", "err", err)
 			}
 			a.reportUsage()

@@ -61,8 +61,8 @@ type Config struct {
 	LogLevel  string
 
 	ShutdownTimeout time.Duration
-	// HTTPReadTimeout bounds reading one HTTP request, headers and body:
-	// a slow upload is cut after it (headers alone get at most 10 s).
+	// HTTPReadTimeout bounds reading one HTTP request with its body: a slow
+	// upload is cut after it (headers alone get 10 s).
 	HTTPReadTimeout time.Duration
 
 	// Names published in each domain's DNS records, per region.
@@ -209,7 +209,7 @@ func Register(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long SIGTERM waits for work in flight before exiting")
-	fs.DurationVar(&c.HTTPReadTimeout, "http-read-timeout", c.HTTPReadTimeout, "how long reading one HTTP request (headers and body) may take; slower uploads are cut")
+	fs.DurationVar(&c.HTTPReadTimeout, "http-read-timeout", c.HTTPReadTimeout, "how long reading one HTTP request with its body may take; slower uploads are cut (headers alone get 10s)")
 	fs.Var((*listValue)(&c.MXHosts), "mx-hosts", "comma-separated inbound MX host names published for every domain (default mxa.salvo.localhost,mxb.salvo.localhost; eu: mxa.eu.salvo.localhost,…)")
 	fs.StringVar(&c.SMTPHost, "smtp-host", c.SMTPHost, "host name of the outgoing SMTP server shown to users (default smtp.salvo.localhost; eu: smtp.eu.salvo.localhost)")
 	fs.StringVar(&c.TrackingHost, "tracking-host", c.TrackingHost, "CNAME target of each domain's tracking host (default salvo.localhost; eu: eu.salvo.localhost)")

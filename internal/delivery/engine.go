@@ -14,6 +14,7 @@ import (
 	"github.com/salvo-email/salvo/internal/dns"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/secret"
+	"github.com/salvo-email/salvo/internal/startstop"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/verp"
 )
@@ -87,6 +88,7 @@ type Engine struct {
 	claims *prometheus.CounterVec
 	// alarm is when the claim loop's timer fires (Unix nanoseconds).
 	alarm    atomic.Int64
+	life     startstop.Base
 	stop     chan struct{}
 	done     chan struct{}
 	beatDone chan struct{}
@@ -192,8 +194,11 @@ func (e *Engine) NotifyDue(t time.Time, dests ...string) {
 	}
 }
 
-// Start runs the claim loop and the lease heartbeat.
+// Start runs the claim loop and the lease heartbeat (once; see startstop).
 func (e *Engine) Start() {
+	if !e.life.StartInit() {
+		return
+	}
 	e.deps.Metrics.Go(e.deps.Log, "delivery loop", e.loop)
 	e.deps.Metrics.Go(e.deps.Log, "delivery lease heartbeat", e.heartbeat)
 }
@@ -219,8 +224,14 @@ func (e *Engine) heartbeat() {
 }
 
 // Stop stops claiming, lets connections finish their current message and
-// gives their remaining jobs back; past ctx's deadline connections are cut.
+// gives their remaining jobs back; past ctx's deadline connections are cut
+// and ctx's error is returned. Stop before Start returns at once; a second
+// Stop waits for the first (startstop).
 func (e *Engine) Stop(ctx context.Context) error {
+	return e.life.Stop(ctx, e.stopRunning)
+}
+
+func (e *Engine) stopRunning(ctx context.Context) error {
 	close(e.stop)
 	e.mu.Lock()
 	open := e.active
@@ -231,20 +242,14 @@ func (e *Engine) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	e.releaseWaiting()
-	finished := make(chan struct{})
-	go func() { e.wg.Wait(); e.recordings.Wait(); close(finished) }()
-	select {
-	case <-finished:
-	case <-ctx.Done():
-		e.cancel()
-		<-finished
-	}
+	err := startstop.WaitOrCut(ctx, func() { e.wg.Wait(); e.recordings.Wait() }, e.cancel)
 	e.cancel()
 	select {
 	case <-e.beatDone:
 	case <-ctx.Done():
+		err = ctx.Err()
 	}
-	return nil
+	return err
 }
 
 func (e *Engine) stopping() bool {

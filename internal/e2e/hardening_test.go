@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -242,5 +243,78 @@ func TestHTTPSlowBodyIsCut(t *testing.T) {
 	<-done
 	if n := len(e.storeEvents("accepted")); n != 0 {
 		t.Fatalf("%d accepted events from the cut request", n)
+	}
+}
+
+// TestRelayRevocationAtNextMail: a session that authenticated before its
+// credential was deleted, or given a new password, is refused at its next
+// MAIL FROM (530 5.7.0), as is one whose domain was deleted (550 5.7.1).
+func TestRelayRevocationAtNextMail(t *testing.T) {
+	t.Parallel()
+	e := startRelayEnv(t, false, nil)
+	raw := rfcMessage("app@"+testDomain, "x@example.org", "revoked", "body")
+	credPath := "/v3/domains/" + testDomain + "/credentials/"
+
+	c := relayClient(t, e)
+	if _, err := submit(c, "app@"+testDomain, []string{"x@example.org"}, raw); err != nil {
+		t.Fatalf("before the deletion: %v", err)
+	}
+	e.app.Call(t, http.MethodDelete, credPath+relayLogin, e.app.Key, testutil.NoBody).Want(t, http.StatusOK)
+	_, err := submit(c, "app@"+testDomain, []string{"x@example.org"}, raw)
+	wantSMTPError(t, "MAIL after the credential was deleted", err, 530, "5.7.0", "revoked")
+	_, err = submit(c, "app@"+testDomain, []string{"x@example.org"}, raw)
+	wantSMTPError(t, "the MAIL after that", err, 530, "5.7.0", "Authentication required")
+
+	e.app.Call(t, http.MethodPost, "/v3/domains/"+testDomain+"/credentials", e.app.Key,
+		testutil.Form(url.Values{"login": {"app"}, "password": {relayPassword}})).Want(t, http.StatusOK)
+	c = relayClient(t, e)
+	e.app.Call(t, http.MethodPut, credPath+relayLogin, e.app.Key,
+		testutil.Form(url.Values{"password": {"another-password"}})).Want(t, http.StatusOK)
+	_, err = submit(c, "app@"+testDomain, []string{"x@example.org"}, raw)
+	wantSMTPError(t, "MAIL after a password change", err, 530, "5.7.0", "revoked")
+
+	if n := len(e.storeEvents("accepted")); n != 1 {
+		t.Fatalf("%d messages accepted, want only the one before the deletion", n)
+	}
+
+	c = dialSMTP(t, e.app.SubmissionAddr(), "starttls")
+	if err := c.Auth(sasl.NewPlainClient("", relayLogin, "another-password")); err != nil {
+		t.Fatalf("AUTH with the new password: %v", err)
+	}
+	e.app.Call(t, http.MethodDelete, "/v3/domains/"+testDomain, e.app.Key, testutil.NoBody).Want(t, http.StatusOK)
+	_, err = submit(c, "app@"+testDomain, []string{"x@example.org"}, raw)
+	var se *smtp.SMTPError
+	if !errors.As(err, &se) || se.Code < 500 {
+		t.Fatalf("MAIL after the domain was deleted: %v, want a 5xx", err)
+	}
+}
+
+// TestHTTPRevocationBeforeAccept: a send whose upload is still running
+// when its key is deleted is refused (401) once its body is in, and
+// nothing is accepted: the key is checked again before the accept.
+func TestHTTPRevocationBeforeAccept(t *testing.T) {
+	t.Parallel()
+	e := startSendEnv(t, sendEnvOptions{})
+	key := sendingKey(t, e.app, testDomain)
+	conn, err := net.Dial("tcp", e.app.HTTPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := url.Values{"from": {"sender@" + testDomain}, "to": {"late@dest.example"}, "subject": {"late"}, "text": {"x"}}.Encode()
+	fmt.Fprintf(conn, "POST /v3/%s/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s",
+		testDomain, base64.StdEncoding.EncodeToString([]byte("api:"+key.Secret)), len(body), body[:10])
+	time.Sleep(200 * time.Millisecond) // the server has the headers and part of the body
+	e.app.Call(t, http.MethodDelete, "/v1/keys/"+key.ID, e.app.Key, testutil.NoBody).Want(t, http.StatusOK)
+	if _, err := conn.Write([]byte(body[10:])); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	status, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || !strings.HasPrefix(status, "HTTP/1.1 401") {
+		t.Fatalf("send finished after its key was deleted: %q %v, want 401", status, err)
+	}
+	if n := len(e.storeEvents("accepted")); n != 0 {
+		t.Fatalf("%d messages accepted with a deleted key", n)
 	}
 }

@@ -28,6 +28,10 @@
 //  5. The received message is removed in the transaction that finishes
 //     the last job that needs it; stored copies live in the messages table
 //     with the domain's retention, like outgoing messages.
+//
+// A job that panics is recovered at the unit of work (runSafely): the
+// panic is counted, the job is retried on the schedule, and the worker
+// goes on; the pool never shrinks.
 package inbound
 
 import (
@@ -42,6 +46,7 @@ import (
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/secret"
 	"github.com/salvo-email/salvo/internal/send"
+	"github.com/salvo-email/salvo/internal/startstop"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/verp"
 )
@@ -109,6 +114,7 @@ type Service struct {
 	routes  routesCache
 	spf     spfCache
 
+	life   startstop.Base
 	tasks  chan task
 	wake   chan struct{}
 	stop   chan struct{}
@@ -155,6 +161,9 @@ func (s *Service) Notify() {
 
 // Start runs the workers, the claim loop and the lease heartbeat.
 func (s *Service) Start() {
+	if !s.life.StartInit() {
+		return
+	}
 	for range s.cfg.Workers {
 		s.wg.Add(1)
 		s.deps.Metrics.Go(s.deps.Log, "inbound worker", s.worker)
@@ -165,8 +174,14 @@ func (s *Service) Start() {
 
 // Stop stops claiming and lets jobs in flight finish until ctx ends; then
 // their contexts are cancelled (their leases run out and they come
-// back). Jobs no worker started are given back at once.
+// back) and ctx's error is returned. Jobs no worker started are given
+// back at once. Stop before Start returns at once; a second Stop waits
+// for the first (startstop).
 func (s *Service) Stop(ctx context.Context) error {
+	return s.life.Stop(ctx, s.stopRunning)
+}
+
+func (s *Service) stopRunning(ctx context.Context) error {
 	s.mu.Lock() // no fast slot is reserved from now on (reserveFast checks stop)
 	close(s.stop)
 	s.mu.Unlock()
@@ -174,16 +189,9 @@ func (s *Service) Stop(ctx context.Context) error {
 	case <-s.done:
 	case <-ctx.Done():
 	}
-	finished := make(chan struct{})
-	go func() { s.wg.Wait(); close(finished) }()
-	select {
-	case <-finished:
-	case <-ctx.Done():
-		s.cancel()
-		<-finished
-	}
+	err := startstop.WaitOrCut(ctx, s.wg.Wait, s.cancel)
 	s.releaseQueued()
 	s.cancel()
 	<-s.beat
-	return nil
+	return err
 }

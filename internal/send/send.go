@@ -129,6 +129,11 @@ type Submission struct {
 	// Text, the text) part; its headers fill From, Subject and Reply-To
 	// when the submission lacks them.
 	Template *TemplateRef
+	// Authorized, when set, is asked just before the accept is written
+	// whether the caller may still send; its error refuses the submission.
+	// The HTTP API checks its key again there, after the body was read, so
+	// a key deleted while its upload ran sends nothing.
+	Authorized func(ctx context.Context) error
 	// Unauthenticated marks a submission no credential vouches for (the
 	// inbound MX): mailing lists apply their access_level to it, with
 	// Poster as the address posting.
@@ -186,6 +191,11 @@ func (s *Service) Send(ctx context.Context, sub *Submission) (wire.SendResponse,
 		body, _ := json.Marshal(resp)
 		acc.Idempotency = &store.Idempotency{Domain: sub.Domain.Name, Key: sub.IdempotencyKey,
 			Fingerprint: sub.IdempotencyFingerprint, Response: body, ExpiresAt: now.Add(s.Limits.IdempotencyTTL)}
+	}
+	if sub.Authorized != nil {
+		if err := sub.Authorized(ctx); err != nil {
+			return wire.SendResponse{}, err
+		}
 	}
 	prev, err := s.Store.Accept(ctx, acc)
 	if err != nil {

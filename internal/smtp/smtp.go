@@ -32,6 +32,7 @@ import (
 	gosmtp "github.com/emersion/go-smtp"
 
 	"github.com/salvo-email/salvo/internal/obs"
+	"github.com/salvo-email/salvo/internal/startstop"
 )
 
 // Config describes one listener.
@@ -101,6 +102,7 @@ type Server struct {
 	ctx     context.Context
 	cut     context.CancelFunc
 	done    chan struct{}
+	life    startstop.Base
 }
 
 // Listen binds cfg.Addr; Start serves.
@@ -150,8 +152,11 @@ func Listen(cfg Config, be Backend, log *slog.Logger, m *obs.Metrics) (*Server, 
 // Addr is the bound address (useful with port 0).
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// Start serves in a goroutine of its own.
+// Start serves in a goroutine of its own (once; see startstop).
 func (s *Server) Start() {
+	if !s.life.StartInit() {
+		return
+	}
 	s.metrics.Go(s.log, "smtp "+s.cfg.Name, func() {
 		defer close(s.done)
 		if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, net.ErrClosed) {
@@ -161,15 +166,33 @@ func (s *Server) Start() {
 }
 
 // Stop stops accepting, waits for sessions to end until ctx is done, then
-// closes the ones left (their sessions' contexts end first).
+// closes the ones left (their sessions' contexts end first) and returns
+// ctx's error. A listener never started is closed at once; a second Stop
+// waits for the first (startstop).
 func (s *Server) Stop(ctx context.Context) error {
+	err := s.life.Stop(ctx, s.stopServing)
+	if !s.life.Started() {
+		_ = s.ln.Close() // bound by Listen, never served
+	}
+	s.cut()
+	return err
+}
+
+func (s *Server) stopServing(ctx context.Context) error {
+	// Closed here too: a Serve that had not yet taken the listener when
+	// Shutdown ran (Stop right after Start) returns on it.
+	_ = s.ln.Close()
 	err := s.srv.Shutdown(ctx)
+	if errors.Is(err, net.ErrClosed) { // the listener closed above; sessions were waited for
+		err = nil
+	}
 	if err != nil {
 		s.cut()
-		err = s.srv.Close()
-		if errors.Is(err, gosmtp.ErrServerClosed) {
-			err = nil
+		cerr := s.srv.Close()
+		if errors.Is(cerr, gosmtp.ErrServerClosed) {
+			cerr = nil
 		}
+		err = errors.Join(err, cerr)
 	}
 	s.cut()
 	<-s.done

@@ -12,7 +12,10 @@
 //     make further attempts wait longer (auth.LoginThrottle).
 //   - MAIL FROM needs authentication (530 5.7.0) and an address of the
 //     credential's domain (553 5.7.1): a credential never sends as another
-//     domain, so the relay is never open.
+//     domain, so the relay is never open. Each MAIL FROM reads the
+//     credential and the domain again: a credential deleted or given a new
+//     password since AUTH gets 530 5.7.0, a deleted or disabled domain
+//     550 5.7.1, from the next transaction on.
 //   - The message is accepted (250) only after Send returned, that is
 //     after its transaction is durable; anything but a client mistake is a
 //     451 so the client tries again and nothing is lost.
@@ -24,6 +27,7 @@
 package submission
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -113,6 +117,9 @@ func (s *session) Mail(from string, _ *gosmtp.MailOptions) error {
 	if s.cred == nil {
 		return errAuthRequired
 	}
+	if err := s.recheck(); err != nil {
+		return err
+	}
 	if !strings.EqualFold(mail.Domain(from), s.cred.Domain) {
 		return reply(553, gosmtp.EnhancedCode{5, 7, 1}, "Sender address <"+from+"> is not in the domain "+
 			s.cred.Domain+" of login "+s.cred.Login)
@@ -132,6 +139,31 @@ func (s *session) Mail(from string, _ *gosmtp.MailOptions) error {
 	}
 	s.domain = d
 	s.rcpts = nil
+	return nil
+}
+
+// errRevoked refuses a transaction of a session whose credential was
+// deleted, or given a new password, after it authenticated (RFC 4954 §6:
+// 530 5.7.0). AUTH cannot be repeated on a connection, so the client has
+// to reconnect, where the old password fails.
+var errRevoked = reply(530, gosmtp.EnhancedCode{5, 7, 0}, "Authentication credentials revoked; reconnect and authenticate again")
+
+// recheck makes revocation bite at once: every MAIL FROM reads the
+// session's credential again (one indexed read) and refuses the
+// transaction, and every later one, when it is gone or its password hash
+// changed since AUTH.
+func (s *session) recheck() error {
+	cur, err := s.r.deps.Credentials.Store.Credential(s.conn.Ctx, s.cred.Login)
+	if errors.Is(err, store.ErrNotFound) || err == nil && !bytes.Equal(cur.Hash, s.cred.Hash) {
+		s.r.deps.Log.Info("smtp submission: credential revoked during the session", "login", s.cred.Login,
+			"remote", s.conn.Remote.String())
+		s.cred = nil
+		return errRevoked
+	}
+	if err != nil {
+		s.r.deps.Log.Error("smtp submission: credential lookup", "login", s.cred.Login, "err", err)
+		return errTemporary
+	}
 	return nil
 }
 

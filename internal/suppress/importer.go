@@ -9,12 +9,12 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/secret"
+	"github.com/salvo-email/salvo/internal/startstop"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -35,11 +35,11 @@ type Importer struct {
 	// Poll is how often workers look for imports left by others.
 	Poll time.Duration
 
-	owner    string
-	wake     chan struct{}
-	stop     chan struct{}
-	stopOnce sync.Once
-	done     chan struct{}
+	owner string
+	wake  chan struct{}
+	stop  chan struct{}
+	life  startstop.Base
+	done  chan struct{}
 }
 
 // importBatch is how many rows one transaction adds.
@@ -102,6 +102,9 @@ func (im *Importer) Wake() {
 
 // Start runs the worker.
 func (im *Importer) Start() {
+	if !im.life.StartInit() {
+		return
+	}
 	if im.Lease == 0 {
 		im.Lease = time.Minute
 	}
@@ -116,16 +119,15 @@ func (im *Importer) Start() {
 // Stop ends the worker after its current batch; an import in progress is
 // finished by whoever claims it next.
 func (im *Importer) Stop(ctx context.Context) error {
-	if im.stop == nil {
-		return nil
-	}
-	im.stopOnce.Do(func() { close(im.stop) })
-	select {
-	case <-im.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return im.life.Stop(ctx, func(ctx context.Context) error {
+		close(im.stop)
+		select {
+		case <-im.done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
 }
 
 func (im *Importer) loop() {

@@ -23,7 +23,12 @@ const (
 
 // Start runs the background event writers.
 func (s *Service) Start() {
+	if !s.life.StartInit() {
+		return
+	}
+	s.stopMu.Lock()
 	s.queue = make(chan store.Event, recordQueue)
+	s.stopMu.Unlock()
 	s.writersDone = make(chan struct{})
 	done := make(chan struct{}, recordWriters)
 	for range recordWriters {
@@ -44,22 +49,19 @@ func (s *Service) Start() {
 // HTTP server no longer serves requests. Past ctx's deadline the events
 // still queued are lost (and logged).
 func (s *Service) Stop(ctx context.Context) error {
-	if s.queue == nil {
-		return nil
-	}
-	s.stopMu.Lock()
-	if !s.stopped {
+	return s.life.Stop(ctx, func(ctx context.Context) error {
+		s.stopMu.Lock()
 		s.stopped = true
 		close(s.queue)
-	}
-	s.stopMu.Unlock()
-	select {
-	case <-s.writersDone:
-		return nil
-	case <-ctx.Done():
-		s.deps.Log.Error("tracking events not written before shutdown", "queued", len(s.queue))
-		return ctx.Err()
-	}
+		s.stopMu.Unlock()
+		select {
+		case <-s.writersDone:
+			return nil
+		case <-ctx.Done():
+			s.deps.Log.Error("tracking events not written before shutdown", "queued", len(s.queue))
+			return ctx.Err()
+		}
+	})
 }
 
 // enqueue hands an event to the writers, or writes it itself when they

@@ -43,6 +43,7 @@ import (
 	"github.com/salvo-email/salvo/internal/mail"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/secret"
+	"github.com/salvo-email/salvo/internal/startstop"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -84,6 +85,7 @@ type Service struct {
 	// Background event writing (recorder.go).
 	queue       chan store.Event
 	writersDone chan struct{}
+	life        startstop.Base
 	stopMu      sync.RWMutex
 	stopped     bool
 }

@@ -5,13 +5,13 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/secret"
+	"github.com/salvo-email/salvo/internal/startstop"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -77,7 +77,7 @@ type Dispatcher struct {
 	deps  Deps
 	owner string
 
-	started atomic.Bool
+	life    startstop.Base
 	stop    chan struct{}
 	mgrDone chan struct{}
 	ctx     context.Context // cancelled past Stop's deadline: cuts POSTs
@@ -125,30 +125,25 @@ func New(cfg Config, deps Deps) *Dispatcher {
 // Start runs the manager loop, which starts a pipeline for every cursor
 // this node can lease.
 func (d *Dispatcher) Start() {
-	d.started.Store(true)
+	if !d.life.StartInit() {
+		return
+	}
 	d.deps.Metrics.Go(d.deps.Log, "webhook manager", d.manage)
 }
 
 // Stop stops taking new work, lets the steps in flight finish and record
 // their outcome, and gives the pipelines' leases back. Past ctx's
-// deadline POSTs in flight are cut (and recorded as due again).
+// deadline POSTs in flight are cut (and recorded as due again), and ctx's
+// error is returned. Stop before Start returns at once; a second Stop
+// waits for the first (startstop).
 func (d *Dispatcher) Stop(ctx context.Context) error {
-	close(d.stop)
-	if !d.started.Load() {
-		d.cancel()
-		return nil
-	}
-	<-d.mgrDone
-	finished := make(chan struct{})
-	go func() { d.wg.Wait(); close(finished) }()
-	select {
-	case <-finished:
-	case <-ctx.Done():
-		d.cancel()
-		<-finished
-	}
+	err := d.life.Stop(ctx, func(ctx context.Context) error {
+		close(d.stop)
+		<-d.mgrDone
+		return startstop.WaitOrCut(ctx, d.wg.Wait, d.cancel)
+	})
 	d.cancel()
-	return nil
+	return err
 }
 
 // Rounds is how many times the pipeline of (domain, url) on this node has
