@@ -213,7 +213,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 	a.Delivery = delivery.New(delivery.Config{
 		Hostname: cfg.Hostname, Workers: cfg.DeliveryWorkers, PerDestination: cfg.PerDestination,
 		Retry: delivery.Retry{Schedule: cfg.RetrySchedule, MaxAge: cfg.RetryMaxAge},
-		Lease: cfg.Lease, ConnectTimeout: cfg.ConnectTimeout, Smarthost: cfg.Smarthost, MXPort: seams.MXPort,
+		Lease: cfg.Lease, ConnectTimeout: cfg.ConnectTimeout, Smarthost: cfg.Smarthost, Capture: cfg.Capture, MXPort: seams.MXPort,
 		PollInterval: seams.DeliveryPoll,
 	}, delivery.Deps{
 		Store: a.Regional, Resolver: seams.Resolver, Box: a.Box, Now: seams.Now, Log: log.With("part", "delivery"),
