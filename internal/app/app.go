@@ -316,7 +316,7 @@ func (a *App) dashboard() (http.Handler, error) {
 		Throttle: &auth.LoginThrottle{Free: a.Cfg.LoginFailureLimit, Now: a.seams.Now},
 		Region:   a.Cfg.Region, PublicURL: a.Cfg.PublicURL, OtherRegionURL: a.Cfg.OtherRegionURL,
 		// Logs, message and queue pages read the regional store.
-		Regional: a.Regional, Now: a.seams.Now,
+		Regional: a.Regional, Now: a.seams.Now, Capture: a.Cfg.Capture,
 		// Suppressions pages submit CSV imports to the shared importer.
 		Importer: a.Importer,
 	})

@@ -74,6 +74,9 @@ type Deps struct {
 	OtherRegionURL string
 	// PublicURL decides the cookies' Secure flag (https://…).
 	PublicURL string
+	// Capture tells the Inbox whether this node runs in capture mode
+	// (--capture): its copies are kept, not sent.
+	Capture bool
 }
 
 // Route describes a dashboard route for tests and docs. Method is empty
@@ -151,6 +154,7 @@ func (s *Server) register() {
 	s.webhooksRoutes()
 	s.suppressRoutes()
 	s.statsRoutes()
+	s.inboxRoutes()
 }
 
 func (s *Server) add(pattern string, public bool, h http.Handler) {
