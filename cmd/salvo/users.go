@@ -15,7 +15,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/salvo-email/salvo/internal/api/wire"
-	"github.com/salvo-email/salvo/internal/app"
 	"github.com/salvo-email/salvo/internal/auth"
 )
 
@@ -59,7 +58,8 @@ func usersMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintf(stderr, "salvo users: unknown command %q\n\n%s", sub, usersUsage)
 		return 2
 	}
-	cfg, fs, code, ok := parseConfig("users "+sub, synopsis, args[1:], stdout, stderr, getenv, extra)
+	cfg, fs, code, ok := parseConfig(command{name: "users " + sub, synopsis: synopsis, settings: globalSettings, extra: extra},
+		args[1:], stdout, stderr, getenv)
 	if !ok {
 		return code
 	}
@@ -67,13 +67,13 @@ func usersMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintf(stderr, "salvo users %s: unexpected argument %q (the password is never an argument)\n", sub, fs.Arg(0))
 		return 2
 	}
-	g, err := app.OpenGlobal(ctx, &cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "salvo users:", err)
+	g, ok := openGlobal(ctx, &cfg, "users "+sub, stderr)
+	if !ok {
 		return 1
 	}
 	defer g.Close()
 	users := &auth.Users{Global: g, Now: time.Now, BcryptCost: cost}
+	var err error
 	if sub == "list" {
 		err = usersList(ctx, users, stdout)
 	} else {

@@ -25,6 +25,12 @@ func usersRun(t *testing.T, dir, stdin string, args ...string) (int, string, str
 func TestUsersCommand(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	// The global store "salvo serve" creates.
+	g0, err := sqlite.OpenGlobal(context.Background(), filepath.Join(dir, "global.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g0.Close()
 	if code, out, errOut := usersRun(t, dir, "correct horse battery\n", "create", "--email", "Ops@Example.com", "--name", "Ops"); code != 0 || !strings.Contains(out, "created user ops@example.com") {
 		t.Fatalf("create from stdin: %d %q %q", code, out, errOut)
 	}

@@ -104,6 +104,10 @@ type App struct {
 	// GeneratedKey is the primary key created by this start, if it was
 	// random (empty otherwise). Start prints it once to Stderr.
 	GeneratedKey string
+	// workersStarted is set once Start has started the background workers:
+	// Stop waits only for workers that run (a start that failed at once,
+	// e.g. on a busy port, stops at once).
+	workersStarted bool
 
 	seams       Seams
 	httpLn      net.Listener
@@ -198,6 +202,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 		a.closeStores()
 		return nil, fmt.Errorf("create account: %w", err)
 	}
+	if err = a.reportAPIKey(ctx); err != nil {
+		a.closeStores()
+		return nil, err
+	}
 	a.Users = &auth.Users{Global: a.Global, Now: seams.Now, BcryptCost: seams.BcryptCost}
 	a.Domains = &domains.Service{
 		Global: a.Global, Regional: a.Regional, Box: a.Box, DNS: seams.Resolver, KeyGen: seams.KeyGen,
@@ -246,10 +254,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 	return a, nil
 }
 
-func printKeyBanner(w io.Writer, key, publicURL string) {
+func printKeyBanner(w io.Writer, key, publicURL string, capture bool) {
 	line := "=========================================================================="
-	fmt.Fprintf(w, "\n%s\n  Salvo created the account's primary API key. It is printed only this once:\n\n      %s\n\n  Use it as the Basic-auth password with user \"api\", e.g.\n      curl --user 'api:%s' %s/v3/domains\n  Keep it safe. Set SALVO_API_KEY before the first start to choose it yourself.\n%s\n\n",
-		line, key, key, publicURL, line)
+	fmt.Fprintf(w, "\n%s\n  Salvo created the account's primary API key. It is printed only this once:\n\n      %s\n\n  Use it as the Basic-auth password with user \"api\", e.g.\n      curl --user 'api:%s' %s/v3/domains\n  Keep it safe. Set SALVO_API_KEY before the first start to choose it yourself.\n\n%s%s\n\n",
+		line, key, key, publicURL, captureNote(publicURL, capture), line)
 }
 
 // Start binds the listeners and starts serving.
@@ -264,6 +272,7 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.Send.PublicURL = a.Cfg.PublicURL
 	a.Tracking.SetBaseURL(a.Cfg.TrackingBaseURL)
+	a.workersStarted = true // from here on Stop waits for them
 	a.Delivery.Start()
 	a.Tracking.Start()
 	a.Webhooks.Start()
@@ -299,7 +308,11 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	if a.GeneratedKey != "" {
-		printKeyBanner(a.seams.Stderr, a.GeneratedKey, a.Cfg.PublicURL)
+		printKeyBanner(a.seams.Stderr, a.GeneratedKey, a.Cfg.PublicURL, a.Cfg.Capture)
+	}
+	if a.Cfg.Capture {
+		a.Log.Info("capture mode: outgoing mail is kept in the dashboard's Inbox, nothing is delivered; start without --capture (SALVO_CAPTURE) to deliver",
+			"inbox", a.Cfg.PublicURL+"/dashboard/inbox")
 	}
 	a.API.SetReady(true)
 	a.Log.Info("salvo started", "region", a.Cfg.Region, "http", ln.Addr().String(), "public_url", a.Cfg.PublicURL)
@@ -364,7 +377,7 @@ func (a *App) Stop(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		}
 	}
-	if a.Tracking != nil {
+	if a.Tracking != nil && a.workersStarted {
 		if err := a.Tracking.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("tracking: %w", err))
 		}
@@ -373,12 +386,12 @@ func (a *App) Stop(ctx context.Context) error {
 		close(a.janitorStop)
 		<-a.janitorDone
 	}
-	if a.Importer != nil {
+	if a.Importer != nil && a.workersStarted {
 		if err := a.Importer.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("imports: %w", err))
 		}
 	}
-	if a.Delivery != nil {
+	if a.Delivery != nil && a.workersStarted {
 		if err := a.Delivery.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("delivery: %w", err))
 		}
@@ -386,7 +399,7 @@ func (a *App) Stop(ctx context.Context) error {
 	if a.Lists != nil {
 		a.Lists.Close() // background list uploads stop between chunks
 	}
-	if a.Webhooks != nil {
+	if a.Webhooks != nil && a.workersStarted {
 		if err := a.Webhooks.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("webhooks: %w", err))
 		}
