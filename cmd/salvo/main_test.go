@@ -57,7 +57,8 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 		{[]string{"keys", "list", "--help"}, keysSettings},
 		{[]string{"queue", "--help"}, regionalSettings},
 		{[]string{"usage", "--help"}, globalSettings},
-		{[]string{"users", "create", "--help"}, globalSettings},
+		{[]string{"users", "create", "--help"}, append(slices.Clone(globalSettings), "public-url", "http-addr")},
+		{[]string{"users", "list", "--help"}, globalSettings},
 	} {
 		code, out, errOut := runSalvo(env(), c.args...)
 		if code != 0 || errOut != "" {

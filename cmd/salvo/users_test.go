@@ -31,7 +31,8 @@ func TestUsersCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	g0.Close()
-	if code, out, errOut := usersRun(t, dir, "correct horse battery\n", "create", "--email", "Ops@Example.com", "--name", "Ops"); code != 0 || !strings.Contains(out, "created user ops@example.com") {
+	if code, out, errOut := usersRun(t, dir, "correct horse battery\n", "create", "--email", "Ops@Example.com", "--name", "Ops"); code != 0 || !strings.Contains(out, "created user ops@example.com") ||
+		!strings.HasSuffix(out, "; they can log in at http://127.0.0.1:8080/dashboard/\n") {
 		t.Fatalf("create from stdin: %d %q %q", code, out, errOut)
 	}
 	pwFile := filepath.Join(t.TempDir(), "pw")
