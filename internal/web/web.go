@@ -1,7 +1,8 @@
 // Package web serves Salvo's dashboard under /dashboard/: the pages a
 // person uses instead of the API (domains and their DNS records, sending
 // keys, SMTP credentials, webhooks, the primary key, users, the logs of
-// what was sent, the queue, suppressions and stats).
+// what was sent, the queue, suppressions, stats, and the Inbox of what
+// capture mode kept).
 //
 // Invariants:
 //   - Every page but the login form and the static assets needs a session
