@@ -77,3 +77,34 @@ func TestBrowserInbox(t *testing.T) {
 		t.Fatalf("raw download is not the signed copy:\n%s", p.Body)
 	}
 }
+
+// TestInboxShowsOnlyCaptures: the Inbox lists captured copies only — not
+// a test-mode send's delivered event (code 650, nothing kept) — and says
+// whether capture mode is on.
+func TestInboxShowsOnlyCaptures(t *testing.T) {
+	t.Parallel()
+	for _, capture := range []bool{true, false} {
+		d := startDash(t, dashOptions{configure: func(c *config.Config) { c.Capture = capture }})
+		if _, err := d.Domains.Create(context.Background(), domains.CreateRequest{Name: testDomain}); err != nil {
+			t.Fatal(err)
+		}
+		test := mailgun.NewMessage("App <app@"+testDomain+">", "Test mode", "not kept", "test@example.org")
+		test.EnableTestMode()
+		testID := d.send(t, d.Key, test)
+		d.waitEvent(t, testID, "delivered", "", "test@example.org")
+		if capture {
+			kept := d.send(t, d.Key, mailgun.NewMessage("App <app@"+testDomain+">", "Kept", "kept", "kept@example.org"))
+			d.waitEvent(t, kept, "delivered", "", "kept@example.org")
+		}
+		c := d.client(t)
+		c.login(testEmail, testPassword)
+		p := c.get("/dashboard/inbox?domain=" + testDomain)
+		if p.StatusCode != http.StatusOK || strings.Contains(p.Body, "test@example.org") ||
+			strings.Contains(p.Body, `id="capture-on"`) != capture || strings.Contains(p.Body, `id="capture-off"`) == capture {
+			t.Fatalf("capture %v: Inbox %d shows the test-mode send or the wrong mode:\n%s", capture, p.StatusCode, p.Body)
+		}
+		if got := strings.Count(p.Body, `<tr class="captured"`); got != map[bool]int{true: 1, false: 0}[capture] {
+			t.Errorf("capture %v: %d rows:\n%s", capture, got, p.Body)
+		}
+	}
+}
