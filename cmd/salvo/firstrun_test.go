@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -125,5 +126,31 @@ func TestServeFirstRun(t *testing.T) {
 	if logs := third.stderr.String(); !strings.Contains(logs, "Capture mode is OFF") ||
 		!strings.Contains(logs, "start with SALVO_CAPTURE=true (or --capture)") {
 		t.Errorf("the first-start banner does not say how to turn capture mode on:\n%s", logs)
+	}
+}
+
+// TestUsersCreateNamesTheDashboard: `salvo users create` prints the
+// dashboard's address as the node has it (SALVO_PUBLIC_URL, else the HTTP
+// listener), not a placeholder.
+func TestUsersCreateNamesTheDashboard(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	g, err := sqlite.OpenGlobal(context.Background(), filepath.Join(dir, "global.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Close()
+	for i, c := range []struct{ env, want string }{
+		{"SALVO_PUBLIC_URL=https://mail.example.com/", "https://mail.example.com/dashboard/"},
+		{"SALVO_HTTP_ADDR=:9090", "http://127.0.0.1:9090/dashboard/"},
+	} {
+		name, value, _ := strings.Cut(c.env, "=")
+		var out, errOut strings.Builder
+		args := []string{"create", "--email", fmt.Sprintf("u%d@example.com", i)}
+		code := usersMain(context.Background(), args, strings.NewReader("correct horse battery\n"), &out, &errOut,
+			env("SALVO_DATA_DIR", dir, name, value), 4)
+		if code != 0 || !strings.HasSuffix(out.String(), "they can log in at "+c.want+"\n") {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want the dashboard at %s", c.env, code, out.String(), errOut.String(), c.want)
+		}
 	}
 }
