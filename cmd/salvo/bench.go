@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,17 +25,17 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&o.Mode, "mode", "accept", "accept (durable HTTP accepts, delivery scheduled later), e2e (accept → delivered at a local SMTP sink), dead (accepts due now while the only destination refuses connections), mx (SMTP to the inbound MX) or relay (authenticated SMTP submission)")
 	fs.StringVar(&o.Target, "target", "", "mx/relay: host:port of the SMTP server to load (default: start a node here)")
 	fs.IntVar(&o.PerConnection, "per-conn", 1, "mx/relay: messages per SMTP connection (smtp-source sends 1)")
-	fs.StringVar(&o.From, "from", "bench@bench.example.com", "mx/relay with -target: MAIL FROM")
-	fs.StringVar(&o.To, "to", "user@bench.example.com", "mx/relay with -target: RCPT TO")
-	fs.StringVar(&o.Login, "login", "", "relay with -target: SMTP AUTH login (none when empty)")
-	fs.StringVar(&o.Password, "password", "", "relay with -target: SMTP AUTH password")
-	fs.BoolVar(&o.StartTLS, "starttls", false, "relay with -target: STARTTLS before AUTH")
+	fs.StringVar(&o.From, "from", "bench@bench.example.com", "mx/relay with --target: MAIL FROM")
+	fs.StringVar(&o.To, "to", "user@bench.example.com", "mx/relay with --target: RCPT TO")
+	fs.StringVar(&o.Login, "login", "", "relay with --target: SMTP AUTH login (none when empty)")
+	fs.StringVar(&o.Password, "password", "", "relay with --target: SMTP AUTH password")
+	fs.BoolVar(&o.StartTLS, "starttls", false, "relay with --target: STARTTLS before AUTH")
 	fs.IntVar(&o.Concurrency, "c", 64, "concurrent HTTP clients")
 	fs.DurationVar(&o.Duration, "d", 10*time.Second, "how long to send")
 	fs.IntVar(&o.Size, "size", 2048, "bytes of text per message")
 	fs.IntVar(&o.Recipients, "rcpts", 1, "recipients per message")
 	fs.BoolVar(&o.Batch, "batch", false, "send with recipient-variables: a batch send, one copy per recipient")
-	fs.Int64Var(&o.Messages, "messages", 0, "stop after this many messages (0: run for -d)")
+	fs.Int64Var(&o.Messages, "messages", 0, "stop after this many messages (0: run for --d)")
 	fs.StringVar(&o.DatabaseURL, "database-url", "", "postgres://… for the regional store, where messages, queue and events live (default: embedded SQLite in a temp dir)")
 	fs.StringVar(&o.GlobalDatabaseURL, "global-database-url", "", "postgres://… for the global store (keys, domain names), another database (default: embedded SQLite)")
 	fs.IntVar(&o.DKIMBits, "dkim-bits", 2048, "DKIM key size")
@@ -43,7 +44,13 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	blockProfile := fs.String("blockprofile", "", "write a blocking profile to this file")
 	traceFile := fs.String("trace", "", "write an execution trace to this file (go tool trace)")
 	memProfile := fs.String("memprofile", "", "write a heap profile to this file, taken at nine tenths of -d (under load)")
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printHelp(stdout, "bench [flags]", fs, nil)
+			return 0
+		}
+		fmt.Fprintln(stderr, `Run "salvo bench --help" for the flags.`)
 		return 2
 	}
 	tuneGC() // as salvo serve does

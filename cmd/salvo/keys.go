@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -53,18 +54,18 @@ func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 			fs.StringVar(&format, "kind", "", "user, domain or web (default: domain for role sending, else user)")
 		}
 	}
-	synopsis := map[string]string{"list": "keys list [flags]", "create": "keys create [flags]", "revoke": "keys revoke [flags] KEY_ID"}[sub]
+	synopsis := map[string]string{"list": "keys list [flags]", "create": "keys create --role ROLE [flags]", "revoke": "keys revoke [flags] KEY_ID"}[sub]
 	if synopsis == "" {
 		fmt.Fprintf(stderr, "salvo keys: unknown command %q\n\n%s", sub, keysUsage)
 		return 2
 	}
-	cfg, fs, code, ok := parseConfig(sub, synopsis, args[1:], stdout, stderr, getenv, extra)
+	cfg, fs, code, ok := parseConfig(command{name: "keys " + sub, synopsis: synopsis, settings: keysSettings, extra: extra},
+		args[1:], stdout, stderr, getenv)
 	if !ok {
 		return code
 	}
-	g, err := app.OpenGlobal(ctx, &cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "salvo keys:", err)
+	g, ok := openGlobal(ctx, &cfg, "keys "+sub, stderr)
+	if !ok {
 		return 1
 	}
 	defer g.Close()
@@ -96,7 +97,7 @@ func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		var we *wire.Error
 		if errors.As(err, &we) {
-			fmt.Fprintln(stderr, "salvo keys:", we.Message)
+			fmt.Fprintln(stderr, "salvo keys:", asFlags.Replace(we.Message))
 			return 1
 		}
 		fmt.Fprintln(stderr, "salvo keys:", err)
@@ -104,6 +105,15 @@ func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	}
 	return 0
 }
+
+// asFlags names the API's parameters in the service's messages by the
+// flags that set them here.
+var asFlags = strings.NewReplacer(
+	"Missing mandatory parameter: domain_name", "a sending key needs --domain NAME",
+	"domain_name is only", "--domain is only",
+	"Missing mandatory parameter: role", "missing --role (admin, developer, basic, support or sending)",
+	"`role` param", "--role", "`kind` param", "--kind",
+	"role `sending` needs kind `domain`", "--role sending needs --kind domain (the default for it)")
 
 func keysList(ctx context.Context, keys *auth.Keys, w io.Writer, kind, domain string, asJSON bool) error {
 	list, err := keys.List(ctx, store.KeyFilter{Kind: kind, DomainName: domain})

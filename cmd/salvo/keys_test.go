@@ -20,7 +20,7 @@ func cliCreateKey(t *testing.T, getenv func(string) string, args ...string) (id,
 	t.Helper()
 	code, out, errOut := runSalvo(getenv, append([]string{"keys", "create"}, args...)...)
 	m := createdKey.FindStringSubmatch(out)
-	if code != 0 || m == nil || errOut != "" {
+	if code != 0 || m == nil || !strings.HasPrefix(errOut, "salvo keys create: global store ") || strings.Count(errOut, "\n") != 1 {
 		t.Fatalf("keys create %v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
 	}
 	return m[1], m[6]
@@ -85,9 +85,10 @@ func TestKeysCommands(t *testing.T) {
 	cliFail(t, getenv, 1, "the primary key cannot be deleted", "revoke", primaryID(t, getenv))
 	cliFail(t, getenv, 2, "give exactly one KEY_ID", "revoke")
 	cliFail(t, getenv, 1, "salvo keys: Domain not found: unknown.example.com", "create", "--role", "sending", "--domain", "unknown.example.com")
-	cliFail(t, getenv, 1, "salvo keys: Missing mandatory parameter: role", "create")
-	cliFail(t, getenv, 1, "expected `kind` param to be one of [domain user web] or absent", "list", "--kind", "robot")
-	cliFail(t, env("SALVO_DATA_DIR", filepath.Join(t.TempDir(), "empty")), 1, `this store has no account yet; run "salvo serve" once`, "list")
+	cliFail(t, getenv, 1, "salvo keys: missing --role (admin, developer, basic, support or sending)", "create")
+	cliFail(t, getenv, 1, "salvo keys: a sending key needs --domain NAME", "create", "--role", "sending")
+	cliFail(t, getenv, 1, "expected --kind to be one of [domain user web] or absent", "list", "--kind", "robot")
+	cliFail(t, env("SALVO_DATA_DIR", filepath.Join(t.TempDir(), "empty")), 1, `no Salvo store in `, "list")
 	if code, out, _ := runSalvo(getenv, "keys"); code != 2 || !strings.Contains(out, "salvo keys revoke KEY_ID") {
 		t.Errorf("keys without a command: exit %d, %q", code, out)
 	}

@@ -8,15 +8,12 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"runtime"
 	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
 
@@ -88,55 +85,8 @@ func versionString() string {
 	return v
 }
 
-// parseConfig parses the settings of a command. It returns ok=false with an
-// exit code when the command should stop (help shown or bad input).
-func parseConfig(name, synopsis string, args []string, stdout, stderr io.Writer, getenv func(string) string, extra func(*flag.FlagSet)) (config.Config, *flag.FlagSet, int, bool) {
-	cfg := config.Default()
-	fs := flag.NewFlagSet("salvo "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	config.Register(fs, &cfg)
-	if extra != nil {
-		extra(fs)
-	}
-	// flag.Parse prints a parse error and then calls Usage on the output
-	// (stderr); help is printed below instead, once, on stdout.
-	fs.Usage = func() {}
-	printUsage := func(w io.Writer) {
-		fmt.Fprintf(w, "Usage: salvo %s\n\nFlags (each also read from its environment variable):\n", synopsis)
-		fs.VisitAll(func(f *flag.Flag) {
-			env := config.EnvName(f.Name)
-			def := f.DefValue
-			if def == "" {
-				def = `""`
-			}
-			if f.Name == "api-key" || f.Name == "secret" {
-				def = "(secret)"
-			}
-			fmt.Fprintf(w, "  --%s  (%s, default %s)\n      %s\n", f.Name, env, def, f.Usage)
-		})
-	}
-	if err := config.ApplyEnv(fs, getenv); err != nil {
-		fmt.Fprintln(stderr, "salvo:", err)
-		return cfg, fs, 2, false
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printUsage(stdout)
-			return cfg, fs, 0, false
-		}
-		command, _, _ := strings.Cut(synopsis, " [flags]")
-		fmt.Fprintf(stderr, "Run \"salvo %s --help\" for the flags.\n", command)
-		return cfg, fs, 2, false
-	}
-	if err := cfg.Validate(); err != nil {
-		fmt.Fprintf(stderr, "salvo: invalid configuration:\n%v\n", err)
-		return cfg, fs, 2, false
-	}
-	return cfg, fs, 0, true
-}
-
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	cfg, fs, code, ok := parseConfig("serve", "serve [flags]", args, stdout, stderr, getenv, nil)
+	cfg, fs, code, ok := parseConfig(command{name: "serve", synopsis: "serve [flags]"}, args, stdout, stderr, getenv)
 	if !ok {
 		return code
 	}

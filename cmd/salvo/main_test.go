@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -29,35 +30,57 @@ func runSalvo(getenv func(string) string, args ...string) (code int, stdout, std
 	return code, out.String(), errb.String()
 }
 
+// TestHelpDocumentsEveryFlag: serve --help documents every setting with
+// its environment twin; a store command's --help documents its own flags
+// (without twins) and only the settings it reads, in the same style.
 func TestHelpDocumentsEveryFlag(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"serve", "--help"}, {"keys", "create", "-h"}, {"keys", "list", "--help"}} {
-		code, out, errOut := runSalvo(env(), args...)
-		if code != 0 || errOut != "" {
-			t.Errorf("salvo %v: exit %d, stderr %q; want 0 and help on stdout only", args, code, errOut)
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	cfg := config.Default()
+	config.Register(fs, &cfg)
+	settingLine := func(f *flag.Flag) string {
+		def := f.DefValue
+		switch {
+		case f.Name == "api-key" || f.Name == "secret":
+			def = "(secret)"
+		case def == "":
+			def = `""`
 		}
-		fs := flag.NewFlagSet("", flag.ContinueOnError)
-		cfg := config.Default()
-		config.Register(fs, &cfg)
+		return fmt.Sprintf("--%s  (%s, default %s)\n      %s\n", f.Name, config.EnvName(f.Name), def, f.Usage)
+	}
+	for _, c := range []struct {
+		args     []string
+		settings []string // nil: all
+	}{
+		{[]string{"serve", "--help"}, nil},
+		{[]string{"keys", "create", "-h"}, keysSettings},
+		{[]string{"keys", "list", "--help"}, keysSettings},
+		{[]string{"queue", "--help"}, regionalSettings},
+		{[]string{"usage", "--help"}, globalSettings},
+		{[]string{"users", "create", "--help"}, append(slices.Clone(globalSettings), "public-url", "http-addr")},
+		{[]string{"users", "list", "--help"}, globalSettings},
+	} {
+		code, out, errOut := runSalvo(env(), c.args...)
+		if code != 0 || errOut != "" {
+			t.Errorf("salvo %v: exit %d, stderr %q; want 0 and help on stdout only", c.args, code, errOut)
+		}
 		fs.VisitAll(func(f *flag.Flag) {
-			def := f.DefValue
-			switch {
-			case f.Name == "api-key" || f.Name == "secret":
-				def = "(secret)"
-			case def == "":
-				def = `""`
-			}
-			line := fmt.Sprintf("--%s  (%s, default %s)\n      %s\n", f.Name, config.EnvName(f.Name), def, f.Usage)
-			if !strings.Contains(out, line) {
-				t.Errorf("salvo %v --help does not document %q", args, line)
+			want := c.settings == nil || slices.Contains(c.settings, f.Name)
+			if got := strings.Contains(out, settingLine(f)); got != want {
+				t.Errorf("salvo %v documents --%s: %v, want %v", c.args, f.Name, got, want)
 			}
 		})
 	}
 	_, out, _ := runSalvo(env(), "keys", "create", "--help")
-	for _, want := range []string{"\n  --role  (", "\n  --domain  (", "\n  --description  (", "\n  --expiration  (SALVO_EXPIRATION, default 0)"} {
+	for _, want := range []string{"Usage: salvo keys create --role ROLE [flags]\n\nFlags:\n", "\n  --role  (default \"\")\n",
+		"\n  --domain  (", "\n  --description  (", "\n  --expiration  (default 0)", "\nSettings (each also read from its environment variable):\n"} {
 		if !strings.Contains(out, want) {
-			t.Errorf("keys create --help lacks %q", want)
+			t.Errorf("keys create --help lacks %q:\n%s", want, out)
 		}
+	}
+	code, out, errOut := runSalvo(env(), "bench", "--help")
+	if code != 0 || errOut != "" || !strings.HasPrefix(out, "Usage: salvo bench [flags]\n\nFlags:\n  --batch  (default false)\n") {
+		t.Errorf("bench --help: exit %d, stderr %q, not in the common style:\n%s", code, errOut, out)
 	}
 	// The operator interface names of DESIGN.md.
 	_, out, _ = runSalvo(env(), "serve", "--help")
@@ -85,9 +108,10 @@ func TestBadConfiguration(t *testing.T) {
 		{"short api key", []string{"SALVO_API_KEY", "tiny-key"}, []string{"serve"}, []string{"--api-key (SALVO_API_KEY): must be at least 16 characters"}},
 		{"database url", nil, []string{"serve", "--database-url", "mysql://x"}, []string{"--database-url (SALVO_DATABASE_URL): must start with postgres://"}},
 		{"one database for both stores", nil, []string{"serve", "--database-url", "postgres://h/db", "--global-database-url", "postgres://h/db"}, []string{"--global-database-url (SALVO_GLOBAL_DATABASE_URL): must name another database than database-url"}},
-		{"keys command", nil, []string{"keys", "list", "--region", "mars"}, []string{"--region (SALVO_REGION)"}},
+		{"queue command", nil, []string{"queue", "--region", "mars"}, []string{"--region (SALVO_REGION)"}},
+		{"a setting keys does not read", nil, []string{"keys", "list", "--region", "eu"}, []string{"flag provided but not defined: -region", `Run "salvo keys list --help"`}},
 		{"unknown flag", nil, []string{"serve", "--nope"}, []string{"flag provided but not defined: -nope", `Run "salvo serve --help"`}},
-		{"flag syntax", nil, []string{"keys", "revoke", "--shutdown-timeout", "soon"}, []string{`invalid value "soon" for flag -shutdown-timeout`, `Run "salvo keys revoke --help"`}},
+		{"flag syntax", nil, []string{"queue", "--json=maybe"}, []string{`invalid boolean value "maybe" for -json`, `Run "salvo queue --help"`}},
 		{"extra argument", nil, []string{"serve", "now"}, []string{`salvo serve: unexpected argument "now"`}},
 		{"unknown command", nil, []string{"serv"}, []string{`salvo: unknown command "serv"`, "Usage:"}},
 		{"unknown keys command", nil, []string{"keys", "rotate"}, []string{`salvo keys: unknown command "rotate"`}},

@@ -10,7 +10,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/app"
 	"github.com/salvo-email/salvo/internal/delivery"
 )
 
@@ -19,12 +18,12 @@ import (
 func queueCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	var domain, messageID string
 	var asJSON bool
-	cfg, _, code, ok := parseConfig("queue", "queue [--domain NAME [--message-id ID]] [--json] [flags]", args, stdout, stderr, getenv,
-		func(fs *flag.FlagSet) {
+	cfg, _, code, ok := parseConfig(command{name: "queue", synopsis: "queue [--domain NAME [--message-id ID]] [--json] [flags]",
+		settings: regionalSettings, extra: func(fs *flag.FlagSet) {
 			fs.StringVar(&domain, "domain", "", "only this sending domain")
 			fs.StringVar(&messageID, "message-id", "", "show this message's recipients and history (needs --domain)")
 			fs.BoolVar(&asJSON, "json", false, "print JSON like GET /v3/{domain}/queue")
-		})
+		}}, args, stdout, stderr, getenv)
 	if !ok {
 		return code
 	}
@@ -32,9 +31,8 @@ func queueCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fmt.Fprintln(stderr, "salvo queue: --message-id needs --domain")
 		return 2
 	}
-	r, err := app.OpenRegional(ctx, &cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "salvo queue:", err)
+	r, ok := openRegional(ctx, &cfg, "queue", stderr)
+	if !ok {
 		return 1
 	}
 	defer r.Close()

@@ -116,8 +116,11 @@ func testQueueVisibility(t *testing.T, pg bool) {
 	if !sameItems(history, want) {
 		t.Errorf("history = %q, want %q", history, want)
 	}
-	if status, body := queueCall(t, ta, http.MethodGet, "/v3/"+d+"/queue?colour=red", nil); status != 400 {
-		t.Errorf("unknown parameter = %d %s", status, body)
+	// Unknown parameters are ignored, as Mailgun ignores them, and named
+	// in X-Salvo-Ignored-Params (docs/compatibility.md).
+	r := ta.Call(t, http.MethodGet, "/v3/"+d+"/queue?colour=red", ta.Key, testutil.NoBody)
+	if r.Status != http.StatusOK || r.Header.Get("X-Salvo-Ignored-Params") != "colour" {
+		t.Errorf("unknown parameter = %s, X-Salvo-Ignored-Params %q; want 200 naming it", r, r.Header.Get("X-Salvo-Ignored-Params"))
 	}
 
 	// The command line shows the same.

@@ -39,14 +39,16 @@ type serveProcess struct {
 }
 
 // startServe runs the binary on dataDir with an OS-chosen port and waits
-// until /healthz answers 200.
-func startServe(t *testing.T, bin, dataDir string) *serveProcess {
+// until /healthz answers 200. extra are more NAME=value environment
+// variables.
+func startServe(t *testing.T, bin, dataDir string, extra ...string) *serveProcess {
 	t.Helper()
 	p := &serveProcess{stdout: &testutil.SyncBuffer{}, stderr: &testutil.SyncBuffer{}}
 	p.cmd = exec.Command(bin, "serve")
 	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
 		"SALVO_DATA_DIR=" + dataDir, "SALVO_HTTP_ADDR=127.0.0.1:0", "SALVO_DKIM_KEY_BITS=1024",
 		"SALVO_SMTP_ADDR=127.0.0.1:0", "SALVO_SMTPS_ADDR=127.0.0.1:0", "SALVO_MX_ADDR=127.0.0.1:0"}
+	p.cmd.Env = append(p.cmd.Env, extra...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

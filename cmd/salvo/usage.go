@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/app"
 	usagedetails "github.com/salvo-email/salvo/internal/usage"
 )
 
@@ -19,17 +18,16 @@ import (
 func usageCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	var month string
 	var asJSON bool
-	cfg, _, code, ok := parseConfig("usage", "usage [--month 2006-01] [--json] [flags]", args, stdout, stderr, getenv,
-		func(fs *flag.FlagSet) {
+	cfg, _, code, ok := parseConfig(command{name: "usage", synopsis: "usage [--month 2006-01] [--json] [flags]", settings: globalSettings,
+		extra: func(fs *flag.FlagSet) {
 			fs.StringVar(&month, "month", usagedetails.MonthOf(time.Now()), "month to show, as 2006-01")
 			fs.BoolVar(&asJSON, "json", false, "print JSON like GET /v1/usage")
-		})
+		}}, args, stdout, stderr, getenv)
 	if !ok {
 		return code
 	}
-	g, err := app.OpenGlobal(ctx, &cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "salvo usage:", err)
+	g, ok := openGlobal(ctx, &cfg, "usage", stderr)
+	if !ok {
 		return 1
 	}
 	defer g.Close()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,8 +16,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/salvo-email/salvo/internal/api/wire"
-	"github.com/salvo-email/salvo/internal/app"
 	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/config"
 )
 
 const usersUsage = `Usage:
@@ -59,7 +60,12 @@ func usersMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintf(stderr, "salvo users: unknown command %q\n\n%s", sub, usersUsage)
 		return 2
 	}
-	cfg, fs, code, ok := parseConfig("users "+sub, synopsis, args[1:], stdout, stderr, getenv, extra)
+	settings := globalSettings
+	if sub == "create" { // the dashboard's address, as salvo serve has it
+		settings = append(slices.Clone(globalSettings), "public-url", "http-addr")
+	}
+	cfg, fs, code, ok := parseConfig(command{name: "users " + sub, synopsis: synopsis, settings: settings, extra: extra},
+		args[1:], stdout, stderr, getenv)
 	if !ok {
 		return code
 	}
@@ -67,17 +73,17 @@ func usersMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintf(stderr, "salvo users %s: unexpected argument %q (the password is never an argument)\n", sub, fs.Arg(0))
 		return 2
 	}
-	g, err := app.OpenGlobal(ctx, &cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "salvo users:", err)
+	g, ok := openGlobal(ctx, &cfg, "users "+sub, stderr)
+	if !ok {
 		return 1
 	}
 	defer g.Close()
 	users := &auth.Users{Global: g, Now: time.Now, BcryptCost: cost}
+	var err error
 	if sub == "list" {
 		err = usersList(ctx, users, stdout)
 	} else {
-		err = usersCreate(ctx, users, req, passwordFile, stdin, stdout, stderr)
+		err = usersCreate(ctx, users, req, passwordFile, dashboardURL(cfg), stdin, stdout, stderr)
 	}
 	if err != nil {
 		var we *wire.Error
@@ -90,7 +96,7 @@ func usersMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	return 0
 }
 
-func usersCreate(ctx context.Context, users *auth.Users, req auth.NewUser, passwordFile string, stdin io.Reader, stdout, stderr io.Writer) error {
+func usersCreate(ctx context.Context, users *auth.Users, req auth.NewUser, passwordFile, dashboard string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if req.Email == "" {
 		return errors.New("--email is required")
 	}
@@ -102,8 +108,17 @@ func usersCreate(ctx context.Context, users *auth.Users, req auth.NewUser, passw
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "created user %s (id %s); they can log in at <public-url>/dashboard/\n", u.Email, u.ID)
+	fmt.Fprintf(stdout, "created user %s (id %s); they can log in at %s\n", u.Email, u.ID, dashboard)
 	return nil
+}
+
+// dashboardURL is where the dashboard of a node with cfg is.
+func dashboardURL(cfg config.Config) string {
+	base := cfg.PublicURL
+	if base == "" {
+		base = config.URLOf(cfg.HTTPAddr)
+	}
+	return strings.TrimSuffix(base, "/") + "/dashboard/"
 }
 
 // readPassword reads the password from a file, a terminal (twice, without

@@ -25,7 +25,14 @@ func usersRun(t *testing.T, dir, stdin string, args ...string) (int, string, str
 func TestUsersCommand(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	if code, out, errOut := usersRun(t, dir, "correct horse battery\n", "create", "--email", "Ops@Example.com", "--name", "Ops"); code != 0 || !strings.Contains(out, "created user ops@example.com") {
+	// The global store "salvo serve" creates.
+	g0, err := sqlite.OpenGlobal(context.Background(), filepath.Join(dir, "global.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g0.Close()
+	if code, out, errOut := usersRun(t, dir, "correct horse battery\n", "create", "--email", "Ops@Example.com", "--name", "Ops"); code != 0 || !strings.Contains(out, "created user ops@example.com") ||
+		!strings.HasSuffix(out, "; they can log in at http://127.0.0.1:8080/dashboard/\n") {
 		t.Fatalf("create from stdin: %d %q %q", code, out, errOut)
 	}
 	pwFile := filepath.Join(t.TempDir(), "pw")

@@ -257,7 +257,7 @@ func (s *Server) authenticate(r *http.Request, rt *route, vars map[string]string
 	}
 	if !auth.Allowed(key, rt.access, rt.method, vars["domain"]) {
 		s.Log.Info("key not allowed on route", "key_id", key.ID, "role", key.Role, "route", rt.method+" "+rt.pattern)
-		return key, errUnauthorized
+		return key, notAllowed(key, rt.method+" "+rt.pattern)
 	}
 	return key, nil
 }
@@ -273,6 +273,19 @@ func (s *Server) stillAuthorized(ctx context.Context, r *http.Request) error {
 		return errUnauthorized
 	}
 	return err
+}
+
+// notAllowed is the 401 of a valid key that may not use a route: Mailgun's
+// "Invalid private key", then what the key is and what it may do, so the
+// caller need not guess whether the key is wrong or only misplaced. (The
+// send routes answer a plain "Forbidden" whatever the message.)
+func notAllowed(k store.Key, route string) *wire.Error {
+	why := "a key with role " + k.Role + " may not use " + route
+	if k.Role == store.RoleSending {
+		why = "a sending key may only send mail for its domain " + k.DomainName + " (POST /v3/" + k.DomainName +
+			"/messages and /messages.mime), not use " + route + "; use the primary key or an admin key"
+	}
+	return &wire.Error{Status: http.StatusUnauthorized, Message: "Invalid private key: " + why}
 }
 
 // regionDomain loads the domain a route is about, before anything else

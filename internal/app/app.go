@@ -109,6 +109,10 @@ type App struct {
 	// GeneratedKey is the primary key created by this start, if it was
 	// random (empty otherwise). Start prints it once to Stderr.
 	GeneratedKey string
+	// workersStarted is set once Start has started the background workers:
+	// Stop waits only for workers that run (a start that failed at once,
+	// e.g. on a busy port, stops at once).
+	workersStarted bool
 
 	seams   Seams
 	httpLn  net.Listener
@@ -208,6 +212,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 		a.closeStores()
 		return nil, fmt.Errorf("create account: %w", err)
 	}
+	if err = a.reportAPIKey(ctx); err != nil {
+		a.closeStores()
+		return nil, err
+	}
 	a.Users = &auth.Users{Global: a.Global, Now: seams.Now, BcryptCost: seams.BcryptCost}
 	a.Domains = &domains.Service{
 		Global: a.Global, Regional: a.Regional, Box: a.Box, DNS: seams.Resolver, KeyGen: seams.KeyGen,
@@ -223,7 +231,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 	a.Delivery = delivery.New(delivery.Config{
 		Hostname: cfg.Hostname, Workers: cfg.DeliveryWorkers, PerDestination: cfg.PerDestination,
 		Retry: delivery.Retry{Schedule: cfg.RetrySchedule, MaxAge: cfg.RetryMaxAge},
-		Lease: cfg.Lease, ConnectTimeout: cfg.ConnectTimeout, Smarthost: cfg.Smarthost, MXPort: seams.MXPort,
+		Lease: cfg.Lease, ConnectTimeout: cfg.ConnectTimeout, Smarthost: cfg.Smarthost, Capture: cfg.Capture, MXPort: seams.MXPort,
 		PollInterval: seams.DeliveryPoll,
 	}, delivery.Deps{
 		Store: a.Regional, Resolver: seams.Resolver, Box: a.Box, Now: seams.Now, Log: log.With("part", "delivery"),
@@ -271,10 +279,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 	return a, nil
 }
 
-func printKeyBanner(w io.Writer, key, publicURL string) {
+func printKeyBanner(w io.Writer, key, publicURL string, capture bool) {
 	line := "=========================================================================="
-	fmt.Fprintf(w, "\n%s\n  Salvo created the account's primary API key. It is printed only this once:\n\n      %s\n\n  Use it as the Basic-auth password with user \"api\", e.g.\n      curl --user 'api:%s' %s/v3/domains\n  Keep it safe. Set SALVO_API_KEY before the first start to choose it yourself.\n%s\n\n",
-		line, key, key, publicURL, line)
+	fmt.Fprintf(w, "\n%s\n  Salvo created the account's primary API key. It is printed only this once:\n\n      %s\n\n  Use it as the Basic-auth password with user \"api\", e.g.\n      curl --user 'api:%s' %s/v3/domains\n  Keep it safe. Set SALVO_API_KEY before the first start to choose it yourself.\n\n%s%s\n\n",
+		line, key, key, publicURL, captureNote(publicURL, capture), line)
 }
 
 // Start binds the listeners and starts serving.
@@ -290,6 +298,7 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.Send.PublicURL = a.Cfg.PublicURL
 	a.Tracking.SetBaseURL(a.Cfg.TrackingBaseURL)
+	a.workersStarted = true // from here on Stop waits for them
 	a.Delivery.Start()
 	a.Tracking.Start()
 	a.Webhooks.Start()
@@ -327,7 +336,11 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	if a.GeneratedKey != "" {
-		printKeyBanner(a.seams.Stderr, a.GeneratedKey, a.Cfg.PublicURL)
+		printKeyBanner(a.seams.Stderr, a.GeneratedKey, a.Cfg.PublicURL, a.Cfg.Capture)
+	}
+	if a.Cfg.Capture {
+		a.Log.Info("capture mode: outgoing mail is kept in the dashboard's Inbox, nothing is delivered; start without --capture (SALVO_CAPTURE) to deliver",
+			"inbox", a.Cfg.PublicURL+"/dashboard/inbox")
 	}
 	a.API.SetReady(true)
 	a.Log.Info("salvo started", "region", a.Cfg.Region, "http", ln.Addr().String(), "public_url", a.Cfg.PublicURL)
@@ -345,6 +358,7 @@ func (a *App) dashboard() (http.Handler, error) {
 		Region:   a.Cfg.Region, PublicURL: a.Cfg.PublicURL, OtherRegionURL: a.Cfg.OtherRegionURL,
 		// Logs, message and queue pages read the regional store.
 		Regional: a.Regional, Now: a.seams.Now, DestinationHealth: a.Delivery.Health, Egress: a.Egress,
+		Capture: a.Cfg.Capture,
 		// Suppressions pages submit CSV imports to the shared importer.
 		Importer: a.Importer,
 	})
@@ -392,7 +406,7 @@ func (a *App) Stop(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		}
 	}
-	if a.Tracking != nil {
+	if a.Tracking != nil && a.workersStarted {
 		if err := a.Tracking.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("tracking: %w", err))
 		}
@@ -404,12 +418,12 @@ func (a *App) Stop(ctx context.Context) error {
 	}); err != nil {
 		errs = append(errs, fmt.Errorf("janitor: %w", err))
 	}
-	if a.Importer != nil {
+	if a.Importer != nil && a.workersStarted {
 		if err := a.Importer.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("imports: %w", err))
 		}
 	}
-	if a.Delivery != nil {
+	if a.Delivery != nil && a.workersStarted {
 		if err := a.Delivery.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("delivery: %w", err))
 		}
@@ -417,7 +431,7 @@ func (a *App) Stop(ctx context.Context) error {
 	if a.Lists != nil {
 		a.Lists.Close() // background list uploads stop between chunks
 	}
-	if a.Webhooks != nil {
+	if a.Webhooks != nil && a.workersStarted {
 		if err := a.Webhooks.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("webhooks: %w", err))
 		}

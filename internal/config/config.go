@@ -56,6 +56,11 @@ type Config struct {
 
 	DNS       string
 	Smarthost string
+	// Capture keeps every outgoing copy in the store (the dashboard's
+	// Inbox, the storage API) instead of sending it: nothing leaves the
+	// machine. Off by default: the same binary runs in production, where
+	// "delivered" must mean delivered.
+	Capture bool
 
 	LogFormat string
 	LogLevel  string
@@ -206,6 +211,7 @@ func Register(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.Secret, "secret", c.Secret, "secret that encrypts revealable keys (default: a random one kept in <data-dir>/secret.key); every node of a deployment needs the same")
 	fs.StringVar(&c.DNS, "dns", c.DNS, "host:port of the DNS server for MX/TXT lookups (default: the system resolver)")
 	fs.StringVar(&c.Smarthost, "smarthost", c.Smarthost, "host:port to deliver every outbound message to instead of looking up MX")
+	fs.BoolVar(&c.Capture, "capture", c.Capture, "keep every outgoing message in the dashboard's Inbox instead of sending it: nothing leaves the machine (development)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long SIGTERM waits for work in flight before exiting")
@@ -309,6 +315,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Secret != "" && len(c.Secret) < 16 {
 		bad("secret", "must be at least 16 characters")
+	}
+	if c.Capture && c.Smarthost != "" {
+		bad("capture", "keeps every message, so --smarthost (SALVO_SMARTHOST) %s would never be used: set only one", c.Smarthost)
 	}
 	for _, hp := range []struct{ name, v string }{{"dns", c.DNS}, {"smarthost", c.Smarthost}} {
 		if hp.v == "" {

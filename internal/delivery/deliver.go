@@ -30,6 +30,10 @@ func (e *Engine) deliver(dest string, jobs []store.Job) {
 	if len(txns) == 0 {
 		return
 	}
+	if e.cfg.Capture {
+		e.capture(txns) // capture.go: nothing is dialled
+		return
+	}
 	hosts, err := e.resolve(ctx, dest)
 	if err != nil {
 		e.failAll(txns, Classify(err))

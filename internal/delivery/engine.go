@@ -29,7 +29,10 @@ type Config struct {
 	ConnectTimeout time.Duration
 	CommandTimeout time.Duration
 	Smarthost      string // host:port; empty means MX lookup
-	MXPort         string // port of MX hosts (25; tests use their own)
+	// Capture keeps every copy in the store instead of sending it
+	// (capture.go); nothing is dialled.
+	Capture bool
+	MXPort  string // port of MX hosts (25; tests use their own)
 	// JobsPerConnection bounds how many jobs one connection carries before
 	// it is closed and the rest are claimed again.
 	JobsPerConnection int

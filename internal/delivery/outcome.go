@@ -9,6 +9,10 @@
 // attempt count and the job's age. Unknown errors are temporary. A job
 // whose worker died comes back when its lease ends; a lease is never
 // shorter than a second, so a crash loop cannot become a hot retry loop.
+//
+// In capture mode (Config.Capture, capture.go) the transport is the store
+// instead of SMTP: every copy is prepared exactly as for sending and then
+// kept, and nothing is dialled.
 package delivery
 
 import (

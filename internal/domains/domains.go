@@ -158,8 +158,12 @@ func (s *Service) reserve(ctx context.Context, d *store.Domain) (bool, error) {
 			d.ID = existing.ID
 			return false, nil
 		}
+		return false, wire.BadRequest("Domain %s already exists", d.Name)
 	}
-	return false, wire.BadRequest("Domain %s already exists", d.Name)
+	// Names are unique across regions: say where it is, or the caller
+	// looks for it in this region's list in vain.
+	return false, wire.BadRequest("Domain %s already exists in the %s region; manage it through that region's API "+
+		"(this node serves %s)", d.Name, strings.ToUpper(existing.Region), strings.ToUpper(s.Settings.Region))
 }
 
 func (s *Service) cost() int {

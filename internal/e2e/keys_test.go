@@ -167,7 +167,9 @@ func testKeysAPI(t *testing.T, ta *testutil.TestApp) {
 	if _, id, err := mg.Send(ctx, msg); err != nil || id == "" {
 		t.Errorf("send with the sending key: id %q, %v", id, err)
 	}
-	ta.Call(t, http.MethodGet, "/v1/keys", sendSecret, testutil.NoBody).WantMessage(t, http.StatusUnauthorized, "Invalid private key")
+	ta.Call(t, http.MethodGet, "/v1/keys", sendSecret, testutil.NoBody).WantMessage(t, http.StatusUnauthorized,
+		"Invalid private key: a sending key may only send mail for its domain "+domain+" (POST /v3/"+domain+
+			"/messages and /messages.mime), not use GET /v1/keys; use the primary key or an admin key")
 
 	// Refusals.
 	ta.Call(t, http.MethodPost, "/v1/keys", ta.Key, testutil.Form(url.Values{"role": {"sending"}, "domain_name": {"unknown.example.com"}})).

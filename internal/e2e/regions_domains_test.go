@@ -48,9 +48,9 @@ func TestDomainNamesAreGlobal(t *testing.T) {
 		createDomain(t, us, "us-only.example.com")
 
 		us.Call(t, http.MethodPost, "/v3/domains", us.Key, testutil.Form(url.Values{"name": {"eu-only.example.com"}})).
-			WantMessage(t, http.StatusBadRequest, "Domain eu-only.example.com already exists")
+			WantMessage(t, http.StatusBadRequest, "Domain eu-only.example.com already exists in the EU region; manage it through that region's API (this node serves US)")
 		eu.Call(t, http.MethodPost, "/v4/domains", eu.Key, testutil.Form(url.Values{"name": {"US-ONLY.example.com"}})).
-			WantMessage(t, http.StatusBadRequest, "Domain us-only.example.com already exists")
+			WantMessage(t, http.StatusBadRequest, "Domain us-only.example.com already exists in the US region; manage it through that region's API (this node serves EU)")
 
 		us.Call(t, http.MethodGet, "/v3/domains/eu-only.example.com", us.Key, testutil.NoBody).
 			WantMessage(t, http.StatusNotFound, "Domain not found")

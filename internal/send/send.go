@@ -349,11 +349,11 @@ func (s *Service) recipients(sub *Submission) ([]string, error) {
 	}{{"to", sub.To}, {"cc", sub.Cc}, {"bcc", sub.Bcc}} {
 		addrs, err := mail.ParseAddressList(f.values)
 		if err != nil {
-			return nil, wire.BadRequest("%s parameter is not a valid address. please check documentation", f.name)
+			return nil, badAddress(f.name, unparsable(f.values))
 		}
 		for _, a := range addrs {
 			if !validAddress(a.Address) {
-				return nil, wire.BadRequest("%s parameter is not a valid address. please check documentation", f.name)
+				return nil, badAddress(f.name, a.Address)
 			}
 			k := strings.ToLower(a.Address)
 			if !seen[k] {
@@ -369,6 +369,31 @@ func (s *Service) recipients(sub *Submission) ([]string, error) {
 		return nil, wire.BadRequest("Too many recipients, max is %d", s.Limits.MaxRecipients)
 	}
 	return out, nil
+}
+
+// badAddress is Mailgun's error for an address parameter, followed by
+// the value at fault so the caller need not guess which one it was.
+func badAddress(param, value string) error {
+	return wire.BadRequest("%s parameter is not a valid address. please check documentation (%q)", param, value)
+}
+
+// unparsable is the first of values that does not parse as an address
+// list, narrowed to its first comma-separated part that does not parse
+// (a display name with a comma cannot be narrowed: then the whole value).
+func unparsable(values []string) string {
+	for _, v := range values {
+		if _, err := mail.ParseAddressList([]string{v}); err == nil {
+			continue
+		}
+		for _, part := range strings.Split(v, ",") {
+			part = strings.TrimSpace(part)
+			if _, err := mail.ParseAddressList([]string{part}); err != nil && part != "" {
+				return part
+			}
+		}
+		return v
+	}
+	return strings.Join(values, ", ")
 }
 
 func validAddress(a string) bool {
@@ -402,7 +427,7 @@ func validDomain(d string) bool {
 func (s *Service) build(sub *Submission, meta *Meta, now time.Time) ([]byte, error) {
 	from, err := netmail.ParseAddress(sub.From)
 	if err != nil || !validAddress(from.Address) {
-		return nil, wire.BadRequest("from parameter is not a valid address. please check documentation")
+		return nil, badAddress("from", sub.From)
 	}
 	to, _ := mail.ParseAddressList(sub.To)
 	cc, _ := mail.ParseAddressList(sub.Cc)

@@ -100,6 +100,10 @@ type Outcome struct {
 	// Bounce, when set, is added to the bounces in the same transaction,
 	// unless the address or its domain is on the allowlist.
 	Bounce *Suppression
+	// Stored, when set, is a message written in the same transaction:
+	// capture mode's copy of what the job would have sent, kept so the
+	// storage API and the dashboard's Inbox can read it back.
+	Stored *Message
 }
 
 // Claim asks for due jobs.

@@ -149,8 +149,9 @@ func TestAttachmentsAreDownloads(t *testing.T) {
 			t.Errorf("the message page does not list %s", name)
 		}
 	}
-	if n := strings.Count(page.Body, ` download>`); n != 4 {
-		t.Errorf("%d download links, want 4", n)
+	// Four attachments and the raw message (.eml).
+	if n := strings.Count(page.Body, ` download>`); n != 5 || !strings.Contains(page.Body, `id="raw-download"`) {
+		t.Errorf("%d download links, want 5 (4 attachments, the raw message)", n)
 	}
 }
 

@@ -73,10 +73,12 @@ type messageData struct {
 	Text                           string
 	// PreviewURL is the HTML preview's address, "" without an HTML part.
 	PreviewURL, ImagesURL string
-	RemoteImages          bool
-	Files                 []fileRow
-	Attempts              []attemptRow
-	Waiting               []waitingRow
+	// RawURL downloads the message as stored (.eml).
+	RawURL       string
+	RemoteImages bool
+	Files        []fileRow
+	Attempts     []attemptRow
+	Waiting      []waitingRow
 }
 
 type fileRow struct {
@@ -113,6 +115,7 @@ func (s *Server) messagePage(rq *request) error {
 		Created: sm.CreatedAt, Expires: sm.ExpiresAt, Now: now, Headers: p.Headers, Text: p.Text,
 		LogsURL:  logsPath + "?" + url.Values{"domain": {sm.Domain}}.Encode(),
 		QueueURL: queuePath + "?" + url.Values{"domain": {sm.Domain}}.Encode(),
+		RawURL:   base + "/raw",
 	}
 	if p.HTML != "" {
 		d.RemoteImages = rq.r.URL.Query().Get("images") == "remote"

@@ -1,7 +1,8 @@
 // Package web serves Salvo's dashboard under /dashboard/: the pages a
 // person uses instead of the API (domains and their DNS records, sending
 // keys, SMTP credentials, webhooks, the primary key, users, the logs of
-// what was sent, the queue, suppressions and stats).
+// what was sent, the queue, suppressions, stats, and the Inbox of what
+// capture mode kept).
 //
 // Invariants:
 //   - Every page but the login form and the static assets needs a session
@@ -82,6 +83,9 @@ type Deps struct {
 	OtherRegionURL string
 	// PublicURL decides the cookies' Secure flag (https://…).
 	PublicURL string
+	// Capture tells the Inbox whether this node runs in capture mode
+	// (--capture): its copies are kept, not sent.
+	Capture bool
 }
 
 // Route describes a dashboard route for tests and docs. Method is empty
@@ -159,6 +163,7 @@ func (s *Server) register() {
 	s.webhooksRoutes()
 	s.suppressRoutes()
 	s.statsRoutes()
+	s.inboxRoutes()
 }
 
 func (s *Server) add(pattern string, public bool, h http.Handler) {

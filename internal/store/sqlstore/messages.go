@@ -237,6 +237,10 @@ func (r *Regional) Complete(ctx context.Context, outcomes []store.Outcome) error
 			if err := addBounce(ctx, tx, o.Bounce); err != nil {
 				return err
 			}
+			if m := o.Stored; m != nil {
+				tx.later("messages", messageCols, []any{m.Key, m.Domain, m.MessageID, m.Sender,
+					m.Size, m.Body, string(m.Meta), ts(m.CreatedAt), ts(m.ExpiresAt)})
+			}
 			for _, e := range o.Events {
 				tx.addEvent(e)
 			}

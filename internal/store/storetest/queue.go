@@ -15,6 +15,7 @@ var queueTests = []regionalTest{
 	{"ClaimConcurrent", testClaimConcurrent},
 	{"Complete", testComplete},
 	{"CompleteAtomic", testCompleteAtomic},
+	{"CompleteStored", testCompleteStored},
 	{"ReleaseJobs", testReleaseJobs},
 	{"QueueStats", testQueueStats},
 	{"JobsOfMessage", testJobsOfMessage},
