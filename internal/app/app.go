@@ -326,6 +326,11 @@ func (a *App) Start(ctx context.Context) error {
 		ReadTimeout:       a.Cfg.HTTPReadTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+		// net/http answers a header over its limit with a text/plain 431;
+		// its limit is set past maxHeaderBytes so that rootHandler gives
+		// Mailgun's JSON error shape instead (a header over this larger
+		// limit still gets net/http's own answer).
+		MaxHeaderBytes: 4 * maxHeaderBytes,
 	}
 	a.Metrics.Go(a.Log, "http server", func() {
 		if err := a.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -371,9 +376,30 @@ func (a *App) dashboard() (http.Handler, error) {
 // rootHandler routes the one HTTP listener: tracking URLs (by Host, or
 // under /t/), the dashboard under /dashboard/ (and / redirects there) when
 // it is built, the API for everything else.
+// maxHeaderBytes bounds an HTTP request's header (net/http's default).
+const maxHeaderBytes = 1 << 20
+
+// headerSize is about what net/http counts against MaxHeaderBytes.
+func headerSize(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
+}
+
 func (a *App) rootHandler() http.Handler {
 	publicHost := publicHost(a.Cfg.PublicURL)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n := headerSize(r); n > maxHeaderBytes {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Connection", "close")
+			w.WriteHeader(http.StatusRequestHeaderFieldsTooLarge)
+			fmt.Fprintf(w, "{\"message\":\"Request header fields too large: %d bytes, at most %d\"}\n", n, maxHeaderBytes)
+			return
+		}
 		switch {
 		case a.Tracking.Match(r, publicHost):
 			a.Tracking.ServeHTTP(w, r)

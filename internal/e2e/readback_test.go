@@ -102,3 +102,24 @@ func TestAcceptRefusesWhatCannotBeDelivered(t *testing.T) {
 		t.Fatalf("%d accepted events, want only the good message's 2", n)
 	}
 }
+
+// TestHeaderTooLargeIsJSON: a request whose header is over 1 MB gets 431
+// in Mailgun's JSON error shape, not net/http's text/plain one.
+func TestHeaderTooLargeIsJSON(t *testing.T) {
+	t.Parallel()
+	e := startSendEnv(t, sendEnvOptions{})
+	req, _ := http.NewRequest(http.MethodGet, e.app.URL+"/v3/domains", nil)
+	req.SetBasicAuth("api", e.app.Key)
+	req.Header.Set("X-Big", strings.Repeat("b", 1200<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m struct{ Message string }
+	err = json.NewDecoder(resp.Body).Decode(&m)
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge || resp.Header.Get("Content-Type") != "application/json" ||
+		err != nil || !strings.Contains(m.Message, "too large") {
+		t.Fatalf("431 answer: %d %q %+v %v", resp.StatusCode, resp.Header.Get("Content-Type"), m, err)
+	}
+}

@@ -191,7 +191,7 @@ func TestReturnedDSN(t *testing.T) {
 			f := e.failedOf(id, "gone@far.test")[0]
 			ds := f.DeliveryStatus
 			if f.Severity != "permanent" || f.Reason != "bounce" || !f.Flags.IsDelayedBounce || ds.Code != 550 ||
-				ds.EnhancedCode != "5.1.1" || ds.MxHost != "store.far.test" || !strings.Contains(ds.Message, "User unknown") ||
+				ds.EnhancedCode != "5.1.1" || ds.MxHost != "mx.far.test" || !strings.Contains(ds.Message, "User unknown") ||
 				f.Envelope.Sender != e.from["gone@far.test"] || f.Message.Headers.MessageID != id {
 				t.Fatalf("failed event = %+v, flags %+v, envelope %+v", f, f.Flags, f.Envelope)
 			}

@@ -214,7 +214,7 @@ func (s *Service) recordBounce(res *store.InboundResult, tok verp.Token, r *boun
 	rr := reportFor(r, rcpt)
 	now := s.deps.Now().UTC()
 	ds := wire.DeliveryStatus{Code: rr.Code, EnhancedCode: rr.Status, Message: rr.Diagnostic,
-		MXHost: firstNonEmpty(rr.RemoteMTA, r.ReportingMTA), AttemptNo: 1}
+		MXHost: firstNonEmpty(r.ReportingMTA, rr.RemoteMTA), AttemptNo: 1}
 	if ds.Code == 0 {
 		ds.Code = map[bool]int{true: 550, false: 450}[rr.Hard]
 	}
