@@ -3,8 +3,14 @@
 # concurrent curl clients, kill -9 `salvo serve` in the middle of the load,
 # restart it on the same data, and check that every message that got a 200
 # reaches the MX (lost must be 0). Duplicates are counted: they are only
-# expected for deliveries whose SMTP transaction completed just before the
-# kill (at most one per delivery connection, SALVO_DELIVERY_WORKERS).
+# expected for deliveries whose SMTP transaction completed before the kill
+# but whose outcome was not yet written. Outcome writes are pipelined with
+# the next transaction (a connection goes on while its previous outcome
+# commits), so per delivery connection that is the transaction in progress
+# plus the one whose outcome was in flight: at most 2 x
+# SALVO_DELIVERY_WORKERS copies (each copy has one recipient). An earlier
+# run saw 57 with 32 workers, within that bound; TestCrashSafety checks
+# the same bound on every CI run.
 #
 # Usage: scripts/crashtest.sh            (embedded SQLite store)
 #        SALVO_DATABASE_URL=postgres://… SALVO_GLOBAL_DATABASE_URL=postgres://… scripts/crashtest.sh
@@ -156,7 +162,7 @@ wait "$SALVO_PID" 2>/dev/null || true
 SALVO_PID=
 
 dups=$(delivered_subjects | sort | uniq -d -c | awk '{n += $1 - 1} END {print n + 0}')
-log "accepted $accepted, lost $lost, duplicates $dups (expected at most $WORKERS)"
+log "accepted $accepted, lost $lost, duplicates $dups (expected at most $((2 * WORKERS)))"
 delivered_subjects | sort | uniq -d -c | sed 's/^/  duplicate: /'
 if ((lost > 0)); then
 	echo "FAIL: $lost accepted messages never reached the MX:" >&2
@@ -164,8 +170,8 @@ if ((lost > 0)); then
 	KEEP=1
 	exit 1
 fi
-if ((dups > WORKERS)); then
-	echo "FAIL: more duplicates than delivery connections" >&2
+if ((dups > 2 * WORKERS)); then
+	echo "FAIL: more duplicates than twice the delivery connections" >&2
 	exit 1
 fi
 echo "PASS"
