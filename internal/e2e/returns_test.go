@@ -175,93 +175,90 @@ func (e *returnsEnv) waitFor(desc string, cond func() bool) {
 // nothing; a null-sender plain-text bounce counts. On both stores.
 func TestReturnedDSN(t *testing.T) {
 	t.Parallel()
-	for _, pg := range []bool{false, true} {
-		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
-			t.Parallel()
-			e := startReturnsEnv(t, pg)
-			ctx := context.Background()
-			id := e.sendAll("gone@far.test", "stays@far.test", "away@far.test", "old@far.test")
+	onBothStores(t, func(t *testing.T, pg bool) {
+		e := startReturnsEnv(t, pg)
+		ctx := context.Background()
+		id := e.sendAll("gone@far.test", "stays@far.test", "away@far.test", "old@far.test")
 
-			// The report names stays@, but arrives at gone@'s bounce address.
-			if err := e.mailBack("", e.from["gone@far.test"], dsn("stays@far.test", "failed", "5.1.1",
-				"550 5.1.1 <stays@far.test>: Recipient address rejected: User unknown", id)); err != nil {
-				t.Fatalf("DSN refused: %v", err)
-			}
-			e.waitFor("a failed event for gone@", func() bool { return len(e.failedOf(id, "gone@far.test")) == 1 })
-			f := e.failedOf(id, "gone@far.test")[0]
-			ds := f.DeliveryStatus
-			if f.Severity != "permanent" || f.Reason != "bounce" || !f.Flags.IsDelayedBounce || ds.Code != 550 ||
-				ds.EnhancedCode != "5.1.1" || ds.MxHost != "mx.far.test" || !strings.Contains(ds.Message, "User unknown") ||
-				f.Envelope.Sender != e.from["gone@far.test"] || f.Message.Headers.MessageID != id {
-				t.Fatalf("failed event = %+v, flags %+v, envelope %+v", f, f.Flags, f.Envelope)
-			}
-			b, err := e.MG.GetBounce(ctx, "gone@far.test")
-			if err != nil || b.Code != "550" {
-				t.Fatalf("GetBounce(gone) = %+v, %v", b, err)
-			}
-			e.assertNoBounce("stays@far.test")
-			posts := e.hooks.WaitPosts(t, 1, waitTimeout)
-			if p := posts[0]; p.Event != "failed" || p.Severity != "permanent" || !p.Verified || !p.Parsed ||
-				!strings.Contains(string(p.EventData), `"is-delayed-bounce":true`) {
-				t.Fatalf("webhook post = %+v %s", p, p.EventData)
-			}
+		// The report names stays@, but arrives at gone@'s bounce address.
+		if err := e.mailBack("", e.from["gone@far.test"], dsn("stays@far.test", "failed", "5.1.1",
+			"550 5.1.1 <stays@far.test>: Recipient address rejected: User unknown", id)); err != nil {
+			t.Fatalf("DSN refused: %v", err)
+		}
+		e.waitFor("a failed event for gone@", func() bool { return len(e.failedOf(id, "gone@far.test")) == 1 })
+		f := e.failedOf(id, "gone@far.test")[0]
+		ds := f.DeliveryStatus
+		if f.Severity != "permanent" || f.Reason != "bounce" || !f.Flags.IsDelayedBounce || ds.Code != 550 ||
+			ds.EnhancedCode != "5.1.1" || ds.MxHost != "mx.far.test" || !strings.Contains(ds.Message, "User unknown") ||
+			f.Envelope.Sender != e.from["gone@far.test"] || f.Message.Headers.MessageID != id {
+			t.Fatalf("failed event = %+v, flags %+v, envelope %+v", f, f.Flags, f.Envelope)
+		}
+		b, err := e.MG.GetBounce(ctx, "gone@far.test")
+		if err != nil || b.Code != "550" {
+			t.Fatalf("GetBounce(gone) = %+v, %v", b, err)
+		}
+		e.assertNoBounce("stays@far.test")
+		posts := e.hooks.WaitPosts(t, 1, waitTimeout)
+		if p := posts[0]; p.Event != "failed" || p.Severity != "permanent" || !p.Verified || !p.Parsed ||
+			!strings.Contains(string(p.EventData), `"is-delayed-bounce":true`) {
+			t.Fatalf("webhook post = %+v %s", p, p.EventData)
+		}
 
-			// Forged and random bounce addresses: refused, nothing recorded.
-			forged := strings.Replace(e.from["stays@far.test"], "bounce+a", "bounce+b", 1)
-			if forged == e.from["stays@far.test"] {
-				forged = strings.Replace(forged, "bounce+", "bounce+z", 1)
+		// Forged and random bounce addresses: refused, nothing recorded.
+		forged := strings.Replace(e.from["stays@far.test"], "bounce+a", "bounce+b", 1)
+		if forged == e.from["stays@far.test"] {
+			forged = strings.Replace(forged, "bounce+", "bounce+z", 1)
+		}
+		for _, to := range []string{forged, "bounce+abc@" + senderDomain, "bounce+" + strings.Repeat("a", 52) + "@" + senderDomain} {
+			err := e.mailBack("", to, dsn("stays@far.test", "failed", "5.1.1", "550 no", id))
+			var se *smtp.SMTPError
+			if !errors.As(err, &se) || se.Code != 550 {
+				t.Fatalf("RCPT %s: %v, want 550", to, err)
 			}
-			for _, to := range []string{forged, "bounce+abc@" + senderDomain, "bounce+" + strings.Repeat("a", 52) + "@" + senderDomain} {
-				err := e.mailBack("", to, dsn("stays@far.test", "failed", "5.1.1", "550 no", id))
-				var se *smtp.SMTPError
-				if !errors.As(err, &se) || se.Code != 550 {
-					t.Fatalf("RCPT %s: %v, want 550", to, err)
-				}
-			}
+		}
 
-			// A delayed DSN and an auto-reply are accepted and change nothing.
-			if err := e.mailBack("", e.from["stays@far.test"], dsn("stays@far.test", "delayed", "4.4.7", "451 try later", id)); err != nil {
-				t.Fatal(err)
-			}
-			auto := "From: away@far.test\nTo: x@mg.example.test\nSubject: Out of office\nAuto-Submitted: auto-replied\n\nI am away until Monday.\n"
-			if err := e.mailBack("away@far.test", e.from["away@far.test"], auto); err != nil {
-				t.Fatal(err)
-			}
-			// A plain-text bounce from an old MTA, null sender.
-			text := "From: MAILER-DAEMON@far.test\nTo: x@mg.example.test\nSubject: failure notice\n\n" +
-				"Hi. This is the qmail-send program at far.test.\nI'm afraid I wasn't able to deliver your message to the following addresses.\n\n" +
-				"<old@far.test>:\nRemote host said: 550 5.1.1 mailbox unavailable\n"
-			if err := e.mailBack("", e.from["old@far.test"], text); err != nil {
-				t.Fatal(err)
-			}
-			e.waitFor("a failed event for old@", func() bool { return len(e.failedOf(id, "old@far.test")) == 1 })
-			if _, err := e.MG.GetBounce(ctx, "old@far.test"); err != nil {
-				t.Fatalf("GetBounce(old): %v", err)
-			}
-			// The delayed DSN and the auto-reply were processed and changed nothing.
-			e.waitFor("two reports that change nothing", func() bool {
-				return strings.Count(e.App.Logs.String(), "returned mail changes nothing") == 2
-			})
-			for _, r := range []string{"stays@far.test", "away@far.test"} {
-				if n := len(e.failedOf(id, r)); n != 0 {
-					t.Fatalf("%s has %d failed events", r, n)
-				}
-				e.assertNoBounce(r)
-			}
-
-			st, err := e.MG.GetStats(ctx, []string{"failed"}, &mailgun.GetStatOptions{Duration: "1d"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			total := 0
-			for _, s := range st {
-				total += s.Failed.Permanent.DelayedBounce
-			}
-			if total != 2 {
-				t.Fatalf("stats: %d delayed bounces, want 2 (%+v)", total, st)
-			}
+		// A delayed DSN and an auto-reply are accepted and change nothing.
+		if err := e.mailBack("", e.from["stays@far.test"], dsn("stays@far.test", "delayed", "4.4.7", "451 try later", id)); err != nil {
+			t.Fatal(err)
+		}
+		auto := "From: away@far.test\nTo: x@mg.example.test\nSubject: Out of office\nAuto-Submitted: auto-replied\n\nI am away until Monday.\n"
+		if err := e.mailBack("away@far.test", e.from["away@far.test"], auto); err != nil {
+			t.Fatal(err)
+		}
+		// A plain-text bounce from an old MTA, null sender.
+		text := "From: MAILER-DAEMON@far.test\nTo: x@mg.example.test\nSubject: failure notice\n\n" +
+			"Hi. This is the qmail-send program at far.test.\nI'm afraid I wasn't able to deliver your message to the following addresses.\n\n" +
+			"<old@far.test>:\nRemote host said: 550 5.1.1 mailbox unavailable\n"
+		if err := e.mailBack("", e.from["old@far.test"], text); err != nil {
+			t.Fatal(err)
+		}
+		e.waitFor("a failed event for old@", func() bool { return len(e.failedOf(id, "old@far.test")) == 1 })
+		if _, err := e.MG.GetBounce(ctx, "old@far.test"); err != nil {
+			t.Fatalf("GetBounce(old): %v", err)
+		}
+		// The delayed DSN and the auto-reply were processed and changed nothing.
+		e.waitFor("two reports that change nothing", func() bool {
+			return strings.Count(e.App.Logs.String(), "returned mail changes nothing") == 2
 		})
-	}
+		for _, r := range []string{"stays@far.test", "away@far.test"} {
+			if n := len(e.failedOf(id, r)); n != 0 {
+				t.Fatalf("%s has %d failed events", r, n)
+			}
+			e.assertNoBounce(r)
+		}
+
+		st, err := e.MG.GetStats(ctx, []string{"failed"}, &mailgun.GetStatOptions{Duration: "1d"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := 0
+		for _, s := range st {
+			total += s.Failed.Permanent.DelayedBounce
+		}
+		if total != 2 {
+			t.Fatalf("stats: %d delayed bounces, want 2 (%+v)", total, st)
+		}
+	})
 }
 
 // TestReturnedComplaint: an ARF report of type abuse, sent to fbl@ of the
@@ -272,46 +269,43 @@ func TestReturnedDSN(t *testing.T) {
 // nothing. On both stores.
 func TestReturnedComplaint(t *testing.T) {
 	t.Parallel()
-	for _, pg := range []bool{false, true} {
-		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
-			t.Parallel()
-			e := startReturnsEnv(t, pg)
-			ctx := context.Background()
-			id := e.sendAll("ann@far.test", "ben@far.test", "cat@far.test", "dan@far.test")
-			fbl := "fbl@" + senderDomain
+	onBothStores(t, func(t *testing.T, pg bool) {
+		e := startReturnsEnv(t, pg)
+		ctx := context.Background()
+		id := e.sendAll("ann@far.test", "ben@far.test", "cat@far.test", "dan@far.test")
+		fbl := "fbl@" + senderDomain
 
-			must(t, e.mailBack("fbl@isp.test", fbl, arf("abuse", e.from["ann@far.test"], "ann@far.test", id)), "ARF via token")
-			must(t, e.mailBack("fbl@isp.test", "abuse@"+senderDomain, arf("abuse", "unknown@else.test", "ben@far.test", id)), "ARF via Message-ID")
-			must(t, e.mailBack("fbl@isp.test", e.from["cat@far.test"], arf("fraud", "", "cat@far.test", "other@id")), "ARF to the bounce address")
-			must(t, e.mailBack("fbl@isp.test", fbl, arf("not-spam", e.from["dan@far.test"], "dan@far.test", id)), "not-spam ARF")
-			must(t, e.mailBack("fbl@isp.test", fbl, arf("abuse", "", "eve@far.test", "nobody@id")), "unknown ARF")
+		must(t, e.mailBack("fbl@isp.test", fbl, arf("abuse", e.from["ann@far.test"], "ann@far.test", id)), "ARF via token")
+		must(t, e.mailBack("fbl@isp.test", "abuse@"+senderDomain, arf("abuse", "unknown@else.test", "ben@far.test", id)), "ARF via Message-ID")
+		must(t, e.mailBack("fbl@isp.test", e.from["cat@far.test"], arf("fraud", "", "cat@far.test", "other@id")), "ARF to the bounce address")
+		must(t, e.mailBack("fbl@isp.test", fbl, arf("not-spam", e.from["dan@far.test"], "dan@far.test", id)), "not-spam ARF")
+		must(t, e.mailBack("fbl@isp.test", fbl, arf("abuse", "", "eve@far.test", "nobody@id")), "unknown ARF")
 
-			for _, r := range []string{"ann@far.test", "ben@far.test", "cat@far.test"} {
-				e.waitFor("a complaint for "+r, func() bool {
-					_, err := e.MG.GetComplaint(ctx, r)
-					return err == nil
-				})
+		for _, r := range []string{"ann@far.test", "ben@far.test", "cat@far.test"} {
+			e.waitFor("a complaint for "+r, func() bool {
+				_, err := e.MG.GetComplaint(ctx, r)
+				return err == nil
+			})
+		}
+		var complained []string
+		for _, ev := range e.events(id) {
+			if c, ok := ev.(*events.Complained); ok {
+				complained = append(complained, c.Recipient)
 			}
-			var complained []string
-			for _, ev := range e.events(id) {
-				if c, ok := ev.(*events.Complained); ok {
-					complained = append(complained, c.Recipient)
-				}
+		}
+		if len(complained) != 3 {
+			t.Fatalf("complained events for %v, want ann, ben and cat", complained)
+		}
+		posts := e.hooks.WaitPosts(t, 3, waitTimeout)
+		for _, p := range posts {
+			if p.Event != "complained" || !p.Verified || !p.Parsed {
+				t.Fatalf("webhook post = %+v", p)
 			}
-			if len(complained) != 3 {
-				t.Fatalf("complained events for %v, want ann, ben and cat", complained)
+		}
+		for _, r := range []string{"dan@far.test", "eve@far.test"} {
+			if _, err := e.MG.GetComplaint(ctx, r); mailgun.GetStatusFromErr(err) != 404 {
+				t.Fatalf("GetComplaint(%s): %v, want 404", r, err)
 			}
-			posts := e.hooks.WaitPosts(t, 3, waitTimeout)
-			for _, p := range posts {
-				if p.Event != "complained" || !p.Verified || !p.Parsed {
-					t.Fatalf("webhook post = %+v", p)
-				}
-			}
-			for _, r := range []string{"dan@far.test", "eve@far.test"} {
-				if _, err := e.MG.GetComplaint(ctx, r); mailgun.GetStatusFromErr(err) != 404 {
-					t.Fatalf("GetComplaint(%s): %v, want 404", r, err)
-				}
-			}
-		})
-	}
+		}
+	})
 }
