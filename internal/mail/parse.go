@@ -102,7 +102,7 @@ func lenient(raw []byte) Parsed {
 			p.Headers[len(p.Headers)-1][1] += " " + strings.TrimSpace(line)
 			continue
 		}
-		if k, v, ok := strings.Cut(line, ":"); ok && k != "" && !strings.ContainsAny(k, " \t") {
+		if k, v, ok := strings.Cut(line, ":"); ok && fieldName(k) {
 			p.Headers = append(p.Headers, [2]string{k, strings.TrimSpace(v)})
 		}
 	}
@@ -119,4 +119,18 @@ func (p Parsed) HeaderValue(key string) string {
 		}
 	}
 	return ""
+}
+
+// fieldName reports whether k is a header field name: printable US-ASCII
+// but the colon (RFC 5322 §3.6.8).
+func fieldName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 33 || k[i] > 126 {
+			return false
+		}
+	}
+	return true
 }
