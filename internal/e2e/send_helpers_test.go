@@ -280,13 +280,7 @@ func (e *sendEnv) assertNothingStored(what string) {
 // failure.
 func waitFor(t testing.TB, timeout time.Duration, cond func() bool, desc func() string) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s: %s", timeout, desc())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testutil.WaitFor(t, timeout, cond, desc)
 }
 
 // byRecipient indexes received messages by envelope recipient.

@@ -7,6 +7,8 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"sync"
+	"testing"
+	"time"
 )
 
 var (
@@ -28,4 +30,17 @@ func KeyGen(bits int) (*rsa.PrivateKey, error) {
 		}
 	})
 	return keys[bits], nil
+}
+
+// WaitFor polls cond every 20 ms until it holds, failing t once timeout
+// has passed; desc says what was awaited (called only on failure).
+func WaitFor(t testing.TB, timeout time.Duration, cond func() bool, desc func() string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s: %s", timeout, desc())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

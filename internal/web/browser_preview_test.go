@@ -16,6 +16,8 @@ import (
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/mailgun/mailgun-go/v4"
+
+	"github.com/salvo-email/salvo/internal/testutil"
 )
 
 // probe is a web server on 127.0.0.1 that a hostile message points at: it
@@ -183,11 +185,5 @@ func TestBrowserPreviewRunsNoScripts(t *testing.T) {
 // waitFor polls cond until it holds, for at most waitTimeout.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s within %v", what, waitTimeout)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testutil.WaitFor(t, waitTimeout, cond, func() string { return "no " + what })
 }

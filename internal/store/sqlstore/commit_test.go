@@ -142,11 +142,7 @@ func (b *blocked) releaseAll() {
 // waitFor waits until cond holds, failing t after ten seconds.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-	}
+	testutil.WaitFor(t, 10*time.Second, cond, func() string { return "waiting until " + what })
 }
 
 // TestManyWriters checks that concurrent writes, grouped into shared
