@@ -50,8 +50,13 @@ func (e *Engine) deliver(dest string, jobs []store.Job) {
 			e.releaseTxns(txns[i:])
 			return
 		}
+		src := e.source(ctx, t.msgs[0], cn)
+		if cn != nil && cn.src.Addr != src.Addr {
+			cn.close() // this copy leaves from another address
+			cn = nil
+		}
 		if cn == nil {
-			if cn, err = e.connect(ctx, hosts); err != nil {
+			if cn, err = e.connect(ctx, hosts, src); err != nil {
 				if ctx.Err() == nil {
 					e.connectFailed(dest, e.deps.Now(), err)
 				}
@@ -165,7 +170,8 @@ func tlsPolicy(cn *conn, l *loaded) (Result, bool) {
 	if !o.RequireTLS {
 		return Result{}, false
 	}
-	r := Result{Kind: Temporary, Code: 421, EnhancedCode: "4.7.10", Reason: "generic", MXHost: cn.host.name, TLS: cn.tls, Verified: cn.verified}
+	r := Result{Kind: Temporary, Code: 421, EnhancedCode: "4.7.10", Reason: "generic", MXHost: cn.host.name, TLS: cn.tls, Verified: cn.verified,
+		SendingIP: cn.sendingIP()}
 	switch {
 	case !cn.tls:
 		r.Message = "TLS is required but " + cn.host.name + " does not offer STARTTLS"
@@ -275,9 +281,9 @@ func (e *Engine) sender(l *loaded, j store.Job) string {
 // event builds the delivered or failed event of one outcome.
 func (e *Engine) event(l *loaded, j store.Job, r Result, d Decision, now time.Time) store.Event {
 	mi := l.meta.InfoFor(j.Recipient)
-	if from := e.sender(l, j); from != mi.Sender {
+	if from := e.sender(l, j); from != mi.Sender || r.SendingIP != "" {
 		own := *mi
-		own.Sender = from
+		own.Sender, own.SendingIP = from, r.SendingIP
 		mi = &own
 	}
 	uv := l.meta.UserVarsForJob(j.Recipient, j.Vars)

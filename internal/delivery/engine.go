@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/salvo-email/salvo/internal/dns"
+	"github.com/salvo-email/salvo/internal/ips"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/secret"
 	"github.com/salvo-email/salvo/internal/startstop"
@@ -55,6 +57,11 @@ type Deps struct {
 	RootCAs  *x509.CertPool // nil: the system pool
 	// Dial opens TCP connections (net.Dialer with ConnectTimeout by default).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Sources are the node's source addresses (nil or empty: the kernel
+	// chooses, and Dial is used); DialFrom opens a connection from one of
+	// them (a net.Dialer bound to it by default).
+	Sources  *ips.Set
+	DialFrom func(ctx context.Context, local netip.Addr, network, addr string) (net.Conn, error)
 	// Tracker rewrites copies for tracking (nil: no tracking).
 	Tracker Tracker
 	// Prefetch loads the messages of a claimed chunk with one query
@@ -136,6 +143,9 @@ func New(cfg Config, deps Deps) *Engine {
 	}
 	if deps.Dial == nil {
 		deps.Dial = (&net.Dialer{Timeout: cfg.ConnectTimeout}).DialContext
+	}
+	if deps.DialFrom == nil {
+		deps.DialFrom = bindingDialer(cfg.ConnectTimeout)
 	}
 	var bounces *verp.Signer
 	if deps.Box != nil {

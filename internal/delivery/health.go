@@ -195,7 +195,7 @@ func (e *Engine) probe(dest string) {
 	hosts, err := e.resolve(e.ctx, dest)
 	if err == nil {
 		var cn *conn
-		if cn, err = e.connect(e.ctx, hosts); err == nil {
+		if cn, err = e.connect(e.ctx, hosts, e.probeSource()); err == nil {
 			cn.close()
 		}
 	}

@@ -48,6 +48,7 @@ type Result struct {
 	EnhancedCode string // "5.1.1"
 	Message      string // the server's reply text, or what went wrong
 	MXHost       string
+	SendingIP    string // source address of the session; "" when the kernel chose
 	TLS          bool
 	Verified     bool
 	UTF8         bool

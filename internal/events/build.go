@@ -60,6 +60,10 @@ type MessageInfo struct {
 	// message.headers.to, as its delivered event does, instead of the
 	// whole batch (a 1,000-recipient batch made each opened event ~40 KB).
 	OwnTo bool `json:"-"`
+	// SendingIP is the source address a delivery attempt left from, set
+	// by delivery (never stored): envelope.sending-ip of delivered and
+	// failed events, as Mailgun's.
+	SendingIP string `json:"-"`
 }
 
 // NewID returns an event id: 22 characters of base64url, like Mailgun's.
@@ -150,7 +154,7 @@ func NewAccepted(mi *MessageInfo, rcpt string, uv map[string]any, now time.Time)
 func NewDelivered(mi *MessageInfo, rcpt string, uv map[string]any, ds wire.DeliveryStatus, now time.Time) store.Event {
 	e := base(mi, Delivered, rcpt, uv, now)
 	e.Method = mi.Method
-	e.Envelope = &wire.Envelope{Sender: mi.Sender, Transport: "smtp", Targets: rcpt}
+	e.Envelope = &wire.Envelope{Sender: mi.Sender, Transport: "smtp", Targets: rcpt, SendingIP: mi.SendingIP}
 	e.DeliveryStatus = &ds
 	return Record(mi.Domain, e, now)
 }
@@ -169,7 +173,7 @@ func failed(mi *MessageInfo, rcpt string, uv map[string]any, severity, reason st
 	if severity == Permanent {
 		e.LogLevel = "error"
 	}
-	e.Envelope = &wire.Envelope{Sender: mi.Sender, Transport: "smtp", Targets: rcpt}
+	e.Envelope = &wire.Envelope{Sender: mi.Sender, Transport: "smtp", Targets: rcpt, SendingIP: mi.SendingIP}
 	e.DeliveryStatus = &ds
 	return e
 }
