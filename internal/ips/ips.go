@@ -147,6 +147,16 @@ func (s *Set) Pick(candidates []Source, current Source) Source {
 	return candidates[n%uint64(len(candidates))]
 }
 
+// Canonical is ip in canonical textual form, or ip trimmed when it is not
+// an address.
+func Canonical(ip string) string {
+	ip = strings.TrimSpace(ip)
+	if a, err := netip.ParseAddr(ip); err == nil {
+		return a.Unmap().String()
+	}
+	return ip
+}
+
 // SplitList splits a stored comma list of addresses.
 func SplitList(s string) []string {
 	var out []string
