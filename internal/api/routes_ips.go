@@ -11,6 +11,7 @@ import (
 
 	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/ips"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -116,7 +117,7 @@ func (s *Server) addDomainIP(c *Ctx) (any, error) {
 	c.P.Accept("ip", "pool_id")
 	d := c.Domain
 	if id := c.P.Get("pool_id"); id != "" {
-		if _, err := s.pool(c.R.Context(), id); err != nil {
+		if err := s.poolParam(c.R.Context(), id); err != nil {
 			return nil, err
 		}
 		d.PoolID = id
@@ -145,7 +146,7 @@ func (s *Server) deleteDomainIP(c *Ctx) (any, error) {
 		}
 		d.PoolID = ""
 		if id := c.P.Get("pool_id"); id != "" {
-			if _, err := s.pool(c.R.Context(), id); err != nil {
+			if err := s.poolParam(c.R.Context(), id); err != nil {
 				return nil, err
 			}
 			d.PoolID = id
@@ -169,6 +170,20 @@ func (s *Server) deleteDomainIP(c *Ctx) (any, error) {
 	return success, s.saveDomain(c.R.Context(), d)
 }
 
+// checkDomainIPs checks a new domain's ips (only the node's source
+// addresses) and pool_id (an existing pool).
+func (s *Server) checkDomainIPs(c *Ctx, req *domains.CreateRequest) error {
+	list, err := s.ourIPs([]string{req.IPs})
+	if err != nil {
+		return err
+	}
+	req.IPs = strings.Join(list, ",")
+	if req.PoolID != "" {
+		err = s.poolParam(c.R.Context(), req.PoolID)
+	}
+	return err
+}
+
 func sameIP(a, b string) bool { return ips.Canonical(a) == ips.Canonical(b) }
 
 func (s *Server) saveDomain(ctx context.Context, d store.Domain) error {
@@ -182,6 +197,16 @@ func (s *Server) pool(ctx context.Context, id string) (store.IPPool, error) {
 		return p, wire.NotFound("IP pool not found")
 	}
 	return p, err
+}
+
+// poolParam checks a pool named by a parameter: an unknown one is the
+// client's mistake (400), unlike an unknown pool in the path (404).
+func (s *Server) poolParam(ctx context.Context, id string) error {
+	_, err := s.Regional.IPPool(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return wire.BadRequest("IP pool %s not found", id)
+	}
+	return err
 }
 
 // linked returns the names of the domains whose pool is id.
@@ -310,7 +335,7 @@ func (s *Server) deleteIPPool(c *Ctx) (any, error) {
 	}
 	repPool, repIP := c.P.Get("pool_id"), c.P.Get("ip")
 	if repPool != "" {
-		if _, err := s.pool(ctx, repPool); err != nil {
+		if err := s.poolParam(ctx, repPool); err != nil {
 			return nil, err
 		}
 	}
