@@ -392,6 +392,8 @@ func (c *Config) Validate() error {
 	}
 	if list, err := ips.Parse(c.SourceIPs); err != nil {
 		bad("source-ips", "%v", err)
+	} else if err := ips.CheckLocal(list); err != nil {
+		bad("source-ips", "%v", err)
 	} else {
 		c.SourceList = list
 	}

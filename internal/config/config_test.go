@@ -110,7 +110,8 @@ func TestValidateRejects(t *testing.T) {
 		{"auth-failure-limit", func(c *config.Config) { c.AuthFailureLimit = 0 }},
 		{"source-ips", func(c *config.Config) { c.SourceIPs = "192.0.2.1,mail.example.com" }},
 		{"source-ips", func(c *config.Config) { c.SourceIPs = "192.0.2.1=" }},
-		{"source-ips", func(c *config.Config) { c.SourceIPs = "192.0.2.1, 192.0.2.1=b.example.com" }},
+		{"source-ips", func(c *config.Config) { c.SourceIPs = "127.0.0.2, 127.0.0.2=b.example.com" }},
+		{"source-ips", func(c *config.Config) { c.SourceIPs = "127.0.0.2, 192.0.2.1" }}, // not this machine's
 	} {
 		if fs.Lookup(tc.flag) == nil {
 			t.Fatalf("no flag --%s", tc.flag)

@@ -9,7 +9,8 @@
 // "the kernel's choice", as before source addresses existed.
 //
 // Failure rules: Parse refuses anything that is not an IP address or
-// ip=name with a clear error; Pick never fails: with no usable address it
+// ip=name with a clear error, CheckLocal an address the machine does not
+// have; Pick never fails: with no usable address it
 // returns the zero Source (the kernel chooses).
 //
 // This package imports only the standard library, so config can use it.
@@ -17,6 +18,7 @@ package ips
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 	"sync/atomic"
@@ -58,6 +60,20 @@ func Parse(list string) ([]Source, error) {
 		out = append(out, Source{Addr: addr, EHLO: name})
 	}
 	return out, nil
+}
+
+// CheckLocal reports the first source that is not an address of this
+// machine (it cannot be bound): sending from it would fail on every
+// connection, which delivery would take for the destination being down.
+func CheckLocal(list []Source) error {
+	for _, src := range list {
+		ln, err := net.Listen("tcp", net.JoinHostPort(src.Addr.String(), "0"))
+		if err != nil {
+			return fmt.Errorf("%s is not an address of this machine: %w", src.Addr, err)
+		}
+		ln.Close()
+	}
+	return nil
 }
 
 // Set is the node's source addresses. The zero Set and a nil *Set are

@@ -67,3 +67,15 @@ func TestSetPick(t *testing.T) {
 		t.Fatal("a nil Set must be empty")
 	}
 }
+
+func TestCheckLocal(t *testing.T) {
+	t.Parallel()
+	local, _ := ips.Parse("127.0.0.2,127.0.0.3")
+	if err := ips.CheckLocal(local); err != nil {
+		t.Fatalf("CheckLocal(127.0.0.2, 127.0.0.3) = %v; all of 127/8 is local", err)
+	}
+	foreign, _ := ips.Parse("127.0.0.2,192.0.2.1")
+	if err := ips.CheckLocal(foreign); err == nil {
+		t.Fatal("CheckLocal accepted 192.0.2.1 (TEST-NET-1), which this machine does not have")
+	}
+}
