@@ -27,6 +27,8 @@ func (s *Server) ipsRoutes() {
 	s.handle(get, "/v3/domains/{domain}/ips", auth.Account, s.listDomainIPs)
 	s.handle(post, "/v3/domains/{domain}/ips", auth.Account, s.addDomainIP)
 	s.handle(del, "/v3/domains/{domain}/ips/{ip}", auth.Account, s.deleteDomainIP)
+	// mailgun.js's removeIpFromDomainPool, unlinkDomainPool, removeDomainPool.
+	s.handle(del, "/v3/domains/{domain}/pool/{ip}", auth.Account, s.deleteDomainIP)
 	s.handle(get, "/v3/ip_pools", auth.Account, s.listIPPools)
 	s.handle(post, "/v3/ip_pools", auth.Account, s.createIPPool)
 	s.handle(get, "/v3/ip_pools/{pool}", auth.Account, s.getIPPool)
@@ -134,12 +136,17 @@ func (s *Server) addDomainIP(c *Ctx) (any, error) {
 	return success, s.saveDomain(c.R.Context(), d)
 }
 
-// deleteDomainIP is DELETE /v3/domains/{d}/ips/{ip}; the ip "ip_pool"
-// unlinks the domain's pool (Mailgun's form), optionally replaced by the
-// pool_id or ip given in the query.
+// deleteDomainIP is DELETE /v3/domains/{d}/ips/{ip} and …/pool/{ip}: the
+// ip "ip_pool" unlinks the domain's pool (Mailgun's form), optionally
+// replaced by the pool_id or ip given in the query; "all" removes every
+// assignment (the domain then sends from any of the node's addresses).
 func (s *Server) deleteDomainIP(c *Ctx) (any, error) {
 	c.P.Accept("pool_id", "ip")
 	d := c.Domain
+	if c.Var("ip") == "all" {
+		d.IPs, d.PoolID = "", ""
+		return success, s.saveDomain(c.R.Context(), d)
+	}
 	if c.Var("ip") == "ip_pool" {
 		if d.PoolID == "" {
 			return nil, wire.NotFound("Domain has no IP pool linked")

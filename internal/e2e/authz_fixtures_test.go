@@ -31,7 +31,7 @@ func routeFixtures(t *testing.T, ta *testutil.TestApp, pattern, domain string) m
 		ta.Call(t, "POST", "/v3/ip_pools", ta.Key, testutil.Form(url.Values{"name": {domain}, "ips": {matrixIP}})).
 			Want(t, 200).Decode(t, &created)
 		return map[string]string{"pool": created.PoolID}
-	case pattern == "/v3/domains/{domain}/ips/{ip}":
+	case pattern == "/v3/domains/{domain}/ips/{ip}" || pattern == "/v3/domains/{domain}/pool/{ip}":
 		ta.Call(t, "POST", "/v3/domains/"+domain+"/ips", ta.Key, testutil.Form(url.Values{"ip": {matrixIP}})).Want(t, 200)
 	}
 	return nil

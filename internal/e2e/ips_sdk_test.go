@@ -156,6 +156,18 @@ func TestIPPools(t *testing.T) {
 		Want(t, http.StatusOK)
 	got, sendingIP = sendVia(t, e, mx, nil)
 	wantSource(t, "patched pool", got, sendingIP, srcB, ehloB)
+	// mailgun.js's unlinkDomainPool and removeDomainPool paths.
+	ta.Call(t, http.MethodDelete, "/v3/domains/"+senderDomain+"/pool/ip_pool?pool_id="+b.PoolID, ta.Key, testutil.NoBody).
+		Want(t, http.StatusOK)
+	if dl, err := e.MG.ListDomainIPs(context.Background()); err != nil || len(dl) != 1 || dl[0].IP != srcB {
+		t.Fatalf("ListDomainIPs after switching to pool %s = %+v, %v; want [%s]", b.PoolID, dl, err, srcB)
+	}
+	ta.Call(t, http.MethodDelete, "/v3/domains/"+senderDomain+"/pool/all", ta.Key, testutil.NoBody).Want(t, http.StatusOK)
+	if dl, err := e.MG.ListDomainIPs(context.Background()); err != nil || len(dl) != 0 {
+		t.Fatalf("ListDomainIPs after pool/all = %+v, %v; want none", dl, err)
+	}
+	ta.Call(t, http.MethodPost, "/v3/domains/"+senderDomain+"/ips", ta.Key, testutil.Form(url.Values{"pool_id": {a.PoolID}})).
+		Want(t, http.StatusOK)
 	// Deleting a linked pool unlinks its domains.
 	ta.Call(t, http.MethodDelete, "/v3/ip_pools/"+a.PoolID, ta.Key, testutil.NoBody).Want(t, http.StatusOK)
 	ta.Call(t, http.MethodGet, "/v3/ip_pools/"+a.PoolID, ta.Key, testutil.NoBody).Want(t, http.StatusNotFound)
