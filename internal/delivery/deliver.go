@@ -61,7 +61,7 @@ func (e *Engine) deliver(dest string, jobs []store.Job) {
 					e.connectFailed(dest, e.deps.Now(), err)
 				}
 				r := sessionFailure(Classify(err))
-				r.Unreachable = true
+				r.Unreachable, r.Command = true, CmdConnect
 				e.failAll(txns[i:], r)
 				return
 			}
@@ -88,9 +88,9 @@ func (e *Engine) deferChunk(ctx context.Context, jobs []store.Job, why string) {
 	for _, j := range e.screen(ctx, jobs) {
 		l, err := e.load(ctx, j)
 		if err != nil {
-			r := Result{Kind: Temporary, Code: 451, Message: "local error: " + err.Error(), Reason: "generic"}
+			r := Result{Kind: Temporary, Code: 451, Message: "local error: " + err.Error(), Reason: events.ReasonGeneric}
 			if errors.Is(err, store.ErrNotFound) {
-				r = Result{Kind: Permanent, Code: 550, Message: "message no longer stored", Reason: "generic"}
+				r = Result{Kind: Permanent, Code: 550, Message: "message no longer stored", Reason: events.ReasonGeneric}
 			}
 			e.recordLoose(j, nil, r)
 			continue
@@ -127,9 +127,9 @@ func (e *Engine) prepare(ctx context.Context, jobs []store.Job) []*pending {
 		l, err := e.load(ctx, j)
 		if err != nil {
 			e.deps.Log.Error("cannot load message for delivery", "msg_key", j.MessageKey, "domain", j.Domain, "err", err)
-			r := Result{Kind: Temporary, Code: 451, Message: "local error: " + err.Error(), Reason: "generic"}
+			r := Result{Kind: Temporary, Code: 451, Message: "local error: " + err.Error(), Reason: events.ReasonGeneric}
 			if errors.Is(err, store.ErrNotFound) {
-				r = Result{Kind: Permanent, Code: 550, Message: "message no longer stored", Reason: "generic"}
+				r = Result{Kind: Permanent, Code: 550, Message: "message no longer stored", Reason: events.ReasonGeneric}
 			}
 			e.recordLoose(j, nil, r)
 			continue
@@ -147,7 +147,7 @@ func (e *Engine) prepare(ctx context.Context, jobs []store.Job) []*pending {
 		}
 		body, err := l.body(j)
 		if err != nil {
-			e.recordLoose(j, l, Result{Kind: Permanent, Code: 550, Message: err.Error(), Reason: "generic"})
+			e.recordLoose(j, l, Result{Kind: Permanent, Code: 550, Message: err.Error(), Reason: events.ReasonGeneric})
 			continue
 		}
 		p := &pending{txn: txn{from: from, jobs: []store.Job{j}, body: body}, msgs: []*loaded{l}}
@@ -170,7 +170,7 @@ func tlsPolicy(cn *conn, l *loaded) (Result, bool) {
 	if !o.RequireTLS {
 		return Result{}, false
 	}
-	r := Result{Kind: Temporary, Code: 421, EnhancedCode: "4.7.10", Reason: "generic", MXHost: cn.host.name, TLS: cn.tls, Verified: cn.verified,
+	r := Result{Kind: Temporary, Code: 421, EnhancedCode: "4.7.10", Reason: events.ReasonGeneric, MXHost: cn.host.name, TLS: cn.tls, Verified: cn.verified,
 		SendingIP: cn.sendingIP()}
 	switch {
 	case !cn.tls:
@@ -226,7 +226,8 @@ func (e *Engine) record(p *pending, results []Result) {
 		}
 		outcomes = append(outcomes, o)
 		e.deps.Log.Debug("delivery attempt", "msg_id", j.MessageKey, "domain", j.Domain, "rcpt_domain", j.RcptDomain,
-			"attempt", j.Attempts, "mx", r.MXHost, "outcome", r.Kind.String(), "code", r.Code)
+			"attempt", j.Attempts, "mx", r.MXHost, "outcome", r.Kind.String(), "code", r.Code, "command", r.Command,
+			"sending_ip", r.SendingIP)
 	}
 	e.complete(outcomes)
 }
@@ -298,7 +299,7 @@ func (e *Engine) event(l *loaded, j store.Job, r Result, d Decision, now time.Ti
 		}
 		return events.NewDelivered(mi, j.Recipient, uv, ds, now)
 	}
-	if d.Reason == "old" {
+	if d.Reason == events.ReasonOld {
 		ds.Message, ds.Description = "Too old", "Too old: gave up retrying; last reply: "+r.Message
 	}
 	if d.Severity == events.Temporary {

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/salvo-email/salvo/internal/dns"
+	"github.com/salvo-email/salvo/internal/events"
 	"github.com/salvo-email/salvo/internal/ips"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/secret"
@@ -435,7 +436,7 @@ func (e *Engine) deliverChunk(dest string, chunk []store.Job) {
 
 // errPanicked is the outcome of the jobs of a chunk whose delivery panicked.
 var errPanicked = Result{Kind: Temporary, Code: 451, EnhancedCode: "4.3.0",
-	Message: "Internal error while delivering; will retry", Reason: "generic"}
+	Message: "Internal error while delivering; will retry", Reason: events.ReasonGeneric}
 
 // giveBack completes the jobs of chunk still held as temporary failures,
 // retried on the schedule (the attempt counts, so a job that panics every

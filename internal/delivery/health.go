@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/salvo-email/salvo/internal/events"
 )
 
 // Destination health: a dead destination costs neither a connection
@@ -37,7 +39,7 @@ const deferMarker = "421 4.4.1 destination unreachable"
 // deferred is the outcome of a job not tried because its destination is
 // down.
 func deferred(why string) Result {
-	return Result{Kind: Temporary, Code: 421, EnhancedCode: "4.4.1", Message: why, Reason: "generic", Unreachable: true}
+	return Result{Kind: Temporary, Code: 421, EnhancedCode: "4.4.1", Message: why, Reason: events.ReasonGeneric, Unreachable: true}
 }
 
 // destHealth is what the engine knows of a destination that failed.

@@ -16,6 +16,7 @@
 package delivery
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/salvo-email/salvo/internal/events"
 )
 
 // Kind is the class of an attempt's outcome.
@@ -52,12 +55,26 @@ type Result struct {
 	TLS          bool
 	Verified     bool
 	UTF8         bool
-	Reason       string // Mailgun reason for failures: generic, bounce, old, …
-	Session      time.Duration
+	Reason       events.Reason // Mailgun's reason for failures
+	// Command is the step of the session that failed: CmdConnect (opening:
+	// connect, greeting, EHLO, STARTTLS), CmdMail, CmdRcpt, CmdData (the
+	// DATA command) or CmdEndOfData (the reply to the message); "" when
+	// no SMTP step failed.
+	Command string
+	Session time.Duration
 	// Unreachable: no session could be opened to the destination (or it
 	// is known to be down); such jobs are released when it is up again.
 	Unreachable bool
 }
+
+// The SMTP steps a Result's Command names (RFC 5321 §3.3).
+const (
+	CmdConnect   = "connect"
+	CmdMail      = "MAIL FROM"
+	CmdRcpt      = "RCPT TO"
+	CmdData      = "DATA"
+	CmdEndOfData = "end of DATA"
+)
 
 // Classify turns an error from an SMTP exchange into a Result. nil means
 // delivered; *smtp.SMTPError is classified by its code; errors we know are
@@ -76,17 +93,17 @@ func Classify(err error) Result {
 		case se.Code >= 200 && se.Code < 300:
 			r.Kind = Delivered
 		case se.Code >= 500 && se.Code < 600:
-			r.Kind, r.Reason = Permanent, "bounce"
+			r.Kind, r.Reason = Permanent, events.ReasonBounce
 		default:
-			r.Kind, r.Reason = Temporary, "generic"
+			r.Kind, r.Reason = Temporary, events.ReasonGeneric
 		}
 		return r
 	}
 	var pe *PermanentError
 	if errors.As(err, &pe) {
-		return Result{Kind: Permanent, Code: pe.Code, EnhancedCode: pe.Enhanced, Message: pe.Msg, Reason: "bounce"}
+		return Result{Kind: Permanent, Code: pe.Code, EnhancedCode: pe.Enhanced, Message: pe.Msg, Reason: events.ReasonBounce}
 	}
-	r := Result{Kind: Temporary, Code: 421, Message: err.Error(), Reason: "generic"}
+	r := Result{Kind: Temporary, Code: 421, Message: err.Error(), Reason: events.ReasonGeneric}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
 		r.Message = "timeout: " + err.Error()
@@ -104,7 +121,7 @@ func Classify(err error) Result {
 // failure of that recipient.
 func sessionFailure(r Result) Result {
 	if r.Kind == Permanent {
-		r.Kind, r.Reason = Temporary, "generic"
+		r.Kind, r.Reason = Temporary, events.ReasonGeneric
 	}
 	return r
 }
@@ -128,11 +145,11 @@ type Retry struct {
 
 // Decision is what to do with a job after an attempt.
 type Decision struct {
-	Done     bool      // remove from the queue
-	Next     time.Time // when not Done
-	Event    string    // "delivered" or "failed"
-	Severity string    // for failed: temporary or permanent
-	Reason   string
+	Done     bool            // remove from the queue
+	Next     time.Time       // when not Done
+	Event    string          // events.Delivered or events.Failed
+	Severity events.Severity // for failed
+	Reason   events.Reason
 	Retry    time.Duration // for temporary failures: the delay
 }
 
@@ -142,9 +159,9 @@ type Decision struct {
 func (p Retry) Decide(r Result, attempts int, accepted, now time.Time) Decision {
 	switch r.Kind {
 	case Delivered:
-		return Decision{Done: true, Event: "delivered"}
+		return Decision{Done: true, Event: events.Delivered}
 	case Permanent:
-		return Decision{Done: true, Event: "failed", Severity: "permanent", Reason: nonEmpty(r.Reason, "bounce")}
+		return Decision{Done: true, Event: events.Failed, Severity: events.Permanent, Reason: cmp.Or(r.Reason, events.ReasonBounce)}
 	}
 	i := attempts - 1
 	if i < 0 {
@@ -156,16 +173,9 @@ func (p Retry) Decide(r Result, attempts int, accepted, now time.Time) Decision 
 	delay := p.Schedule[i]
 	next := now.Add(delay)
 	if next.Sub(accepted) > p.MaxAge {
-		return Decision{Done: true, Event: "failed", Severity: "permanent", Reason: "old"}
+		return Decision{Done: true, Event: events.Failed, Severity: events.Permanent, Reason: events.ReasonOld}
 	}
-	return Decision{Next: next, Event: "failed", Severity: "temporary", Reason: nonEmpty(r.Reason, "generic"), Retry: delay}
-}
-
-func nonEmpty(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
+	return Decision{Next: next, Event: events.Failed, Severity: events.Temporary, Reason: cmp.Or(r.Reason, events.ReasonGeneric), Retry: delay}
 }
 
 // describe is the event's delivery-status description.

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/salvo-email/salvo/internal/events"
 )
 
 // mailgunRetry is Mailgun's schedule, the configuration's default.
@@ -125,7 +127,7 @@ func TestClassify(t *testing.T) {
 		kind     Kind
 		code     int
 		enhanced string
-		reason   string
+		reason   events.Reason
 		message  string // "" = not checked
 	}{
 		{"nil", nil, Delivered, 250, "", "", "OK"},

@@ -373,15 +373,15 @@ func (cn *conn) send(t *txn) ([]Result, bool) {
 		return res, true
 	}
 	if err := c.Mail(t.from, &smtp.MailOptions{UTF8: t.utf8, Size: int64(len(t.body))}); err != nil {
-		setAll(sessionFailure(cn.result(err)))
+		setAll(sessionFailure(cn.failed(CmdMail, err)))
 		return res, isSMTPReply(err) && cn.reset()
 	}
 	var accepted []int
 	for i, j := range t.jobs {
 		if err := c.Rcpt(j.Recipient, nil); err != nil {
-			res[i] = cn.result(err)
+			res[i] = cn.failed(CmdRcpt, err)
 			if !isSMTPReply(err) {
-				setAll(sessionFailure(cn.result(err)))
+				setAll(sessionFailure(cn.failed(CmdRcpt, err)))
 				return res, false
 			}
 			continue
@@ -400,8 +400,12 @@ func (cn *conn) send(t *txn) ([]Result, bool) {
 			_ = w.Close()
 		}
 	}
+	step := CmdData
+	if atEnd {
+		step = CmdEndOfData
+	}
 	for _, i := range accepted {
-		res[i] = cn.result(err)
+		res[i] = cn.failed(step, err)
 		if !atEnd || !isSMTPReply(err) {
 			res[i] = sessionFailure(res[i])
 		}
@@ -423,6 +427,15 @@ func (cn *conn) reset() bool {
 	}
 	cn.g.pending, cn.g.swallow = cn.hello.reply, cn.hello.lines
 	return true
+}
+
+// failed is the result of err at step (none when err is nil).
+func (cn *conn) failed(step string, err error) Result {
+	r := cn.result(err)
+	if err != nil {
+		r.Command = step
+	}
+	return r
 }
 
 func (cn *conn) result(err error) Result {

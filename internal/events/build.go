@@ -31,10 +31,29 @@ const (
 	Stored       = "stored"
 )
 
+// Severity is how bad a failed event is: temporary (retried) or
+// permanent (given up).
+type Severity string
+
 // Severities of failed events.
 const (
-	Temporary = "temporary"
-	Permanent = "permanent"
+	Temporary Severity = "temporary"
+	Permanent Severity = "permanent"
+)
+
+// Reason is Mailgun's reason of a failed event.
+type Reason string
+
+// Reasons of failed events (reference §3.4). The suppress-* reasons of
+// recipients dropped for a suppression are package suppress's.
+const (
+	// ReasonGeneric: a temporary failure, or a permanent one that is not
+	// the recipient's (a route's POST refused, a mail loop).
+	ReasonGeneric Reason = "generic"
+	// ReasonBounce: the receiving server refused the recipient (5xx).
+	ReasonBounce Reason = "bounce"
+	// ReasonOld: retried until the retry window closed.
+	ReasonOld Reason = "old"
 )
 
 // MessageInfo is what every event of a message repeats.
@@ -161,14 +180,14 @@ func NewDelivered(mi *MessageInfo, rcpt string, uv map[string]any, ds wire.Deliv
 
 // NewFailed is a failed event; reason is Mailgun's (generic, bounce, old,
 // suppress-bounce, …).
-func NewFailed(mi *MessageInfo, rcpt string, uv map[string]any, severity, reason string, ds wire.DeliveryStatus, now time.Time) store.Event {
+func NewFailed(mi *MessageInfo, rcpt string, uv map[string]any, severity Severity, reason Reason, ds wire.DeliveryStatus, now time.Time) store.Event {
 	return Record(mi.Domain, failed(mi, rcpt, uv, severity, reason, ds, now), now)
 }
 
-func failed(mi *MessageInfo, rcpt string, uv map[string]any, severity, reason string, ds wire.DeliveryStatus, now time.Time) wire.Event {
+func failed(mi *MessageInfo, rcpt string, uv map[string]any, severity Severity, reason Reason, ds wire.DeliveryStatus, now time.Time) wire.Event {
 	e := base(mi, Failed, rcpt, uv, now)
 	e.Method = mi.Method
-	e.Severity, e.Reason = severity, reason
+	e.Severity, e.Reason = string(severity), string(reason)
 	e.LogLevel = "warn"
 	if severity == Permanent {
 		e.LogLevel = "error"
@@ -181,7 +200,7 @@ func failed(mi *MessageInfo, rcpt string, uv map[string]any, severity, reason st
 // NewDelayedBounce is the failed event of a bounce that came back after
 // the receiving server had accepted the copy (a DSN mailed to its bounce
 // address): a failed event flagged is-delayed-bounce, as Mailgun's.
-func NewDelayedBounce(mi *MessageInfo, rcpt string, uv map[string]any, severity, reason string, ds wire.DeliveryStatus, now time.Time) store.Event {
+func NewDelayedBounce(mi *MessageInfo, rcpt string, uv map[string]any, severity Severity, reason Reason, ds wire.DeliveryStatus, now time.Time) store.Event {
 	e := failed(mi, rcpt, uv, severity, reason, ds, now)
 	e.Flags.IsDelayedBounce = true
 	return Record(mi.Domain, e, now)

@@ -347,7 +347,7 @@ func (p *prepared) screen(sub *Submission, now time.Time) func(int, []store.Supp
 		}
 		rcpt := p.jobs[i].Recipient
 		uv := p.meta.UserVarsForJob(rcpt, p.jobs[i].Vars)
-		e := events.NewFailed(p.meta.InfoFor(rcpt), rcpt, uv, events.Permanent, v.Reason, v.Status(), now)
+		e := events.NewFailed(p.meta.InfoFor(rcpt), rcpt, uv, events.Permanent, events.Reason(v.Reason), v.Status(), now)
 		return &e
 	}
 }
