@@ -10,6 +10,12 @@
 // whose worker died comes back when its lease ends; a lease is never
 // shorter than a second, so a crash loop cannot become a hot retry loop.
 //
+// Each session leaves from a source address chosen per copy (sources.go:
+// the message's, its pool's, its domain's, else any of --source-ips in
+// rotation; the kernel's choice without them) and says that address's EHLO
+// name; a copy whose address differs from the open session's gets a new
+// session. Events name the address in envelope.sending-ip.
+//
 // In capture mode (Config.Capture, capture.go) the transport is the store
 // instead of SMTP: every copy is prepared exactly as for sending and then
 // kept, and nothing is dialled.
