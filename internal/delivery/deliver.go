@@ -72,7 +72,14 @@ func (e *Engine) deliver(dest string, jobs []store.Job) {
 			continue
 		}
 		results, usable := cn.send(&t.txn)
+		// The destination backs off before the outcome is visible, so mail
+		// sent in reply to the failure already waits.
+		throttled := e.throttledBy(dest, results)
 		e.record(t, results)
+		if throttled {
+			e.deferRest(dest, txns[i+1:])
+			return
+		}
 		if !usable {
 			cn.c.Close()
 			cn = nil

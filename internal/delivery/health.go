@@ -88,6 +88,32 @@ func (e *Engine) admit(dest string, now time.Time) (bool, string) {
 		d.failures, d.since.UTC().Format(time.RFC3339), d.lastErr, d.until.UTC().Format(time.RFC3339))
 }
 
+// throttledBy backs dest off when any of results is Throttled: a server
+// that asks to slow down is given the same backoff as one that cannot be
+// reached (doubling while it keeps asking), so the rest of the chunk and
+// the next chunks wait instead of hammering it.
+func (e *Engine) throttledBy(dest string, results []Result) bool {
+	for _, r := range results {
+		if r.Kind == Throttled {
+			e.connectFailed(dest, e.deps.Now(), fmt.Errorf("throttled by %s: %d %s %s", r.MXHost, r.Code, r.EnhancedCode, r.Message))
+			return true
+		}
+	}
+	return false
+}
+
+// deferRest records the transactions of a chunk not tried because dest
+// backs off, each as deferred (released when it is up again).
+func (e *Engine) deferRest(dest string, rest []*pending) {
+	if len(rest) == 0 {
+		return
+	}
+	_, why := e.admit(dest, e.deps.Now())
+	for _, p := range rest {
+		e.record(p, repeat(deferred(why), len(p.jobs)))
+	}
+}
+
 // connectFailed marks dest down (or further down) after no session could
 // be opened to it.
 func (e *Engine) connectFailed(dest string, now time.Time, err error) {

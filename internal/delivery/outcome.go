@@ -46,9 +46,36 @@ const (
 	Temporary
 	// Permanent: never try again (5xx, null MX, no such domain).
 	Permanent
+	// Throttled: the receiving server asks us to slow down (a 421 or
+	// 4.7.x reply about rate or volume, throttled). The message is retried
+	// as a temporary failure, and the whole destination backs off
+	// (health.go), not just the message.
+	Throttled
 )
 
-func (k Kind) String() string { return [...]string{"delivered", "temporary", "permanent"}[k] }
+func (k Kind) String() string {
+	return [...]string{"delivered", "temporary", "permanent", "throttled"}[k]
+}
+
+// rateWords mark a 421 / 4.7.x reply as a request to slow down rather than
+// another temporary failure (greylisting, a full mailbox): Gmail's "4.7.28
+// unusual rate", Yahoo's "4.7.0 [TSS04] … unexpected volume", Outlook's
+// "4.7.500 Server busy", and the generic "too many" and "try again later".
+var rateWords = []string{"rate", "too many", "throttl", "volume", "busy", "try again later", "slow down"}
+
+// throttling reports whether a 4xx reply asks the client to slow down.
+func throttling(code int, enhanced, msg string) bool {
+	if code/100 != 4 || (code != 421 && !strings.HasPrefix(enhanced, "4.7.")) {
+		return false
+	}
+	msg = strings.ToLower(msg)
+	for _, w := range rateWords {
+		if strings.Contains(msg, w) {
+			return true
+		}
+	}
+	return false
+}
 
 // Result is one attempt's outcome for one recipient.
 type Result struct {
@@ -100,6 +127,8 @@ func Classify(err error) Result {
 			r.Kind = Delivered
 		case se.Code >= 500 && se.Code < 600:
 			r.Kind, r.Reason = Permanent, events.ReasonBounce
+		case throttling(se.Code, r.EnhancedCode, se.Message):
+			r.Kind, r.Reason = Throttled, events.ReasonGeneric
 		default:
 			r.Kind, r.Reason = Temporary, events.ReasonGeneric
 		}
