@@ -82,6 +82,9 @@ func (s *Server) createDomain(c *Ctx) (any, error) {
 		DKIMSelector: p.Get("dkim_selector"), IPs: p.Get("ips"), PoolID: p.Get("pool_id"),
 		WebScheme: p.Get("web_scheme"), WebPrefix: p.Get("web_prefix"), ArchiveTo: p.Get("archive_to"),
 	}
+	if err := s.checkDomainIPs(c, &req); err != nil {
+		return nil, err
+	}
 	bools := map[string]*bool{
 		"wildcard": &req.Wildcard, "force_dkim_authority": &req.ForceDKIMAuthority,
 		"require_tls": &req.RequireTLS, "skip_verification": &req.SkipVerification,

@@ -65,4 +65,5 @@ func (s *Server) routes() {
 	s.templatesRoutes()
 	s.listsRoutes()
 	s.trackingRoutes() // domain tracking settings (§9)
+	s.ipsRoutes()      // source addresses, domain IPs, IP pools (§13.1, §11.4)
 }

@@ -20,8 +20,8 @@ var sendParams = []string{"from", "to", "cc", "bcc", "subject", "text", "html", 
 	"inline", "template", "recipient-variables", "o:*", "h:*", "v:*", "t:*"}
 
 // knownOptions are the o: options Mailgun documents. Those not listed in
-// parseOptions are accepted and ignored (sending IPs, send-time
-// optimisation, secondary DKIM, campaigns); any other o: option is ignored
+// parseOptions are accepted and ignored (send-time optimisation,
+// secondary DKIM, campaigns); any other o: option is ignored
 // too and named in the response's X-Salvo-Ignored-Params header.
 var knownOptions = map[string]bool{
 	"o:tag": true, "o:dkim": true, "o:deliverytime": true, "o:testmode": true, "o:tracking": true,
@@ -271,6 +271,14 @@ func parseOptions(p *wire.Params, base send.Options) (send.Options, []string, er
 	}
 	if a := p.Get("o:archive-to"); a != "" {
 		o.ArchiveTo = a
+	}
+	// Checked against the node's source addresses and pools by package
+	// send, which refuses an unknown one with a 400.
+	if ip := p.Get("o:sending-ip"); ip != "" {
+		o.SendingIP = ip
+	}
+	if pool := p.Get("o:sending-ip-pool"); pool != "" {
+		o.SendingIPPool = pool
 	}
 	return o, normalizeTags(p.All("o:tag")), nil
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/salvo-email/salvo/internal/delivery"
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/egress"
+	"github.com/salvo-email/salvo/internal/ips"
 	"github.com/salvo-email/salvo/internal/lists"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/send"
@@ -67,6 +68,8 @@ type Deps struct {
 	// Egress refuses webhook and route URLs whose literal address the
 	// node may not reach (nil: no check).
 	Egress *egress.Policy
+	// Sources are the node's source addresses (--source-ips; nil: none).
+	Sources *ips.Set
 }
 
 // Server is the API's http.Handler.

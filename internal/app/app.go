@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -32,6 +33,7 @@ import (
 	"github.com/salvo-email/salvo/internal/dns"
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/inbound"
+	"github.com/salvo-email/salvo/internal/ips"
 	"github.com/salvo-email/salvo/internal/lists"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/secret"
@@ -63,6 +65,9 @@ type Seams struct {
 	RootCAs *x509.CertPool
 	// Dial opens outbound SMTP connections (nil: net.Dialer).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// DialFrom opens outbound SMTP connections from one of --source-ips
+	// (nil: net.Dialer bound to it).
+	DialFrom func(ctx context.Context, local netip.Addr, network, addr string) (net.Conn, error)
 	// MXPort is the port of MX hosts (25 when empty).
 	MXPort string
 	// RouteHTTP posts route forwards (nil: a client with --forward-timeout).
@@ -92,6 +97,8 @@ type App struct {
 	// URLs on the HTTP listener (tracking.go).
 	Tracking *tracking.Service
 	Delivery *delivery.Engine
+	// Sources are the node's source addresses (--source-ips).
+	Sources  *ips.Set
 	Webhooks *webhooks.Dispatcher
 	// Egress is where webhook and route POSTs may go.
 	Egress   *egress.Policy
@@ -228,6 +235,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 	}
 	a.Lists = &lists.Service{Store: a.Regional, Now: seams.Now, Log: log.With("part", "lists"), Metrics: a.Metrics}
 	a.newTracking()
+	a.Sources = ips.NewSet(cfg.SourceList, cfg.Hostname)
 	a.Delivery = delivery.New(delivery.Config{
 		Hostname: cfg.Hostname, Workers: cfg.DeliveryWorkers, PerDestination: cfg.PerDestination,
 		Retry: delivery.Retry{Schedule: cfg.RetrySchedule, MaxAge: cfg.RetryMaxAge},
@@ -236,6 +244,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 	}, delivery.Deps{
 		Store: a.Regional, Resolver: seams.Resolver, Box: a.Box, Now: seams.Now, Log: log.With("part", "delivery"),
 		Metrics: a.Metrics, RootCAs: seams.RootCAs, Dial: seams.Dial, Tracker: a.Tracking,
+		Sources: a.Sources, DialFrom: seams.DialFrom,
 		Prefetch: cfg.DatabaseURL != "",
 	})
 	// Egress: where webhook and route POSTs may go (package egress); the
@@ -263,6 +272,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 	})
 	a.Send = &send.Service{
 		Store: a.Regional, Now: seams.Now, Notify: a.Delivery.NotifyDue, Accepted: a.Delivery.Accepted,
+		Sources: a.Sources, Pools: a.Regional,
 		Limits: send.Limits{
 			MaxRecipients: cfg.MaxRecipients, MaxMessageBytes: cfg.MaxMessageBytes,
 			MaxScheduleAhead: cfg.MaxScheduleAhead, Retention: cfg.Retention, IdempotencyTTL: 24 * time.Hour,
@@ -312,6 +322,7 @@ func (a *App) Start(ctx context.Context) error {
 		Regional: a.Regional, Credentials: a.Credentials,
 		Region: a.Cfg.Region, PublicURL: a.Cfg.PublicURL, MaxBody: a.Cfg.MaxRequestBytes, Now: a.seams.Now,
 		DestinationHealth: a.Delivery.Health, Egress: a.Egress,
+		Sources: a.Sources,
 	})
 	if a.Web, err = a.dashboard(); err != nil {
 		ln.Close()

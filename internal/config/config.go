@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/salvo-email/salvo/internal/ips"
 )
 
 // Regions a node can serve.
@@ -90,7 +92,12 @@ type Config struct {
 	EventRetention time.Duration
 
 	// Delivery.
-	Hostname          string // EHLO name
+	Hostname string // EHLO name
+	// SourceIPs are the local addresses delivery may bind, each with its
+	// EHLO name (ip=name; default Hostname). Empty: the kernel's choice.
+	// Validate fills SourceList from it.
+	SourceIPs         string
+	SourceList        []ips.Source
 	DeliveryWorkers   int
 	PerDestination    int
 	RetrySchedule     []time.Duration
@@ -230,6 +237,7 @@ func Register(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.Retention, "retention", c.Retention, "how long accepted messages stay retrievable through storage URLs")
 	fs.DurationVar(&c.EventRetention, "event-retention", c.EventRetention, "how long events are kept")
 	fs.StringVar(&c.Hostname, "hostname", c.Hostname, "host name Salvo gives in SMTP EHLO (default: the machine's host name)")
+	fs.StringVar(&c.SourceIPs, "source-ips", c.SourceIPs, "comma-separated local addresses outbound SMTP may be sent from, each ip or ip=ehlo-name (the EHLO name must match the address's PTR; default: --hostname); empty: the kernel's choice")
 	fs.IntVar(&c.DeliveryWorkers, "delivery-workers", c.DeliveryWorkers, "outbound SMTP connections open at once, in all")
 	fs.IntVar(&c.PerDestination, "per-destination", c.PerDestination, "outbound SMTP connections open at once to one destination domain")
 	fs.Var((*durationList)(&c.RetrySchedule), "retry-schedule", "delays between delivery attempts after a temporary failure (comma-separated)")
@@ -381,6 +389,13 @@ func (c *Config) Validate() error {
 		if c.Hostname == "" {
 			c.Hostname = "localhost"
 		}
+	}
+	if list, err := ips.Parse(c.SourceIPs); err != nil {
+		bad("source-ips", "%v", err)
+	} else if err := ips.CheckLocal(list); err != nil {
+		bad("source-ips", "%v", err)
+	} else {
+		c.SourceList = list
 	}
 	if c.SessionIdleTimeout < time.Minute {
 		bad("session-idle-timeout", "must be at least 1m, such as 1h")

@@ -108,6 +108,10 @@ func TestValidateRejects(t *testing.T) {
 		{"dkim-key-bits", func(c *config.Config) { c.DKIMKeyBits = 4096 }},
 		{"max-request-bytes", func(c *config.Config) { c.MaxRequestBytes = 1000 }},
 		{"auth-failure-limit", func(c *config.Config) { c.AuthFailureLimit = 0 }},
+		{"source-ips", func(c *config.Config) { c.SourceIPs = "192.0.2.1,mail.example.com" }},
+		{"source-ips", func(c *config.Config) { c.SourceIPs = "192.0.2.1=" }},
+		{"source-ips", func(c *config.Config) { c.SourceIPs = "127.0.0.2, 127.0.0.2=b.example.com" }},
+		{"source-ips", func(c *config.Config) { c.SourceIPs = "127.0.0.2, 192.0.2.1" }}, // not this machine's
 	} {
 		if fs.Lookup(tc.flag) == nil {
 			t.Fatalf("no flag --%s", tc.flag)

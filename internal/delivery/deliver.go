@@ -50,13 +50,18 @@ func (e *Engine) deliver(dest string, jobs []store.Job) {
 			e.releaseTxns(txns[i:])
 			return
 		}
+		src := e.source(ctx, t.msgs[0], cn)
+		if cn != nil && cn.src.Addr != src.Addr {
+			cn.close() // this copy leaves from another address
+			cn = nil
+		}
 		if cn == nil {
-			if cn, err = e.connect(ctx, hosts); err != nil {
+			if cn, err = e.connect(ctx, hosts, src); err != nil {
 				if ctx.Err() == nil {
 					e.connectFailed(dest, e.deps.Now(), err)
 				}
 				r := sessionFailure(Classify(err))
-				r.Unreachable = true
+				r.Unreachable, r.Command = true, CmdConnect
 				e.failAll(txns[i:], r)
 				return
 			}
@@ -67,7 +72,14 @@ func (e *Engine) deliver(dest string, jobs []store.Job) {
 			continue
 		}
 		results, usable := cn.send(&t.txn)
+		// The destination backs off before the outcome is visible, so mail
+		// sent in reply to the failure already waits.
+		throttled := e.throttledBy(dest, results)
 		e.record(t, results)
+		if throttled {
+			e.deferRest(dest, txns[i+1:])
+			return
+		}
 		if !usable {
 			cn.c.Close()
 			cn = nil
@@ -83,9 +95,9 @@ func (e *Engine) deferChunk(ctx context.Context, jobs []store.Job, why string) {
 	for _, j := range e.screen(ctx, jobs) {
 		l, err := e.load(ctx, j)
 		if err != nil {
-			r := Result{Kind: Temporary, Code: 451, Message: "local error: " + err.Error(), Reason: "generic"}
+			r := Result{Kind: Temporary, Code: 451, Message: "local error: " + err.Error(), Reason: events.ReasonGeneric}
 			if errors.Is(err, store.ErrNotFound) {
-				r = Result{Kind: Permanent, Code: 550, Message: "message no longer stored", Reason: "generic"}
+				r = Result{Kind: Permanent, Code: 550, Message: "message no longer stored", Reason: events.ReasonGeneric}
 			}
 			e.recordLoose(j, nil, r)
 			continue
@@ -122,9 +134,9 @@ func (e *Engine) prepare(ctx context.Context, jobs []store.Job) []*pending {
 		l, err := e.load(ctx, j)
 		if err != nil {
 			e.deps.Log.Error("cannot load message for delivery", "msg_key", j.MessageKey, "domain", j.Domain, "err", err)
-			r := Result{Kind: Temporary, Code: 451, Message: "local error: " + err.Error(), Reason: "generic"}
+			r := Result{Kind: Temporary, Code: 451, Message: "local error: " + err.Error(), Reason: events.ReasonGeneric}
 			if errors.Is(err, store.ErrNotFound) {
-				r = Result{Kind: Permanent, Code: 550, Message: "message no longer stored", Reason: "generic"}
+				r = Result{Kind: Permanent, Code: 550, Message: "message no longer stored", Reason: events.ReasonGeneric}
 			}
 			e.recordLoose(j, nil, r)
 			continue
@@ -142,7 +154,7 @@ func (e *Engine) prepare(ctx context.Context, jobs []store.Job) []*pending {
 		}
 		body, err := l.body(j)
 		if err != nil {
-			e.recordLoose(j, l, Result{Kind: Permanent, Code: 550, Message: err.Error(), Reason: "generic"})
+			e.recordLoose(j, l, Result{Kind: Permanent, Code: 550, Message: err.Error(), Reason: events.ReasonGeneric})
 			continue
 		}
 		p := &pending{txn: txn{from: from, jobs: []store.Job{j}, body: body}, msgs: []*loaded{l}}
@@ -165,7 +177,8 @@ func tlsPolicy(cn *conn, l *loaded) (Result, bool) {
 	if !o.RequireTLS {
 		return Result{}, false
 	}
-	r := Result{Kind: Temporary, Code: 421, EnhancedCode: "4.7.10", Reason: "generic", MXHost: cn.host.name, TLS: cn.tls, Verified: cn.verified}
+	r := Result{Kind: Temporary, Code: 421, EnhancedCode: "4.7.10", Reason: events.ReasonGeneric, MXHost: cn.host.name, TLS: cn.tls, Verified: cn.verified,
+		SendingIP: cn.sendingIP()}
 	switch {
 	case !cn.tls:
 		r.Message = "TLS is required but " + cn.host.name + " does not offer STARTTLS"
@@ -220,7 +233,8 @@ func (e *Engine) record(p *pending, results []Result) {
 		}
 		outcomes = append(outcomes, o)
 		e.deps.Log.Debug("delivery attempt", "msg_id", j.MessageKey, "domain", j.Domain, "rcpt_domain", j.RcptDomain,
-			"attempt", j.Attempts, "mx", r.MXHost, "outcome", r.Kind.String(), "code", r.Code)
+			"attempt", j.Attempts, "mx", r.MXHost, "outcome", r.Kind.String(), "code", r.Code, "command", r.Command,
+			"sending_ip", r.SendingIP)
 	}
 	e.complete(outcomes)
 }
@@ -275,9 +289,9 @@ func (e *Engine) sender(l *loaded, j store.Job) string {
 // event builds the delivered or failed event of one outcome.
 func (e *Engine) event(l *loaded, j store.Job, r Result, d Decision, now time.Time) store.Event {
 	mi := l.meta.InfoFor(j.Recipient)
-	if from := e.sender(l, j); from != mi.Sender {
+	if from := e.sender(l, j); from != mi.Sender || r.SendingIP != "" {
 		own := *mi
-		own.Sender = from
+		own.Sender, own.SendingIP = from, r.SendingIP
 		mi = &own
 	}
 	uv := l.meta.UserVarsForJob(j.Recipient, j.Vars)
@@ -292,7 +306,7 @@ func (e *Engine) event(l *loaded, j store.Job, r Result, d Decision, now time.Ti
 		}
 		return events.NewDelivered(mi, j.Recipient, uv, ds, now)
 	}
-	if d.Reason == "old" {
+	if d.Reason == events.ReasonOld {
 		ds.Message, ds.Description = "Too old", "Too old: gave up retrying; last reply: "+r.Message
 	}
 	if d.Severity == events.Temporary {

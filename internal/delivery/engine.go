@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/salvo-email/salvo/internal/dns"
+	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/ips"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/secret"
 	"github.com/salvo-email/salvo/internal/startstop"
@@ -55,6 +58,11 @@ type Deps struct {
 	RootCAs  *x509.CertPool // nil: the system pool
 	// Dial opens TCP connections (net.Dialer with ConnectTimeout by default).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Sources are the node's source addresses (nil or empty: the kernel
+	// chooses, and Dial is used); DialFrom opens a connection from one of
+	// them (a net.Dialer bound to it by default).
+	Sources  *ips.Set
+	DialFrom func(ctx context.Context, local netip.Addr, network, addr string) (net.Conn, error)
 	// Tracker rewrites copies for tracking (nil: no tracking).
 	Tracker Tracker
 	// Prefetch loads the messages of a claimed chunk with one query
@@ -136,6 +144,9 @@ func New(cfg Config, deps Deps) *Engine {
 	}
 	if deps.Dial == nil {
 		deps.Dial = (&net.Dialer{Timeout: cfg.ConnectTimeout}).DialContext
+	}
+	if deps.DialFrom == nil {
+		deps.DialFrom = bindingDialer(cfg.ConnectTimeout)
 	}
 	var bounces *verp.Signer
 	if deps.Box != nil {
@@ -425,7 +436,7 @@ func (e *Engine) deliverChunk(dest string, chunk []store.Job) {
 
 // errPanicked is the outcome of the jobs of a chunk whose delivery panicked.
 var errPanicked = Result{Kind: Temporary, Code: 451, EnhancedCode: "4.3.0",
-	Message: "Internal error while delivering; will retry", Reason: "generic"}
+	Message: "Internal error while delivering; will retry", Reason: events.ReasonGeneric}
 
 // giveBack completes the jobs of chunk still held as temporary failures,
 // retried on the schedule (the attempt counts, so a job that panics every

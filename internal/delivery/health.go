@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/salvo-email/salvo/internal/events"
 )
 
 // Destination health: a dead destination costs neither a connection
@@ -37,7 +39,7 @@ const deferMarker = "421 4.4.1 destination unreachable"
 // deferred is the outcome of a job not tried because its destination is
 // down.
 func deferred(why string) Result {
-	return Result{Kind: Temporary, Code: 421, EnhancedCode: "4.4.1", Message: why, Reason: "generic", Unreachable: true}
+	return Result{Kind: Temporary, Code: 421, EnhancedCode: "4.4.1", Message: why, Reason: events.ReasonGeneric, Unreachable: true}
 }
 
 // destHealth is what the engine knows of a destination that failed.
@@ -84,6 +86,32 @@ func (e *Engine) admit(dest string, now time.Time) (bool, string) {
 	d.dests[dest] = true
 	return false, fmt.Sprintf("destination unreachable (%d failed connection attempts since %s: %s); not tried before %s",
 		d.failures, d.since.UTC().Format(time.RFC3339), d.lastErr, d.until.UTC().Format(time.RFC3339))
+}
+
+// throttledBy backs dest off when any of results is Throttled: a server
+// that asks to slow down is given the same backoff as one that cannot be
+// reached (doubling while it keeps asking), so the rest of the chunk and
+// the next chunks wait instead of hammering it.
+func (e *Engine) throttledBy(dest string, results []Result) bool {
+	for _, r := range results {
+		if r.Kind == Throttled {
+			e.connectFailed(dest, e.deps.Now(), fmt.Errorf("throttled by %s: %d %s %s", r.MXHost, r.Code, r.EnhancedCode, r.Message))
+			return true
+		}
+	}
+	return false
+}
+
+// deferRest records the transactions of a chunk not tried because dest
+// backs off, each as deferred (released when it is up again).
+func (e *Engine) deferRest(dest string, rest []*pending) {
+	if len(rest) == 0 {
+		return
+	}
+	_, why := e.admit(dest, e.deps.Now())
+	for _, p := range rest {
+		e.record(p, repeat(deferred(why), len(p.jobs)))
+	}
 }
 
 // connectFailed marks dest down (or further down) after no session could
@@ -195,7 +223,7 @@ func (e *Engine) probe(dest string) {
 	hosts, err := e.resolve(e.ctx, dest)
 	if err == nil {
 		var cn *conn
-		if cn, err = e.connect(e.ctx, hosts); err == nil {
+		if cn, err = e.connect(e.ctx, hosts, e.probeSource()); err == nil {
 			cn.close()
 		}
 	}

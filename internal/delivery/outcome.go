@@ -10,12 +10,19 @@
 // whose worker died comes back when its lease ends; a lease is never
 // shorter than a second, so a crash loop cannot become a hot retry loop.
 //
+// Each session leaves from a source address chosen per copy (sources.go:
+// the message's, its pool's, its domain's, else any of --source-ips in
+// rotation; the kernel's choice without them) and says that address's EHLO
+// name; a copy whose address differs from the open session's gets a new
+// session. Events name the address in envelope.sending-ip.
+//
 // In capture mode (Config.Capture, capture.go) the transport is the store
 // instead of SMTP: every copy is prepared exactly as for sending and then
 // kept, and nothing is dialled.
 package delivery
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +31,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/salvo-email/salvo/internal/events"
 )
 
 // Kind is the class of an attempt's outcome.
@@ -37,9 +46,36 @@ const (
 	Temporary
 	// Permanent: never try again (5xx, null MX, no such domain).
 	Permanent
+	// Throttled: the receiving server asks us to slow down (a 421 or
+	// 4.7.x reply about rate or volume, throttled). The message is retried
+	// as a temporary failure, and the whole destination backs off
+	// (health.go), not just the message.
+	Throttled
 )
 
-func (k Kind) String() string { return [...]string{"delivered", "temporary", "permanent"}[k] }
+func (k Kind) String() string {
+	return [...]string{"delivered", "temporary", "permanent", "throttled"}[k]
+}
+
+// rateWords mark a 421 / 4.7.x reply as a request to slow down rather than
+// another temporary failure (greylisting, a full mailbox): Gmail's "4.7.28
+// unusual rate", Yahoo's "4.7.0 [TSS04] … unexpected volume", Outlook's
+// "4.7.500 Server busy", and the generic "too many" and "try again later".
+var rateWords = []string{"rate", "too many", "throttl", "volume", "busy", "try again later", "slow down"}
+
+// throttling reports whether a 4xx reply asks the client to slow down.
+func throttling(code int, enhanced, msg string) bool {
+	if code/100 != 4 || (code != 421 && !strings.HasPrefix(enhanced, "4.7.")) {
+		return false
+	}
+	msg = strings.ToLower(msg)
+	for _, w := range rateWords {
+		if strings.Contains(msg, w) {
+			return true
+		}
+	}
+	return false
+}
 
 // Result is one attempt's outcome for one recipient.
 type Result struct {
@@ -48,15 +84,30 @@ type Result struct {
 	EnhancedCode string // "5.1.1"
 	Message      string // the server's reply text, or what went wrong
 	MXHost       string
+	SendingIP    string // source address of the session; "" when the kernel chose
 	TLS          bool
 	Verified     bool
 	UTF8         bool
-	Reason       string // Mailgun reason for failures: generic, bounce, old, …
-	Session      time.Duration
+	Reason       events.Reason // Mailgun's reason for failures
+	// Command is the step of the session that failed: CmdConnect (opening:
+	// connect, greeting, EHLO, STARTTLS), CmdMail, CmdRcpt, CmdData (the
+	// DATA command) or CmdEndOfData (the reply to the message); "" when
+	// no SMTP step failed.
+	Command string
+	Session time.Duration
 	// Unreachable: no session could be opened to the destination (or it
 	// is known to be down); such jobs are released when it is up again.
 	Unreachable bool
 }
+
+// The SMTP steps a Result's Command names (RFC 5321 §3.3).
+const (
+	CmdConnect   = "connect"
+	CmdMail      = "MAIL FROM"
+	CmdRcpt      = "RCPT TO"
+	CmdData      = "DATA"
+	CmdEndOfData = "end of DATA"
+)
 
 // Classify turns an error from an SMTP exchange into a Result. nil means
 // delivered; *smtp.SMTPError is classified by its code; errors we know are
@@ -75,17 +126,19 @@ func Classify(err error) Result {
 		case se.Code >= 200 && se.Code < 300:
 			r.Kind = Delivered
 		case se.Code >= 500 && se.Code < 600:
-			r.Kind, r.Reason = Permanent, "bounce"
+			r.Kind, r.Reason = Permanent, events.ReasonBounce
+		case throttling(se.Code, r.EnhancedCode, se.Message):
+			r.Kind, r.Reason = Throttled, events.ReasonGeneric
 		default:
-			r.Kind, r.Reason = Temporary, "generic"
+			r.Kind, r.Reason = Temporary, events.ReasonGeneric
 		}
 		return r
 	}
 	var pe *PermanentError
 	if errors.As(err, &pe) {
-		return Result{Kind: Permanent, Code: pe.Code, EnhancedCode: pe.Enhanced, Message: pe.Msg, Reason: "bounce"}
+		return Result{Kind: Permanent, Code: pe.Code, EnhancedCode: pe.Enhanced, Message: pe.Msg, Reason: events.ReasonBounce}
 	}
-	r := Result{Kind: Temporary, Code: 421, Message: err.Error(), Reason: "generic"}
+	r := Result{Kind: Temporary, Code: 421, Message: err.Error(), Reason: events.ReasonGeneric}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
 		r.Message = "timeout: " + err.Error()
@@ -103,7 +156,7 @@ func Classify(err error) Result {
 // failure of that recipient.
 func sessionFailure(r Result) Result {
 	if r.Kind == Permanent {
-		r.Kind, r.Reason = Temporary, "generic"
+		r.Kind, r.Reason = Temporary, events.ReasonGeneric
 	}
 	return r
 }
@@ -127,11 +180,11 @@ type Retry struct {
 
 // Decision is what to do with a job after an attempt.
 type Decision struct {
-	Done     bool      // remove from the queue
-	Next     time.Time // when not Done
-	Event    string    // "delivered" or "failed"
-	Severity string    // for failed: temporary or permanent
-	Reason   string
+	Done     bool            // remove from the queue
+	Next     time.Time       // when not Done
+	Event    string          // events.Delivered or events.Failed
+	Severity events.Severity // for failed
+	Reason   events.Reason
 	Retry    time.Duration // for temporary failures: the delay
 }
 
@@ -141,9 +194,9 @@ type Decision struct {
 func (p Retry) Decide(r Result, attempts int, accepted, now time.Time) Decision {
 	switch r.Kind {
 	case Delivered:
-		return Decision{Done: true, Event: "delivered"}
+		return Decision{Done: true, Event: events.Delivered}
 	case Permanent:
-		return Decision{Done: true, Event: "failed", Severity: "permanent", Reason: nonEmpty(r.Reason, "bounce")}
+		return Decision{Done: true, Event: events.Failed, Severity: events.Permanent, Reason: cmp.Or(r.Reason, events.ReasonBounce)}
 	}
 	i := attempts - 1
 	if i < 0 {
@@ -155,16 +208,9 @@ func (p Retry) Decide(r Result, attempts int, accepted, now time.Time) Decision 
 	delay := p.Schedule[i]
 	next := now.Add(delay)
 	if next.Sub(accepted) > p.MaxAge {
-		return Decision{Done: true, Event: "failed", Severity: "permanent", Reason: "old"}
+		return Decision{Done: true, Event: events.Failed, Severity: events.Permanent, Reason: events.ReasonOld}
 	}
-	return Decision{Next: next, Event: "failed", Severity: "temporary", Reason: nonEmpty(r.Reason, "generic"), Retry: delay}
-}
-
-func nonEmpty(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
+	return Decision{Next: next, Event: events.Failed, Severity: events.Temporary, Reason: cmp.Or(r.Reason, events.ReasonGeneric), Retry: delay}
 }
 
 // describe is the event's delivery-status description.

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/salvo-email/salvo/internal/events"
 )
 
 // mailgunRetry is Mailgun's schedule, the configuration's default.
@@ -92,6 +94,8 @@ func TestRetryDecideOutcomes(t *testing.T) {
 			Decision{Done: true, Event: "failed", Severity: "permanent", Reason: "bounce"}},
 		{"permanent keeps its reason", Result{Kind: Permanent, Code: 550, Reason: "generic"}, late,
 			Decision{Done: true, Event: "failed", Severity: "permanent", Reason: "generic"}},
+		{"throttled is retried as temporary", Result{Kind: Throttled, Code: 421, Reason: "generic"}, accepted,
+			Decision{Next: accepted.Add(10 * time.Minute), Event: "failed", Severity: "temporary", Reason: "generic", Retry: 10 * time.Minute}},
 		{"temporary without reason", Result{Kind: Temporary, Code: 421}, accepted,
 			Decision{Next: accepted.Add(10 * time.Minute), Event: "failed", Severity: "temporary", Reason: "generic", Retry: 10 * time.Minute}},
 		{"temporary keeps its reason", Result{Kind: Temporary, Code: 450, Reason: "greylisted"}, accepted,
@@ -125,7 +129,7 @@ func TestClassify(t *testing.T) {
 		kind     Kind
 		code     int
 		enhanced string
-		reason   string
+		reason   events.Reason
 		message  string // "" = not checked
 	}{
 		{"nil", nil, Delivered, 250, "", "", "OK"},
@@ -144,6 +148,14 @@ func TestClassify(t *testing.T) {
 		{"os deadline", os.ErrDeadlineExceeded, Temporary, 421, "", "generic", ""},
 		{"refused", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}, Temporary, 421, "", "generic", "dial tcp: connection refused"},
 		{"unknown", errors.New("something odd"), Temporary, 421, "", "generic", "something odd"},
+		{"gmail rate", smtpErr(421, smtp.EnhancedCode{4, 7, 28}, "Our system has detected an unusual rate of unsolicited mail"),
+			Throttled, 421, "4.7.28", "generic", ""},
+		{"yahoo volume", smtpErr(421, smtp.EnhancedCode{4, 7, 0}, "[TSS04] Messages temporarily deferred due to unexpected volume"),
+			Throttled, 421, "4.7.0", "generic", ""},
+		{"outlook busy", smtpErr(451, smtp.EnhancedCode{4, 7, 500}, "Server busy. Please try again later"), Throttled, 451, "4.7.500", "generic", ""},
+		{"421 too many", smtpErr(421, smtp.NoEnhancedCode, "Too many connections"), Throttled, 421, "", "generic", ""},
+		{"greylisting is not throttling", smtpErr(450, smtp.EnhancedCode{4, 7, 1}, "Greylisted, please come back"), Temporary, 450, "4.7.1", "generic", ""},
+		{"a full mailbox is not throttling", smtpErr(452, smtp.EnhancedCode{4, 2, 2}, "Mailbox full, rate exceeded"), Temporary, 452, "4.2.2", "generic", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

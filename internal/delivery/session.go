@@ -17,6 +17,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/salvo-email/salvo/internal/dns"
+	"github.com/salvo-email/salvo/internal/ips"
 	"github.com/salvo-email/salvo/internal/mail"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -72,6 +73,7 @@ type conn struct {
 	g        *greetedConn
 	hello    hello
 	host     mxHost
+	src      ips.Source // zero: the kernel chose the address
 	tls      bool
 	verified bool
 	opened   time.Time
@@ -87,21 +89,25 @@ var errTLSHandshake = errors.New("STARTTLS handshake failed")
 // go-smtp's client cannot send EHLO with our name and then STARTTLS, so
 // the opening (greeting, EHLO, STARTTLS) is done here and the client takes
 // over the (possibly encrypted) connection behind a replayed greeting.
-func (e *Engine) dial(ctx context.Context, host mxHost, tryTLS bool) (*conn, error) {
-	nc, err := e.open(ctx, host)
+func (e *Engine) dial(ctx context.Context, host mxHost, src ips.Source, tryTLS bool) (*conn, error) {
+	nc, err := e.open(ctx, host, src)
 	if err != nil {
 		return nil, err
+	}
+	ehlo := e.cfg.Hostname
+	if !src.IsZero() {
+		ehlo = src.EHLO // the name that matches the address's PTR
 	}
 	opened := time.Now()
 	_ = nc.SetDeadline(opened.Add(e.cfg.CommandTimeout))
 	rec := &recordingConn{Conn: nc}
 	tp := textproto.NewConn(rec)
-	ext, h, err := greetAndHello(tp, rec, e.cfg.Hostname)
+	ext, h, err := greetAndHello(tp, rec, ehlo)
 	if err != nil {
 		nc.Close()
 		return nil, err
 	}
-	cn := &conn{host: host, opened: opened}
+	cn := &conn{host: host, src: src, opened: opened}
 	var session net.Conn = nc
 	if _, ok := ext["STARTTLS"]; ok && tryTLS {
 		if _, _, err := cmd(tp, 220, "STARTTLS"); err != nil {
@@ -139,7 +145,7 @@ func (e *Engine) dial(ctx context.Context, host mxHost, tryTLS bool) (*conn, err
 	cn.c, cn.g = smtp.NewClient(g), g
 	cn.c.CommandTimeout = e.cfg.CommandTimeout
 	cn.c.SubmissionTimeout = e.cfg.CommandTimeout
-	if err := cn.c.Hello(e.cfg.Hostname); err != nil {
+	if err := cn.c.Hello(ehlo); err != nil {
 		cn.c.Close()
 		return nil, err
 	}
@@ -155,12 +161,19 @@ func (e *Engine) dial(ctx context.Context, host mxHost, tryTLS bool) (*conn, err
 	return cn, nil
 }
 
-// open connects to a host: the smarthost as given, an MX host at each of
-// its addresses (looked up through the Resolver, so SALVO_DNS also decides
-// where MX hosts are) in turn.
-func (e *Engine) open(ctx context.Context, host mxHost) (net.Conn, error) {
+// open connects to a host from src (the kernel's choice when zero): the
+// smarthost as given, an MX host at each of its addresses (looked up
+// through the Resolver, so SALVO_DNS also decides where MX hosts are) in
+// turn.
+func (e *Engine) open(ctx context.Context, host mxHost, src ips.Source) (net.Conn, error) {
+	dial := e.deps.Dial
+	if !src.IsZero() {
+		dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return e.deps.DialFrom(ctx, src.Addr, network, addr)
+		}
+	}
 	if !host.viaMX {
-		return e.deps.Dial(ctx, "tcp", host.addr)
+		return dial(ctx, "tcp", host.addr)
 	}
 	ips, err := e.deps.Resolver.LookupIP(ctx, host.name)
 	if err != nil {
@@ -168,7 +181,11 @@ func (e *Engine) open(ctx context.Context, host mxHost) (net.Conn, error) {
 	}
 	var last error
 	for _, ip := range ips {
-		nc, err := e.deps.Dial(ctx, "tcp", net.JoinHostPort(ip.String(), e.cfg.MXPort))
+		if !src.IsZero() && (ip.To4() != nil) != src.Addr.Is4() {
+			last = fmt.Errorf("%s: no route from source address %s", ip, src.Addr)
+			continue // an IPv4 source cannot reach an IPv6 address, nor the reverse
+		}
+		nc, err := dial(ctx, "tcp", net.JoinHostPort(ip.String(), e.cfg.MXPort))
 		if err == nil {
 			return nc, nil
 		}
@@ -307,13 +324,13 @@ func verifyChain(cs tls.ConnectionState, name string, roots *x509.CertPool) bool
 }
 
 // connect tries the hosts in order and returns the first session.
-func (e *Engine) connect(ctx context.Context, hosts []mxHost) (*conn, error) {
+func (e *Engine) connect(ctx context.Context, hosts []mxHost, src ips.Source) (*conn, error) {
 	var last error
 	for _, h := range hosts {
-		cn, err := e.dial(ctx, h, true)
+		cn, err := e.dial(ctx, h, src, true)
 		if errors.Is(err, errTLSHandshake) {
 			e.deps.Log.Warn("STARTTLS failed; retrying in clear", "mx", h.name, "err", err)
-			cn, err = e.dial(ctx, h, false)
+			cn, err = e.dial(ctx, h, src, false)
 		}
 		if err == nil {
 			return cn, nil
@@ -356,15 +373,15 @@ func (cn *conn) send(t *txn) ([]Result, bool) {
 		return res, true
 	}
 	if err := c.Mail(t.from, &smtp.MailOptions{UTF8: t.utf8, Size: int64(len(t.body))}); err != nil {
-		setAll(sessionFailure(cn.result(err)))
+		setAll(sessionFailure(cn.failed(CmdMail, err)))
 		return res, isSMTPReply(err) && cn.reset()
 	}
 	var accepted []int
 	for i, j := range t.jobs {
 		if err := c.Rcpt(j.Recipient, nil); err != nil {
-			res[i] = cn.result(err)
+			res[i] = cn.failed(CmdRcpt, err)
 			if !isSMTPReply(err) {
-				setAll(sessionFailure(cn.result(err)))
+				setAll(sessionFailure(cn.failed(CmdRcpt, err)))
 				return res, false
 			}
 			continue
@@ -383,8 +400,12 @@ func (cn *conn) send(t *txn) ([]Result, bool) {
 			_ = w.Close()
 		}
 	}
+	step := CmdData
+	if atEnd {
+		step = CmdEndOfData
+	}
 	for _, i := range accepted {
-		res[i] = cn.result(err)
+		res[i] = cn.failed(step, err)
 		if !atEnd || !isSMTPReply(err) {
 			res[i] = sessionFailure(res[i])
 		}
@@ -408,9 +429,19 @@ func (cn *conn) reset() bool {
 	return true
 }
 
+// failed is the result of err at step (none when err is nil).
+func (cn *conn) failed(step string, err error) Result {
+	r := cn.result(err)
+	if err != nil {
+		r.Command = step
+	}
+	return r
+}
+
 func (cn *conn) result(err error) Result {
 	r := Classify(err)
 	r.MXHost, r.TLS, r.Verified, r.Session = cn.host.name, cn.tls, cn.verified, time.Since(cn.opened)
+	r.SendingIP = cn.sendingIP()
 	return r
 }
 

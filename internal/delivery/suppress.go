@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/salvo-email/salvo/internal/events"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/suppress"
 )
@@ -53,7 +54,7 @@ func (e *Engine) screen(ctx context.Context, jobs []store.Job) []store.Job {
 			keep = append(keep, j)
 			continue
 		}
-		e.recordLoose(j, l, Result{Kind: Permanent, Code: suppress.Code, Message: v.Message, Reason: v.Reason})
+		e.recordLoose(j, l, Result{Kind: Permanent, Code: suppress.Code, Message: v.Message, Reason: events.Reason(v.Reason)})
 	}
 	return keep
 }
@@ -62,7 +63,7 @@ func (e *Engine) screen(ctx context.Context, jobs []store.Job) []store.Job {
 // domain's list (the store skips allowlisted addresses); nil for other
 // outcomes, including drops for an existing suppression.
 func bounceOf(j store.Job, r Result, d Decision, now time.Time) *store.Suppression {
-	if d.Severity != "permanent" || d.Reason != "bounce" || r.Kind != Permanent {
+	if d.Severity != events.Permanent || d.Reason != events.ReasonBounce || r.Kind != Permanent {
 		return nil
 	}
 	return &store.Suppression{Domain: j.Domain, List: store.Bounces, Address: strings.ToLower(j.Recipient),

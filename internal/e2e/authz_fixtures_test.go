@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
@@ -25,6 +26,16 @@ func routeFixtures(t *testing.T, ta *testutil.TestApp, pattern, domain string) m
 		ta.Call(t, "POST", "/v3/lists", ta.Key, testutil.Form(url.Values{"address": {list}})).Want(t, 200)
 		ta.Call(t, "POST", "/v3/lists/"+list+"/members", ta.Key, testutil.Form(url.Values{"address": {"m@" + domain}})).Want(t, 200)
 		return map[string]string{"address": list, "member": "m@" + domain}
+	case strings.HasPrefix(pattern, "/v3/ip_pools/{pool}"):
+		var created wire.IPPoolCreated
+		ta.Call(t, "POST", "/v3/ip_pools", ta.Key, testutil.Form(url.Values{"name": {domain}, "ips": {matrixIP}})).
+			Want(t, 200).Decode(t, &created)
+		return map[string]string{"pool": created.PoolID}
+	case pattern == "/v3/domains/{domain}/ips/{ip}" || pattern == "/v3/domains/{domain}/pool/{ip}":
+		ta.Call(t, "POST", "/v3/domains/"+domain+"/ips", ta.Key, testutil.Form(url.Values{"ip": {matrixIP}})).Want(t, 200)
 	}
 	return nil
 }
+
+// matrixIP is the source address of the authorization matrix's node.
+const matrixIP = "127.0.0.2"

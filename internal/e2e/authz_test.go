@@ -70,7 +70,10 @@ func fillPattern(t *testing.T, pattern string, values map[string]string) string 
 func TestAuthorizationMatrix(t *testing.T) {
 	t.Parallel()
 	// Hundreds of wrong keys come from 127.0.0.1: keep the limiter out of it.
-	ta := testutil.StartApp(t, testutil.AppOptions{Configure: func(c *config.Config) { c.AuthFailureLimit = 1 << 30 }})
+	ta := testutil.StartApp(t, testutil.AppOptions{Configure: func(c *config.Config) {
+		c.AuthFailureLimit = 1 << 30
+		c.SourceIPs = matrixIP // the {ip} routes need a source address
+	}})
 	const other = "other.example.com"
 	createDomain(t, ta, other)
 	otherSend := sendingKey(t, ta, other).Secret
@@ -109,11 +112,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 			ownSend := sendingKey(t, ta, domain).Secret
 			victim := roleKey(t, ta, "basic").ID
 			login, route := matrixCredentialAndRoute(t, ta, domain)
-			// {key}, {token} and {n} name things that need not exist: the
+			// {key}, {token}, {n}, {ip} and {pool} name things that need not exist: the
 			// authorization decision comes first, then a 404 or 400.
 			values := map[string]string{"domain": domain, "name": domain, "id": victim,
 				"key": "no-such-message", "token": "no-such-token", "n": "0", "kind": "clicked",
-				"address": matrixAddress, "tag": matrixTag, "login": login, "route": route}
+				"address": matrixAddress, "tag": matrixTag, "login": login, "route": route,
+				"ip": matrixIP, "pool": "no-such-pool"}
 			for k, v := range routeFixtures(t, ta, rt.Pattern, domain) {
 				values[k] = v
 			}

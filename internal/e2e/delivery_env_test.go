@@ -98,7 +98,7 @@ func (e *deliveryEnv) startApp(prev *testutil.TestApp) {
 				e.opts.configure(c)
 			}
 		},
-		Seams: app.Seams{Now: e.Clock.Now, Dial: e.Net.Dial, RootCAs: e.opts.rootCAs, DeliveryPoll: e.opts.deliveryPoll},
+		Seams: app.Seams{Now: e.Clock.Now, Dial: e.Net.Dial, DialFrom: e.Net.DialFrom, RootCAs: e.opts.rootCAs, DeliveryPoll: e.opts.deliveryPoll},
 	})
 	e.MG = mailgun.NewMailgun(senderDomain, e.App.Key)
 	e.MG.SetAPIBase(e.App.URL + "/v3")

@@ -65,8 +65,7 @@ func TestRelayMailgunHeaders(t *testing.T) {
 	id := relaySubmit(t, e, []string{"tags@example.org"}, rfcMessage(from, "tags@example.org", "options", "body",
 		"X-Mailgun-Tag: Newsletter", "X-Mailgun-Tag: weekly", `X-Mailgun-Variables: {"user_id": 42}`,
 		`x-mailgun-variables: {"plan": "pro"}`, "X-Mailgun-Dkim: no", "X-Mailgun-Track: yes",
-		"X-Mailgun-Track-Clicks: htmlonly", "X-Mailgun-Track-Opens: no", "X-Mailgun-Sending-Ip: 192.0.2.1",
-		"X-Mailgun-Sending-Ip-Pool: pool-1", "X-Mailgun-Delivery-Time-Optimize-Period: 24h",
+		"X-Mailgun-Track-Clicks: htmlonly", "X-Mailgun-Track-Opens: no", "X-Mailgun-Delivery-Time-Optimize-Period: 24h",
 		"X-Mailgun-Time-Zone-Localize: 09:00", "X-Mailgun-Skip-Verification: yes", "X-Other: kept"))
 	got := waitReceived(t, e, 1)[0]
 	if header(got.Data, "DKIM-Signature") != "" {

@@ -31,10 +31,29 @@ const (
 	Stored       = "stored"
 )
 
+// Severity is how bad a failed event is: temporary (retried) or
+// permanent (given up).
+type Severity string
+
 // Severities of failed events.
 const (
-	Temporary = "temporary"
-	Permanent = "permanent"
+	Temporary Severity = "temporary"
+	Permanent Severity = "permanent"
+)
+
+// Reason is Mailgun's reason of a failed event.
+type Reason string
+
+// Reasons of failed events (reference §3.4). The suppress-* reasons of
+// recipients dropped for a suppression are package suppress's.
+const (
+	// ReasonGeneric: a temporary failure, or a permanent one that is not
+	// the recipient's (a route's POST refused, a mail loop).
+	ReasonGeneric Reason = "generic"
+	// ReasonBounce: the receiving server refused the recipient (5xx).
+	ReasonBounce Reason = "bounce"
+	// ReasonOld: retried until the retry window closed.
+	ReasonOld Reason = "old"
 )
 
 // MessageInfo is what every event of a message repeats.
@@ -60,6 +79,10 @@ type MessageInfo struct {
 	// message.headers.to, as its delivered event does, instead of the
 	// whole batch (a 1,000-recipient batch made each opened event ~40 KB).
 	OwnTo bool `json:"-"`
+	// SendingIP is the source address a delivery attempt left from, set
+	// by delivery (never stored): envelope.sending-ip of delivered and
+	// failed events, as Mailgun's.
+	SendingIP string `json:"-"`
 }
 
 // NewID returns an event id: 22 characters of base64url, like Mailgun's.
@@ -150,26 +173,26 @@ func NewAccepted(mi *MessageInfo, rcpt string, uv map[string]any, now time.Time)
 func NewDelivered(mi *MessageInfo, rcpt string, uv map[string]any, ds wire.DeliveryStatus, now time.Time) store.Event {
 	e := base(mi, Delivered, rcpt, uv, now)
 	e.Method = mi.Method
-	e.Envelope = &wire.Envelope{Sender: mi.Sender, Transport: "smtp", Targets: rcpt}
+	e.Envelope = &wire.Envelope{Sender: mi.Sender, Transport: "smtp", Targets: rcpt, SendingIP: mi.SendingIP}
 	e.DeliveryStatus = &ds
 	return Record(mi.Domain, e, now)
 }
 
 // NewFailed is a failed event; reason is Mailgun's (generic, bounce, old,
 // suppress-bounce, …).
-func NewFailed(mi *MessageInfo, rcpt string, uv map[string]any, severity, reason string, ds wire.DeliveryStatus, now time.Time) store.Event {
+func NewFailed(mi *MessageInfo, rcpt string, uv map[string]any, severity Severity, reason Reason, ds wire.DeliveryStatus, now time.Time) store.Event {
 	return Record(mi.Domain, failed(mi, rcpt, uv, severity, reason, ds, now), now)
 }
 
-func failed(mi *MessageInfo, rcpt string, uv map[string]any, severity, reason string, ds wire.DeliveryStatus, now time.Time) wire.Event {
+func failed(mi *MessageInfo, rcpt string, uv map[string]any, severity Severity, reason Reason, ds wire.DeliveryStatus, now time.Time) wire.Event {
 	e := base(mi, Failed, rcpt, uv, now)
 	e.Method = mi.Method
-	e.Severity, e.Reason = severity, reason
+	e.Severity, e.Reason = string(severity), string(reason)
 	e.LogLevel = "warn"
 	if severity == Permanent {
 		e.LogLevel = "error"
 	}
-	e.Envelope = &wire.Envelope{Sender: mi.Sender, Transport: "smtp", Targets: rcpt}
+	e.Envelope = &wire.Envelope{Sender: mi.Sender, Transport: "smtp", Targets: rcpt, SendingIP: mi.SendingIP}
 	e.DeliveryStatus = &ds
 	return e
 }
@@ -177,7 +200,7 @@ func failed(mi *MessageInfo, rcpt string, uv map[string]any, severity, reason st
 // NewDelayedBounce is the failed event of a bounce that came back after
 // the receiving server had accepted the copy (a DSN mailed to its bounce
 // address): a failed event flagged is-delayed-bounce, as Mailgun's.
-func NewDelayedBounce(mi *MessageInfo, rcpt string, uv map[string]any, severity, reason string, ds wire.DeliveryStatus, now time.Time) store.Event {
+func NewDelayedBounce(mi *MessageInfo, rcpt string, uv map[string]any, severity Severity, reason Reason, ds wire.DeliveryStatus, now time.Time) store.Event {
 	e := failed(mi, rcpt, uv, severity, reason, ds, now)
 	e.Flags.IsDelayedBounce = true
 	return Record(mi.Domain, e, now)

@@ -56,9 +56,9 @@ func NewRouteDelivered(mi *MessageInfo, rcpt, target string, route wire.RouteRef
 
 // NewRouteFailed is a route action that failed, for now (temporary, it
 // will be retried) or for good.
-func NewRouteFailed(mi *MessageInfo, rcpt, target string, route wire.RouteRef, severity, reason string, ds wire.DeliveryStatus, now time.Time) store.Event {
+func NewRouteFailed(mi *MessageInfo, rcpt, target string, route wire.RouteRef, severity Severity, reason Reason, ds wire.DeliveryStatus, now time.Time) store.Event {
 	e := inboundBase(mi, Failed, rcpt, []wire.RouteRef{route}, now)
-	e.Severity, e.Reason = severity, reason
+	e.Severity, e.Reason = string(severity), string(reason)
 	e.LogLevel = "warn"
 	if severity == Permanent {
 		e.LogLevel = "error"

@@ -68,15 +68,15 @@ func (s *Service) forwardJob(j store.InboundJob) store.InboundResult {
 	var we *wire.Error
 	if errors.As(err, &we) && we.Status < 500 {
 		return store.InboundResult{Done: true, LastError: we.Message,
-			Events: []store.Event{events.NewRouteFailed(&info, p.Recipient, target, p.Route, events.Permanent, "generic", ds, now)}}
+			Events: []store.Event{events.NewRouteFailed(&info, p.Recipient, target, p.Route, events.Permanent, events.ReasonGeneric, ds, now)}}
 	}
 	next := s.retryAt(j.CreatedAt, j.Attempts)
 	if next.IsZero() {
 		return store.InboundResult{Done: true, LastError: err.Error(),
-			Events: []store.Event{events.NewRouteFailed(&info, p.Recipient, target, p.Route, events.Permanent, "old", ds, now)}}
+			Events: []store.Event{events.NewRouteFailed(&info, p.Recipient, target, p.Route, events.Permanent, events.ReasonOld, ds, now)}}
 	}
 	s.deps.Log.Warn("route forward failed; retrying", "job", j.ID, "err", err)
 	ds.Code, ds.RetrySeconds = 451, int(next.Sub(now).Seconds())
 	return store.InboundResult{NextAttemptAt: next, LastError: err.Error(),
-		Events: []store.Event{events.NewRouteFailed(&info, p.Recipient, target, p.Route, events.Temporary, "generic", ds, now)}}
+		Events: []store.Event{events.NewRouteFailed(&info, p.Recipient, target, p.Route, events.Temporary, events.ReasonGeneric, ds, now)}}
 }

@@ -114,17 +114,17 @@ func (s *Service) postOutcome(j store.InboundJob, info *events.MessageInfo, p po
 	}
 	if status == http.StatusNotAcceptable {
 		return store.InboundResult{Done: true, LastError: "406 Not Acceptable",
-			Events: []store.Event{events.NewRouteFailed(info, p.Recipient, p.URL, p.Route, events.Permanent, "generic", ds, now)}}
+			Events: []store.Event{events.NewRouteFailed(info, p.Recipient, p.URL, p.Route, events.Permanent, events.ReasonGeneric, ds, now)}}
 	}
 	next := s.retryAt(j.CreatedAt, j.Attempts)
 	lastErr := fmt.Sprintf("%d %s", status, ds.Message)
 	if next.IsZero() {
 		return store.InboundResult{Done: true, LastError: lastErr,
-			Events: []store.Event{events.NewRouteFailed(info, p.Recipient, p.URL, p.Route, events.Permanent, "old", ds, now)}}
+			Events: []store.Event{events.NewRouteFailed(info, p.Recipient, p.URL, p.Route, events.Permanent, events.ReasonOld, ds, now)}}
 	}
 	ds.RetrySeconds = int(next.Sub(now).Seconds())
 	return store.InboundResult{NextAttemptAt: next, LastError: lastErr,
-		Events: []store.Event{events.NewRouteFailed(info, p.Recipient, p.URL, p.Route, events.Temporary, "generic", ds, now)}}
+		Events: []store.Event{events.NewRouteFailed(info, p.Recipient, p.URL, p.Route, events.Temporary, events.ReasonGeneric, ds, now)}}
 }
 
 // printable keeps valid, printable text of an answer's start.

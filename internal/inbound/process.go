@@ -212,7 +212,7 @@ func (s *Service) listPost(res *store.InboundResult, m store.InboundMessage, d s
 	if looping(m) {
 		info := events.MessageInfo{Domain: d.Name, Sender: m.Sender, Method: "smtp"}
 		res.Events = append(res.Events, events.NewRouteFailed(&info, rcpt, addr, wire.RouteRef{}, events.Permanent,
-			"generic", wire.DeliveryStatus{Code: 554, Message: "mail loop", Description: "the message passed this server " +
+			events.ReasonGeneric, wire.DeliveryStatus{Code: 554, Message: "mail loop", Description: "the message passed this server " +
 				"too many times; not posted to the list"}, now))
 		return nil
 	}
@@ -238,7 +238,7 @@ func (s *Service) forwardAction(res *store.InboundResult, m store.InboundMessage
 	if looping(m) {
 		info := events.MessageInfo{Domain: d.Name, Sender: m.Sender, Method: "smtp"}
 		res.Events = append(res.Events, events.NewRouteFailed(&info, rcpt, strings.Join(addrs, ", "), ref, events.Permanent,
-			"generic", wire.DeliveryStatus{Code: 554, Message: "mail loop", Description: "the message passed this server " +
+			events.ReasonGeneric, wire.DeliveryStatus{Code: 554, Message: "mail loop", Description: "the message passed this server " +
 				"too many times; forward not sent"}, now))
 		return
 	}

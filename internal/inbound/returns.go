@@ -229,9 +229,9 @@ func (s *Service) recordBounce(res *store.InboundResult, tok verp.Token, r *boun
 		mi = &c
 	}
 	uv := meta.UserVarsForJob(rcpt, nil)
-	reason := "bounce"
+	reason := events.ReasonBounce
 	if !rr.Hard {
-		reason = "generic"
+		reason = events.ReasonGeneric
 	}
 	res.Returned = append(res.Returned, events.NewDelayedBounce(mi, rcpt, uv, events.Permanent, reason, ds, now))
 	if rr.Hard {

@@ -34,6 +34,7 @@ import (
 
 	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/ips"
 	"github.com/salvo-email/salvo/internal/mail"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/suppress"
@@ -62,6 +63,11 @@ type Options struct {
 	SkipVerification bool     `json:"skip_verification,omitempty"`
 	SuppressHeaders  []string `json:"suppress_headers,omitempty"`
 	ArchiveTo        string   `json:"archive_to,omitempty"`
+	// SendingIP (o:sending-ip) is a source address of the node, canonical;
+	// SendingIPPool (o:sending-ip-pool) a pool id. Delivery leaves from
+	// the one given (package ips), SendingIP first.
+	SendingIP     string `json:"sending_ip,omitempty"`
+	SendingIPPool string `json:"sending_ip_pool,omitempty"`
 }
 
 // Meta is what the store keeps beside a message body (store.Message.Meta).
@@ -165,6 +171,11 @@ type Service struct {
 	// Accepted hands the delivery engine a stored message whose jobs are
 	// due now, so it need not read it back (engine.Accepted); may be nil.
 	Accepted func(store.Message)
+	// Sources are the node's source addresses and Pools its IP pools:
+	// o:sending-ip and o:sending-ip-pool are checked against them
+	// (sources.go).
+	Sources *ips.Set
+	Pools   store.IPPoolStore
 }
 
 // ErrIdempotencyMismatch: the key was used for a different request.
@@ -174,6 +185,9 @@ var ErrIdempotencyMismatch = &wire.Error{Status: http.StatusConflict,
 // Send accepts sub durably and returns the API response.
 func (s *Service) Send(ctx context.Context, sub *Submission) (wire.SendResponse, error) {
 	now := s.Now().UTC()
+	if err := s.checkSources(ctx, &sub.Options); err != nil {
+		return wire.SendResponse{}, err
+	}
 	if err := s.applyTemplate(ctx, sub); err != nil {
 		return wire.SendResponse{}, err
 	}
@@ -333,7 +347,7 @@ func (p *prepared) screen(sub *Submission, now time.Time) func(int, []store.Supp
 		}
 		rcpt := p.jobs[i].Recipient
 		uv := p.meta.UserVarsForJob(rcpt, p.jobs[i].Vars)
-		e := events.NewFailed(p.meta.InfoFor(rcpt), rcpt, uv, events.Permanent, v.Reason, v.Status(), now)
+		e := events.NewFailed(p.meta.InfoFor(rcpt), rcpt, uv, events.Permanent, events.Reason(v.Reason), v.Status(), now)
 		return &e
 	}
 }

@@ -211,6 +211,7 @@ type Regional interface {
 	SMTPStore
 	TemplateStore
 	ListStore
+	IPPoolStore
 
 	// CreateDomain stores d and, when postmaster is not nil, its first SMTP
 	// credential in one transaction. ErrConflict when the name exists.

@@ -42,8 +42,8 @@ const (
 )
 
 // ignored headers are accepted and removed, like their HTTP twins (this
-// server has one sending IP and no send-time optimisation).
-var ignored = map[string]bool{hSendingIP: true, hSendingIPPool: true, hSTOPeriod: true, hTZLocalize: true}
+// server has no send-time optimisation).
+var ignored = map[string]bool{hSTOPeriod: true, hTZLocalize: true}
 
 // mailgunHeaders is what a submitted message's X-Mailgun-* headers say.
 type mailgunHeaders struct {
@@ -143,6 +143,10 @@ func (out *mailgunHeaders) apply(name, value string, tags *[]string) (bool, erro
 			return false, headerError("%s must be yes, no or htmlonly, not %q", canonical(name), value)
 		}
 		o.TrackingClicks = v
+	case hSendingIP:
+		o.SendingIP = value // checked by package send (a 400 when not ours)
+	case hSendingIPPool:
+		o.SendingIPPool = value
 	case hDeliverBy:
 		t, err := wire.ParseDate(value)
 		if err != nil {

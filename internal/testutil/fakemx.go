@@ -24,6 +24,10 @@ type Received struct {
 	To   []string
 	Data []byte
 	TLS  bool
+	// RemoteIP is the address the session came from and Helo the name
+	// the client gave in EHLO/HELO.
+	RemoteIP string
+	Helo     string
 }
 
 // MXOptions shape a FakeMX.
@@ -205,7 +209,12 @@ func (s *mxSession) Data(r io.Reader) error {
 		hook()
 	}
 	s.mx.mu.Lock()
-	s.mx.received = append(s.mx.received, Received{From: s.from, To: append([]string(nil), s.to...), Data: b, TLS: isTLS})
+	remote := ""
+	if a, ok := s.conn.Conn().RemoteAddr().(*net.TCPAddr); ok {
+		remote = a.IP.String()
+	}
+	s.mx.received = append(s.mx.received, Received{From: s.from, To: append([]string(nil), s.to...), Data: b, TLS: isTLS,
+		RemoteIP: remote, Helo: s.conn.Hostname()})
 	s.mx.mu.Unlock()
 	select {
 	case s.mx.notify <- struct{}{}:

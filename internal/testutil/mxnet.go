@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"sync"
 	"syscall"
 )
@@ -45,6 +46,14 @@ func (n *MXNet) RouteAddr(ip, addr string) {
 
 // Dial implements the seam.
 func (n *MXNet) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	return n.DialFrom(ctx, netip.Addr{}, network, addr)
+}
+
+// DialFrom implements the source-address seam (app.Seams.DialFrom): as
+// Dial, with the connection bound to local (any of 127.0.0.0/8 is a local
+// address on Linux), so the fake MX sees it as the session's remote
+// address.
+func (n *MXNet) DialFrom(ctx context.Context, local netip.Addr, network, addr string) (net.Conn, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, err
@@ -60,6 +69,9 @@ func (n *MXNet) Dial(ctx context.Context, network, addr string) (net.Conn, error
 		target = addr
 	}
 	var d net.Dialer
+	if local.IsValid() {
+		d.LocalAddr = &net.TCPAddr{IP: local.AsSlice()}
+	}
 	c, err := d.DialContext(ctx, network, target)
 	if err != nil {
 		return nil, err

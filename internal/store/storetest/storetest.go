@@ -72,7 +72,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"Webhooks", webhookTests},
 		{"Suppressions", suppressionTests}, {"Stats", statsTests},
 		{"SMTP", smtpTests},
-		{"Templates", templateTests}, {"Lists", listTests},
+		{"Templates", templateTests}, {"Lists", listTests}, {"IPPools", ipPoolTests},
 	} {
 		for _, tc := range topic.tests {
 			t.Run(topic.name+"/"+tc.name, func(t *testing.T) {
