@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"slices"
 	"strings"
 
@@ -14,41 +15,62 @@ import (
 // in Skip (at their connection limit, or waiting for one).
 //
 // Without Skip the claim walks queue_due from the earliest job and stops
-// after Limit: its cost is Limit rows. With Skip that walk would also read
-// every due job of the skipped destinations before it found others' (a
-// million due jobs for one busy provider was about 0.2 s per claim), so it
-// reads the queue destination by destination instead, through
-// queue_destination (rcpt_domain, next_attempt_at, id): one index seek per
-// destination with queued jobs to find them (a loose index scan), and for
-// each one not skipped, at most Limit of its earliest due jobs. The cost
-// follows the number of destinations and Limit, never the size of a
-// skipped destination's backlog. The chosen set is the same either way:
-// the first Limit due jobs in (next_attempt_at, id) order among the
-// destinations not skipped.
+// after Limit: its cost is Limit rows. With Skip that walk also reads every
+// due job of the skipped destinations before it finds others' (a million
+// due jobs for one busy provider: about 0.3 s per claim). So a claim with
+// Skip reads the queue destination by destination instead, through
+// queue_destination (rcpt_domain, next_attempt_at, id): a loose index scan
+// finds the queue's destinations (one seek each), and for each one not
+// skipped that has a due job, at most Limit of its earliest due jobs are
+// read and merged in time order. That costs one seek per destination and
+// never reads a skipped destination's jobs. Past maxLooseDests
+// destinations the seeks could cost more than the walk they replace (a
+// seek costs about ten walked rows), so the claim walks as without Skip,
+// after those seeks.
+//
+// Either way the chosen jobs are the same: the first Limit due jobs in
+// (next_attempt_at, id) order among the destinations not skipped. By
+// destination, their lease is then taken with a re-check that each is
+// still unleased; on PostgreSQL with SKIP LOCKED, so a concurrent claim of
+// another node passes over rows this one is taking instead of waiting,
+// and a job it took first is left out of this claim (which may then return
+// fewer than Limit; the next claim takes the later ones).
+//
+// (A probe walking a bounded number of due jobs first, to spare the seeks
+// when the skipped backlogs are small, was tried: on PostgreSQL its
+// ORDER BY … LIMIT turned into a sequential scan and sort of the whole
+// queue whenever the table's statistics were stale, 60–115 ms at 100,000
+// jobs.)
 
-// destinationsCTE lists the queue's distinct destinations by a loose index
-// scan of queue_destination: one seek per destination, whatever its jobs.
-const destinationsCTE = `WITH RECURSIVE dests(d) AS (
-	SELECT MIN(rcpt_domain) FROM queue
-	UNION ALL
-	SELECT (SELECT MIN(rcpt_domain) FROM queue WHERE rcpt_domain > dests.d) FROM dests WHERE dests.d IS NOT NULL)
-`
+// maxLooseDests bounds the destinations a claim reads one by one.
+const maxLooseDests = 1000
+
+// claimBounds holds maxLooseDests, as a field so that tests can take each
+// way with a small queue.
+type claimBounds struct{ maxLooseDests int }
 
 // leaseSet is the claim's update of the rows it chose.
 const leaseSet = `UPDATE queue SET lease_until = ?, lease_owner = ?, attempts = attempts + 1`
+
+// claimQuery runs a query of the claim in tx: prepared on SQLite; on
+// PostgreSQL planned afresh at every execution (Dialect.Fresh), as a plan
+// made while the queue was small must not be kept once it is deep.
+func (r *Regional) claimQuery(ctx context.Context, tx *Tx, query string, args ...any) (*sql.Rows, error) {
+	if r.dialect.postgres() {
+		return tx.rawQuery(ctx, r.q(query), r.fresh(args)...)
+	}
+	return tx.query(ctx, query, args...)
+}
 
 // ClaimJobs implements store.MessageStore.
 func (r *Regional) ClaimJobs(ctx context.Context, c store.Claim) ([]store.Job, error) {
 	var out []store.Job
 	err := r.inTx(ctx, func(tx *Tx) error {
 		var err error
-		switch {
-		case len(c.Skip) == 0:
+		if len(c.Skip) == 0 {
 			out, err = r.claimInTimeOrder(ctx, tx, c)
-		case r.dialect.postgres():
-			out, err = r.claimByDestinationPostgres(ctx, tx, c)
-		default:
-			out, err = r.claimByDestinationSQLite(ctx, tx, c)
+		} else {
+			out, err = r.claimSkipping(ctx, tx, c)
 		}
 		return err
 	})
@@ -92,88 +114,134 @@ func (r *Regional) claimInTimeOrder(ctx context.Context, tx *Tx, c store.Claim) 
 	return scanJobs(rows)
 }
 
-// claimByDestinationPostgres is the claim by destination in one statement:
-// a LATERAL subquery reads each destination's earliest due jobs, the first
-// Limit of them all are chosen, and only those are locked, with SKIP
-// LOCKED so that a concurrent claim of another node passes over them
-// instead of waiting. The lock re-checks the lease (READ COMMITTED
-// re-reads a row another claim changed), so no job is claimed twice; a
-// job another claim holds is left out of this one, which may then return
-// fewer than Limit even though later ones are due (the next claim takes
-// them).
-func (r *Regional) claimByDestinationPostgres(ctx context.Context, tx *Tx, c store.Claim) ([]store.Job, error) {
-	now := c.Now.UnixMicro()
-	args := []any{now + c.Lease.Microseconds(), c.Owner, now, now, c.Limit}
-	for _, d := range c.Skip {
-		args = append(args, d)
-	}
-	args = append(args, c.Limit, now)
-	query := r.rebind(destinationsCTE + leaseSet + `
-		WHERE id IN (SELECT q.id FROM queue q WHERE q.id IN (
-				SELECT c.id FROM dests CROSS JOIN LATERAL (
-					SELECT id, next_attempt_at FROM queue
-					WHERE rcpt_domain = dests.d AND next_attempt_at <= ? AND lease_until <= ?
-					ORDER BY next_attempt_at, id LIMIT ?) c
-				WHERE dests.d IS NOT NULL AND dests.d NOT IN (` + placeholders(len(c.Skip)) + `)
-				ORDER BY c.next_attempt_at, c.id LIMIT ?)
-			AND q.lease_until <= ? FOR UPDATE OF q SKIP LOCKED)
-		RETURNING ` + jobSelect)
-	rows, err := tx.rawQuery(ctx, query, r.fresh(args)...)
+// claimSkipping is the claim with Skip, as described above.
+func (r *Regional) claimSkipping(ctx context.Context, tx *Tx, c store.Claim) ([]store.Job, error) {
+	dests, ok, err := r.dueDestinations(ctx, tx, c)
 	if err != nil {
 		return nil, err
 	}
-	return scanJobs(rows)
+	if !ok {
+		return r.claimInTimeOrder(ctx, tx, c)
+	}
+	ids, err := r.earliestDue(ctx, tx, c, dests)
+	if err != nil {
+		return nil, err
+	}
+	return r.leaseJobs(ctx, tx, c, ids)
 }
 
-// claimByDestinationSQLite is the claim by destination in steps (SQLite
-// has no LATERAL; its single writer makes the steps one atomic claim): the
-// destinations not skipped that have a due job, then each one's earliest
-// due jobs, merged in Go, then the update of the chosen rows. INDEXED BY
-// keeps the per-destination reads on queue_destination (queue_due also
-// matches next_attempt_at <= ?, and would walk the whole due queue).
-func (r *Regional) claimByDestinationSQLite(ctx context.Context, tx *Tx, c store.Claim) ([]store.Job, error) {
+// dueDestinations lists the destinations not skipped that have a due job,
+// found by a loose index scan of queue_destination (one seek per
+// destination in the queue); ok is false when the queue holds more than
+// maxLooseDests destinations.
+func (r *Regional) dueDestinations(ctx context.Context, tx *Tx, c store.Claim) (dests []string, ok bool, err error) {
 	now := c.Now.UnixMicro()
-	args := make([]any, 0, len(c.Skip)+2)
+	indexed := ""
+	if !r.dialect.postgres() {
+		indexed = " INDEXED BY queue_destination" // not queue_due, which matches next_attempt_at <= ? too
+	}
+	args := []any{r.claims.maxLooseDests, r.claims.maxLooseDests}
 	for _, d := range c.Skip {
 		args = append(args, d)
 	}
 	args = append(args, now, now)
-	rows, err := tx.query(ctx, destinationsCTE+`SELECT d FROM dests WHERE d IS NOT NULL AND d NOT IN (`+placeholders(len(c.Skip))+`)
-		AND EXISTS (SELECT 1 FROM queue INDEXED BY queue_destination
-			WHERE rcpt_domain = d AND next_attempt_at <= ? AND lease_until <= ?)`, args...)
-	dests, err := scanRows(rows, err, func(s scanner) (string, error) {
-		var d string
-		return d, s.Scan(&d)
-	})
-	if err != nil || len(dests) == 0 {
-		return nil, err
+	rows, err := r.claimQuery(ctx, tx, `WITH RECURSIVE dests(d, n) AS (
+			SELECT MIN(rcpt_domain), 1 FROM queue
+			UNION ALL
+			SELECT (SELECT MIN(rcpt_domain) FROM queue WHERE rcpt_domain > dests.d), n + 1
+			FROM dests WHERE dests.d IS NOT NULL AND n <= ?)
+		SELECT d, n FROM dests WHERE n > ? OR (d IS NOT NULL AND d NOT IN (`+placeholders(len(c.Skip))+`)
+			AND EXISTS (SELECT 1 FROM queue`+indexed+` WHERE rcpt_domain = d AND next_attempt_at <= ? AND lease_until <= ?))`,
+		args...)
+	if err != nil {
+		return nil, false, err
 	}
-	type candidate struct{ id, next int64 }
+	defer rows.Close()
+	for rows.Next() {
+		var d sql.NullString
+		var n int
+		if err := rows.Scan(&d, &n); err != nil {
+			return nil, false, err
+		}
+		switch {
+		case n > r.claims.maxLooseDests && d.Valid: // a destination past the bound
+			return nil, false, nil
+		case d.Valid:
+			dests = append(dests, d.String)
+		}
+	}
+	return dests, true, rows.Err()
+}
+
+// candidate is a due job's place in time order.
+type candidate struct{ id, next int64 }
+
+// earliestDue returns the ids of the first Limit due jobs of dests in time
+// order: each destination's first Limit, merged. INDEXED BY keeps SQLite
+// on queue_destination.
+func (r *Regional) earliestDue(ctx context.Context, tx *Tx, c store.Claim, dests []string) ([]int64, error) {
+	now := c.Now.UnixMicro()
+	scan := func(s scanner) (candidate, error) {
+		var k candidate
+		return k, s.Scan(&k.id, &k.next)
+	}
 	var cands []candidate
-	for _, d := range dests {
-		rows, err := tx.query(ctx, `SELECT id, next_attempt_at FROM queue INDEXED BY queue_destination
-			WHERE rcpt_domain = ? AND next_attempt_at <= ? AND lease_until <= ?
-			ORDER BY next_attempt_at, id LIMIT ?`, d, now, now, c.Limit)
-		got, err := scanRows(rows, err, func(s scanner) (candidate, error) {
-			var k candidate
-			return k, s.Scan(&k.id, &k.next)
-		})
+	if r.dialect.postgres() {
+		rows, err := r.claimQuery(ctx, tx, `SELECT c.id, c.next_attempt_at FROM unnest(CAST(? AS text[])) AS dests(d)
+			CROSS JOIN LATERAL (SELECT id, next_attempt_at FROM queue
+				WHERE rcpt_domain = dests.d AND next_attempt_at <= ? AND lease_until <= ?
+				ORDER BY next_attempt_at, id LIMIT ?) c
+			ORDER BY c.next_attempt_at, c.id LIMIT ?`, dests, now, now, c.Limit, c.Limit)
+		got, err := scanRows(rows, err, scan)
 		if err != nil {
 			return nil, err
 		}
-		cands = append(cands, got...)
+		cands = got
+	} else {
+		for _, d := range dests {
+			rows, err := tx.query(ctx, `SELECT id, next_attempt_at FROM queue INDEXED BY queue_destination
+				WHERE rcpt_domain = ? AND next_attempt_at <= ? AND lease_until <= ?
+				ORDER BY next_attempt_at, id LIMIT ?`, d, now, now, c.Limit)
+			got, err := scanRows(rows, err, scan)
+			if err != nil {
+				return nil, err
+			}
+			cands = append(cands, got...)
+		}
+		slices.SortFunc(cands, func(a, b candidate) int { return cmp.Or(cmp.Compare(a.next, b.next), cmp.Compare(a.id, b.id)) })
 	}
-	slices.SortFunc(cands, func(a, b candidate) int { return cmp.Or(cmp.Compare(a.next, b.next), cmp.Compare(a.id, b.id)) })
-	cands = cands[:min(len(cands), c.Limit)]
+	ids := make([]int64, 0, min(len(cands), c.Limit))
+	for _, k := range cands[:min(len(cands), c.Limit)] {
+		ids = append(ids, k.id)
+	}
+	return ids, nil
+}
+
+// leaseJobs takes the lease of the jobs ids that are still unleased and
+// returns them. On PostgreSQL a job another transaction has locked is
+// passed over (SKIP LOCKED), and one it claimed meanwhile fails the
+// re-check of lease_until (READ COMMITTED re-reads a changed row).
+func (r *Regional) leaseJobs(ctx context.Context, tx *Tx, c store.Claim, ids []int64) ([]store.Job, error) {
+	now := c.Now.UnixMicro()
+	until := now + c.Lease.Microseconds()
 	var out []store.Job
 	const chunk = 500
-	for start := 0; start < len(cands); start += chunk {
-		part := cands[start:min(len(cands), start+chunk)]
-		args := []any{now + c.Lease.Microseconds(), c.Owner}
-		for _, k := range part {
-			args = append(args, k.id)
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(len(ids), start+chunk)]
+		var rows *sql.Rows
+		var err error
+		if r.dialect.postgres() {
+			rows, err = r.claimQuery(ctx, tx, leaseSet+` WHERE id IN (SELECT id FROM queue
+				WHERE id = ANY(CAST(? AS bigint[])) AND lease_until <= ? FOR UPDATE SKIP LOCKED)
+				RETURNING `+jobSelect, until, c.Owner, part, now)
+		} else {
+			args := []any{until, c.Owner}
+			for _, id := range part {
+				args = append(args, id)
+			}
+			rows, err = tx.rawQuery(ctx, leaseSet+` WHERE id IN (`+placeholders(len(part))+`) AND lease_until <= ?
+				RETURNING `+jobSelect, append(args, now)...)
 		}
-		rows, err := tx.rawQuery(ctx, leaseSet+` WHERE id IN (`+placeholders(len(part))+`) RETURNING `+jobSelect, args...)
 		if err != nil {
 			return nil, err
 		}

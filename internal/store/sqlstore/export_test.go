@@ -37,3 +37,9 @@ func (r *Regional) ClaimInTimeOrder(ctx context.Context, c store.Claim) ([]store
 	})
 	return out, err
 }
+
+// SetClaimBounds sets how many destinations a claim with skips reads one
+// by one before it walks the queue in time order instead (claim.go).
+func (r *Regional) SetClaimBounds(maxLooseDests int) {
+	r.claims = claimBounds{maxLooseDests: maxLooseDests}
+}
