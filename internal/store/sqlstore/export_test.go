@@ -43,3 +43,11 @@ func (r *Regional) ClaimInTimeOrder(ctx context.Context, c store.Claim) ([]store
 func (r *Regional) SetClaimBounds(maxLooseDests int) {
 	r.claims = claimBounds{maxLooseDests: maxLooseDests}
 }
+
+// Exec runs a statement (as given) through the committers.
+func (db *DB) Exec(ctx context.Context, query string) error {
+	return db.inTx(ctx, func(tx *Tx) error {
+		_, err := tx.rawExec(ctx, query)
+		return err
+	})
+}
