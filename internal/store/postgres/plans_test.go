@@ -35,6 +35,11 @@ func TestQueuePlansFollowGrowth(t *testing.T) {
 		if _, err := reg.ClaimJobs(ctx, store.Claim{Now: time.UnixMicro(1), Lease: time.Minute, Owner: "t", Limit: 10}); err != nil {
 			t.Fatal(err)
 		}
+		// With a skip the claim reads destination by destination.
+		if _, err := reg.ClaimJobs(ctx, store.Claim{Now: time.UnixMicro(1), Lease: time.Minute, Owner: "t", Limit: 10,
+			Skip: []string{"busy.example"}}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for i := 0; i < 10; i++ { // past PostgreSQL's 5 custom plans
 		claim()

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"time"
+
+	"github.com/salvo-email/salvo/internal/store"
 )
 
 // Hooks for the group commit tests (package sqlstore_test).
@@ -22,4 +24,30 @@ func (db *DB) SetWriteDeadline(d time.Duration) { db.writeDeadline.Store(int64(d
 // QueryRow runs query (as given) in the transaction.
 func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) interface{ Scan(...any) error } {
 	return t.rawQueryRow(ctx, query, args...)
+}
+
+// ClaimInTimeOrder is ClaimJobs by the walk of queue_due even with Skip:
+// the claim as it was, for the benchmark's side-by-side comparison.
+func (r *Regional) ClaimInTimeOrder(ctx context.Context, c store.Claim) ([]store.Job, error) {
+	var out []store.Job
+	err := r.inTx(ctx, func(tx *Tx) error {
+		var err error
+		out, err = r.claimInTimeOrder(ctx, tx, c)
+		return err
+	})
+	return out, err
+}
+
+// SetClaimBounds sets how many destinations a claim with skips reads one
+// by one before it walks the queue in time order instead (claim.go).
+func (r *Regional) SetClaimBounds(maxLooseDests int) {
+	r.claims = claimBounds{maxLooseDests: maxLooseDests}
+}
+
+// Exec runs a statement (as given) through the committers.
+func (db *DB) Exec(ctx context.Context, query string) error {
+	return db.inTx(ctx, func(tx *Tx) error {
+		_, err := tx.rawExec(ctx, query)
+		return err
+	})
 }

@@ -159,43 +159,6 @@ func scanJobs(rows *sql.Rows) ([]store.Job, error) {
 	return out, rows.Err()
 }
 
-// ClaimJobs implements store.MessageStore.
-func (r *Regional) ClaimJobs(ctx context.Context, c store.Claim) ([]store.Job, error) {
-	now := c.Now.UnixMicro()
-	args := []any{now + c.Lease.Microseconds(), c.Owner, now, now}
-	skip := ""
-	if len(c.Skip) > 0 {
-		skip = " AND rcpt_domain NOT IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(c.Skip)), ", ") + ")"
-		for _, d := range c.Skip {
-			args = append(args, d)
-		}
-	}
-	args = append(args, c.Limit)
-	lock := ""
-	if r.dialect.postgres() {
-		lock = " FOR UPDATE SKIP LOCKED"
-	}
-	query := r.rebind(`UPDATE queue SET lease_until = ?, lease_owner = ?, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM queue WHERE next_attempt_at <= ? AND lease_until <= ?` + skip + `
-			ORDER BY next_attempt_at, id LIMIT ?` + lock + `)
-		RETURNING ` + jobSelect)
-	var out []store.Job
-	err := r.inTx(ctx, func(tx *Tx) error {
-		rows, err := tx.rawQuery(ctx, query, r.fresh(args)...)
-		if err != nil {
-			return err
-		}
-		out, err = scanJobs(rows)
-		return err
-	})
-	// RETURNING follows no order; give the jobs in the order they were
-	// chosen.
-	slices.SortFunc(out, func(a, b store.Job) int {
-		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
-	})
-	return out, err
-}
-
 // ReleaseDeferred implements store.MessageStore.
 func (r *Regional) ReleaseDeferred(ctx context.Context, rcptDomain, marker string, now time.Time) (int, error) {
 	q := `UPDATE queue SET next_attempt_at = ? WHERE next_attempt_at > ? AND lease_until <= ? AND substr(last_error, 1, ?) = ?`

@@ -9,7 +9,10 @@ import (
 )
 
 // Regional implements store.Regional.
-type Regional struct{ *DB }
+type Regional struct {
+	*DB
+	claims claimBounds
+}
 
 var _ store.Regional = (*Regional)(nil)
 
@@ -18,7 +21,7 @@ func OpenRegional(ctx context.Context, db *DB) (*Regional, error) {
 	if err := db.Migrate(ctx, "regional"); err != nil {
 		return nil, err
 	}
-	return &Regional{db}, nil
+	return &Regional{DB: db, claims: claimBounds{maxLooseDests: maxLooseDests}}, nil
 }
 
 const domainColumns = `name, id, state, type, spam_action, wildcard, require_tls, skip_verification,

@@ -12,6 +12,7 @@ var queueTests = []regionalTest{
 	{"Claim", testClaim},
 	{"ClaimOrderAndLimit", testClaimOrderAndLimit},
 	{"ClaimSkip", testClaimSkip},
+	{"ClaimSkipOrderAndLimit", testClaimSkipOrderAndLimit},
 	{"ClaimConcurrent", testClaimConcurrent},
 	{"Complete", testComplete},
 	{"CompleteAtomic", testCompleteAtomic},
@@ -123,6 +124,27 @@ func testClaimSkip(t *testing.T, r store.Regional) {
 	mustClaim(t, r, c, claimed(jobs[0], c), claimed(jobs[3], c))
 }
 
+// testClaimSkipOrderAndLimit: a claim with Skip (read destination by
+// destination) takes the same jobs in the same order as one without: the
+// earliest due across all destinations not skipped, ties in insertion
+// order, at most Limit, leased and future jobs left.
+func testClaimSkipOrderAndLimit(t *testing.T, r store.Regional) {
+	m := message("a.com", "m1", 0)
+	leased := job(m, "g@outlook.com", at(2))
+	leased.Attempts, leased.LeaseUntil = 1, at(100) // claimed by another node
+	jobs := queued(t, r, m, job(m, "a@gmail.com", at(1)), job(m, "b@yahoo.com", at(10)),
+		job(m, "c@outlook.com", at(5)), job(m, "d@yahoo.com", at(5)), job(m, "e@outlook.com", at(30)),
+		job(m, "f@yahoo.com", at(70)), leased, job(m, "h@gmail.com", at(3)))
+	c := claim(at(60))
+	c.Limit, c.Skip = 2, []string{"gmail.com", "icloud.com"}
+	mustClaim(t, r, c, claimed(jobs[2], c), claimed(jobs[3], c))
+	mustClaim(t, r, c, claimed(jobs[1], c), claimed(jobs[4], c))
+	mustClaim(t, r, c)
+	c.Skip = []string{"outlook.com"}
+	mustClaim(t, r, c, claimed(jobs[0], c), claimed(jobs[7], c))
+	mustClaim(t, r, c)
+}
+
 func testClaimConcurrent(t *testing.T, r store.Regional) {
 	mustRaceClaims(t, []store.Regional{r}, 8, 5)
 }
@@ -146,6 +168,10 @@ func mustRaceClaims(t *testing.T, nodes []store.Regional, workers, rounds int) {
 		errs := make([]error, n)
 		concurrently(n, func(w int) {
 			c := store.Claim{Now: at(10).Add(time.Duration(round) * lease), Lease: lease, Owner: fmt.Sprint("worker-", w), Limit: 4}
+			if w%2 == 1 {
+				// A skip takes the claim by destination: both kinds race.
+				c.Skip = []string{"busy.example"}
+			}
 			for {
 				js, err := nodes[w%len(nodes)].ClaimJobs(ctx, c)
 				if err != nil || len(js) == 0 {
