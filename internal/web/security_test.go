@@ -34,6 +34,8 @@ type fixture struct {
 	// imports are a finished CSV import of each suppression list, by the
 	// list's dashboard name.
 	imports map[string]string
+	// routeID is an inbound route's id.
+	routeID string
 }
 
 func newFixture(t *testing.T, o dashOptions) *fixture {
@@ -54,6 +56,11 @@ func newFixture(t *testing.T, o dashOptions) *fixture {
 	f := &fixture{dash: d, sendingKey: secretValue, sendingID: sk.ID, userKeyID: uk.ID}
 	f.msgID = d.send(t, secretValue, fixtureMessage())
 	f.msgKey = d.storageKey(t, f.msgID)
+	f.routeID = "5f2b7c1e0000000000000001"
+	if err := d.Regional.CreateRoute(ctx, store.Route{ID: f.routeID, Expression: `match_recipient("fixture@.*")`,
+		Actions: []string{"stop()"}, CreatedAt: time.Now().UTC().Truncate(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
 	f.imports = map[string]string{}
 	for slug, list := range map[string]string{"bounces": store.Bounces, "unsubscribes": store.Unsubscribes,
 		"complaints": store.Complaints, "allowlist": store.Allowlist} {
@@ -97,6 +104,9 @@ func (f *fixture) path(pattern string) string {
 	id := f.userKeyID
 	if strings.Contains(pattern, "sending-keys") {
 		id = f.sendingID
+	}
+	if strings.HasPrefix(pattern, "/dashboard/routes/") {
+		id = f.routeID
 	}
 	if before, ok := strings.CutSuffix(pattern, "/imports/{id}"); ok {
 		id = f.imports[before[strings.LastIndexByte(before, '/')+1:]]
@@ -182,6 +192,10 @@ func postCases() map[string]url.Values {
 		"/dashboard/domains/{name}/settings/connection":               {"require_tls": {"on"}},
 		"/dashboard/domains/{name}/settings/tracking":                 {"click": {"on"}, "open": {"on"}},
 		"/dashboard/logout":                                           {},
+		"/dashboard/routes":                                           {"priority": {"3"}, "expression": {`match_recipient("csrf@.*")`}, "actions": {"stop()"}},
+		"/dashboard/routes/{id}":                                      {"priority": {"4"}, "expression": {`match_recipient("csrf2@.*")`}, "actions": {"stop()"}},
+		"/dashboard/routes/{id}/delete":                               {},
+		"/dashboard/tags/delete":                                      {"domain": {testDomain}, "tag": {"csrf-tag"}},
 	}
 	// SMTP credentials: add a login, give it a new password, delete it
 	// (the order of their routes).
@@ -266,7 +280,16 @@ func (f *fixture) state(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fmt.Sprint(ids, len(users), total, d.RequireTLS, d.SkipVerification, d.UpdatedAt, primary, hooks, lists, len(imports), creds)
+	rs, _, err := f.Regional.Routes(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ntags, err := f.Regional.CountTags(ctx, testDomain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprint(ids, len(users), total, d.RequireTLS, d.SkipVerification, d.UpdatedAt, primary, hooks, lists, len(imports), creds,
+		rs, ntags)
 }
 
 // TestCSRFRequiredOnEveryForm enumerates the state-changing routes: each
@@ -278,6 +301,11 @@ func TestCSRFRequiredOnEveryForm(t *testing.T) {
 	c := f.client(t)
 	token := c.login(testEmail, testPassword)
 	other := f.client(t).login(testEmail, testPassword)
+	tagged := fixtureMessage()
+	if err := tagged.AddTag("csrf-tag"); err != nil {
+		t.Fatal(err)
+	}
+	f.send(t, f.sendingKey, tagged) // a tag for the tag's Delete button
 	cases := postCases()
 	var posts []string
 	for _, r := range f.webServer(t).Routes() {

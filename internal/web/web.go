@@ -164,6 +164,8 @@ func (s *Server) register() {
 	s.suppressRoutes()
 	s.statsRoutes()
 	s.inboxRoutes()
+	s.routesRoutes()
+	s.tagsRoutes()
 }
 
 func (s *Server) add(pattern string, public bool, h http.Handler) {
