@@ -366,6 +366,8 @@ func (a *App) dashboard() (http.Handler, error) {
 		Capture: a.Cfg.Capture,
 		// Suppressions pages submit CSV imports to the shared importer.
 		Importer: a.Importer,
+		// Mailing lists and Templates pages work through the API's services.
+		Lists: a.Lists,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)

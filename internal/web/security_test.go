@@ -17,6 +17,7 @@ import (
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/config"
 	"github.com/salvo-email/salvo/internal/domains"
+	"github.com/salvo-email/salvo/internal/lists"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
@@ -36,6 +37,9 @@ type fixture struct {
 	imports map[string]string
 	// routeID is an inbound route's id.
 	routeID string
+	// listAddr is a mailing list with the member memberAddr, and
+	// uploadID a background upload of members to it.
+	listAddr, memberAddr, uploadID string
 }
 
 func newFixture(t *testing.T, o dashOptions) *fixture {
@@ -61,6 +65,8 @@ func newFixture(t *testing.T, o dashOptions) *fixture {
 		Actions: []string{"stop()"}, CreatedAt: time.Now().UTC().Truncate(time.Second)}); err != nil {
 		t.Fatal(err)
 	}
+	f.listAddr, f.memberAddr = "fixture-list@"+testDomain, "member@example.org"
+	f.uploadID = fixtureList(t, d, f.listAddr, f.memberAddr)
 	f.imports = map[string]string{}
 	for slug, list := range map[string]string{"bounces": store.Bounces, "unsubscribes": store.Unsubscribes,
 		"complaints": store.Complaints, "allowlist": store.Allowlist} {
@@ -108,10 +114,14 @@ func (f *fixture) path(pattern string) string {
 	if strings.HasPrefix(pattern, "/dashboard/routes/") {
 		id = f.routeID
 	}
+	if strings.HasPrefix(pattern, "/dashboard/lists/") {
+		id = f.uploadID
+	}
 	if before, ok := strings.CutSuffix(pattern, "/imports/{id}"); ok {
 		id = f.imports[before[strings.LastIndexByte(before, '/')+1:]]
 	}
 	return strings.NewReplacer("{name}", testDomain, "{domain}", testDomain, "{id}", id, "{key}", f.msgKey,
+		"{list}", f.listAddr, "{member}", f.memberAddr,
 		"{n}", "0", "{$}", "").Replace(pattern)
 }
 
@@ -197,6 +207,16 @@ func postCases() map[string]url.Values {
 		"/dashboard/routes/{id}/delete":                               {},
 		"/dashboard/tags/delete":                                      {"domain": {testDomain}, "tag": {"csrf-tag"}},
 	}
+	// Mailing lists: create one, edit the fixture's, add, upload, edit and
+	// remove members, delete it (the order of their routes).
+	lb := "/dashboard/lists/{list}"
+	cases["/dashboard/lists"] = url.Values{"address": {"csrf-list@" + testDomain}}
+	cases[lb] = url.Values{"address": {"fixture-list@" + testDomain}, "name": {"Renamed"}, "access_level": {"members"}}
+	cases[lb+"/members"] = url.Values{"address": {"csrf-member@example.org"}, "subscribed": {"on"}}
+	cases[lb+"/upload"] = url.Values{"file": {"address\nuploaded@example.org\n"}}
+	cases[lb+"/members/{member}"] = url.Values{"name": {"Member"}, "vars": {`{"a": 1}`}}
+	cases[lb+"/members/{member}/delete"] = url.Values{}
+	cases[lb+"/delete"] = url.Values{"confirm": {"fixture-list@" + testDomain}}
 	// SMTP credentials: add a login, give it a new password, delete it
 	// (the order of their routes).
 	creds := "/dashboard/domains/{name}/settings/smtp-credentials"
@@ -284,12 +304,16 @@ func (f *fixture) state(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mls, _, err := f.Lists.Offset(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ntags, err := f.Regional.CountTags(ctx, testDomain)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return fmt.Sprint(ids, len(users), total, d.RequireTLS, d.SkipVerification, d.UpdatedAt, primary, hooks, lists, len(imports), creds,
-		rs, ntags)
+		rs, ntags, mls)
 }
 
 // TestCSRFRequiredOnEveryForm enumerates the state-changing routes: each
@@ -730,5 +754,32 @@ func TestSecurityHeaders(t *testing.T) {
 			h.Get("X-Content-Type-Options") != "nosniff" || (path != "/dashboard/login" && h.Get("Cache-Control") != "no-store") {
 			t.Errorf("GET %s headers: %v", path, h)
 		}
+	}
+}
+
+// fixtureList creates the mailing list addr with the member member and
+// more, written in the background: it returns that upload's task id.
+func fixtureList(t *testing.T, d *dash, addr, member string) string {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := d.Lists.Create(ctx, lists.ListInput{Address: &addr}); err != nil {
+		t.Fatal(err)
+	}
+	ms := []store.Member{{Address: member, Subscribed: true, Vars: map[string]any{}}}
+	for i := range 1000 { // more than one chunk: a background upload
+		ms = append(ms, store.Member{Address: fmt.Sprintf("bulk%d@example.org", i), Subscribed: true, Vars: map[string]any{}})
+	}
+	up, err := d.Lists.AddMembers(ctx, addr, ms, false)
+	if err != nil || up.TaskID == "" {
+		t.Fatalf("upload: %+v, %v", up, err)
+	}
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		if tv, _ := d.Lists.Task(up.TaskID); tv.Status == "done" {
+			return up.TaskID
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the fixture's upload is %+v", tv)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

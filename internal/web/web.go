@@ -45,6 +45,7 @@ import (
 	"github.com/salvo-email/salvo/internal/delivery"
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/egress"
+	"github.com/salvo-email/salvo/internal/lists"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/suppress"
@@ -62,6 +63,8 @@ type Deps struct {
 	// Credentials manages the domains' SMTP credentials (the service
 	// behind /v3/domains/{d}/credentials).
 	Credentials *auth.Credentials
+	// Lists is the mailing lists service behind /v3/lists.
+	Lists *lists.Service
 	// Importer runs the suppression CSV imports the Suppressions pages
 	// submit (the same background import as the API's).
 	Importer *suppress.Importer
@@ -166,6 +169,7 @@ func (s *Server) register() {
 	s.inboxRoutes()
 	s.routesRoutes()
 	s.tagsRoutes()
+	s.listsRoutes()
 }
 
 func (s *Server) add(pattern string, public bool, h http.Handler) {
