@@ -367,7 +367,7 @@ func (a *App) dashboard() (http.Handler, error) {
 		// Suppressions pages submit CSV imports to the shared importer.
 		Importer: a.Importer,
 		// Mailing lists and Templates pages work through the API's services.
-		Lists: a.Lists,
+		Lists: a.Lists, Templates: a.Templates,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)

@@ -19,6 +19,7 @@ import (
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/lists"
 	"github.com/salvo-email/salvo/internal/store"
+	"github.com/salvo-email/salvo/internal/templates"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
@@ -67,6 +68,9 @@ func newFixture(t *testing.T, o dashOptions) *fixture {
 	}
 	f.listAddr, f.memberAddr = "fixture-list@"+testDomain, "member@example.org"
 	f.uploadID = fixtureList(t, d, f.listAddr, f.memberAddr)
+	if _, err := d.Templates.Create(ctx, testDomain, "fixture", "", "", &templates.VersionInput{Tag: "v1", Content: "<p>{{x}}</p>"}); err != nil {
+		t.Fatal(err)
+	}
 	f.imports = map[string]string{}
 	for slug, list := range map[string]string{"bounces": store.Bounces, "unsubscribes": store.Unsubscribes,
 		"complaints": store.Complaints, "allowlist": store.Allowlist} {
@@ -122,6 +126,7 @@ func (f *fixture) path(pattern string) string {
 	}
 	return strings.NewReplacer("{name}", testDomain, "{domain}", testDomain, "{id}", id, "{key}", f.msgKey,
 		"{list}", f.listAddr, "{member}", f.memberAddr,
+		"{template}", "fixture", "{tag}", "v1",
 		"{n}", "0", "{$}", "").Replace(pattern)
 }
 
@@ -217,6 +222,18 @@ func postCases() map[string]url.Values {
 	cases[lb+"/members/{member}"] = url.Values{"name": {"Member"}, "vars": {`{"a": 1}`}}
 	cases[lb+"/members/{member}/delete"] = url.Values{}
 	cases[lb+"/delete"] = url.Values{"confirm": {"fixture-list@" + testDomain}}
+	// Templates: create one; on the fixture's, preview, add a version,
+	// save, activate, copy and delete v1, delete it (the order of their
+	// routes).
+	tb := "/dashboard/templates/{domain}/{template}"
+	cases["/dashboard/templates"] = url.Values{"domain": {testDomain}, "name": {"csrf-template"}, "template": {"<p>hi</p>"}}
+	cases[tb+"/preview"] = url.Values{"template": {"<p>{{x}}</p>"}, "vars": {`{"x": 1}`}}
+	cases[tb+"/versions"] = url.Values{"new_tag": {"v2"}, "template": {"<p>v2</p>"}}
+	cases[tb+"/versions/{tag}"] = url.Values{"template": {"<p>v1 saved</p>"}, "comment": {"saved"}}
+	cases[tb+"/versions/{tag}/activate"] = url.Values{}
+	cases[tb+"/versions/{tag}/copy"] = url.Values{"new_tag": {"v1-copy"}}
+	cases[tb+"/versions/{tag}/delete"] = url.Values{}
+	cases[tb+"/delete"] = url.Values{}
 	// SMTP credentials: add a login, give it a new password, delete it
 	// (the order of their routes).
 	creds := "/dashboard/domains/{name}/settings/smtp-credentials"
@@ -308,12 +325,23 @@ func (f *fixture) state(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	list, err := f.Templates.List(ctx, testDomain, store.PivotQuery{Limit: 100}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tpls []string
+	for _, c := range list {
+		tpls = append(tpls, c.Template.Name)
+		if c.Version != nil {
+			tpls = append(tpls, c.Version.Tag, c.Version.Content)
+		}
+	}
 	ntags, err := f.Regional.CountTags(ctx, testDomain)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return fmt.Sprint(ids, len(users), total, d.RequireTLS, d.SkipVerification, d.UpdatedAt, primary, hooks, lists, len(imports), creds,
-		rs, ntags, mls)
+		rs, ntags, mls, tpls)
 }
 
 // TestCSRFRequiredOnEveryForm enumerates the state-changing routes: each

@@ -49,6 +49,7 @@ import (
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/suppress"
+	"github.com/salvo-email/salvo/internal/templates"
 )
 
 // Deps are what the dashboard needs.
@@ -63,6 +64,8 @@ type Deps struct {
 	// Credentials manages the domains' SMTP credentials (the service
 	// behind /v3/domains/{d}/credentials).
 	Credentials *auth.Credentials
+	// Templates is the templates service behind /v3/{domain}/templates.
+	Templates *templates.Service
 	// Lists is the mailing lists service behind /v3/lists.
 	Lists *lists.Service
 	// Importer runs the suppression CSV imports the Suppressions pages
@@ -170,6 +173,7 @@ func (s *Server) register() {
 	s.routesRoutes()
 	s.tagsRoutes()
 	s.listsRoutes()
+	s.templatesRoutes()
 }
 
 func (s *Server) add(pattern string, public bool, h http.Handler) {

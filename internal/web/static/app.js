@@ -86,6 +86,23 @@
   }
   Array.prototype.forEach.call(document.querySelectorAll("[data-poll][id]"), poll);
 
+  // A field with data-preview="BUTTON" refreshes a preview as one types:
+  // a moment after the last key it submits its form through BUTTON (whose
+  // formtarget is the preview's iframe), and once when the page opens.
+  var previewTimer = null;
+  function refreshPreview(id) {
+    var button = document.getElementById(id);
+    if (button && button.form) { button.form.requestSubmit(button); }
+  }
+  document.addEventListener("input", function (ev) {
+    var id = ev.target.getAttribute && ev.target.getAttribute("data-preview");
+    if (!id) { return; }
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(function () { refreshPreview(id); }, 400);
+  });
+  var firstPreview = document.querySelector("[data-preview]");
+  if (firstPreview) { refreshPreview(firstPreview.getAttribute("data-preview")); }
+
   // The eye icon: the primary key is fetched only when asked for, and
   // forgotten again when hidden.
   var form = document.getElementById("reveal-form");
