@@ -139,10 +139,7 @@ func (s *Server) register() {
 	s.public("POST "+loginPath, http.HandlerFunc(s.login))
 	s.public("GET "+prefix+"/static/", staticHandler())
 	s.call("POST "+prefix+"/logout", s.logout)
-	s.page("GET "+prefix+"/{$}", func(rq *request) error {
-		http.Redirect(rq.w, rq.r, domainsPath, http.StatusSeeOther)
-		return nil
-	})
+	s.page("GET "+prefix+"/{$}", s.overviewPage)
 	s.page(prefix+"/", func(rq *request) error { return wire.NotFound("There is no page at %s.", rq.r.URL.Path) })
 
 	s.page("GET "+apiKeysPath, s.apiKeysPage)
