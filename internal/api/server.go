@@ -40,6 +40,7 @@ import (
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/suppress"
 	"github.com/salvo-email/salvo/internal/templates"
+	"github.com/salvo-email/salvo/internal/webhooks"
 )
 
 // Deps are what the API needs.
@@ -67,6 +68,9 @@ type Deps struct {
 	// Egress refuses webhook and route URLs whose literal address the
 	// node may not reach (nil: no check).
 	Egress *egress.Policy
+	// WebhookTester posts the sample events of webhook tests (nil: the
+	// test endpoint answers 501).
+	WebhookTester *webhooks.Tester
 }
 
 // Server is the API's http.Handler.

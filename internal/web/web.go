@@ -50,6 +50,7 @@ import (
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/suppress"
 	"github.com/salvo-email/salvo/internal/templates"
+	"github.com/salvo-email/salvo/internal/webhooks"
 )
 
 // Deps are what the dashboard needs.
@@ -64,6 +65,9 @@ type Deps struct {
 	// Credentials manages the domains' SMTP credentials (the service
 	// behind /v3/domains/{d}/credentials).
 	Credentials *auth.Credentials
+	// WebhookTester posts the Webhooks tab's test events (nil: no Test
+	// button).
+	WebhookTester *webhooks.Tester
 	// Templates is the templates service behind /v3/{domain}/templates.
 	Templates *templates.Service
 	// Lists is the mailing lists service behind /v3/lists.
