@@ -247,6 +247,8 @@ func postCases() map[string]url.Values {
 	cases[base] = hook
 	cases[base+"/replace"] = url.Values{"kind": hook["kind"], "url": hook["url"], "new_url": {"http://127.0.0.1:9/other"}}
 	cases[base+"/delete"] = url.Values{"kind": hook["kind"], "url": {"http://127.0.0.1:9/other"}}
+	cases[base+"/test"] = url.Values{"kind": hook["kind"], "url": hook["url"]} // replaced by a live receiver where it must answer
+	cases[base+"/signing-key"] = url.Values{}
 	// Each suppression list: add an address, delete it, clear the list,
 	// import a file (a form with a "file" value is sent as an upload).
 	for _, l := range []struct{ slug, extra string }{{"bounces", "code"}, {"unsubscribes", "tags"}, {"complaints", ""}, {"allowlist", "reason"}} {
@@ -359,6 +361,12 @@ func TestCSRFRequiredOnEveryForm(t *testing.T) {
 	}
 	f.send(t, f.sendingKey, tagged) // a tag for the tag's Delete button
 	cases := postCases()
+	signing, err := f.Keys.SigningKey(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcv := testutil.StartWebhookReceiver(t, signing) // answers the Test button's post
+	cases["/dashboard/domains/{name}/settings/webhooks/test"] = url.Values{"kind": {"delivered"}, "url": {rcv.URL}}
 	var posts []string
 	for _, r := range f.webServer(t).Routes() {
 		if r.Method != http.MethodPost || r.Public {

@@ -103,47 +103,51 @@
   var firstPreview = document.querySelector("[data-preview]");
   if (firstPreview) { refreshPreview(firstPreview.getAttribute("data-preview")); }
 
-  // The eye icon: the primary key is fetched only when asked for, and
-  // forgotten again when hidden.
-  var form = document.getElementById("reveal-form");
-  if (!form) { return; }
-  var button = document.getElementById("reveal");
-  var out = document.getElementById("primary-key");
-  var copy = document.getElementById("primary-copy");
+  // The eye icon (a form.reveal-form): a secret (the primary key, the
+  // webhook signing key) is fetched only when asked for, and forgotten
+  // again when hidden. The form's data-target is the id of the element
+  // that shows it, data-copy the id of its copy button's holder and
+  // data-what what the secret is called.
   var masked = "••••••••••••••••••••••••••••••••";
+  Array.prototype.forEach.call(document.querySelectorAll("form.reveal-form"), function (form) {
+    var button = form.querySelector("button");
+    var out = document.getElementById(form.getAttribute("data-target"));
+    var copy = document.getElementById(form.getAttribute("data-copy"));
+    var what = form.getAttribute("data-what") || "secret";
 
-  function show(key) {
-    out.textContent = key;
-    button.setAttribute("aria-pressed", "true");
-    button.setAttribute("aria-label", "Hide primary key");
-    copy.hidden = false;
-  }
+    function show(key) {
+      out.textContent = key;
+      button.setAttribute("aria-pressed", "true");
+      button.setAttribute("aria-label", "Hide " + what);
+      copy.hidden = false;
+    }
 
-  function hide() {
-    out.textContent = masked;
-    button.setAttribute("aria-pressed", "false");
-    button.setAttribute("aria-label", "Show primary key");
-    copy.hidden = true;
-  }
+    function hide() {
+      out.textContent = masked;
+      button.setAttribute("aria-pressed", "false");
+      button.setAttribute("aria-label", "Show " + what);
+      copy.hidden = true;
+    }
 
-  form.addEventListener("submit", function (ev) {
-    ev.preventDefault();
-    if (button.getAttribute("aria-pressed") === "true") { hide(); return; }
-    button.disabled = true;
-    fetch(form.action, {
-      method: "POST", body: new FormData(form), credentials: "same-origin",
-      headers: { "Accept": "application/json" }
-    }).then(function (resp) {
-      if (!resp.ok || resp.headers.get("Content-Type").indexOf("application/json") !== 0) {
-        throw new Error("reveal failed: " + resp.status);
-      }
-      return resp.json();
-    }).then(function (body) {
-      show(body.key);
-    }).catch(function () {
-      window.location.reload(); // e.g. the session expired: the login form comes up
-    }).finally(function () {
-      button.disabled = false;
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      if (button.getAttribute("aria-pressed") === "true") { hide(); return; }
+      button.disabled = true;
+      fetch(form.action, {
+        method: "POST", body: new FormData(form), credentials: "same-origin",
+        headers: { "Accept": "application/json" }
+      }).then(function (resp) {
+        if (!resp.ok || resp.headers.get("Content-Type").indexOf("application/json") !== 0) {
+          throw new Error("reveal failed: " + resp.status);
+        }
+        return resp.json();
+      }).then(function (body) {
+        show(body.key);
+      }).catch(function () {
+        window.location.reload(); // e.g. the session expired: the login form comes up
+      }).finally(function () {
+        button.disabled = false;
+      });
     });
   });
 })();
