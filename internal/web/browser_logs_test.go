@@ -47,6 +47,7 @@ func TestBrowserFindMessageInLogs(t *testing.T) {
 	}
 	ds := failed.DeliveryStatus
 
+	b.openNav()
 	b.do("open Logs", loads(chromedp.Click(chromedp.CSS(`a[href="/dashboard/logs"]`))), chromedp.WaitVisible(chromedp.ID("logs-recipient")))
 	b.do("filter by recipient", chromedp.SendKeys(chromedp.ID("logs-recipient"), bob),
 		loads(chromedp.Click(chromedp.ID("search"))), chromedp.WaitVisible(chromedp.ID("events")))

@@ -51,5 +51,26 @@ func TestBrowserOverview(t *testing.T) {
 	b.do("phone", chromedp.EmulateViewport(phoneW, phoneH), chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("overview-counts")))
 	phoneFits(b, "the Overview")
 	b.snap("overview-phone")
+	// On a phone the navigation folds behind the Menu button.
+	navShown := func() bool { return eval[bool](b, `document.getElementById("main-nav").offsetParent !== null`) }
+	if navShown() {
+		t.Error("the navigation is open on a phone before Menu is clicked")
+	}
+	if h := eval[float64](b, `document.querySelector("header.top").getBoundingClientRect().height`); h > phoneH/6 {
+		t.Errorf("the folded header is %.0f px high on a %d px screen", h, phoneH)
+	}
+	b.do("open the menu", chromedp.Click(chromedp.ID("nav-toggle")), chromedp.WaitVisible(chromedp.ID("nav-routes")))
+	if got := eval[string](b, `document.getElementById("nav-toggle").getAttribute("aria-expanded")`); got != "true" {
+		t.Errorf("Menu's aria-expanded = %q", got)
+	}
+	b.snap("overview-phone-menu")
+	b.do("go to Routes", loads(chromedp.Click(chromedp.ID("nav-routes"))), chromedp.WaitVisible(chromedp.ID("route-test")))
+	if navShown() {
+		t.Error("the navigation is open on the next page")
+	}
+	b.do("desktop", chromedp.EmulateViewport(desktopW, desktopH), chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("route-test")))
+	if !navShown() || eval[bool](b, `document.getElementById("nav-toggle").offsetParent !== null`) {
+		t.Error("on a desktop the navigation is folded or Menu is shown")
+	}
 	b.noConsoleErrors()
 }

@@ -93,3 +93,12 @@ func (b *tab) fill(values map[string]string) {
 		b.t.Fatalf("filled %d of the fields %v", n, values)
 	}
 }
+
+// openNav opens the main navigation when it is folded behind the Menu
+// button (on a phone).
+func (b *tab) openNav() {
+	b.t.Helper()
+	if eval[bool](b, `getComputedStyle(document.getElementById("nav-toggle")).display !== "none" && document.getElementById("nav-toggle").getAttribute("aria-expanded") !== "true"`) {
+		b.do("open the menu", chromedp.Click(chromedp.ID("nav-toggle")), chromedp.WaitVisible(chromedp.ID("main-nav")))
+	}
+}

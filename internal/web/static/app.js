@@ -40,6 +40,18 @@
     setTimeout(function () { label.textContent = "Copy"; }, 3000);
   }
 
+  // On a phone the main navigation folds behind the Menu button (app.css
+  // folds it only once this script runs: without it the menu stays open).
+  document.documentElement.classList.add("js");
+  var navToggle = document.getElementById("nav-toggle");
+  if (navToggle) {
+    navToggle.addEventListener("click", function () {
+      var open = navToggle.getAttribute("aria-expanded") !== "true";
+      navToggle.setAttribute("aria-expanded", open ? "true" : "false");
+      document.getElementById("main-nav").classList.toggle("open", open);
+    });
+  }
+
   document.addEventListener("click", function (ev) {
     var button = ev.target.closest("button[data-copy]");
     if (button) { onCopy(button); }
