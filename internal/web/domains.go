@@ -102,6 +102,12 @@ func (s *Server) verifyDomain(rq *request) (result, error) {
 	if err != nil {
 		return res, err
 	}
+	if d.State != store.DomainActive {
+		// A failed check is no success: the page's records say which failed.
+		res.Flash.Error = "DNS records checked: the domain is still " + d.State +
+			": its SPF and DKIM records below must both be valid before it can send."
+		return res, nil
+	}
 	res.Flash.Notice = "DNS records checked: the domain is " + d.State + "."
 	return res, nil
 }
