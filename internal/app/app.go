@@ -370,11 +370,24 @@ func (a *App) dashboard() (http.Handler, error) {
 		Lists: a.Lists, Templates: a.Templates,
 		// The Webhooks tab's Test button posts as PUT …/webhooks/{kind}/test does.
 		WebhookTester: a.webhookTester(),
+		SMTPServer:    a.smtpServer,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}
 	return w, nil
+}
+
+// smtpServer says where the SMTP relay listens, for the dashboard.
+func (a *App) smtpServer() web.SMTPServer {
+	port := func(addr string) string {
+		if _, p, err := net.SplitHostPort(addr); err == nil {
+			return p
+		}
+		return ""
+	}
+	return web.SMTPServer{Host: a.Cfg.SMTPHost, STARTTLSPort: port(a.SubmissionAddr()), TLSPort: port(a.SubmissionTLSAddr()),
+		InsecureLoopback: a.Cfg.SMTP.InsecureAuthLoopback}
 }
 
 // webhookTester posts webhook tests through the egress-checked client

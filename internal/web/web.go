@@ -65,6 +65,9 @@ type Deps struct {
 	// Credentials manages the domains' SMTP credentials (the service
 	// behind /v3/domains/{d}/credentials).
 	Credentials *auth.Credentials
+	// SMTPServer says where applications send over SMTP, for the SMTP
+	// credentials page (nil: the page does not say).
+	SMTPServer func() SMTPServer
 	// WebhookTester posts the Webhooks tab's test events (nil: no Test
 	// button).
 	WebhookTester *webhooks.Tester
@@ -96,6 +99,16 @@ type Deps struct {
 	// Capture tells the Inbox whether this node runs in capture mode
 	// (--capture): its copies are kept, not sent.
 	Capture bool
+}
+
+// SMTPServer is how applications reach the SMTP relay: the host name
+// users are told (--smtp-host) and the listening ports, "" for a
+// listener that is off.
+type SMTPServer struct {
+	Host                  string
+	STARTTLSPort, TLSPort string
+	// InsecureLoopback: AUTH without TLS is allowed from loopback.
+	InsecureLoopback bool
 }
 
 // Route describes a dashboard route for tests and docs. Method is empty
