@@ -52,6 +52,12 @@
     });
   }
 
+  // A details element with data-fold-on-phone (the Logs filters) starts
+  // folded on a phone-sized screen; it is open everywhere else.
+  if (window.matchMedia("(max-width: 40rem)").matches) {
+    Array.prototype.forEach.call(document.querySelectorAll("details[data-fold-on-phone]"), function (d) { d.open = false; });
+  }
+
   document.addEventListener("click", function (ev) {
     var button = ev.target.closest("button[data-copy]");
     if (button) { onCopy(button); }
