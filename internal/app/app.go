@@ -367,7 +367,7 @@ func (a *App) dashboard() (http.Handler, error) {
 		// Suppressions pages submit CSV imports to the shared importer.
 		Importer: a.Importer,
 		// Mailing lists and Templates pages work through the API's services.
-		Lists: a.Lists, Templates: a.Templates,
+		Lists: a.Lists, Templates: a.Templates, Send: a.Send,
 		// The Webhooks tab's Test button posts as PUT …/webhooks/{kind}/test does.
 		WebhookTester: a.webhookTester(),
 		SMTPServer:    a.smtpServer,

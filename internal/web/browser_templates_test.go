@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/mailgun/mailgun-go/v4"
 )
 
 // frameHTML is the HTML of the document in the out-of-process frame
@@ -95,6 +96,22 @@ func TestBrowserTemplates(t *testing.T) {
 	b.do("save v2", loads(chromedp.Click(chromedp.ID("tpl-save"))), chromedp.WaitVisible(chromedp.CSS(".notice")))
 	if c, err := f.Templates.Version(ctx, testDomain, "welcome", "v2"); err != nil || c.Version.Content != "<p>Hi {{name}}, v2.1</p>" || !c.Version.Active {
 		t.Errorf("v2 after save: %+v, %v", c.Version, err)
+	}
+	b.fill(map[string]string{"test-to": "zed@example.org", "test-vars": `{"name": "Zed"}`})
+	b.do("send a test of v2", loads(chromedp.Click(chromedp.ID("template-send-button"))), chromedp.WaitVisible(chromedp.CSS(".notice")))
+	notice := b.text(".notice")
+	id := notice[strings.Index(notice, "(<")+2 : strings.Index(notice, ">)")]
+	var stored string
+	for _, e := range f.events(t, id) {
+		if e.Event == "accepted" && e.Storage != nil {
+			stored = e.Storage.URL
+		}
+	}
+	mg := mailgun.NewMailgun(testDomain, f.Key)
+	mg.SetAPIBase(f.Base + "/v3")
+	msg, err := mg.GetStoredMessage(ctx, stored)
+	if err != nil || !strings.Contains(msg.BodyHtml, "Hi Zed, v2.1") || msg.Subject != "Test of welcome (v2)" || msg.Recipients != "zed@example.org" {
+		t.Errorf("the test message %s: %q %q %q, %v", id, msg.Subject, msg.Recipients, msg.BodyHtml, err)
 	}
 	b.do("open copy", chromedp.Click(chromedp.CSS(`tr.version[data-tag="initial"] details.replace summary`)))
 	b.fill(map[string]string{"copy-initial": "initial-copy"})

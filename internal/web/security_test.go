@@ -223,8 +223,8 @@ func postCases() map[string]url.Values {
 	cases[lb+"/members/{member}/delete"] = url.Values{}
 	cases[lb+"/delete"] = url.Values{"confirm": {"fixture-list@" + testDomain}}
 	// Templates: create one; on the fixture's, preview, add a version,
-	// save, activate, copy and delete v1, delete it (the order of their
-	// routes).
+	// save, activate, copy, send a test of and delete v1, delete it (the
+	// order of their routes).
 	tb := "/dashboard/templates/{domain}/{template}"
 	cases["/dashboard/templates"] = url.Values{"domain": {testDomain}, "name": {"csrf-template"}, "template": {"<p>hi</p>"}}
 	cases[tb+"/preview"] = url.Values{"template": {"<p>{{x}}</p>"}, "vars": {`{"x": 1}`}}
@@ -232,6 +232,7 @@ func postCases() map[string]url.Values {
 	cases[tb+"/versions/{tag}"] = url.Values{"template": {"<p>v1 saved</p>"}, "comment": {"saved"}}
 	cases[tb+"/versions/{tag}/activate"] = url.Values{}
 	cases[tb+"/versions/{tag}/copy"] = url.Values{"new_tag": {"v1-copy"}}
+	cases[tb+"/versions/{tag}/send"] = url.Values{"to": {"csrf-test@example.org"}, "from": {"t@" + testDomain}, "subject": {"csrf"}}
 	cases[tb+"/versions/{tag}/delete"] = url.Values{}
 	cases[tb+"/delete"] = url.Values{}
 	// SMTP credentials: add a login, give it a new password, delete it

@@ -47,6 +47,7 @@ import (
 	"github.com/salvo-email/salvo/internal/egress"
 	"github.com/salvo-email/salvo/internal/lists"
 	"github.com/salvo-email/salvo/internal/obs"
+	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/suppress"
 	"github.com/salvo-email/salvo/internal/templates"
@@ -71,6 +72,9 @@ type Deps struct {
 	// WebhookTester posts the Webhooks tab's test events (nil: no Test
 	// button).
 	WebhookTester *webhooks.Tester
+	// Send accepts the Templates page's test sends (the send use case
+	// behind POST /v3/{domain}/messages; nil: no test sends).
+	Send *send.Service
 	// Templates is the templates service behind /v3/{domain}/templates.
 	Templates *templates.Service
 	// Lists is the mailing lists service behind /v3/lists.
