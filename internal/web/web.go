@@ -1,8 +1,9 @@
 // Package web serves Salvo's dashboard under /dashboard/: the pages a
-// person uses instead of the API (domains and their DNS records, sending
-// keys, SMTP credentials, webhooks, the primary key, users, the logs of
-// what was sent, the queue, suppressions, stats, and the Inbox of what
-// capture mode kept).
+// person uses instead of the API (an overview, domains and their DNS
+// records, sending keys, SMTP credentials, webhooks and their tests, the
+// primary and webhook signing keys, users, the logs of what was sent, the
+// queue, suppressions, stats, tags, templates, mailing lists, inbound
+// routes, and the Inbox of what capture mode kept).
 //
 // Invariants:
 //   - Every page but the login form and the static assets needs a session
@@ -17,13 +18,17 @@
 //     password typed into a form is never shown; pages are never cached.
 //   - The dashboard works through the same services as the API (auth.Keys,
 //     auth.Credentials, domains.Service, events.Fetch, delivery.QueueStatus, suppress.Record
-//     and suppress.Importer, stats.Total, the webhooks edits and
-//     webhooks.Attempts); it never touches SQL.
+//     and suppress.Importer, stats.Total, the webhooks edits,
+//     webhooks.Attempts and webhooks.Tester, templates.Service,
+//     lists.Service, send.Service, the routes engine); it never touches SQL.
 //   - A request body is at most 64 KB, except a CSV upload (25 MB); a
 //     body over its limit is a 413, not a missing CSRF token.
-//   - A message's own HTML is shown only in a sandboxed iframe (no scripts,
-//     an opaque origin) from a route whose Content-Security-Policy blocks
-//     scripts and remote content; its attachments are only ever downloads.
+//   - A message's own HTML, and a template's preview, is shown only in a
+//     sandboxed iframe (no scripts, an opaque origin) from a route whose
+//     Content-Security-Policy blocks scripts and remote content; a
+//     message's attachments are only ever downloads.
+//   - The webhook signing key, like the primary key, appears only in the
+//     response to its eye icon's POST.
 //
 // Failure rules: handlers return errors, and one place, fail, renders them:
 // a *wire.Error with its status and text, store.ErrNotFound as 404, and
