@@ -7,8 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/salvo-email/salvo/internal/lists"
+	"github.com/salvo-email/salvo/internal/store"
 )
 
 // TestBrowserMailingLists follows Sending → Mailing lists: create a
@@ -114,4 +118,31 @@ func TestBrowserMailingLists(t *testing.T) {
 	b.do("the lists", chromedp.Navigate(d.Base+"/dashboard/lists"), chromedp.WaitVisible(chromedp.ID("lists")))
 	b.snap("lists-desktop")
 	b.noConsoleErrors()
+}
+
+// fixtureList creates the mailing list addr with the member member and
+// more, written in the background: it returns that upload's task id.
+func fixtureList(t *testing.T, d *dash, addr, member string) string {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := d.Lists.Create(ctx, lists.ListInput{Address: &addr}); err != nil {
+		t.Fatal(err)
+	}
+	ms := []store.Member{{Address: member, Subscribed: true, Vars: map[string]any{}}}
+	for i := range 1000 { // more than one chunk: a background upload
+		ms = append(ms, store.Member{Address: fmt.Sprintf("bulk%d@example.org", i), Subscribed: true, Vars: map[string]any{}})
+	}
+	up, err := d.Lists.AddMembers(ctx, addr, ms, false)
+	if err != nil || up.TaskID == "" {
+		t.Fatalf("upload: %+v, %v", up, err)
+	}
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		if tv, _ := d.Lists.Task(up.TaskID); tv.Status == "done" {
+			return up.TaskID
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the fixture's upload is %+v", tv)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/config"
 	"github.com/salvo-email/salvo/internal/domains"
-	"github.com/salvo-email/salvo/internal/lists"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/templates"
 	"github.com/salvo-email/salvo/internal/testutil"
@@ -797,32 +796,5 @@ func TestSecurityHeaders(t *testing.T) {
 			h.Get("X-Content-Type-Options") != "nosniff" || (path != "/dashboard/login" && h.Get("Cache-Control") != "no-store") {
 			t.Errorf("GET %s headers: %v", path, h)
 		}
-	}
-}
-
-// fixtureList creates the mailing list addr with the member member and
-// more, written in the background: it returns that upload's task id.
-func fixtureList(t *testing.T, d *dash, addr, member string) string {
-	t.Helper()
-	ctx := context.Background()
-	if _, err := d.Lists.Create(ctx, lists.ListInput{Address: &addr}); err != nil {
-		t.Fatal(err)
-	}
-	ms := []store.Member{{Address: member, Subscribed: true, Vars: map[string]any{}}}
-	for i := range 1000 { // more than one chunk: a background upload
-		ms = append(ms, store.Member{Address: fmt.Sprintf("bulk%d@example.org", i), Subscribed: true, Vars: map[string]any{}})
-	}
-	up, err := d.Lists.AddMembers(ctx, addr, ms, false)
-	if err != nil || up.TaskID == "" {
-		t.Fatalf("upload: %+v, %v", up, err)
-	}
-	deadline := time.Now().Add(waitTimeout)
-	for {
-		if tv, _ := d.Lists.Task(up.TaskID); tv.Status == "done" {
-			return up.TaskID
-		} else if time.Now().After(deadline) {
-			t.Fatalf("the fixture's upload is %+v", tv)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
