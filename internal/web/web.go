@@ -197,6 +197,9 @@ func (s *Server) register() {
 	s.tagsRoutes()
 	s.listsRoutes()
 	s.templatesRoutes()
+	// Last, so that tests that submit every form in order delete the
+	// domain after the forms that need it.
+	s.form("POST "+domainsPath+"/{name}/delete", s.deleteDomain)
 }
 
 func (s *Server) add(pattern string, public bool, h http.Handler) {
