@@ -58,6 +58,7 @@ func (s *Server) routes() {
 	s.handle(get, "/v3/domains/{domain}/messages/{key}/attachments/{n}", auth.Account, s.getStoredAttachment)
 
 	s.webhooksRoutes()
+	s.webhookTestRoutes()
 	s.usageRoutes()    // usage details (beyond Mailgun)
 	s.suppressRoutes() // suppressions (§4)
 	s.statsRoutes()    // tags, stats and metrics (§10)

@@ -41,6 +41,7 @@ import (
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/suppress"
 	"github.com/salvo-email/salvo/internal/templates"
+	"github.com/salvo-email/salvo/internal/webhooks"
 )
 
 // Deps are what the API needs.
@@ -70,6 +71,9 @@ type Deps struct {
 	Egress *egress.Policy
 	// Sources are the node's source addresses (--source-ips; nil: none).
 	Sources *ips.Set
+	// WebhookTester posts the sample events of webhook tests (nil: the
+	// test endpoint answers 501).
+	WebhookTester *webhooks.Tester
 }
 
 // Server is the API's http.Handler.

@@ -321,7 +321,7 @@ func (a *App) Start(ctx context.Context) error {
 		Keys:    a.Keys, Domains: a.Domains, Send: a.Send, Importer: a.Importer, Templates: a.Templates, Lists: a.Lists,
 		Regional: a.Regional, Credentials: a.Credentials,
 		Region: a.Cfg.Region, PublicURL: a.Cfg.PublicURL, MaxBody: a.Cfg.MaxRequestBytes, Now: a.seams.Now,
-		DestinationHealth: a.Delivery.Health, Egress: a.Egress,
+		DestinationHealth: a.Delivery.Health, Egress: a.Egress, WebhookTester: a.webhookTester(),
 		Sources: a.Sources,
 	})
 	if a.Web, err = a.dashboard(); err != nil {
@@ -377,11 +377,35 @@ func (a *App) dashboard() (http.Handler, error) {
 		Capture: a.Cfg.Capture,
 		// Suppressions pages submit CSV imports to the shared importer.
 		Importer: a.Importer,
+		// Mailing lists and Templates pages work through the API's services.
+		Lists: a.Lists, Templates: a.Templates, Send: a.Send,
+		// The Webhooks tab's Test button posts as PUT …/webhooks/{kind}/test does.
+		WebhookTester: a.webhookTester(),
+		SMTPServer:    a.smtpServer,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}
 	return w, nil
+}
+
+// smtpServer says where the SMTP relay listens, for the dashboard.
+func (a *App) smtpServer() web.SMTPServer {
+	port := func(addr string) string {
+		if _, p, err := net.SplitHostPort(addr); err == nil {
+			return p
+		}
+		return ""
+	}
+	return web.SMTPServer{Host: a.Cfg.SMTPHost, STARTTLSPort: port(a.SubmissionAddr()), TLSPort: port(a.SubmissionTLSAddr()),
+		InsecureLoopback: a.Cfg.SMTP.InsecureAuthLoopback}
+}
+
+// webhookTester posts webhook tests through the egress-checked client
+// and with the timeout of the dispatcher's posts.
+func (a *App) webhookTester() *webhooks.Tester {
+	return &webhooks.Tester{Client: a.Egress.Client(0), SigningKey: a.Keys.SigningKey, Now: a.seams.Now,
+		Timeout: a.Cfg.WebhookTimeout}
 }
 
 // rootHandler routes the one HTTP listener: tracking URLs (by Host, or

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"net"
 	"regexp"
 	"slices"
 	"strings"
@@ -87,6 +88,12 @@ func TestBrowserSMTPCredentials(t *testing.T) {
 	if got := b.text(`.tabs.sub a[aria-current="page"]`); got != "SMTP credentials" {
 		t.Errorf("current settings tab = %q", got)
 	}
+	_, port, _ := net.SplitHostPort(d.SubmissionAddr())
+	_, tlsPort, _ := net.SplitHostPort(d.SubmissionTLSAddr())
+	if got := [3]string{b.text("#smtp-host"), b.text("#smtp-port"), b.text("#smtps-port")}; got != [3]string{d.Cfg.SMTPHost, port, tlsPort} || port == "" {
+		t.Errorf("the page says connect to %q, want %s with STARTTLS on %s and TLS on %s", got, d.Cfg.SMTPHost, port, tlsPort)
+	}
+	b.snap("credentials-phone")
 	if !b.exists("#no-credentials") {
 		t.Error("a domain without credentials lists some")
 	}

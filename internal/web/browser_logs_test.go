@@ -47,7 +47,12 @@ func TestBrowserFindMessageInLogs(t *testing.T) {
 	}
 	ds := failed.DeliveryStatus
 
-	b.do("open Logs", loads(chromedp.Click(chromedp.CSS(`a[href="/dashboard/logs"]`))), chromedp.WaitVisible(chromedp.ID("logs-recipient")))
+	b.openNav()
+	b.do("open Logs", loads(chromedp.Click(chromedp.CSS(`a[href="/dashboard/logs"]`))), chromedp.WaitVisible(chromedp.CSS("#logs-fold summary")))
+	if eval[bool](b, `document.getElementById("logs-fold").open`) {
+		t.Error("the filters are not folded on a phone")
+	}
+	b.do("unfold the filters", chromedp.Click(chromedp.CSS("#logs-fold summary")), chromedp.WaitVisible(chromedp.ID("logs-recipient")))
 	b.do("filter by recipient", chromedp.SendKeys(chromedp.ID("logs-recipient"), bob),
 		loads(chromedp.Click(chromedp.ID("search"))), chromedp.WaitVisible(chromedp.ID("events")))
 	rcpts := eval[[]string](b, `[...document.querySelectorAll("#events tr.event .rcpt")].map(td => td.textContent.trim())`)

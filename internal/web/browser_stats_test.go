@@ -152,6 +152,7 @@ func TestBrowserStats(t *testing.T) {
 	today := time.Now().UTC().Format(time.DateOnly)
 
 	b := loggedIn(t, d, phoneW, phoneH)
+	b.openNav()
 	b.do("open Stats", chromedp.WaitVisible(chromedp.ID("who")), loads(chromedp.Click(chromedp.CSS(`a[href="/dashboard/stats"]`))),
 		chromedp.WaitVisible(chromedp.ID("stats-chart")))
 	if n := eval[int](b, `document.querySelectorAll("#stats-table tr.stats-day").length`); n != 7 {

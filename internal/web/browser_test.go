@@ -347,6 +347,10 @@ func TestBrowserCreateDomain(t *testing.T) {
 	if !eval[bool](b, "document.documentElement.scrollWidth <= window.innerWidth") {
 		t.Error("the domain page is wider than a phone screen")
 	}
+	b.do("verify before publishing", loads(chromedp.Click(chromedp.ID("verify"))), chromedp.WaitVisible(chromedp.ID("form-error")))
+	if got := b.text("#form-error"); !strings.Contains(got, "still unverified") || b.exists(".notice") {
+		t.Errorf("a failed verify says %q", got)
+	}
 	for _, r := range d.Domains.Records(dom) {
 		if r.Type == "TXT" {
 			d.DNS.Add(t, fmt.Sprintf("%s. 60 IN TXT %q", r.Name, r.Value))

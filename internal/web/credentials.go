@@ -47,6 +47,8 @@ type credentialsData struct {
 	// NewLogin and NewPassword are a credential created with a generated
 	// password, on the one page after its creation.
 	NewLogin, NewPassword string
+	// Server is where to connect (nil when not known).
+	Server *SMTPServer
 }
 
 func (s *Server) credentialsPage(rq *request) error {
@@ -63,6 +65,10 @@ func (s *Server) credentialsPage(rq *request) error {
 	d := credentialsData{domainData: dd, Total: total, Skip: skip, Prev: -1, Next: -1,
 		MinPassword: auth.MinCredentialPassword, MaxPassword: auth.MaxCredentialPassword,
 		NewLogin: rq.flash.Login, NewPassword: rq.flash.Password}
+	if s.SMTPServer != nil {
+		srv := s.SMTPServer()
+		d.Server = &srv
+	}
 	for _, c := range cs {
 		d.Credentials = append(d.Credentials, credentialRow{Login: c.Login, CreatedAt: c.CreatedAt, System: auth.IsSystem(dd.Domain.Name, c.Login)})
 	}

@@ -102,8 +102,29 @@ func (s *Server) verifyDomain(rq *request) (result, error) {
 	if err != nil {
 		return res, err
 	}
+	if d.State != store.DomainActive {
+		// A failed check is no success: the page's records say which failed.
+		res.Flash.Error = "DNS records checked: the domain is still " + d.State +
+			": its SPF and DKIM records below must both be valid before it can send."
+		return res, nil
+	}
 	res.Flash.Notice = "DNS records checked: the domain is " + d.State + "."
 	return res, nil
+}
+
+// deleteDomain deletes a domain, as DELETE /v3/domains/{name} does, once
+// its name was typed again.
+func (s *Server) deleteDomain(rq *request) (result, error) {
+	name := rq.r.PathValue("name")
+	res := result{To: domainPath(name)}
+	if !strings.EqualFold(strings.TrimSpace(rq.r.PostFormValue("confirm")), name) {
+		return res, wire.BadRequest("Type the domain's name, %s, to delete it.", name)
+	}
+	if err := s.Domains.Delete(rq.r.Context(), name); err != nil {
+		return res, err
+	}
+	s.Log.Info("domain deleted", "domain", name, "user_id", rq.ses.User.ID)
+	return result{To: domainsPath, Flash: flash{Notice: "Domain " + strings.ToLower(name) + " was deleted."}}, nil
 }
 
 func sendingKeysPath(name string) string { return domainPath(name) + "/settings/sending-keys" }

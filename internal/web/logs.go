@@ -44,6 +44,9 @@ var eventTypes = []string{events.Accepted, events.Delivered, events.Failed, even
 // logsForm is the Logs page's filter form as the URL carries it.
 type logsForm struct {
 	Domain, Event, Recipient, Tag string
+	// Severity (temporary, permanent), Subject, Sender (the from filter)
+	// and MessageID narrow further, as the Events API's filters.
+	Severity, Subject, Sender, MessageID string
 	// Begin and End are datetime-local values, read as UTC.
 	Begin, End string
 	Limit      int
@@ -57,6 +60,8 @@ func readLogsForm(v url.Values) logsForm {
 		Domain: strings.TrimSpace(v.Get("domain")), Event: v.Get("event"),
 		Recipient: strings.TrimSpace(v.Get("recipient")), Tag: strings.TrimSpace(v.Get("tag")),
 		Begin: v.Get("begin"), End: v.Get("end"), Page: v.Get("page"), Limit: logsLimits[0],
+		Severity: v.Get("severity"), Subject: strings.TrimSpace(v.Get("subject")),
+		Sender: strings.TrimSpace(v.Get("from")), MessageID: strings.Trim(strings.TrimSpace(v.Get("message-id")), "<>"),
 	}
 	if n, err := strconv.Atoi(v.Get("limit")); err == nil {
 		for _, l := range logsLimits {
@@ -72,7 +77,7 @@ func readLogsForm(v url.Values) logsForm {
 func (f logsForm) values() url.Values {
 	v := url.Values{"domain": {f.Domain}}
 	for name, value := range map[string]string{"event": f.Event, "recipient": f.Recipient, "tag": f.Tag,
-		"begin": f.Begin, "end": f.End} {
+		"begin": f.Begin, "end": f.End, "severity": f.Severity, "subject": f.Subject, "from": f.Sender, "message-id": f.MessageID} {
 		if value != "" {
 			v.Set(name, value)
 		}
@@ -91,7 +96,8 @@ func (f logsForm) query() (events.Query, error) {
 		return events.ParseToken(f.Page)
 	}
 	p := url.Values{"limit": {strconv.Itoa(f.Limit)}}
-	for name, value := range map[string]string{"event": f.Event, "recipient": f.Recipient, "tags": f.Tag} {
+	for name, value := range map[string]string{"event": f.Event, "recipient": f.Recipient, "tags": f.Tag,
+		"severity": f.Severity, "subject": f.Subject, "from": f.Sender, "message-id": f.MessageID} {
 		if value != "" {
 			p.Set(name, value)
 		}

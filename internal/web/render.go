@@ -45,6 +45,23 @@ func personOf(u store.User) person {
 	return person{ID: u.ID, Email: u.Email, Name: u.Name, CreatedAt: u.CreatedAt}
 }
 
+// dict makes a map of key, value pairs for a sub-template:
+// {{template "x" dict "A" 1 "B" 2}}.
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, errors.New("web: dict needs key, value pairs")
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			return nil, errors.New("web: a dict key is not a string")
+		}
+		m[k] = kv[i+1]
+	}
+	return m, nil
+}
+
 // revokeForm is a key's Revoke button.
 type revokeForm struct{ Action, ID, What, CSRF string }
 
@@ -59,6 +76,7 @@ func parsePages() (map[string]*template.Template, error) {
 		"until": until,
 		"bytes": byteSize,
 		"tabs":  func() []settingsTab { return settingsTabs },
+		"dict":  dict,
 		"revoke": func(action, id, what, csrf string) revokeForm {
 			return revokeForm{Action: action, ID: id, What: what, CSRF: csrf}
 		},

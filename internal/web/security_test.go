@@ -18,6 +18,7 @@ import (
 	"github.com/salvo-email/salvo/internal/config"
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/store"
+	"github.com/salvo-email/salvo/internal/templates"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
@@ -34,6 +35,11 @@ type fixture struct {
 	// imports are a finished CSV import of each suppression list, by the
 	// list's dashboard name.
 	imports map[string]string
+	// routeID is an inbound route's id.
+	routeID string
+	// listAddr is a mailing list with the member memberAddr, and
+	// uploadID a background upload of members to it.
+	listAddr, memberAddr, uploadID string
 }
 
 func newFixture(t *testing.T, o dashOptions) *fixture {
@@ -54,6 +60,16 @@ func newFixture(t *testing.T, o dashOptions) *fixture {
 	f := &fixture{dash: d, sendingKey: secretValue, sendingID: sk.ID, userKeyID: uk.ID}
 	f.msgID = d.send(t, secretValue, fixtureMessage())
 	f.msgKey = d.storageKey(t, f.msgID)
+	f.routeID = "5f2b7c1e0000000000000001"
+	if err := d.Regional.CreateRoute(ctx, store.Route{ID: f.routeID, Expression: `match_recipient("fixture@.*")`,
+		Actions: []string{"stop()"}, CreatedAt: time.Now().UTC().Truncate(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	f.listAddr, f.memberAddr = "fixture-list@"+testDomain, "member@example.org"
+	f.uploadID = fixtureList(t, d, f.listAddr, f.memberAddr)
+	if _, err := d.Templates.Create(ctx, testDomain, "fixture", "", "", &templates.VersionInput{Tag: "v1", Content: "<p>{{x}}</p>"}); err != nil {
+		t.Fatal(err)
+	}
 	f.imports = map[string]string{}
 	for slug, list := range map[string]string{"bounces": store.Bounces, "unsubscribes": store.Unsubscribes,
 		"complaints": store.Complaints, "allowlist": store.Allowlist} {
@@ -98,10 +114,18 @@ func (f *fixture) path(pattern string) string {
 	if strings.Contains(pattern, "sending-keys") {
 		id = f.sendingID
 	}
+	if strings.HasPrefix(pattern, "/dashboard/routes/") {
+		id = f.routeID
+	}
+	if strings.HasPrefix(pattern, "/dashboard/lists/") {
+		id = f.uploadID
+	}
 	if before, ok := strings.CutSuffix(pattern, "/imports/{id}"); ok {
 		id = f.imports[before[strings.LastIndexByte(before, '/')+1:]]
 	}
 	return strings.NewReplacer("{name}", testDomain, "{domain}", testDomain, "{id}", id, "{key}", f.msgKey,
+		"{list}", f.listAddr, "{member}", f.memberAddr,
+		"{template}", "fixture", "{tag}", "v1",
 		"{n}", "0", "{$}", "").Replace(pattern)
 }
 
@@ -182,7 +206,35 @@ func postCases() map[string]url.Values {
 		"/dashboard/domains/{name}/settings/connection":               {"require_tls": {"on"}},
 		"/dashboard/domains/{name}/settings/tracking":                 {"click": {"on"}, "open": {"on"}},
 		"/dashboard/logout":                                           {},
+		"/dashboard/routes":                                           {"priority": {"3"}, "expression": {`match_recipient("csrf@.*")`}, "actions": {"stop()"}},
+		"/dashboard/routes/{id}":                                      {"priority": {"4"}, "expression": {`match_recipient("csrf2@.*")`}, "actions": {"stop()"}},
+		"/dashboard/routes/{id}/delete":                               {},
+		"/dashboard/domains/{name}/delete":                            {"confirm": {testDomain}},
+		"/dashboard/tags/delete":                                      {"domain": {testDomain}, "tag": {"csrf-tag"}},
 	}
+	// Mailing lists: create one, edit the fixture's, add, upload, edit and
+	// remove members, delete it (the order of their routes).
+	lb := "/dashboard/lists/{list}"
+	cases["/dashboard/lists"] = url.Values{"address": {"csrf-list@" + testDomain}}
+	cases[lb] = url.Values{"address": {"fixture-list@" + testDomain}, "name": {"Renamed"}, "access_level": {"members"}}
+	cases[lb+"/members"] = url.Values{"address": {"csrf-member@example.org"}, "subscribed": {"on"}}
+	cases[lb+"/upload"] = url.Values{"file": {"address\nuploaded@example.org\n"}}
+	cases[lb+"/members/{member}"] = url.Values{"name": {"Member"}, "vars": {`{"a": 1}`}}
+	cases[lb+"/members/{member}/delete"] = url.Values{}
+	cases[lb+"/delete"] = url.Values{"confirm": {"fixture-list@" + testDomain}}
+	// Templates: create one; on the fixture's, preview, add a version,
+	// save, activate, copy, send a test of and delete v1, delete it (the
+	// order of their routes).
+	tb := "/dashboard/templates/{domain}/{template}"
+	cases["/dashboard/templates"] = url.Values{"domain": {testDomain}, "name": {"csrf-template"}, "template": {"<p>hi</p>"}}
+	cases[tb+"/preview"] = url.Values{"template": {"<p>{{x}}</p>"}, "vars": {`{"x": 1}`}}
+	cases[tb+"/versions"] = url.Values{"new_tag": {"v2"}, "template": {"<p>v2</p>"}}
+	cases[tb+"/versions/{tag}"] = url.Values{"template": {"<p>v1 saved</p>"}, "comment": {"saved"}}
+	cases[tb+"/versions/{tag}/activate"] = url.Values{}
+	cases[tb+"/versions/{tag}/copy"] = url.Values{"new_tag": {"v1-copy"}}
+	cases[tb+"/versions/{tag}/send"] = url.Values{"to": {"csrf-test@example.org"}, "from": {"t@" + testDomain}, "subject": {"csrf"}}
+	cases[tb+"/versions/{tag}/delete"] = url.Values{}
+	cases[tb+"/delete"] = url.Values{}
 	// SMTP credentials: add a login, give it a new password, delete it
 	// (the order of their routes).
 	creds := "/dashboard/domains/{name}/settings/smtp-credentials"
@@ -196,6 +248,8 @@ func postCases() map[string]url.Values {
 	cases[base] = hook
 	cases[base+"/replace"] = url.Values{"kind": hook["kind"], "url": hook["url"], "new_url": {"http://127.0.0.1:9/other"}}
 	cases[base+"/delete"] = url.Values{"kind": hook["kind"], "url": {"http://127.0.0.1:9/other"}}
+	cases[base+"/test"] = url.Values{"kind": hook["kind"], "url": hook["url"]} // replaced by a live receiver where it must answer
+	cases[base+"/signing-key"] = url.Values{}
 	// Each suppression list: add an address, delete it, clear the list,
 	// import a file (a form with a "file" value is sent as an upload).
 	for _, l := range []struct{ slug, extra string }{{"bounces", "code"}, {"unsubscribes", "tags"}, {"complaints", ""}, {"allowlist", "reason"}} {
@@ -241,10 +295,7 @@ func (f *fixture) state(t *testing.T) string {
 	}
 	users, _ := f.Users.List(ctx)
 	_, total, _ := f.Domains.List(ctx, 0, 10)
-	d, err := f.Domains.Get(ctx, testDomain)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, _ := f.Domains.Get(ctx, testDomain) // zero once the domain's Delete form ran
 	primary, _ := f.Keys.RevealPrimary(ctx)
 	hooks, err := f.Regional.Webhooks(ctx, testDomain)
 	if err != nil {
@@ -266,7 +317,31 @@ func (f *fixture) state(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fmt.Sprint(ids, len(users), total, d.RequireTLS, d.SkipVerification, d.UpdatedAt, primary, hooks, lists, len(imports), creds)
+	rs, _, err := f.Regional.Routes(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mls, _, err := f.Lists.Offset(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := f.Templates.List(ctx, testDomain, store.PivotQuery{Limit: 100}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tpls []string
+	for _, c := range list {
+		tpls = append(tpls, c.Template.Name)
+		if c.Version != nil {
+			tpls = append(tpls, c.Version.Tag, c.Version.Content)
+		}
+	}
+	ntags, err := f.Regional.CountTags(ctx, testDomain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprint(ids, len(users), total, d.RequireTLS, d.SkipVerification, d.UpdatedAt, primary, hooks, lists, len(imports), creds,
+		rs, ntags, mls, tpls)
 }
 
 // TestCSRFRequiredOnEveryForm enumerates the state-changing routes: each
@@ -278,7 +353,18 @@ func TestCSRFRequiredOnEveryForm(t *testing.T) {
 	c := f.client(t)
 	token := c.login(testEmail, testPassword)
 	other := f.client(t).login(testEmail, testPassword)
+	tagged := fixtureMessage()
+	if err := tagged.AddTag("csrf-tag"); err != nil {
+		t.Fatal(err)
+	}
+	f.send(t, f.sendingKey, tagged) // a tag for the tag's Delete button
 	cases := postCases()
+	signing, err := f.Keys.SigningKey(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcv := testutil.StartWebhookReceiver(t, signing) // answers the Test button's post
+	cases["/dashboard/domains/{name}/settings/webhooks/test"] = url.Values{"kind": {"delivered"}, "url": {rcv.URL}}
 	var posts []string
 	for _, r := range f.webServer(t).Routes() {
 		if r.Method != http.MethodPost || r.Public {
@@ -321,8 +407,14 @@ func TestCSRFRequiredOnEveryForm(t *testing.T) {
 			t.Errorf("POST %s with the token: %d\n%s", pattern, p.StatusCode, p.Body)
 		}
 		if p.StatusCode == http.StatusSeeOther && pattern != "/dashboard/logout" {
-			// The form did its work: the next page has no error message.
-			if next := c.get(p.Header.Get("Location")); strings.Contains(next.Body, `id="form-error"`) {
+			// The form did its work: the next page has no error message
+			// (a verify of the fixture's unpublished records says so as one).
+			next := c.get(p.Header.Get("Location"))
+			if pattern == "/dashboard/domains/{name}/verify" {
+				if !strings.Contains(next.Body, "DNS records checked: the domain is still unverified") {
+					t.Errorf("POST %s with the token did not check the records:\n%s", pattern, next.Body)
+				}
+			} else if strings.Contains(next.Body, `id="form-error"`) {
 				t.Errorf("POST %s with the token was refused:\n%s", pattern, next.Body)
 			}
 		}

@@ -73,6 +73,8 @@ func (d *statsDay) add(e statsDay) {
 type statsData struct {
 	Domain  string // "" for every domain
 	Domains []store.Domain
+	// Tag limits the counts to one tag ("" for the totals).
+	Tag string
 	// From and To are the form's dates (2006-01-02, UTC, both included).
 	From, To string
 	// Error is why the form was refused.
@@ -88,13 +90,16 @@ type statsData struct {
 type preset struct{ Label, URL string }
 
 // statsPresets are links to the last 7, 30 and 90 days of domain.
-func statsPresets(now time.Time, domain string) []preset {
+func statsPresets(now time.Time, domain, tag string) []preset {
 	var out []preset
 	to := store.BucketStart(now, store.Daily)
 	for _, n := range []int{7, 30, 90} {
 		v := url.Values{"from": {to.AddDate(0, 0, 1-n).Format(time.DateOnly)}, "to": {to.Format(time.DateOnly)}}
 		if domain != "" {
 			v.Set("domain", domain)
+		}
+		if tag != "" {
+			v.Set("tag", tag)
 		}
 		out = append(out, preset{Label: "Last " + strconv.Itoa(n) + " days", URL: statsPath + "?" + v.Encode()})
 	}
@@ -103,7 +108,8 @@ func statsPresets(now time.Time, domain string) []preset {
 
 func (s *Server) statsPage(rq *request) error {
 	v := rq.r.URL.Query()
-	d := statsData{Domain: strings.TrimSpace(v.Get("domain")), From: v.Get("from"), To: v.Get("to")}
+	d := statsData{Domain: strings.TrimSpace(v.Get("domain")), From: v.Get("from"), To: v.Get("to"),
+		Tag: strings.ToLower(strings.TrimSpace(v.Get("tag")))}
 	all := d.Domain == ""
 	var err error
 	if d.Domains, err = s.domainChoices(rq, &d.Domain); err != nil {
@@ -112,7 +118,7 @@ func (s *Server) statsPage(rq *request) error {
 	if all {
 		d.Domain = ""
 	}
-	d.Presets = statsPresets(s.Now(), d.Domain)
+	d.Presets = statsPresets(s.Now(), d.Domain, d.Tag)
 	r, err := d.statsRange(s.Now())
 	if err == nil {
 		err = s.readStats(rq, r, &d)
@@ -180,7 +186,11 @@ func (s *Server) readStats(rq *request, r stats.Range, d *statsData) error {
 	for i, e := range statsEvents {
 		events[i] = e.Name
 	}
-	total, err := stats.Total(ctx, s.Regional, r, names, nil, events)
+	var tags []string
+	if d.Tag != "" {
+		tags = []string{d.Tag}
+	}
+	total, err := stats.Total(ctx, s.Regional, r, names, tags, events)
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,9 @@
 // Package web serves Salvo's dashboard under /dashboard/: the pages a
-// person uses instead of the API (domains and their DNS records, sending
-// keys, SMTP credentials, webhooks, the primary key, users, the logs of
-// what was sent, the queue, suppressions, stats, and the Inbox of what
-// capture mode kept).
+// person uses instead of the API (an overview, domains and their DNS
+// records, sending keys, SMTP credentials, webhooks and their tests, the
+// primary and webhook signing keys, users, the logs of what was sent, the
+// queue, suppressions, stats, tags, templates, mailing lists, inbound
+// routes, and the Inbox of what capture mode kept).
 //
 // Invariants:
 //   - Every page but the login form and the static assets needs a session
@@ -17,13 +18,17 @@
 //     password typed into a form is never shown; pages are never cached.
 //   - The dashboard works through the same services as the API (auth.Keys,
 //     auth.Credentials, domains.Service, events.Fetch, delivery.QueueStatus, suppress.Record
-//     and suppress.Importer, stats.Total, the webhooks edits and
-//     webhooks.Attempts); it never touches SQL.
+//     and suppress.Importer, stats.Total, the webhooks edits,
+//     webhooks.Attempts and webhooks.Tester, templates.Service,
+//     lists.Service, send.Service, the routes engine); it never touches SQL.
 //   - A request body is at most 64 KB, except a CSV upload (25 MB); a
 //     body over its limit is a 413, not a missing CSRF token.
-//   - A message's own HTML is shown only in a sandboxed iframe (no scripts,
-//     an opaque origin) from a route whose Content-Security-Policy blocks
-//     scripts and remote content; its attachments are only ever downloads.
+//   - A message's own HTML, and a template's preview, is shown only in a
+//     sandboxed iframe (no scripts, an opaque origin) from a route whose
+//     Content-Security-Policy blocks scripts and remote content; a
+//     message's attachments are only ever downloads.
+//   - The webhook signing key, like the primary key, appears only in the
+//     response to its eye icon's POST.
 //
 // Failure rules: handlers return errors, and one place, fail, renders them:
 // a *wire.Error with its status and text, store.ErrNotFound as 404, and
@@ -45,9 +50,13 @@ import (
 	"github.com/salvo-email/salvo/internal/delivery"
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/egress"
+	"github.com/salvo-email/salvo/internal/lists"
 	"github.com/salvo-email/salvo/internal/obs"
+	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/suppress"
+	"github.com/salvo-email/salvo/internal/templates"
+	"github.com/salvo-email/salvo/internal/webhooks"
 )
 
 // Deps are what the dashboard needs.
@@ -62,6 +71,19 @@ type Deps struct {
 	// Credentials manages the domains' SMTP credentials (the service
 	// behind /v3/domains/{d}/credentials).
 	Credentials *auth.Credentials
+	// SMTPServer says where applications send over SMTP, for the SMTP
+	// credentials page (nil: the page does not say).
+	SMTPServer func() SMTPServer
+	// WebhookTester posts the Webhooks tab's test events (nil: no Test
+	// button).
+	WebhookTester *webhooks.Tester
+	// Send accepts the Templates page's test sends (the send use case
+	// behind POST /v3/{domain}/messages; nil: no test sends).
+	Send *send.Service
+	// Templates is the templates service behind /v3/{domain}/templates.
+	Templates *templates.Service
+	// Lists is the mailing lists service behind /v3/lists.
+	Lists *lists.Service
 	// Importer runs the suppression CSV imports the Suppressions pages
 	// submit (the same background import as the API's).
 	Importer *suppress.Importer
@@ -86,6 +108,16 @@ type Deps struct {
 	// Capture tells the Inbox whether this node runs in capture mode
 	// (--capture): its copies are kept, not sent.
 	Capture bool
+}
+
+// SMTPServer is how applications reach the SMTP relay: the host name
+// users are told (--smtp-host) and the listening ports, "" for a
+// listener that is off.
+type SMTPServer struct {
+	Host                  string
+	STARTTLSPort, TLSPort string
+	// InsecureLoopback: AUTH without TLS is allowed from loopback.
+	InsecureLoopback bool
 }
 
 // Route describes a dashboard route for tests and docs. Method is empty
@@ -133,10 +165,7 @@ func (s *Server) register() {
 	s.public("POST "+loginPath, http.HandlerFunc(s.login))
 	s.public("GET "+prefix+"/static/", staticHandler())
 	s.call("POST "+prefix+"/logout", s.logout)
-	s.page("GET "+prefix+"/{$}", func(rq *request) error {
-		http.Redirect(rq.w, rq.r, domainsPath, http.StatusSeeOther)
-		return nil
-	})
+	s.page("GET "+prefix+"/{$}", s.overviewPage)
 	s.page(prefix+"/", func(rq *request) error { return wire.NotFound("There is no page at %s.", rq.r.URL.Path) })
 
 	s.page("GET "+apiKeysPath, s.apiKeysPage)
@@ -164,6 +193,13 @@ func (s *Server) register() {
 	s.suppressRoutes()
 	s.statsRoutes()
 	s.inboxRoutes()
+	s.routesRoutes()
+	s.tagsRoutes()
+	s.listsRoutes()
+	s.templatesRoutes()
+	// Last, so that tests that submit every form in order delete the
+	// domain after the forms that need it.
+	s.form("POST "+domainsPath+"/{name}/delete", s.deleteDomain)
 }
 
 func (s *Server) add(pattern string, public bool, h http.Handler) {

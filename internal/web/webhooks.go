@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +26,8 @@ func (s *Server) webhooksRoutes() {
 	s.form("POST "+base, s.addWebhook)
 	s.form("POST "+base+"/replace", s.replaceWebhook)
 	s.form("POST "+base+"/delete", s.deleteWebhook)
+	s.form("POST "+base+"/test", s.testWebhook)
+	s.call("POST "+base+"/signing-key", s.revealSigningKey)
 }
 
 // kindLabels say what sets each webhook kind off.
@@ -67,9 +70,17 @@ type webhooksData struct {
 	Attempts []urlState
 	MaxURLs  int
 	Now      time.Time
+	// CanTest: the Test buttons work (a tester is set up).
+	CanTest bool
+	// SigningKey is the account's HTTP webhook signing key, only in the
+	// answer to the eye icon without JavaScript.
+	SigningKey string
 }
 
-func (s *Server) webhooksPage(rq *request) error {
+func (s *Server) webhooksPage(rq *request) error { return s.webhooksPageWith(rq, "") }
+
+// webhooksPageWith shows the tab, with the signing key when it is not "".
+func (s *Server) webhooksPageWith(rq *request, signingKey string) error {
 	dd, err := s.domainData(rq, "webhooks")
 	if err != nil {
 		return err
@@ -79,7 +90,8 @@ func (s *Server) webhooksPage(rq *request) error {
 	if err != nil {
 		return err
 	}
-	d := webhooksData{domainData: dd, MaxURLs: webhooks.MaxURLs, Now: s.Now().UTC()}
+	d := webhooksData{domainData: dd, MaxURLs: webhooks.MaxURLs, Now: s.Now().UTC(), CanTest: s.WebhookTester != nil,
+		SigningKey: signingKey}
 	for _, k := range webhooks.Kinds {
 		d.Kinds = append(d.Kinds, webhookKind{Kind: k, Label: kindLabels[k], URLs: set[k], Full: len(set[k]) >= webhooks.MaxURLs})
 	}
@@ -193,4 +205,59 @@ func (s *Server) deleteWebhook(rq *request) (result, error) {
 		}
 		return webhooks.Replace(set, f.Kind, urls)
 	})
+}
+
+// testWebhook posts a signed sample event of a kind to one of its URLs,
+// as PUT /v3/domains/{d}/webhooks/{kind}/test does, and says what the URL
+// answered.
+func (s *Server) testWebhook(rq *request) (result, error) {
+	d, err := s.domainData(rq, "")
+	if err != nil {
+		return result{}, err
+	}
+	res := result{To: webhooksPath(d.Domain.Name)}
+	kind, u := rq.r.PostFormValue("kind"), strings.TrimSpace(rq.r.PostFormValue("url"))
+	if !webhooks.ValidKind(kind) {
+		return res, wire.BadRequest("Choose an event type.")
+	}
+	if err := webhooks.ValidateURL(u); err != nil {
+		return res, err
+	}
+	if s.Egress != nil {
+		if err := s.Egress.CheckURL(u); err != nil {
+			return res, wire.BadRequest("%s is not an allowed URL: %v", u, err)
+		}
+	}
+	if s.WebhookTester == nil {
+		return res, wire.BadRequest("Webhook tests are not set up on this node.")
+	}
+	tr, err := s.WebhookTester.Test(rq.r.Context(), d.Domain.Name, kind, u)
+	if err != nil {
+		return res, err
+	}
+	s.Log.Info("webhook tested", "domain", d.Domain.Name, "kind", kind, "status", tr.Status, "user_id", rq.ses.User.ID)
+	switch {
+	case tr.Status == 0:
+		res.Flash.Error = "A sample " + kind + " event was posted to " + u + ": no answer (" + tr.Message + ")."
+	case tr.Status >= 200 && tr.Status < 300:
+		res.Flash.Notice = "A sample " + kind + " event was posted to " + u + ": it answered HTTP " + strconv.Itoa(tr.Status) + " (" + tr.Message + ")."
+	default:
+		res.Flash.Error = "A sample " + kind + " event was posted to " + u + ": it answered HTTP " + strconv.Itoa(tr.Status) + " (" + tr.Message + "), so real events would be retried."
+	}
+	return res, nil
+}
+
+// revealSigningKey answers the eye icon of the signing key: JSON for the
+// page's script, else the tab with the key shown.
+func (s *Server) revealSigningKey(rq *request) error {
+	key, err := s.Keys.SigningKey(rq.r.Context())
+	if err != nil {
+		return err
+	}
+	s.Log.Info("webhook signing key revealed", "user_id", rq.ses.User.ID)
+	if strings.Contains(rq.r.Header.Get("Accept"), "application/json") {
+		rq.w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		return json.NewEncoder(rq.w).Encode(map[string]string{"key": key})
+	}
+	return s.webhooksPageWith(rq, key)
 }

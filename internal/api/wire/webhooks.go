@@ -54,3 +54,10 @@ type WebhookRetry struct {
 	LastError      string `json:"last_error"`
 	NextAttemptAt  Time   `json:"next_attempt_at"`
 }
+
+// WebhookTest is PUT /v3/domains/{d}/webhooks/{name}/test: what the URL
+// answered the sample event (code 0: no answer; message says why).
+type WebhookTest struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}

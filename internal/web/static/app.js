@@ -40,6 +40,24 @@
     setTimeout(function () { label.textContent = "Copy"; }, 3000);
   }
 
+  // On a phone the main navigation folds behind the Menu button (app.css
+  // folds it only once this script runs: without it the menu stays open).
+  document.documentElement.classList.add("js");
+  var navToggle = document.getElementById("nav-toggle");
+  if (navToggle) {
+    navToggle.addEventListener("click", function () {
+      var open = navToggle.getAttribute("aria-expanded") !== "true";
+      navToggle.setAttribute("aria-expanded", open ? "true" : "false");
+      document.getElementById("main-nav").classList.toggle("open", open);
+    });
+  }
+
+  // A details element with data-fold-on-phone (the Logs filters) starts
+  // folded on a phone-sized screen; it is open everywhere else.
+  if (window.matchMedia("(max-width: 40rem)").matches) {
+    Array.prototype.forEach.call(document.querySelectorAll("details[data-fold-on-phone]"), function (d) { d.open = false; });
+  }
+
   document.addEventListener("click", function (ev) {
     var button = ev.target.closest("button[data-copy]");
     if (button) { onCopy(button); }
@@ -86,47 +104,68 @@
   }
   Array.prototype.forEach.call(document.querySelectorAll("[data-poll][id]"), poll);
 
-  // The eye icon: the primary key is fetched only when asked for, and
-  // forgotten again when hidden.
-  var form = document.getElementById("reveal-form");
-  if (!form) { return; }
-  var button = document.getElementById("reveal");
-  var out = document.getElementById("primary-key");
-  var copy = document.getElementById("primary-copy");
+  // A field with data-preview="BUTTON" refreshes a preview as one types:
+  // a moment after the last key it submits its form through BUTTON (whose
+  // formtarget is the preview's iframe), and once when the page opens.
+  var previewTimer = null;
+  function refreshPreview(id) {
+    var button = document.getElementById(id);
+    if (button && button.form) { button.form.requestSubmit(button); }
+  }
+  document.addEventListener("input", function (ev) {
+    var id = ev.target.getAttribute && ev.target.getAttribute("data-preview");
+    if (!id) { return; }
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(function () { refreshPreview(id); }, 400);
+  });
+  var firstPreview = document.querySelector("[data-preview]");
+  if (firstPreview) { refreshPreview(firstPreview.getAttribute("data-preview")); }
+
+  // The eye icon (a form.reveal-form): a secret (the primary key, the
+  // webhook signing key) is fetched only when asked for, and forgotten
+  // again when hidden. The form's data-target is the id of the element
+  // that shows it, data-copy the id of its copy button's holder and
+  // data-what what the secret is called.
   var masked = "••••••••••••••••••••••••••••••••";
+  Array.prototype.forEach.call(document.querySelectorAll("form.reveal-form"), function (form) {
+    var button = form.querySelector("button");
+    var out = document.getElementById(form.getAttribute("data-target"));
+    var copy = document.getElementById(form.getAttribute("data-copy"));
+    var what = form.getAttribute("data-what") || "secret";
 
-  function show(key) {
-    out.textContent = key;
-    button.setAttribute("aria-pressed", "true");
-    button.setAttribute("aria-label", "Hide primary key");
-    copy.hidden = false;
-  }
+    function show(key) {
+      out.textContent = key;
+      button.setAttribute("aria-pressed", "true");
+      button.setAttribute("aria-label", "Hide " + what);
+      copy.hidden = false;
+    }
 
-  function hide() {
-    out.textContent = masked;
-    button.setAttribute("aria-pressed", "false");
-    button.setAttribute("aria-label", "Show primary key");
-    copy.hidden = true;
-  }
+    function hide() {
+      out.textContent = masked;
+      button.setAttribute("aria-pressed", "false");
+      button.setAttribute("aria-label", "Show " + what);
+      copy.hidden = true;
+    }
 
-  form.addEventListener("submit", function (ev) {
-    ev.preventDefault();
-    if (button.getAttribute("aria-pressed") === "true") { hide(); return; }
-    button.disabled = true;
-    fetch(form.action, {
-      method: "POST", body: new FormData(form), credentials: "same-origin",
-      headers: { "Accept": "application/json" }
-    }).then(function (resp) {
-      if (!resp.ok || resp.headers.get("Content-Type").indexOf("application/json") !== 0) {
-        throw new Error("reveal failed: " + resp.status);
-      }
-      return resp.json();
-    }).then(function (body) {
-      show(body.key);
-    }).catch(function () {
-      window.location.reload(); // e.g. the session expired: the login form comes up
-    }).finally(function () {
-      button.disabled = false;
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      if (button.getAttribute("aria-pressed") === "true") { hide(); return; }
+      button.disabled = true;
+      fetch(form.action, {
+        method: "POST", body: new FormData(form), credentials: "same-origin",
+        headers: { "Accept": "application/json" }
+      }).then(function (resp) {
+        if (!resp.ok || resp.headers.get("Content-Type").indexOf("application/json") !== 0) {
+          throw new Error("reveal failed: " + resp.status);
+        }
+        return resp.json();
+      }).then(function (body) {
+        show(body.key);
+      }).catch(function () {
+        window.location.reload(); // e.g. the session expired: the login form comes up
+      }).finally(function () {
+        button.disabled = false;
+      });
     });
   });
 })();
