@@ -44,7 +44,7 @@ func (s *Server) testWebhook(c *Ctx) (any, error) {
 		return nil, err
 	}
 	if s.WebhookTester == nil {
-		return nil, wire.Errorf(http.StatusNotImplemented, "Webhook tests are not set up on this node")
+		return nil, wire.Errorf(http.StatusServiceUnavailable, "Webhook tests are not set up on this node")
 	}
 	res, err := s.WebhookTester.Test(c.R.Context(), c.Domain.Name, kind, url)
 	if err != nil {

@@ -72,7 +72,7 @@ type Deps struct {
 	// Sources are the node's source addresses (--source-ips; nil: none).
 	Sources *ips.Set
 	// WebhookTester posts the sample events of webhook tests (nil: the
-	// test endpoint answers 501).
+	// test endpoint answers 503; app always sets it).
 	WebhookTester *webhooks.Tester
 }
 
