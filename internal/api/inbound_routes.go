@@ -1,11 +1,7 @@
 package api
 
 import (
-	"crypto/rand"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
-	"slices"
 	"strings"
 	"time"
 
@@ -23,15 +19,6 @@ func routeJSON(r store.Route) wire.Route {
 	}
 	return wire.Route{ID: r.ID, Priority: r.Priority, Description: r.Description, Expression: r.Expression,
 		Actions: actions, CreatedAt: wire.Time(r.CreatedAt)}
-}
-
-// newRouteID is 24 hex digits like Mailgun's ObjectIds: seconds, then
-// random bytes.
-func newRouteID(now time.Time) string {
-	b := make([]byte, 12)
-	binary.BigEndian.PutUint32(b, uint32(now.Unix()))
-	_, _ = rand.Read(b[4:])
-	return hex.EncodeToString(b)
 }
 
 // listRoutes is GET /v3/routes (reference §6.1), in evaluation order.
@@ -103,12 +90,8 @@ func (s *Server) readRoute(c *Ctx, r *store.Route) error {
 			if err != nil {
 				return wire.BadRequest("Invalid action %q: %v", a, err)
 			}
-			for _, d := range append(slices.Clone(act.Dests), act.Notify) {
-				if routes.IsURL(d) {
-					if err := s.checkEgress("message", d); err != nil {
-						return err
-					}
-				}
+			if err := s.checkEgress("message", act.URLs()...); err != nil {
+				return err
 			}
 			r.Actions = append(r.Actions, a)
 		}
@@ -123,7 +106,7 @@ func (s *Server) createRoute(c *Ctx) (any, error) {
 		return nil, wire.BadRequest("'expression' parameter is required")
 	}
 	now := s.Now().UTC()
-	r := store.Route{ID: newRouteID(now), CreatedAt: now.Truncate(time.Second)}
+	r := store.Route{ID: routes.NewID(now), CreatedAt: now.Truncate(time.Second)}
 	if err := s.readRoute(c, &r); err != nil {
 		return nil, err
 	}

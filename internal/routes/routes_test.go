@@ -230,3 +230,24 @@ func TestEvaluate(t *testing.T) {
 		}
 	}
 }
+
+func TestActionURLs(t *testing.T) {
+	t.Parallel()
+	for src, want := range map[string]string{
+		`forward("https://a.example/x, bob@b.example, http://c.example/")`: "https://a.example/x http://c.example/",
+		`store(notify="https://n.example/")`:                               "https://n.example/",
+		`store()`:                                                          "",
+		`stop()`:                                                           "",
+	} {
+		a, err := ParseAction(src)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		if got := strings.Join(a.URLs(), " "); got != want {
+			t.Errorf("%s: URLs %q, want %q", src, got, want)
+		}
+	}
+	if id := NewID(time.Unix(1700000000, 0)); len(id) != 24 || id[:8] != "6553f100" {
+		t.Errorf("NewID = %q", id)
+	}
+}

@@ -1,10 +1,6 @@
 package web
 
 import (
-	"crypto/rand"
-	"encoding/binary"
-	"encoding/hex"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -120,10 +116,10 @@ func (s *Server) readRoute(rq *request, r *store.Route) error {
 		if err != nil {
 			return wire.BadRequest("Invalid action %q: %v", line, err)
 		}
-		for _, d := range append(slices.Clone(act.Dests), act.Notify) {
-			if s.Egress != nil && routes.IsURL(d) {
-				if err := s.Egress.CheckURL(d); err != nil {
-					return wire.BadRequest("%s is not an allowed URL: %v", d, err)
+		for _, u := range act.URLs() {
+			if s.Egress != nil {
+				if err := s.Egress.CheckURL(u); err != nil {
+					return wire.BadRequest("%s is not an allowed URL: %v", u, err)
 				}
 			}
 		}
@@ -135,19 +131,10 @@ func (s *Server) readRoute(rq *request, r *store.Route) error {
 	return nil
 }
 
-// newRouteID is 24 hex digits like Mailgun's ObjectIds (and the API's):
-// seconds, then random bytes.
-func newRouteID(now time.Time) string {
-	b := make([]byte, 12)
-	binary.BigEndian.PutUint32(b, uint32(now.Unix()))
-	_, _ = rand.Read(b[4:])
-	return hex.EncodeToString(b)
-}
-
 func (s *Server) createRoute(rq *request) (result, error) {
 	res := result{To: routesPath}
 	now := s.Now().UTC()
-	r := store.Route{ID: newRouteID(now), CreatedAt: now.Truncate(time.Second)}
+	r := store.Route{ID: routes.NewID(now), CreatedAt: now.Truncate(time.Second)}
 	if err := s.readRoute(rq, &r); err != nil {
 		return res, err
 	}
