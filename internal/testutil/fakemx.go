@@ -232,4 +232,3 @@ func (s *mxSession) Data(r io.Reader) error {
 	}
 	return nil
 }
-
