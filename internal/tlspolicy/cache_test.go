@@ -21,7 +21,7 @@ import (
 // world is a DNS server, a test CA, an HTTPS policy server on 127.0.0.1
 // and a network that routes the policy hosts' published addresses to it.
 type world struct {
-	t     *testing.T
+	t     testing.TB
 	dns   *testutil.DNSServer
 	ca    *testutil.CA
 	net   *testutil.MXNet
@@ -35,7 +35,7 @@ type world struct {
 	nextIP  int
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	w := &world{t: t, dns: testutil.StartDNS(t), ca: testutil.NewCA(t), net: testutil.NewMXNet(),
 		clock: testutil.NewClock(time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)),
