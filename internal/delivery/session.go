@@ -401,9 +401,10 @@ func (e *Engine) dialPolicy(ctx context.Context, h mxHost, src ips.Source) (*con
 			return nil, req.NoTLS(h.name, err)
 		}
 		e.deps.Log.Warn("STARTTLS failed; retrying in clear", "mx", h.name, "err", err)
+		failed := err
 		cn, err = e.dial(ctx, h, src, false)
 		if err == nil && req.Policy != "" {
-			cn.violation = req.NoTLS(h.name, nil)
+			cn.violation = req.NoTLS(h.name, failed)
 		}
 	}
 	if err != nil {

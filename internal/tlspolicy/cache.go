@@ -32,8 +32,9 @@ type cache struct {
 
 // STS returns domain's MTA-STS policy, nil when it has none (or none
 // could be had and none is cached; RFC 8461 §5 fails open). It looks the
-// TXT record up at most every Recheck and fetches the policy when the id
-// changed or half the cached copy's max_age has passed.
+// TXT record up at most every Recheck (every minute after a failed lookup
+// or fetch) and fetches the policy when the id changed or half the cached
+// copy's max_age has passed.
 func (c *Checker) STS(ctx context.Context, domain string) *Policy {
 	if !c.cfg.MTASTS {
 		return nil
@@ -82,19 +83,30 @@ func (c *Checker) refresh(ctx context.Context, domain string) *Policy {
 		cached = live(e.policy, now)
 	}
 	c.cache.mu.Unlock()
-	p := c.resolve(ctx, domain, cached, now)
+	p, ok := c.resolve(ctx, domain, cached, now)
+	checked := now
+	if !ok {
+		// A lookup or fetch that failed is tried again after
+		// retryFailed, not after a whole Recheck.
+		checked = now.Add(min(retryFailed, c.cfg.Recheck) - c.cfg.Recheck)
+	}
 	c.cache.mu.Lock()
 	defer c.cache.mu.Unlock()
 	if p != nil || len(c.cache.entries) < c.cfg.MaxEntries {
-		c.cache.entries[domain] = &entry{policy: p, checked: now}
+		c.cache.entries[domain] = &entry{policy: p, checked: checked}
 	}
 	close(c.cache.inflight[domain])
 	delete(c.cache.inflight, domain)
 	return p
 }
 
-// resolve is the policy to use for domain given the cached one.
-func (c *Checker) resolve(ctx context.Context, domain string, cached *Policy, now time.Time) *Policy {
+// retryFailed is how soon a domain whose record lookup or policy fetch
+// failed is tried again.
+const retryFailed = time.Minute
+
+// resolve is the policy to use for domain given the cached one, and
+// whether the answer is settled (false: a lookup or fetch failed).
+func (c *Checker) resolve(ctx context.Context, domain string, cached *Policy, now time.Time) (*Policy, bool) {
 	log := c.deps.Log.With("domain", domain)
 	txts, err := c.deps.Resolver.LookupTXT(ctx, "_mta-sts."+domain)
 	var id string
@@ -105,23 +117,23 @@ func (c *Checker) resolve(ctx context.Context, domain string, cached *Policy, no
 	case errors.Is(err, dns.ErrNoRecords) || errors.Is(err, errNoRecord):
 		// RFC 8461 §5.1: no record, but a cached policy is still used
 		// until it expires (removing a policy is done with mode none).
-		return cached
+		return cached, true
 	case err != nil:
 		log.Info("MTA-STS record lookup failed", "err", err)
-		return cached
+		return cached, false
 	case cached != nil && cached.ID == id && now.Before(cached.Expires.Add(-cached.MaxAge/2)):
-		return cached
+		return cached, true
 	}
 	p, err := c.fetch(ctx, domain)
 	if err != nil {
 		log.Warn("MTA-STS policy fetch failed", "id", id, "err", err)
-		return cached // RFC 8461 §5.1: keep a valid cached policy
+		return cached, false // RFC 8461 §5.1: keep a valid cached policy
 	}
 	p.ID, p.Expires = id, now.Add(p.MaxAge)
 	if cached == nil || cached.ID != id {
 		log.Info("MTA-STS policy", "id", id, "mode", p.Mode, "mx", strings.Join(p.MX, ","), "max_age", p.MaxAge)
 	}
-	return p
+	return p, true
 }
 
 // fetch gets https://mta-sts.<domain>/.well-known/mta-sts.txt (RFC 8461

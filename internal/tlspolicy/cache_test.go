@@ -158,6 +158,41 @@ func TestSTSCache(t *testing.T) {
 	check("cached copy expired", "none", 3)
 }
 
+// TestSTSRetryAfterFailure: a failed fetch is tried again after a minute,
+// not after a whole Recheck, so a passing failure does not leave a domain
+// without its policy for an hour.
+func TestSTSRetryAfterFailure(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var mu sync.Mutex
+	up := false
+	w.publish("late.test", "v=STSv1; id=1", "mta-sts.late.test", func(rw http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !up {
+			http.Error(rw, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprint(rw, policyBody("enforce", 86400, "mx.late.test"))
+	})
+	c := w.checker(tlspolicy.Config{MTASTS: true, Recheck: time.Hour})
+	ctx := context.Background()
+	if p := c.STS(ctx, "late.test"); p != nil || w.fetched("late.test") != 1 {
+		t.Fatalf("failed fetch: %+v after %d fetches", p, w.fetched("late.test"))
+	}
+	mu.Lock()
+	up = true
+	mu.Unlock()
+	w.clock.Advance(30 * time.Second)
+	if p := c.STS(ctx, "late.test"); p != nil || w.fetched("late.test") != 1 {
+		t.Fatalf("retried within the minute: %+v after %d fetches", p, w.fetched("late.test"))
+	}
+	w.clock.Advance(30 * time.Second)
+	if p := c.STS(ctx, "late.test"); p == nil || p.Mode != "enforce" || w.fetched("late.test") != 2 {
+		t.Fatalf("after a minute: %+v after %d fetches, want the enforce policy from a second fetch", p, w.fetched("late.test"))
+	}
+}
+
 // TestSTSFetchRules: RFC 8461 §3.3: the policy host's certificate must be
 // valid, redirects are not followed, only a 200 counts, bodies are
 // bounded; a domain without a valid record is not fetched at all. Each
