@@ -365,9 +365,11 @@ func verifyChain(cs tls.ConnectionState, name string, roots *x509.CertPool) bool
 // connect tries the hosts in order and returns the first session. A
 // host whose TLS policy refuses it, or whose session does not meet the
 // policy (no STARTTLS, a certificate that fails it), is skipped like an
-// unreachable one; it is never used in clear text.
+// unreachable one; it is never used in clear text. When no host is left,
+// the error is the first policy violation if there was one (what the
+// sender can act on), else the last host's error.
 func (e *Engine) connect(ctx context.Context, hosts []mxHost, src ips.Source) (*conn, error) {
-	var last error
+	var last, violation error
 	for _, h := range hosts {
 		cn, err := e.dialPolicy(ctx, h, src)
 		if err == nil {
@@ -376,7 +378,14 @@ func (e *Engine) connect(ctx context.Context, hosts []mxHost, src ips.Source) (*
 		// Any failure to open a session, a 5xx greeting or EHLO included,
 		// moves on to the next host (as Postfix's smtp_skip_5xx_greeting).
 		last = err
+		var v *tlspolicy.Violation
+		if violation == nil && errors.As(err, &v) {
+			violation = err
+		}
 		e.deps.Log.Info("MX unreachable", "mx", h.name, "err", err)
+	}
+	if violation != nil {
+		return nil, violation
 	}
 	if last == nil {
 		last = errors.New("no MX host to try")

@@ -126,6 +126,7 @@ func TestDeliveryTLSPolicy(t *testing.T) {
 		tlsa     func(mx *testutil.FakeMX) string // TLSA record data; nil none
 		secure   bool                             // MX and TLSA answers carry the AD bit
 		servfail bool                             // the TLSA lookup fails
+		backup   bool                             // a second MX host, backup.<domain>, that nothing listens on
 		// want: the policy shown, the refusal (temporary failure) or
 		// the report of testing mode, and for deliveries verified.
 		policy, refused, report string
@@ -135,6 +136,8 @@ func TestDeliveryTLSPolicy(t *testing.T) {
 		{name: "sts enforce wildcard", mx: valid, sts: policy("enforce", "backup.example.test", "*.%s"), policy: "mta-sts enforce", verified: true},
 		{name: "sts enforce not listed", mx: valid, sts: policy("enforce", "other.%s"), policy: "mta-sts enforce",
 			refused: "the MTA-STS policy of %s does not list MX host mx.%s"},
+		{name: "sts enforce not listed, listed backup down", mx: valid, sts: policy("enforce", "backup.%s"), backup: true,
+			policy: "mta-sts enforce", refused: "the MTA-STS policy of %s does not list MX host mx.%s"},
 		{name: "sts enforce bad certificate", mx: badName, sts: policy("enforce", "mx.%s"), policy: "mta-sts enforce",
 			refused: "the MTA-STS policy of %s requires a valid certificate but that of mx.%s could not be verified"},
 		{name: "sts enforce no starttls", mx: plain, sts: policy("enforce", "mx.%s"), policy: "mta-sts enforce",
@@ -179,6 +182,9 @@ func TestDeliveryTLSPolicy(t *testing.T) {
 			mx := testutil.StartFakeMX(t, testutil.MXOptions{TLS: tc.mx != plain, CA: ca, NoTLSNames: tc.mx == badName,
 				Hostnames: []string{"mx." + domain}})
 			e.addMX(domain, mx)
+			if tc.backup {
+				e.addMXHost(domain, 20, "backup."+domain, nil)
+			}
 			if tc.sts != "" {
 				e.publishSTS(ps, domain, fmt.Sprintf("id%d", i), strings.ReplaceAll(tc.sts, "%s", domain))
 			}
