@@ -46,6 +46,7 @@ import (
 	"github.com/salvo-email/salvo/internal/submission"
 	"github.com/salvo-email/salvo/internal/suppress"
 	"github.com/salvo-email/salvo/internal/templates"
+	"github.com/salvo-email/salvo/internal/tlspolicy"
 	"github.com/salvo-email/salvo/internal/tracking"
 	"github.com/salvo-email/salvo/internal/usage"
 	"github.com/salvo-email/salvo/internal/web"
@@ -98,8 +99,10 @@ type App struct {
 	Tracking *tracking.Service
 	Delivery *delivery.Engine
 	// Sources are the node's source addresses (--source-ips).
-	Sources  *ips.Set
-	Webhooks *webhooks.Dispatcher
+	Sources *ips.Set
+	// TLSPolicy is the MTA-STS and DANE checker (nil with both off).
+	TLSPolicy *tlspolicy.Checker
+	Webhooks  *webhooks.Dispatcher
 	// Egress is where webhook and route POSTs may go.
 	Egress   *egress.Policy
 	Importer *suppress.Importer
@@ -236,6 +239,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 	a.Lists = &lists.Service{Store: a.Regional, Now: seams.Now, Log: log.With("part", "lists"), Metrics: a.Metrics}
 	a.newTracking()
 	a.Sources = ips.NewSet(cfg.SourceList, cfg.Hostname)
+	if cfg.MTASTS || cfg.DANE {
+		// Outbound TLS policy (package tlspolicy); a smarthost relays, so
+		// it gets none (the engine skips it).
+		a.TLSPolicy = tlspolicy.New(tlspolicy.Config{MTASTS: cfg.MTASTS, DANE: cfg.DANE}, tlspolicy.Deps{
+			Resolver: seams.Resolver, RootCAs: seams.RootCAs, Dial: seams.Dial, Now: seams.Now, Log: log.With("part", "tlspolicy"),
+		})
+	}
 	a.Delivery = delivery.New(delivery.Config{
 		Hostname: cfg.Hostname, Workers: cfg.DeliveryWorkers, PerDestination: cfg.PerDestination,
 		Retry: delivery.Retry{Schedule: cfg.RetrySchedule, MaxAge: cfg.RetryMaxAge},
@@ -244,7 +254,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 	}, delivery.Deps{
 		Store: a.Regional, Resolver: seams.Resolver, Box: a.Box, Now: seams.Now, Log: log.With("part", "delivery"),
 		Metrics: a.Metrics, RootCAs: seams.RootCAs, Dial: seams.Dial, Tracker: a.Tracking,
-		Sources: a.Sources, DialFrom: seams.DialFrom,
+		Sources: a.Sources, DialFrom: seams.DialFrom, TLSPolicy: a.TLSPolicy,
 		Prefetch: cfg.DatabaseURL != "",
 	})
 	// Egress: where webhook and route POSTs may go (package egress); the
@@ -310,6 +320,9 @@ func (a *App) Start(ctx context.Context) error {
 	a.Tracking.SetBaseURL(a.Cfg.TrackingBaseURL)
 	a.workersStarted = true // from here on Stop waits for them
 	a.Delivery.Start()
+	if a.TLSPolicy != nil {
+		a.TLSPolicy.Start()
+	}
 	a.Tracking.Start()
 	a.Webhooks.Start()
 	a.Importer.Start()
@@ -488,6 +501,9 @@ func (a *App) Stop(ctx context.Context) error {
 		if err := a.Delivery.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("delivery: %w", err))
 		}
+	}
+	if a.TLSPolicy != nil {
+		a.TLSPolicy.Stop()
 	}
 	if a.Lists != nil {
 		a.Lists.Close() // background list uploads stop between chunks

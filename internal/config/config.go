@@ -63,6 +63,10 @@ type Config struct {
 	// machine. Off by default: the same binary runs in production, where
 	// "delivered" must mean delivered.
 	Capture bool
+	// MTASTS and DANE switch the outbound TLS policies on (package
+	// tlspolicy; both on by default). DANE needs DNS to be a validating
+	// resolver that sets the AD bit.
+	MTASTS, DANE bool
 
 	LogFormat string
 	LogLevel  string
@@ -157,6 +161,8 @@ func Default() Config {
 		RetryMaxAge:      8 * time.Hour,
 		Lease:            time.Minute,
 		ConnectTimeout:   30 * time.Second,
+		MTASTS:           true,
+		DANE:             true,
 		AuthFailureLimit: 20,
 
 		WebhookTimeout:     10 * time.Second,
@@ -218,6 +224,8 @@ func Register(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.Secret, "secret", c.Secret, "secret that encrypts revealable keys (default: a random one kept in <data-dir>/secret.key); every node of a deployment needs the same")
 	fs.StringVar(&c.DNS, "dns", c.DNS, "host:port of the DNS server for MX/TXT lookups (default: the system resolver)")
 	fs.StringVar(&c.Smarthost, "smarthost", c.Smarthost, "host:port to deliver every outbound message to instead of looking up MX")
+	fs.BoolVar(&c.MTASTS, "mta-sts", c.MTASTS, "honour recipient domains' MTA-STS policies (RFC 8461) when delivering")
+	fs.BoolVar(&c.DANE, "dane", c.DANE, "honour DANE TLSA records (RFC 7672) of MX hosts when --dns is a validating resolver (AD bit)")
 	fs.BoolVar(&c.Capture, "capture", c.Capture, "keep every outgoing message in the dashboard's Inbox instead of sending it: nothing leaves the machine (development)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")

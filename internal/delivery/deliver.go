@@ -298,7 +298,7 @@ func (e *Engine) event(l *loaded, j store.Job, r Result, d Decision, now time.Ti
 	ds := wire.DeliveryStatus{
 		Code: r.Code, Message: r.Message, Description: describe(r), EnhancedCode: r.EnhancedCode,
 		MXHost: r.MXHost, AttemptNo: j.Attempts, TLS: r.TLS, CertificateVerified: r.Verified, UTF8: r.UTF8,
-		SessionSeconds: r.Session.Seconds(),
+		SessionSeconds: r.Session.Seconds(), TLSPolicy: r.TLSPolicy, TLSPolicyReport: r.TLSPolicyReport,
 	}
 	if d.Event == events.Delivered {
 		if r.Code == 650 {

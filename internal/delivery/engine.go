@@ -19,6 +19,7 @@ import (
 	"github.com/salvo-email/salvo/internal/secret"
 	"github.com/salvo-email/salvo/internal/startstop"
 	"github.com/salvo-email/salvo/internal/store"
+	"github.com/salvo-email/salvo/internal/tlspolicy"
 	"github.com/salvo-email/salvo/internal/verp"
 )
 
@@ -63,6 +64,9 @@ type Deps struct {
 	// them (a net.Dialer bound to it by default).
 	Sources  *ips.Set
 	DialFrom func(ctx context.Context, local netip.Addr, network, addr string) (net.Conn, error)
+	// TLSPolicy decides MTA-STS and DANE requirements per destination and
+	// MX host (nil: opportunistic TLS only, as with a smarthost).
+	TLSPolicy *tlspolicy.Checker
 	// Tracker rewrites copies for tracking (nil: no tracking).
 	Tracker Tracker
 	// Prefetch loads the messages of a claimed chunk with one query
@@ -141,6 +145,9 @@ func New(cfg Config, deps Deps) *Engine {
 	}
 	if cfg.HealthBackoff == 0 {
 		cfg.HealthBackoff = 30 * time.Second
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
 	}
 	if deps.Dial == nil {
 		deps.Dial = (&net.Dialer{Timeout: cfg.ConnectTimeout}).DialContext

@@ -33,6 +33,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/tlspolicy"
 )
 
 // Kind is the class of an attempt's outcome.
@@ -89,6 +90,12 @@ type Result struct {
 	Verified     bool
 	UTF8         bool
 	Reason       events.Reason // Mailgun's reason for failures
+	// TLSPolicy is the TLS policy that applied to the session (tlspolicy
+	// names: "dane", "mta-sts enforce", "mta-sts testing"; "" for
+	// opportunistic TLS) and TLSPolicyReport how it was not met (a
+	// refusal's reason, or what testing mode only reports).
+	TLSPolicy       string
+	TLSPolicyReport string
 	// Command is the step of the session that failed: CmdConnect (opening:
 	// connect, greeting, EHLO, STARTTLS), CmdMail, CmdRcpt, CmdData (the
 	// DATA command) or CmdEndOfData (the reply to the message); "" when
@@ -133,6 +140,11 @@ func Classify(err error) Result {
 			r.Kind, r.Reason = Temporary, events.ReasonGeneric
 		}
 		return r
+	}
+	var v *tlspolicy.Violation
+	if errors.As(err, &v) {
+		return Result{Kind: Temporary, Code: 421, EnhancedCode: v.Enhanced, Message: v.Msg, Reason: events.ReasonGeneric,
+			TLSPolicy: v.Policy, TLSPolicyReport: v.Msg}
 	}
 	var pe *PermanentError
 	if errors.As(err, &pe) {

@@ -20,6 +20,7 @@ import (
 	"github.com/salvo-email/salvo/internal/ips"
 	"github.com/salvo-email/salvo/internal/mail"
 	"github.com/salvo-email/salvo/internal/store"
+	"github.com/salvo-email/salvo/internal/tlspolicy"
 )
 
 // mxHost is one host to try for a destination.
@@ -27,6 +28,13 @@ type mxHost struct {
 	name  string // for TLS verification and events
 	addr  string // host:port to dial when direct
 	viaMX bool   // resolve name through the Resolver and dial each address at MXPort
+	// TLS policy (package tlspolicy; zero without Deps.TLSPolicy): the
+	// destination, its MTA-STS policy, whether its MX RRset was
+	// DNSSEC-validated, and (set by connect) this host's requirement.
+	domain   string
+	sts      *tlspolicy.Policy
+	mxSecure bool
+	req      tlspolicy.Requirement
 }
 
 // resolve returns the hosts of a destination in the order to try them
@@ -38,7 +46,7 @@ func (e *Engine) resolve(ctx context.Context, domain string) ([]mxHost, error) {
 		host, _, _ := net.SplitHostPort(e.cfg.Smarthost)
 		return []mxHost{{name: host, addr: e.cfg.Smarthost}}, nil
 	}
-	mxs, err := e.deps.Resolver.LookupMX(ctx, domain)
+	mxs, secure, err := e.lookupMX(ctx, domain)
 	if errors.Is(err, dns.ErrNoRecords) {
 		if _, ierr := e.deps.Resolver.LookupIP(ctx, domain); ierr != nil {
 			if errors.Is(ierr, dns.ErrNoRecords) {
@@ -46,7 +54,7 @@ func (e *Engine) resolve(ctx context.Context, domain string) ([]mxHost, error) {
 			}
 			return nil, fmt.Errorf("lookup %s: %w", domain, ierr)
 		}
-		return []mxHost{{name: domain, viaMX: true}}, nil
+		return []mxHost{{name: domain, viaMX: true, domain: domain, sts: e.sts(ctx, domain)}}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("MX lookup for %s: %w", domain, err)
@@ -57,14 +65,34 @@ func (e *Engine) resolve(ctx context.Context, domain string) ([]mxHost, error) {
 	rand.Shuffle(len(mxs), func(i, j int) { mxs[i], mxs[j] = mxs[j], mxs[i] })
 	sort.SliceStable(mxs, func(i, j int) bool { return mxs[i].Pref < mxs[j].Pref })
 	out := make([]mxHost, 0, len(mxs))
+	sts := e.sts(ctx, domain)
 	for _, mx := range mxs {
 		h := strings.TrimSuffix(mx.Host, ".")
 		if h == "" {
 			continue
 		}
-		out = append(out, mxHost{name: h, viaMX: true})
+		out = append(out, mxHost{name: h, viaMX: true, domain: domain, sts: sts, mxSecure: secure})
 	}
 	return out, nil
+}
+
+// lookupMX looks a destination's MX records up, through the TLS policy
+// checker when there is one (which tells whether they were
+// DNSSEC-validated, for DANE).
+func (e *Engine) lookupMX(ctx context.Context, domain string) ([]*net.MX, bool, error) {
+	if e.deps.TLSPolicy != nil {
+		return e.deps.TLSPolicy.LookupMX(ctx, domain)
+	}
+	mx, err := e.deps.Resolver.LookupMX(ctx, domain)
+	return mx, false, err
+}
+
+// sts is a destination's MTA-STS policy (nil: none, or no checker).
+func (e *Engine) sts(ctx context.Context, domain string) *tlspolicy.Policy {
+	if e.deps.TLSPolicy == nil {
+		return nil
+	}
+	return e.deps.TLSPolicy.STS(ctx, domain)
 }
 
 // conn is one open SMTP session.
@@ -77,6 +105,10 @@ type conn struct {
 	tls      bool
 	verified bool
 	opened   time.Time
+	// violation is how the session fails its host's TLS policy; enforced,
+	// the session is refused, else (MTA-STS testing) it is reported in
+	// the events as tls-policy-report.
+	violation *tlspolicy.Violation
 }
 
 // errTLSHandshake marks a failed STARTTLS: the session is gone, but the
@@ -120,11 +152,18 @@ func (e *Engine) dial(ctx context.Context, host mxHost, src ips.Source, tryTLS b
 			MinVersion:         tls.VersionTLS12,
 			VerifyConnection: func(cs tls.ConnectionState) error {
 				cn.verified = verifyChain(cs, host.name, e.deps.RootCAs)
+				cn.verified, cn.violation = host.req.Check(cs, host.name, cn.verified, e.deps.Now())
+				if cn.violation != nil && host.req.Enforce {
+					return cn.violation // RFC 8461 §5.1, RFC 7672 §2.2: not this host
+				}
 				return nil
 			},
 		})
 		if err := tc.HandshakeContext(ctx); err != nil {
 			nc.Close()
+			if cn.violation != nil && host.req.Enforce {
+				return nil, cn.violation
+			}
 			return nil, fmt.Errorf("%w with %s: %v", errTLSHandshake, host.name, err)
 		}
 		session, cn.tls = tc, true
@@ -323,27 +362,78 @@ func verifyChain(cs tls.ConnectionState, name string, roots *x509.CertPool) bool
 	return err == nil
 }
 
-// connect tries the hosts in order and returns the first session.
+// connect tries the hosts in order and returns the first session. A
+// host whose TLS policy refuses it, or whose session does not meet the
+// policy (no STARTTLS, a certificate that fails it), is skipped like an
+// unreachable one; it is never used in clear text. When no host is left,
+// the error is the first policy violation if there was one (what the
+// sender can act on), else the last host's error.
 func (e *Engine) connect(ctx context.Context, hosts []mxHost, src ips.Source) (*conn, error) {
-	var last error
+	var last, violation error
 	for _, h := range hosts {
-		cn, err := e.dial(ctx, h, src, true)
-		if errors.Is(err, errTLSHandshake) {
-			e.deps.Log.Warn("STARTTLS failed; retrying in clear", "mx", h.name, "err", err)
-			cn, err = e.dial(ctx, h, src, false)
-		}
+		cn, err := e.dialPolicy(ctx, h, src)
 		if err == nil {
 			return cn, nil
 		}
 		// Any failure to open a session, a 5xx greeting or EHLO included,
 		// moves on to the next host (as Postfix's smtp_skip_5xx_greeting).
 		last = err
+		var v *tlspolicy.Violation
+		if violation == nil && errors.As(err, &v) {
+			violation = err
+		}
 		e.deps.Log.Info("MX unreachable", "mx", h.name, "err", err)
+	}
+	if violation != nil {
+		return nil, violation
 	}
 	if last == nil {
 		last = errors.New("no MX host to try")
 	}
 	return nil, last
+}
+
+// dialPolicy opens a session with h under its TLS policy (tlspolicy):
+// STARTTLS when offered, in clear after a failed handshake only when the
+// policy does not require TLS. A policy in testing mode only reports.
+func (e *Engine) dialPolicy(ctx context.Context, h mxHost, src ips.Source) (*conn, error) {
+	if e.deps.TLSPolicy != nil && h.domain != "" {
+		h.req = e.deps.TLSPolicy.ForHost(ctx, h.domain, h.sts, h.mxSecure, h.name)
+	}
+	req := h.req
+	if req.Refused != nil && req.Enforce {
+		return nil, req.Refused
+	}
+	cn, err := e.dial(ctx, h, src, true)
+	if errors.Is(err, errTLSHandshake) {
+		if req.RequiresTLS() {
+			return nil, req.NoTLS(h.name, err)
+		}
+		e.deps.Log.Warn("STARTTLS failed; retrying in clear", "mx", h.name, "err", err)
+		failed := err
+		cn, err = e.dial(ctx, h, src, false)
+		if err == nil && req.Policy != "" {
+			cn.violation = req.NoTLS(h.name, failed)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !cn.tls && req.Policy != "" {
+		if req.RequiresTLS() {
+			cn.close() // nothing was sent: RFC 8461 §5.1, RFC 7672 §2.2
+			return nil, req.NoTLS(h.name, nil)
+		}
+		cn.violation = req.NoTLS(h.name, nil)
+	}
+	if req.Refused != nil && cn.violation == nil {
+		cn.violation = req.Refused // testing mode: an MX host the policy does not list
+	}
+	if cn.violation != nil {
+		e.deps.Log.Warn("TLS policy not met (reported, not enforced)", "mx", h.name, "domain", h.domain,
+			"policy", req.Policy, "violation", cn.violation.Msg)
+	}
+	return cn, nil
 }
 
 // txn is one SMTP transaction: a rendering sent to its recipients.
@@ -441,6 +531,10 @@ func (cn *conn) failed(step string, err error) Result {
 func (cn *conn) result(err error) Result {
 	r := Classify(err)
 	r.MXHost, r.TLS, r.Verified, r.Session = cn.host.name, cn.tls, cn.verified, time.Since(cn.opened)
+	r.TLSPolicy = cn.host.req.Policy
+	if cn.violation != nil {
+		r.TLSPolicyReport = cn.violation.Msg
+	}
 	r.SendingIP = cn.sendingIP()
 	return r
 }

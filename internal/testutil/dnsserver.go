@@ -17,6 +17,7 @@ type DNSServer struct {
 	mu     sync.Mutex
 	rrs    map[string][]mdns.RR // by lower-case FQDN
 	rcodes map[string]int
+	secure map[string]bool // names answered with the AD bit
 	udp    *mdns.Server
 	tcp    *mdns.Server
 }
@@ -26,7 +27,7 @@ func StartDNS(t testing.TB) *DNSServer {
 	t.Helper()
 	pc, ln, err := listenUDPAndTCP()
 	must(t, err, "dns listen")
-	s := &DNSServer{Addr: pc.LocalAddr().String(), rrs: map[string][]mdns.RR{}, rcodes: map[string]int{}}
+	s := &DNSServer{Addr: pc.LocalAddr().String(), rrs: map[string][]mdns.RR{}, rcodes: map[string]int{}, secure: map[string]bool{}}
 	h := mdns.HandlerFunc(s.serve)
 	s.udp = &mdns.Server{PacketConn: pc, Handler: h}
 	s.tcp = &mdns.Server{Listener: ln, Handler: h}
@@ -90,6 +91,14 @@ func (s *DNSServer) SetRcode(name string, rcode int) {
 	s.rcodes[strings.ToLower(mdns.Fqdn(name))] = rcode
 }
 
+// SetSecure makes answers for name carry the AD bit (as a validating
+// resolver's answers for DNSSEC-signed data do) or not.
+func (s *DNSServer) SetSecure(name string, secure bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.secure[strings.ToLower(mdns.Fqdn(name))] = secure
+}
+
 func (s *DNSServer) serve(w mdns.ResponseWriter, req *mdns.Msg) {
 	m := new(mdns.Msg)
 	m.SetReply(req)
@@ -100,6 +109,7 @@ func (s *DNSServer) serve(w mdns.ResponseWriter, req *mdns.Msg) {
 		s.mu.Lock()
 		rcode, hasRcode := s.rcodes[name]
 		rrs, exists := s.rrs[name]
+		m.AuthenticatedData = s.secure[name]
 		s.mu.Unlock()
 		switch {
 		case hasRcode:

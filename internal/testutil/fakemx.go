@@ -1,14 +1,9 @@
 package testutil
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"io"
-	"math/big"
 	"net"
 	"strings"
 	"sync"
@@ -39,6 +34,11 @@ type MXOptions struct {
 	SMTPUTF8 bool
 	// Listen is the address to listen on (127.0.0.1:0 by default).
 	Listen string
+	// CA issues the STARTTLS certificate (nil: a CA of its own); with
+	// NoTLSNames the certificate names none of Hostnames (only
+	// "wrong.invalid"), a certificate that does not verify.
+	CA         *CA
+	NoTLSNames bool
 }
 
 // FakeMX is a real SMTP server (go-smtp) on 127.0.0.1. By default it
@@ -48,8 +48,10 @@ type MXOptions struct {
 type FakeMX struct {
 	Addr string
 	Port string
-	// RootCAs trusts the FakeMX certificate (when TLS).
+	// RootCAs trusts the FakeMX certificate (when TLS); Leaf is that
+	// certificate.
 	RootCAs *x509.CertPool
+	Leaf    *x509.Certificate
 
 	srv      *smtp.Server
 	mu       sync.Mutex
@@ -79,8 +81,16 @@ func StartFakeMX(t testing.TB, opts MXOptions) *FakeMX {
 	s.ReadTimeout, s.WriteTimeout = 30*time.Second, 30*time.Second
 	s.MaxMessageBytes = 64 << 20
 	if opts.TLS {
-		cfg, pool := testTLS(t, append([]string{"localhost"}, opts.Hostnames...))
-		s.TLSConfig, m.RootCAs = cfg, pool
+		ca := opts.CA
+		if ca == nil {
+			ca = NewCA(t)
+		}
+		names := append([]string{"localhost"}, opts.Hostnames...)
+		if opts.NoTLSNames {
+			names = []string{"wrong.invalid"}
+		}
+		cert := ca.Issue(t, names...)
+		s.TLSConfig, m.RootCAs, m.Leaf = &tls.Config{Certificates: []tls.Certificate{cert}}, ca.Pool, cert.Leaf
 	}
 	m.srv = s
 	go func() { _ = s.Serve(&countingListener{Listener: ln, mx: m}) }()
@@ -221,28 +231,4 @@ func (s *mxSession) Data(r io.Reader) error {
 	default:
 	}
 	return nil
-}
-
-// testTLS makes a CA and a server certificate for names (and 127.0.0.1).
-func testTLS(t testing.TB, names []string) (*tls.Config, *x509.CertPool) {
-	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	must(t, err, "ca key")
-	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Salvo test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
-	must(t, err, "ca cert")
-	caCert, _ := x509.ParseCertificate(caDER)
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	must(t, err, "server key")
-	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: names[0]},
-		DNSNames: names, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
-	must(t, err, "server cert")
-	pool := x509.NewCertPool()
-	pool.AddCert(caCert)
-	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, pool
 }

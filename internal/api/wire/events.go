@@ -120,6 +120,11 @@ type DeliveryStatus struct {
 	TLS                 bool    `json:"tls"`
 	CertificateVerified bool    `json:"certificate-verified"`
 	UTF8                bool    `json:"utf8"`
+	// TLSPolicy and TLSPolicyReport are Salvo's own (Mailgun has no such
+	// fields): the TLS policy that applied to the session ("dane",
+	// "mta-sts enforce", "mta-sts testing") and how it was not met.
+	TLSPolicy       string `json:"tls-policy,omitempty"`
+	TLSPolicyReport string `json:"tls-policy-report,omitempty"`
 }
 
 // ClientInfo describes the client of an engagement event.
