@@ -67,4 +67,5 @@ func (s *Server) routes() {
 	s.listsRoutes()
 	s.trackingRoutes() // domain tracking settings (§9)
 	s.ipsRoutes()      // source addresses, domain IPs, IP pools (§13.1, §11.4)
+	s.validateRoutes() // address validation (§13.3)
 }

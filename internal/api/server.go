@@ -41,6 +41,7 @@ import (
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/suppress"
 	"github.com/salvo-email/salvo/internal/templates"
+	"github.com/salvo-email/salvo/internal/validate"
 	"github.com/salvo-email/salvo/internal/webhooks"
 )
 
@@ -74,6 +75,8 @@ type Deps struct {
 	// WebhookTester posts the sample events of webhook tests (nil: the
 	// test endpoint answers 503; app always sets it).
 	WebhookTester *webhooks.Tester
+	// Validator answers address validation (nil: those routes answer 503).
+	Validator *validate.Validator
 }
 
 // Server is the API's http.Handler.

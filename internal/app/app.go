@@ -48,6 +48,7 @@ import (
 	"github.com/salvo-email/salvo/internal/templates"
 	"github.com/salvo-email/salvo/internal/tracking"
 	"github.com/salvo-email/salvo/internal/usage"
+	"github.com/salvo-email/salvo/internal/validate"
 	"github.com/salvo-email/salvo/internal/web"
 	"github.com/salvo-email/salvo/internal/webhooks"
 )
@@ -314,6 +315,11 @@ func (a *App) Start(ctx context.Context) error {
 	a.Webhooks.Start()
 	a.Importer.Start()
 	a.startJanitor()
+	disposable, err := validate.ShippedDisposable()
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	a.API = api.New(api.Deps{
 		Log: a.Log, Metrics: a.Metrics,
 		Auth:    &auth.Authenticator{Global: a.Global, Now: a.seams.Now},
@@ -322,7 +328,7 @@ func (a *App) Start(ctx context.Context) error {
 		Regional: a.Regional, Credentials: a.Credentials,
 		Region: a.Cfg.Region, PublicURL: a.Cfg.PublicURL, MaxBody: a.Cfg.MaxRequestBytes, Now: a.seams.Now,
 		DestinationHealth: a.Delivery.Health, Egress: a.Egress, WebhookTester: a.webhookTester(),
-		Sources: a.Sources,
+		Sources: a.Sources, Validator: &validate.Validator{Resolver: a.seams.Resolver, Disposable: disposable},
 	})
 	if a.Web, err = a.dashboard(); err != nil {
 		ln.Close()
