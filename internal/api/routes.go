@@ -68,4 +68,5 @@ func (s *Server) routes() {
 	s.trackingRoutes() // domain tracking settings (§9)
 	s.ipsRoutes()      // source addresses, domain IPs, IP pools (§13.1, §11.4)
 	s.validateRoutes() // address validation (§13.3)
+	s.exportsRoutes()  // exports (§13.4)
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/salvo-email/salvo/internal/delivery"
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/egress"
+	"github.com/salvo-email/salvo/internal/exports"
 	"github.com/salvo-email/salvo/internal/ips"
 	"github.com/salvo-email/salvo/internal/lists"
 	"github.com/salvo-email/salvo/internal/obs"
@@ -77,6 +78,8 @@ type Deps struct {
 	WebhookTester *webhooks.Tester
 	// Validator answers address validation (nil: those routes answer 503).
 	Validator *validate.Validator
+	// Exports runs /v3/exports (nil: those routes answer 503).
+	Exports *exports.Service
 }
 
 // Server is the API's http.Handler.

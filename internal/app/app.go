@@ -32,6 +32,7 @@ import (
 	"github.com/salvo-email/salvo/internal/dkim"
 	"github.com/salvo-email/salvo/internal/dns"
 	"github.com/salvo-email/salvo/internal/domains"
+	"github.com/salvo-email/salvo/internal/exports"
 	"github.com/salvo-email/salvo/internal/inbound"
 	"github.com/salvo-email/salvo/internal/ips"
 	"github.com/salvo-email/salvo/internal/lists"
@@ -104,6 +105,7 @@ type App struct {
 	// Egress is where webhook and route POSTs may go.
 	Egress   *egress.Policy
 	Importer *suppress.Importer
+	Exports  *exports.Service
 	// Usage copies this region's monthly counts to the global store.
 	Usage *usage.Reporter
 	API   *api.Server
@@ -286,6 +288,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 	// Suppression CSV imports run in the background on every node.
 	a.Usage = &usage.Reporter{Global: a.Global, Regional: a.Regional, Region: cfg.Region, Now: seams.Now}
 	a.Importer = &suppress.Importer{Store: a.Regional, Now: seams.Now, Log: log.With("part", "imports"), Metrics: a.Metrics}
+	a.Exports = &exports.Service{Store: a.Regional, Now: seams.Now, Log: log.With("part", "exports"), Metrics: a.Metrics,
+		Key: a.Box.Derive("export download links")}
 	a.newSMTP()
 	return a, nil
 }
@@ -314,6 +318,8 @@ func (a *App) Start(ctx context.Context) error {
 	a.Tracking.Start()
 	a.Webhooks.Start()
 	a.Importer.Start()
+	a.Exports.PublicURL = a.Cfg.PublicURL
+	a.Exports.Start()
 	a.startJanitor()
 	disposable, err := validate.ShippedDisposable()
 	if err != nil {
@@ -328,7 +334,7 @@ func (a *App) Start(ctx context.Context) error {
 		Regional: a.Regional, Credentials: a.Credentials,
 		Region: a.Cfg.Region, PublicURL: a.Cfg.PublicURL, MaxBody: a.Cfg.MaxRequestBytes, Now: a.seams.Now,
 		DestinationHealth: a.Delivery.Health, Egress: a.Egress, WebhookTester: a.webhookTester(),
-		Sources: a.Sources, Validator: &validate.Validator{Resolver: a.seams.Resolver, Disposable: disposable},
+		Sources: a.Sources, Exports: a.Exports, Validator: &validate.Validator{Resolver: a.seams.Resolver, Disposable: disposable},
 	})
 	if a.Web, err = a.dashboard(); err != nil {
 		ln.Close()
@@ -484,6 +490,11 @@ func (a *App) Stop(ctx context.Context) error {
 		return startstop.WaitOrCut(ctx, func() { <-a.janitorDone }, a.janitorCancel)
 	}); err != nil {
 		errs = append(errs, fmt.Errorf("janitor: %w", err))
+	}
+	if a.Exports != nil && a.workersStarted {
+		if err := a.Exports.Stop(ctx); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if a.Importer != nil && a.workersStarted {
 		if err := a.Importer.Stop(ctx); err != nil {
