@@ -69,4 +69,5 @@ func (s *Server) routes() {
 	s.ipsRoutes()      // source addresses, domain IPs, IP pools (§13.1, §11.4)
 	s.validateRoutes() // address validation (§13.3)
 	s.exportsRoutes()  // exports (§13.4)
+	s.logsRoutes()     // the newer logs API (§3.5)
 }
