@@ -105,7 +105,9 @@ func only(set map[string]bool) string {
 	return ""
 }
 
-func cursorOf(e store.Event) store.Cursor { return store.Cursor{TS: e.Timestamp.UnixMicro(), Seq: e.Seq} }
+func cursorOf(e store.Event) store.Cursor {
+	return store.Cursor{TS: e.Timestamp.UnixMicro(), Seq: e.Seq}
+}
 
 // precedes reports whether a comes before b in the query's direction.
 func precedes(a, b store.Cursor, asc bool) bool {
