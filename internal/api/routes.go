@@ -70,4 +70,5 @@ func (s *Server) routes() {
 	s.validateRoutes() // address validation (§13.3)
 	s.exportsRoutes()  // exports (§13.4)
 	s.logsRoutes()     // the newer logs API (§3.5)
+	s.queuesRoutes()   // sending queues and envelopes (§2.5)
 }

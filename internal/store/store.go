@@ -213,6 +213,7 @@ type Regional interface {
 	ListStore
 	IPPoolStore
 	ExportStore
+	EnvelopeStore
 
 	// CreateDomain stores d and, when postmaster is not nil, its first SMTP
 	// credential in one transaction. ErrConflict when the name exists.
