@@ -56,7 +56,10 @@ func (s *Server) validateV4(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	vd := v.Check(c.R.Context(), addr, lookup)
+	vd, err := v.Check(c.R.Context(), addr, lookup)
+	if err != nil {
+		return nil, err
+	}
 	setProvider(c, vd)
 	return wire.Validation{Address: vd.Address, DidYouMean: vd.DidYouMean, IsDisposableAddress: vd.Disposable,
 		IsRoleAddress: vd.Role, Reason: vd.Reasons, Result: vd.Result, Risk: vd.Risk}, nil
@@ -71,7 +74,10 @@ func (s *Server) validateV3(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	vd := v.Check(c.R.Context(), addr, lookup)
+	vd, err := v.Check(c.R.Context(), addr, lookup)
+	if err != nil {
+		return nil, err
+	}
 	setProvider(c, vd)
 	out := wire.ValidationV3{Address: vd.Address, DidYouMean: vd.DidYouMean, IsDisposableAddress: vd.Disposable,
 		IsRoleAddress: vd.Role, IsValid: vd.Valid && vd.Result != validate.Undeliverable,

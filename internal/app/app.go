@@ -321,11 +321,6 @@ func (a *App) Start(ctx context.Context) error {
 	a.Exports.PublicURL = a.Cfg.PublicURL
 	a.Exports.Start()
 	a.startJanitor()
-	disposable, err := validate.ShippedDisposable()
-	if err != nil {
-		ln.Close()
-		return err
-	}
 	a.API = api.New(api.Deps{
 		Log: a.Log, Metrics: a.Metrics,
 		Auth:    &auth.Authenticator{Global: a.Global, Now: a.seams.Now},
@@ -334,7 +329,7 @@ func (a *App) Start(ctx context.Context) error {
 		Regional: a.Regional, Credentials: a.Credentials,
 		Region: a.Cfg.Region, PublicURL: a.Cfg.PublicURL, MaxBody: a.Cfg.MaxRequestBytes, Now: a.seams.Now,
 		DestinationHealth: a.Delivery.Health, Egress: a.Egress, WebhookTester: a.webhookTester(),
-		Sources: a.Sources, Exports: a.Exports, Validator: &validate.Validator{Resolver: a.seams.Resolver, Disposable: disposable},
+		Sources: a.Sources, Exports: a.Exports, Validator: &validate.Validator{Resolver: a.seams.Resolver, Load: validate.ShippedDisposable},
 	})
 	if a.Web, err = a.dashboard(); err != nil {
 		ln.Close()

@@ -49,6 +49,9 @@ func LoadDisposable(gz []byte) (*Disposable, error) {
 // read on first use and shared, read-only, by every caller of the process.
 func ShippedDisposable() (*Disposable, error) { return shipped() }
 
+// ShippedDisposableData is the shipped list as stored (gzip).
+func ShippedDisposableData() []byte { return disposableGz }
+
 var shipped = sync.OnceValues(func() (*Disposable, error) { return LoadDisposable(disposableGz) })
 
 // Len is the number of entries.

@@ -51,8 +51,12 @@ const (
 
 // Validator checks addresses. Its fields are read-only after construction.
 type Validator struct {
-	Resolver   dns.Resolver
+	Resolver dns.Resolver
+	// Disposable is the disposable-domain list; when nil, Load gives it
+	// (a node loads the shipped list on the first validation, not at
+	// start: it takes a third of a second).
 	Disposable *Disposable
+	Load       func() (*Disposable, error)
 	// Timeout bounds one address's DNS lookups (default 10 s).
 	Timeout time.Duration
 }
@@ -79,18 +83,25 @@ type Verdict struct {
 // Check judges addr. With lookup false (Mailgun's provider_lookup=false)
 // no DNS query is made, and an address that syntax and the lists do not
 // settle is "unknown".
-func (v *Validator) Check(ctx context.Context, addr string, lookup bool) Verdict {
+func (v *Validator) Check(ctx context.Context, addr string, lookup bool) (Verdict, error) {
 	vd := Verdict{Address: addr, Reasons: []string{}}
+	disposable := v.Disposable
+	if disposable == nil && v.Load != nil {
+		var err error
+		if disposable, err = v.Load(); err != nil {
+			return vd, err
+		}
+	}
 	p, err := Parse(strings.TrimSpace(addr))
 	if err != nil {
 		vd.SyntaxError = err.Error()
 		vd.Result, vd.Risk = Undeliverable, RiskHigh
 		vd.Reasons = append(vd.Reasons, ReasonSyntax+": "+err.Error())
-		return vd
+		return vd, nil
 	}
 	vd.Parts, vd.Valid = p, true
 	vd.Role = IsRole(p.Local)
-	vd.Disposable = v.Disposable != nil && v.Disposable.Has(p.ASCII)
+	vd.Disposable = disposable != nil && disposable.Has(p.ASCII)
 	if s := Suggest(p.ASCII); s != "" {
 		vd.DidYouMean = p.Local + "@" + s
 	}
@@ -98,7 +109,7 @@ func (v *Validator) Check(ctx context.Context, addr string, lookup bool) Verdict
 	if vd.Disposable {
 		vd.Result, vd.Risk = DoNotSend, RiskHigh
 		vd.Reasons = append(vd.Reasons, ReasonDisposable)
-		return vd
+		return vd, nil
 	}
 	if vd.Role {
 		vd.Reasons = append(vd.Reasons, ReasonRole)
@@ -106,10 +117,10 @@ func (v *Validator) Check(ctx context.Context, addr string, lookup bool) Verdict
 	if !lookup {
 		vd.Result, vd.Risk = Unknown, RiskUnknown
 		vd.Reasons = append(vd.Reasons, ReasonNoLookup)
-		return vd
+		return vd, nil
 	}
 	v.lookup(ctx, &vd)
-	return vd
+	return vd, nil
 }
 
 // lookup settles a syntactically valid, non-disposable address by DNS.

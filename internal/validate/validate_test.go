@@ -2,6 +2,7 @@ package validate_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -127,6 +128,10 @@ func TestCheckThroughDNS(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := &validate.Validator{Resolver: dns.New(srv.Addr), Disposable: d}
+	if _, err := (&validate.Validator{Load: func() (*validate.Disposable, error) { return nil, errors.New("no list") }}).
+		Check(context.Background(), "a@b.example", false); err == nil {
+		t.Error("a list that does not load: no error")
+	}
 	for _, c := range []struct {
 		addr           string
 		lookup         bool
@@ -153,7 +158,10 @@ func TestCheckThroughDNS(t *testing.T) {
 			mean: "judy@gmail.com"},
 		{addr: "not an address", lookup: true, result: "undeliverable", risk: "high", reasons: []string{"invalid_syntax: no @"}},
 	} {
-		vd := v.Check(context.Background(), c.addr, c.lookup)
+		vd, err := v.Check(context.Background(), c.addr, c.lookup)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if vd.Result != c.result || vd.Risk != c.risk || strings.Join(vd.Reasons, ",") != strings.Join(c.reasons, ",") ||
 			vd.Role != c.role || vd.Disposable != c.disp || vd.Provider != c.provider || vd.DidYouMean != c.mean {
 			t.Errorf("Check(%q, lookup=%v) = %s/%s %q role=%v disposable=%v provider=%q did_you_mean=%q; want %s/%s %q role=%v disposable=%v provider=%q did_you_mean=%q",
@@ -173,4 +181,31 @@ func FuzzParse(f *testing.F) {
 			t.Errorf("Parse(%q) accepted %+v", s, p)
 		}
 	})
+}
+
+// BenchmarkCheckOffline is one address through syntax, lists and
+// suggestions, without DNS (provider_lookup=false).
+func BenchmarkCheckOffline(b *testing.B) {
+	d, err := validate.ShippedDisposable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	v := &validate.Validator{Disposable: d}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = v.Check(ctx, "Jane.Doe+news@gmial.com", false)
+	}
+}
+
+// BenchmarkLoadDisposable is what a node pays once at start for the
+// shipped list (time and bytes allocated).
+func BenchmarkLoadDisposable(b *testing.B) {
+	gz := validate.ShippedDisposableData()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := validate.LoadDisposable(gz); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
