@@ -54,7 +54,8 @@ test('logs.list: a test-mode send shows up with @timestamp as a Date, paged by t
 
   let second;
   await waitFor('the delivered log on the next page', async () => {
-    second = await mg.logs.list({ ...query, pagination: { ...query.pagination, token: first.pagination.next } });
+    const pagination = { ...query.pagination, token: first.pagination.next };
+    second = await mg.logs.list({ ...query, pagination });
     return second.items.length === 1;
   });
   assert.equal(second.items[0].event, 'delivered');
