@@ -67,4 +67,8 @@ func (s *Server) routes() {
 	s.listsRoutes()
 	s.trackingRoutes() // domain tracking settings (§9)
 	s.ipsRoutes()      // source addresses, domain IPs, IP pools (§13.1, §11.4)
+	s.validateRoutes() // address validation (§13.3)
+	s.exportsRoutes()  // exports (§13.4)
+	s.logsRoutes()     // the newer logs API (§3.5)
+	s.queuesRoutes()   // sending queues and envelopes (§2.5)
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/salvo-email/salvo/internal/delivery"
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/egress"
+	"github.com/salvo-email/salvo/internal/exports"
 	"github.com/salvo-email/salvo/internal/ips"
 	"github.com/salvo-email/salvo/internal/lists"
 	"github.com/salvo-email/salvo/internal/obs"
@@ -41,6 +42,7 @@ import (
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/suppress"
 	"github.com/salvo-email/salvo/internal/templates"
+	"github.com/salvo-email/salvo/internal/validate"
 	"github.com/salvo-email/salvo/internal/webhooks"
 )
 
@@ -74,6 +76,10 @@ type Deps struct {
 	// WebhookTester posts the sample events of webhook tests (nil: the
 	// test endpoint answers 503; app always sets it).
 	WebhookTester *webhooks.Tester
+	// Validator answers address validation (nil: those routes answer 503).
+	Validator *validate.Validator
+	// Exports runs /v3/exports (nil: those routes answer 503).
+	Exports *exports.Service
 }
 
 // Server is the API's http.Handler.

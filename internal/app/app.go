@@ -32,6 +32,7 @@ import (
 	"github.com/salvo-email/salvo/internal/dkim"
 	"github.com/salvo-email/salvo/internal/dns"
 	"github.com/salvo-email/salvo/internal/domains"
+	"github.com/salvo-email/salvo/internal/exports"
 	"github.com/salvo-email/salvo/internal/inbound"
 	"github.com/salvo-email/salvo/internal/ips"
 	"github.com/salvo-email/salvo/internal/lists"
@@ -49,6 +50,7 @@ import (
 	"github.com/salvo-email/salvo/internal/tlspolicy"
 	"github.com/salvo-email/salvo/internal/tracking"
 	"github.com/salvo-email/salvo/internal/usage"
+	"github.com/salvo-email/salvo/internal/validate"
 	"github.com/salvo-email/salvo/internal/web"
 	"github.com/salvo-email/salvo/internal/webhooks"
 )
@@ -106,6 +108,7 @@ type App struct {
 	// Egress is where webhook and route POSTs may go.
 	Egress   *egress.Policy
 	Importer *suppress.Importer
+	Exports  *exports.Service
 	// Usage copies this region's monthly counts to the global store.
 	Usage *usage.Reporter
 	API   *api.Server
@@ -295,6 +298,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 	// Suppression CSV imports run in the background on every node.
 	a.Usage = &usage.Reporter{Global: a.Global, Regional: a.Regional, Region: cfg.Region, Now: seams.Now}
 	a.Importer = &suppress.Importer{Store: a.Regional, Now: seams.Now, Log: log.With("part", "imports"), Metrics: a.Metrics}
+	a.Exports = &exports.Service{Store: a.Regional, Now: seams.Now, Log: log.With("part", "exports"), Metrics: a.Metrics,
+		Key: a.Box.Derive("export download links")}
 	a.newSMTP()
 	return a, nil
 }
@@ -326,6 +331,8 @@ func (a *App) Start(ctx context.Context) error {
 	a.Tracking.Start()
 	a.Webhooks.Start()
 	a.Importer.Start()
+	a.Exports.PublicURL = a.Cfg.PublicURL
+	a.Exports.Start()
 	a.startJanitor()
 	a.API = api.New(api.Deps{
 		Log: a.Log, Metrics: a.Metrics,
@@ -335,7 +342,7 @@ func (a *App) Start(ctx context.Context) error {
 		Regional: a.Regional, Credentials: a.Credentials,
 		Region: a.Cfg.Region, PublicURL: a.Cfg.PublicURL, MaxBody: a.Cfg.MaxRequestBytes, Now: a.seams.Now,
 		DestinationHealth: a.Delivery.Health, Egress: a.Egress, WebhookTester: a.webhookTester(),
-		Sources: a.Sources,
+		Sources: a.Sources, Exports: a.Exports, Validator: &validate.Validator{Resolver: a.seams.Resolver, Load: validate.ShippedDisposable},
 	})
 	if a.Web, err = a.dashboard(); err != nil {
 		ln.Close()
@@ -491,6 +498,11 @@ func (a *App) Stop(ctx context.Context) error {
 		return startstop.WaitOrCut(ctx, func() { <-a.janitorDone }, a.janitorCancel)
 	}); err != nil {
 		errs = append(errs, fmt.Errorf("janitor: %w", err))
+	}
+	if a.Exports != nil && a.workersStarted {
+		if err := a.Exports.Stop(ctx); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if a.Importer != nil && a.workersStarted {
 		if err := a.Importer.Stop(ctx); err != nil {

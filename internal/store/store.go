@@ -212,6 +212,8 @@ type Regional interface {
 	TemplateStore
 	ListStore
 	IPPoolStore
+	ExportStore
+	EnvelopeStore
 
 	// CreateDomain stores d and, when postmaster is not nil, its first SMTP
 	// credential in one transaction. ErrConflict when the name exists.

@@ -73,6 +73,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"Suppressions", suppressionTests}, {"Stats", statsTests},
 		{"SMTP", smtpTests},
 		{"Templates", templateTests}, {"Lists", listTests}, {"IPPools", ipPoolTests},
+		{"Exports", exportTests}, {"Envelopes", envelopeTests},
 	} {
 		for _, tc := range topic.tests {
 			t.Run(topic.name+"/"+tc.name, func(t *testing.T) {

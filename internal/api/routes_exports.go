@@ -1,0 +1,114 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/store"
+)
+
+// exportsRoutes: /v3/exports (reference §13.4; mailgun-go CreateExport,
+// ListExports, GetExport, GetExportLink), run by package exports. The
+// download itself is public: its link is signed and expires.
+func (s *Server) exportsRoutes() {
+	s.handle(http.MethodPost, "/v3/exports", auth.Account, s.createExport)
+	s.handle(http.MethodGet, "/v3/exports", auth.Account, s.listExports)
+	s.handle(http.MethodGet, "/v3/exports/{id}", auth.Account, s.getExport)
+	s.handle(http.MethodGet, "/v3/exports/{id}/download_url", auth.Account, s.exportLink)
+	s.handle(http.MethodGet, "/v3/exports/{id}/download", auth.Public, s.downloadExport)
+}
+
+func exportOut(e store.Export) wire.Export { return wire.Export{ID: e.ID, Status: e.State, URL: e.URL} }
+
+func (s *Server) exportsOn() error {
+	if s.Exports == nil {
+		return wire.Errorf(http.StatusServiceUnavailable, "exports are not configured on this node")
+	}
+	return nil
+}
+
+func (s *Server) createExport(c *Ctx) (any, error) {
+	c.P.Accept("url")
+	if err := s.exportsOn(); err != nil {
+		return nil, err
+	}
+	raw, err := c.P.Required("url")
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.Exports.Create(c.R.Context(), raw)
+	if err != nil {
+		return nil, err
+	}
+	return wire.ExportCreated{Message: "success", Export: exportOut(e)}, nil
+}
+
+func (s *Server) listExports(c *Ctx) (any, error) {
+	c.P.Accept("url")
+	if err := s.exportsOn(); err != nil {
+		return nil, err
+	}
+	es, err := s.Exports.List(c.R.Context(), c.P.Get("url"))
+	if err != nil {
+		return nil, err
+	}
+	out := wire.ExportList{Items: make([]wire.Export, 0, len(es))}
+	for _, e := range es {
+		out.Items = append(out.Items, exportOut(e))
+	}
+	return out, nil
+}
+
+func (s *Server) export(c *Ctx) (store.Export, error) {
+	c.P.Accept()
+	if err := s.exportsOn(); err != nil {
+		return store.Export{}, err
+	}
+	e, err := s.Regional.Export(c.R.Context(), c.Var("id"), false)
+	if err == store.ErrNotFound {
+		return e, wire.NotFound("export not found")
+	}
+	return e, err
+}
+
+func (s *Server) getExport(c *Ctx) (any, error) {
+	e, err := s.export(c)
+	if err != nil {
+		return nil, err
+	}
+	return exportOut(e), nil
+}
+
+// exportLink answers 302 to a signed, expiring download link (mailgun-go
+// expects the redirect and returns its Location).
+func (s *Server) exportLink(c *Ctx) (any, error) {
+	e, err := s.export(c)
+	if err != nil {
+		return nil, err
+	}
+	if e.State != store.ExportComplete {
+		return nil, wire.BadRequest("export %s is not complete (status %s)", e.ID, e.State)
+	}
+	c.W.Header().Set("Location", s.Exports.Link(e.ID))
+	c.W.WriteHeader(http.StatusFound)
+	return nil, nil
+}
+
+func (s *Server) downloadExport(c *Ctx) (any, error) {
+	c.P.Accept("expires", "signature")
+	if err := s.exportsOn(); err != nil {
+		return nil, err
+	}
+	e, err := s.Exports.Download(c.R.Context(), c.Var("id"), c.P.Get("expires"), c.P.Get("signature"))
+	if err != nil {
+		return nil, err
+	}
+	h := c.W.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="`+e.List+`-`+e.Domain+`-`+e.ID+`.csv"`)
+	h.Set("Cache-Control", "private, no-store")
+	c.W.WriteHeader(http.StatusOK)
+	_, _ = c.W.Write(e.Data)
+	return nil, nil
+}

@@ -1,0 +1,157 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/stats"
+)
+
+// logsRoutes: POST /v1/analytics/logs (reference §3.5) over this region's
+// events.
+func (s *Server) logsRoutes() {
+	s.handle(http.MethodPost, "/v1/analytics/logs", auth.Account, s.analyticsLogs)
+}
+
+// logEvents are the event names the logs API takes that Salvo records.
+var logEvents = []string{"accepted", "delivered", "failed", "opened", "clicked", "unsubscribed", "complained",
+	"rejected", "stored"}
+
+func (s *Server) analyticsLogs(c *Ctx) (any, error) {
+	var req wire.LogsRequest
+	if len(c.P.JSON) > 0 {
+		if err := json.Unmarshal(c.P.JSON, &req); err != nil {
+			return nil, wire.BadRequest("request body is not a logs query: %v", err)
+		}
+	} else if len(c.P.Names()) > 0 {
+		return nil, wire.BadRequest("send the logs query as a JSON body (Content-Type: application/json)")
+	}
+	q, err := s.logsQuery(c, req)
+	if err != nil {
+		return nil, err
+	}
+	page, err := events.Logs(c.R.Context(), s.Regional, q)
+	if err != nil {
+		return nil, err
+	}
+	out := wire.LogsResponse{Start: wire.FormatDate(q.Start), End: wire.FormatDate(q.End), Items: page.Items}
+	if out.Items == nil {
+		out.Items = []map[string]any{}
+	}
+	if page.Next != nil {
+		out.Pagination.Next = events.LogsToken(*page.Next)
+	}
+	return out, nil
+}
+
+func (s *Server) logsQuery(c *Ctx, req wire.LogsRequest) (events.LogsQuery, error) {
+	var q events.LogsQuery
+	rng, err := stats.ParseRange(req.Start, req.End, req.Duration, "", s.Now())
+	if err != nil {
+		return q, err
+	}
+	if req.Start == "" && req.Duration == "" {
+		rng.Start = rng.End.Add(-24 * time.Hour) // Mailgun's default: a day before end
+	}
+	q.Start, q.End = rng.Start, rng.End
+	switch strings.ToLower(req.Pagination.Sort) {
+	case "", "timestamp:desc", "timestamp":
+	case "timestamp:asc":
+		q.Ascending = true
+	default:
+		return q, wire.BadRequest("'pagination.sort' must be timestamp:asc or timestamp:desc, not %q", req.Pagination.Sort)
+	}
+	q.Limit = int(req.Pagination.Limit)
+	if q.Limit == 0 {
+		q.Limit = 100
+	}
+	if q.Limit < 1 || q.Limit > 100 {
+		return q, wire.BadRequest("'pagination.limit' must be between 1 and 100")
+	}
+	if req.Pagination.Token != "" {
+		if q.After, err = events.ParseLogsToken(req.Pagination.Token); err != nil {
+			return q, err
+		}
+	}
+	for _, e := range append(req.Events, req.MetricEvents...) {
+		if !slices.Contains(logEvents, e) {
+			return q, wire.BadRequest("event %q is not one Salvo records; use %s", e, strings.Join(logEvents, ", "))
+		}
+		q.Types = addTo(q.Types, e)
+	}
+	domains, err := s.regionDomains(c)
+	if err != nil {
+		return q, err
+	}
+	for _, p := range req.Filter.And {
+		if err := logsPredicate(&q, p, &domains); err != nil {
+			return q, err
+		}
+	}
+	q.Domains = domains
+	return q, nil
+}
+
+// logsPredicate applies one filter condition: attribute domain,
+// recipient, message-id or event, comparator = or !=.
+func logsPredicate(q *events.LogsQuery, p wire.MetricsPredicate, domains *[]string) error {
+	if p.Comparator != "=" && p.Comparator != "!=" {
+		return wire.BadRequest("filter comparator %q is not supported; use = or !=", p.Comparator)
+	}
+	vals := map[string]bool{}
+	for _, v := range p.Values {
+		if p.Attribute == "message-id" {
+			vals[strings.Trim(v.Value, "<>")] = true
+		} else {
+			vals[strings.ToLower(v.Value)] = true
+		}
+	}
+	neg := p.Comparator == "!="
+	switch p.Attribute {
+	case "domain":
+		*domains = slices.DeleteFunc(*domains, func(d string) bool { return vals[d] == neg })
+	case "recipient":
+		setOf(&q.Recipients, &q.NotRecipients, vals, neg)
+	case "message-id":
+		setOf(&q.MessageIDs, &q.NotMessageIDs, vals, neg)
+	case "event":
+		setOf(&q.Types, &q.NotTypes, vals, neg)
+	default:
+		return wire.BadRequest("filter attribute %q is not supported; use domain, recipient, message-id or event", p.Attribute)
+	}
+	return nil
+}
+
+// setOf narrows a keep set (intersection with vals) or adds vals to a
+// drop set.
+func setOf(keep, drop *map[string]bool, vals map[string]bool, neg bool) {
+	if neg {
+		for v := range vals {
+			*drop = addTo(*drop, v)
+		}
+		return
+	}
+	if *keep == nil {
+		*keep = vals
+		return
+	}
+	for v := range *keep {
+		if !vals[v] {
+			delete(*keep, v)
+		}
+	}
+}
+
+func addTo(set map[string]bool, v string) map[string]bool {
+	if set == nil {
+		set = map[string]bool{}
+	}
+	set[v] = true
+	return set
+}
