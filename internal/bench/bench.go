@@ -20,6 +20,8 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"runtime/metrics"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,7 +37,7 @@ import (
 
 // Options describe one run.
 type Options struct {
-	Mode        string // "accept", "e2e", "dead", "mx" or "relay"
+	Mode        string // "accept", "e2e", "dead", "recover", "mx" or "relay"
 	Concurrency int
 	Duration    time.Duration
 	Size        int  // bytes of text per message
@@ -51,6 +53,15 @@ type Options struct {
 	GlobalDatabaseURL string
 	DKIMBits          int
 	Out               io.Writer
+	// RetrySchedule replaces the node's delivery retry schedule when set
+	// (its first step also caps a dead destination's backoff).
+	RetrySchedule []time.Duration
+	// DrainTimeout bounds how long recover mode waits for the backlog to
+	// be delivered after the destination comes back.
+	DrainTimeout time.Duration
+	// HeapProfile, when set, is where a heap profile is written once the
+	// load has ended and settled (accept, dead and recover modes).
+	HeapProfile string
 
 	// SMTP modes (smtp.go): the server to load ("" starts a node), messages
 	// per connection, the envelope, and the relay's credential and STARTTLS.
@@ -89,6 +100,16 @@ type Result struct {
 	// high-water mark, in bytes (Linux; 0 elsewhere). The load generator
 	// runs in the same process, so they include it.
 	RSS, PeakRSS int64
+	// Mem is where the resident memory was after the run (accept, dead
+	// and recover modes).
+	Mem Memory
+	// Recover mode: from the destination's revival to its first delivery
+	// (the probe's wait), and from the first to the last delivery of the
+	// backlog; the most SMTP sessions open at the sink at once during the
+	// drain, and the peak RSS during it.
+	ReviveToFirst, Drain time.Duration
+	MaxSessions          int64
+	DrainPeakRSS         int64
 }
 
 // Rate is accepted messages per second.
@@ -116,11 +137,15 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	cfg := config.Default()
 	cfg.DataDir, cfg.HTTPAddr, cfg.APIKey = o.DataDir, "127.0.0.1:0", "bench-key-0123456789abcdef"
 	cfg.Smarthost, cfg.LogLevel, cfg.DKIMKeyBits = sink.addr, "error", o.DKIMBits
-	if o.Mode == "dead" {
-		// The only destination is dead: a port nothing listens on.
+	if o.Mode == "dead" || o.Mode == "recover" {
+		// The only destination is dead: a port nothing listens on (in
+		// recover mode, until the load has ended and the queue is full).
 		if cfg.Smarthost, err = closedAddr(); err != nil {
 			return Result{}, err
 		}
+	}
+	if len(o.RetrySchedule) > 0 {
+		cfg.RetrySchedule = o.RetrySchedule
 	}
 	cfg.DatabaseURL, cfg.GlobalDatabaseURL = o.DatabaseURL, o.GlobalDatabaseURL
 	cfg.SMTP.SubmissionAddr, cfg.SMTP.SubmissionTLSAddr, cfg.SMTP.MXAddr = "", "", ""
@@ -144,7 +169,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	cpu := processCPU()
 	res := load(base+"/v3/"+domain+"/messages", cfg.APIKey, o)
 	res.CPU = processCPU() - cpu
-	if o.Mode == "accept" || o.Mode == "dead" {
+	if o.Mode == "accept" || o.Mode == "dead" || o.Mode == "recover" {
 		// The queue stays full (deliveries are due a day later): settle,
 		// then read what the node holds with it.
 		// FreeOSMemory returns what the Go heap no longer uses at once
@@ -152,6 +177,18 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		debug.FreeOSMemory()
 		time.Sleep(2 * time.Second)
 		res.RSS, res.PeakRSS = memory()
+		res.Mem = readMemory()
+		if o.HeapProfile != "" {
+			if f, err := os.Create(o.HeapProfile); err == nil {
+				_ = pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}
+	}
+	if o.Mode == "recover" {
+		if err := revive(&res, cfg.Smarthost, o); err != nil {
+			return res.Result, err
+		}
 	}
 	if o.Mode == "e2e" {
 		want := res.Sent * int64(o.Recipients)
@@ -292,20 +329,33 @@ type sink struct {
 	addr     string
 	srv      *smtp.Server
 	count    atomic.Int64
+	first    atomic.Int64
 	last     atomic.Int64
 	sessions atomic.Int64
+	// active and maxActive count sessions open at once.
+	active, maxActive atomic.Int64
 }
 
 func (s *sink) lastAt() time.Time { return time.Unix(0, s.last.Load()) }
 
-func startSink() (*sink, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func startSink() (*sink, error) { return startSinkAt("127.0.0.1:0") }
+
+// startSinkAt starts a sink listening on addr.
+func startSinkAt(addr string) (*sink, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
 	s := &sink{addr: ln.Addr().String()}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
 		s.sessions.Add(1)
+		n := s.active.Add(1)
+		for {
+			m := s.maxActive.Load()
+			if n <= m || s.maxActive.CompareAndSwap(m, n) {
+				break
+			}
+		}
 		return &sinkSession{s: s}, nil
 	}))
 	s.srv.Domain = "sink.local"
@@ -320,13 +370,15 @@ type sinkSession struct {
 }
 
 func (ss *sinkSession) Reset()                               { ss.rcpts = 0 }
-func (ss *sinkSession) Logout() error                        { return nil }
+func (ss *sinkSession) Logout() error                        { ss.s.active.Add(-1); return nil }
 func (ss *sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
 func (ss *sinkSession) Rcpt(string, *smtp.RcptOptions) error { ss.rcpts++; return nil }
 func (ss *sinkSession) Data(r io.Reader) error {
 	_, _ = io.Copy(io.Discard, r)
 	ss.s.count.Add(ss.rcpts)
-	ss.s.last.Store(time.Now().UnixNano())
+	now := time.Now().UnixNano()
+	ss.s.first.CompareAndSwap(0, now)
+	ss.s.last.Store(now)
 	return nil
 }
 
@@ -351,4 +403,96 @@ func memory() (rss, peak int64) {
 		}
 	}
 	return rss, peak
+}
+
+// revive starts a sink at the dead destination's address once the load
+// has ended and waits for the backlog to arrive there: the engine learns
+// the destination is back from its next probe (when the backoff ends) and
+// then releases every deferred job at once.
+func revive(res *loadResult, addr string, o Options) error {
+	// Resets VmHWM, so the peak read after the drain is the drain's.
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	s, err := startSinkAt(addr)
+	if err != nil {
+		return fmt.Errorf("revive the destination at %s: %w", addr, err)
+	}
+	defer s.srv.Close()
+	revived := time.Now()
+	want := res.Sent * int64(o.Recipients)
+	timeout := o.DrainTimeout
+	if timeout == 0 {
+		timeout = 30 * time.Minute
+	}
+	deadline := revived.Add(timeout)
+	for s.count.Load() < want && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	res.Delivered = s.count.Load()
+	res.Sessions = s.sessions.Load()
+	res.MaxSessions = s.maxActive.Load()
+	if f := s.first.Load(); f != 0 {
+		res.ReviveToFirst = time.Unix(0, f).Sub(revived)
+		res.Drain = s.lastAt().Sub(time.Unix(0, f))
+	}
+	_, res.DrainPeakRSS = memory()
+	// Fewer than want delivered (the timeout) shows in the report.
+	return nil
+}
+
+// Memory is where a process's resident memory is (Linux; zero elsewhere).
+type Memory struct {
+	// Anon, File and Shmem split RSS: anonymous memory (Go's heap and
+	// stacks, and the C heap of the SQLite driver), mapped files, shared
+	// memory (SQLite's WAL index).
+	Anon, File, Shmem int64
+	// GoHeld is what Go's runtime holds from the OS and has not released;
+	// GoLive is the live heap at the last collection.
+	GoHeld, GoLive int64
+	// GoClasses is Go's /memory/classes breakdown of GoHeld, in MB.
+	GoClasses string
+}
+
+// OutsideGo is anonymous memory that Go's runtime does not account for
+// (the SQLite driver's C heap and page caches, and any other C memory):
+// GOMEMLIMIT does not bound it.
+func (m Memory) OutsideGo() int64 { return m.Anon - m.GoHeld }
+
+func readMemory() Memory {
+	var m Memory
+	if b, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) != 3 || f[2] != "kB" {
+				continue
+			}
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			switch f[0] {
+			case "RssAnon:":
+				m.Anon = n << 10
+			case "RssFile:":
+				m.File = n << 10
+			case "RssShmem:":
+				m.Shmem = n << 10
+			}
+		}
+	}
+	samples := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}, {Name: "/gc/heap/live:bytes"}}
+	metrics.Read(samples)
+	m.GoHeld = int64(samples[0].Value.Uint64() - samples[1].Value.Uint64())
+	m.GoLive = int64(samples[2].Value.Uint64())
+	var classes []metrics.Sample
+	for _, d := range metrics.All() {
+		if strings.HasPrefix(d.Name, "/memory/classes/") && d.Name != "/memory/classes/total:bytes" && d.Name != "/memory/classes/heap/released:bytes" {
+			classes = append(classes, metrics.Sample{Name: d.Name})
+		}
+	}
+	metrics.Read(classes)
+	var parts []string
+	for _, c := range classes {
+		if v := c.Value.Uint64(); v >= 1<<20 {
+			parts = append(parts, fmt.Sprintf("%s %d", strings.TrimSuffix(strings.TrimPrefix(c.Name, "/memory/classes/"), ":bytes"), v>>20))
+		}
+	}
+	m.GoClasses = strings.Join(parts, ", ")
+	return m
 }

@@ -17,7 +17,7 @@ func (e *Engine) Accepted(m store.Message) { e.fresh.put(m, e.deps.Now()) }
 
 // Bounds of the messages handed over and not yet delivered.
 const (
-	freshLimit   = 16 << 20         // bytes of bodies held
+	freshLimit   = 16 << 20         // bytes of bodies held (their capacity: what they occupy)
 	freshMaxSize = 1 << 20          // larger messages are not held
 	freshMaxAge  = 30 * time.Second // older ones were claimed elsewhere, or are late
 )
@@ -48,12 +48,12 @@ func (f *freshMessages) put(m store.Message, now time.Time) {
 		f.items = map[string]freshMessage{}
 	}
 	f.expire(now)
-	if _, ok := f.items[m.Key]; ok || f.size+len(m.Body) > freshLimit {
+	if _, ok := f.items[m.Key]; ok || f.size+cap(m.Body) > freshLimit {
 		return
 	}
 	f.items[m.Key] = freshMessage{m: m, at: now}
 	f.order = append(f.order, m.Key)
-	f.size += len(m.Body)
+	f.size += cap(m.Body)
 }
 
 // expire drops the messages held longer than freshMaxAge, and forgets the
@@ -67,7 +67,7 @@ func (f *freshMessages) expire(now time.Time) {
 		}
 		if ok {
 			delete(f.items, k)
-			f.size -= len(fm.m.Body)
+			f.size -= cap(fm.m.Body)
 		}
 		n++
 	}
@@ -83,7 +83,7 @@ func (f *freshMessages) take(key string) (store.Message, bool) {
 	fm, ok := f.items[key]
 	if ok {
 		delete(f.items, key)
-		f.size -= len(fm.m.Body)
+		f.size -= cap(fm.m.Body)
 	}
 	return fm.m, ok
 }

@@ -49,7 +49,8 @@ type loaded struct {
 // messageCache keeps recently used messages (and their signed bodies) so
 // that recipients of one message claimed in different batches share one
 // signature. It is bounded by bytes (messageCacheBytes): each entry counts
-// twice its body (the signed copy) and entryOverhead for its metadata.
+// twice its body's capacity (the body handed over by the send path may have
+// room to spare; and the signed copy) and entryOverhead for its metadata.
 type messageCache struct {
 	mu    sync.Mutex
 	limit int
@@ -85,12 +86,12 @@ func (c *messageCache) put(l *loaded) *loaded {
 	}
 	c.items[l.msg.Key] = l
 	c.order = append(c.order, l.msg.Key)
-	c.size += 2*len(l.msg.Body) + entryOverhead
+	c.size += 2*cap(l.msg.Body) + entryOverhead
 	for c.size > c.limit && len(c.order) > 1 {
 		k := c.order[0]
 		c.order = c.order[1:]
 		if old, ok := c.items[k]; ok {
-			c.size -= 2*len(old.msg.Body) + entryOverhead
+			c.size -= 2*cap(old.msg.Body) + entryOverhead
 			delete(c.items, k)
 		}
 	}

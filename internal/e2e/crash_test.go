@@ -167,7 +167,7 @@ func crashRun(t *testing.T, bin string, pg bool) {
 		// A dead process's claims come back when their lease ends.
 		"SALVO_LEASE=2s"}
 	if pg {
-		vars = append(vars, "SALVO_DATABASE_URL="+testutil.PostgresSchema(t), "SALVO_GLOBAL_DATABASE_URL="+testutil.PostgresSchema(t))
+		vars = append(vars, "SALVO_DATABASE_URL="+testutil.PostgresMigrated(t, "regional"), "SALVO_GLOBAL_DATABASE_URL="+testutil.PostgresMigrated(t, "global"))
 	}
 	p := startSalvo(t, bin, vars)
 	e := &sendEnv{t: t, app: &testutil.TestApp{URL: p.url, Key: key}, mx: mx}

@@ -19,7 +19,7 @@ func twoRegions(t *testing.T, postgres bool, configure ...func(*config.Config)) 
 	key, sealing, dir := "key-"+secret.Token(16), secret.Token(16), t.TempDir()
 	global := ""
 	if postgres {
-		global = testutil.PostgresSchema(t)
+		global = testutil.PostgresMigrated(t, "global")
 	}
 	start := func(region string) *testutil.TestApp {
 		return testutil.StartApp(t, testutil.AppOptions{Postgres: postgres, Configure: func(c *config.Config) {

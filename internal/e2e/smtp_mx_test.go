@@ -26,7 +26,7 @@ import (
 // regions) are refused with 550 5.7.1; it offers STARTTLS but no AUTH.
 func TestMXNoOpenRelay(t *testing.T) {
 	t.Parallel()
-	global := testutil.PostgresSchema(t)
+	global := testutil.PostgresMigrated(t, "global")
 	const secretValue = "shared-secret-of-both-regions-0123"
 	regions := map[string]*testutil.TestApp{}
 	for _, region := range []string{"us", "eu"} {

@@ -69,8 +69,8 @@ func StartApp(t testing.TB, opts AppOptions) *TestApp {
 	cfg.APIKey = "key-" + secret.Token(16)
 	cfg.DKIMKeyBits = 1024
 	if opts.Postgres {
-		cfg.GlobalDatabaseURL = PostgresSchema(t)
-		cfg.DatabaseURL = PostgresSchema(t)
+		cfg.GlobalDatabaseURL = PostgresMigrated(t, "global")
+		cfg.DatabaseURL = PostgresMigrated(t, "regional")
 	}
 	if opts.Configure != nil {
 		opts.Configure(&cfg)

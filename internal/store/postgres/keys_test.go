@@ -29,7 +29,7 @@ func (deaf) Add()         {}
 func TestRevokedKeyFailsOnADeafNode(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := testutil.PostgresSchema(t)
+	url := testutil.PostgresMigrated(t, "global")
 	adb, err := postgres.Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)

@@ -18,7 +18,7 @@ import (
 func TestLeaseRenewalSkipsLockedRows(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := testutil.PostgresSchema(t)
+	url := testutil.PostgresMigrated(t, "regional")
 	reg, err := postgres.OpenRegional(ctx, url)
 	if err != nil {
 		t.Fatal(err)

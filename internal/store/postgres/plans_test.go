@@ -20,7 +20,7 @@ import (
 func TestQueuePlansFollowGrowth(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := testutil.PostgresSchema(t)
+	url := testutil.PostgresMigrated(t, "regional")
 	schema := testutil.SchemaOf(url)
 	reg, err := postgres.OpenRegional(ctx, url)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 
 func TestStore(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, storetest.Stores(freshDB))
+	storetest.Run(t, storetest.KindStores(migratedDB))
 }
 
 func TestNodes(t *testing.T) {
@@ -25,6 +25,13 @@ func TestNodes(t *testing.T) {
 func TestMigrations(t *testing.T) {
 	t.Parallel()
 	storetest.RunMigrations(t, freshDB)
+}
+
+// migratedDB returns an Opener of a schema migrated as kind and empty of
+// data, from testutil's pool (emptied and reused when the test ends).
+func migratedDB(t *testing.T, kind string) storetest.Opener {
+	url := testutil.PostgresMigrated(t, kind)
+	return func(ctx context.Context) (*sqlstore.DB, error) { return postgres.Open(ctx, url) }
 }
 
 // freshDB returns an Opener of a new schema. Like every PostgreSQL test,

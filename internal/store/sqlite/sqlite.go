@@ -48,7 +48,8 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	// while another process holds a lock). The writer never checkpoints
 	// inline (that would stall every writer waiting on the group commit);
 	// a background connection does.
-	w, err := sql.Open("sqlite", dsn+"&_pragma=journal_mode(WAL)&_txlock=immediate&_pragma=wal_autocheckpoint(0)")
+	w, err := sql.Open("sqlite", dsn+"&_pragma=journal_mode(WAL)&_txlock=immediate&_pragma=wal_autocheckpoint(0)"+
+		fmt.Sprintf("&_pragma=journal_size_limit(%d)", walRestartBytes))
 	if err != nil {
 		return nil, err
 	}
@@ -111,6 +112,18 @@ func isBusy(err error) bool {
 // startCheckpointer copies the WAL into the database file in the
 // background (PASSIVE: never blocks writers or readers) every
 // checkpointEvery, and once more when stopped.
+//
+// PASSIVE alone does not bound the WAL: SQLite starts writing the WAL
+// from its beginning again only when a checkpoint has copied all of it
+// and no reader still reads from it, which a busy node's overlapping
+// readers never allow. The WAL then grows without end (2.2 GB with
+// 700,000 messages queued to a dead destination), and with it the WAL
+// index every connection maps (about 2 MB per GB). So when the WAL has
+// passed walRestartBytes, the checkpointer asks for a RESTART checkpoint:
+// it waits (at most walRestartWait, holding the writer lock meanwhile)
+// for the readers of the WAL to finish, so that the next write starts it
+// again from its beginning; journal_size_limit then truncates the file
+// back to walRestartBytes.
 func startCheckpointer(dsn string) (func() error, error) {
 	c, err := sql.Open("sqlite", dsn+"&_pragma=wal_autocheckpoint(0)")
 	if err != nil {
@@ -127,7 +140,7 @@ func startCheckpointer(dsn string) (func() error, error) {
 			case <-done:
 				return
 			case <-t.C:
-				_, _ = c.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+				checkpoint(c)
 			}
 		}
 	}()
@@ -138,6 +151,40 @@ func startCheckpointer(dsn string) (func() error, error) {
 		return c.Close()
 	}, nil
 }
+
+// checkpoint runs a PASSIVE checkpoint and, when the WAL has grown past
+// walRestartBytes, a RESTART one that waits at most walRestartWait.
+func checkpoint(c *sql.DB) {
+	var busy, frames, done int64
+	if err := c.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done); err != nil {
+		return
+	}
+	if frames*walFrameBytes < walRestartBytes {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	conn, err := c.Conn(ctx)
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, walRestartWait.Milliseconds())); err != nil {
+		return
+	}
+	_, _ = conn.ExecContext(ctx, `PRAGMA wal_checkpoint(RESTART)`)
+	_, _ = conn.ExecContext(ctx, `PRAGMA busy_timeout = 10000`)
+}
+
+// WAL bounds: the size past which the checkpointer restarts the WAL (also
+// the size journal_size_limit truncates it back to), how long a RESTART
+// checkpoint may hold writers back waiting for readers, and the bytes of
+// a WAL frame (a 4 KB page and its 24-byte header).
+const (
+	walRestartBytes = 64 << 20
+	walRestartWait  = 100 * time.Millisecond
+	walFrameBytes   = 4096 + 24
+)
 
 const checkpointEvery = 250 * time.Millisecond
 

@@ -2,9 +2,11 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/salvo-email/salvo/internal/store/sqlite"
@@ -80,4 +82,61 @@ func TestDurability(t *testing.T) {
 			t.Errorf("%s has mode %o, want 600", filepath.Base(f), mode)
 		}
 	}
+}
+
+// TestWALBounded: with readers always reading, PASSIVE checkpoints alone
+// never let the WAL start again and it grows by all that is written; the
+// checkpointer's RESTART past 64 MB keeps it (and the WAL index every
+// connection maps) bounded.
+func TestWALBounded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "store.db")
+	db, err := sqlite.Open(ctx, path)
+	mustOK(t, err, "Open")
+	defer db.Close()
+	_, err = db.Writer().ExecContext(ctx, `CREATE TABLE scratch (b BLOB)`)
+	mustOK(t, err, "create table")
+	// Readers of its own, as the store's reader pool and other processes
+	// are: any connection reading from the WAL holds it.
+	r, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+	mustOK(t, err, "open readers")
+	defer r.Close()
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	for i := 0; i < 3; i++ {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var n int
+				_ = r.QueryRowContext(ctx, `SELECT count(*) FROM scratch`).Scan(&n)
+			}
+		}()
+	}
+	blob := make([]byte, 1<<20)
+	const writes = 100 // MB
+	biggest := int64(0)
+	for i := 0; i < writes; i++ {
+		_, err := db.Writer().ExecContext(ctx, `INSERT INTO scratch (b) VALUES (?)`, blob)
+		mustOK(t, err, "insert")
+		if st, err := os.Stat(path + "-wal"); err == nil {
+			biggest = max(biggest, st.Size())
+		}
+	}
+	close(stop)
+	readers.Wait()
+	// The WAL must have started again (and been truncated) at least once:
+	// had it not, it would hold all 100 MB written.
+	if biggest >= writes<<20 {
+		t.Fatalf("the WAL grew to %d MB with %d MB written: never restarted", biggest>>20, writes)
+	}
+	st, err := os.Stat(path + "-wal")
+	mustOK(t, err, "stat WAL")
+	t.Logf("WAL at most %d MB during %d MB of writes, %d MB at the end", biggest>>20, writes, st.Size()>>20)
 }

@@ -29,7 +29,7 @@ func openGlobals(t *testing.T, fn func(t *testing.T, g store.Global)) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		g, err := postgres.OpenGlobal(context.Background(), testutil.PostgresSchema(t))
+		g, err := postgres.OpenGlobal(context.Background(), testutil.PostgresMigrated(t, "global"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -41,11 +41,19 @@ type Opener func(ctx context.Context) (*sqlstore.DB, error)
 // Stores returns an OpenFunc that opens two fresh databases of fresh and
 // migrates them as a global and a regional store.
 func Stores(fresh func(t *testing.T) Opener) OpenFunc {
+	return KindStores(func(t *testing.T, _ string) Opener { return fresh(t) })
+}
+
+// KindStores returns an OpenFunc that opens a global and a regional store
+// on the databases of fresh(t, "global") and fresh(t, "regional"), which
+// may be empty or already migrated as that kind (and empty of data): a
+// dialect's tests may keep a pool of migrated databases.
+func KindStores(fresh func(t *testing.T, kind string) Opener) OpenFunc {
 	return func(t *testing.T) (store.Global, store.Regional) {
 		t.Helper()
-		g, err := sqlstore.OpenGlobal(ctx, openDB(t, fresh(t)))
+		g, err := sqlstore.OpenGlobal(ctx, openDB(t, fresh(t, "global")))
 		mustOK(t, err, "OpenGlobal")
-		r, err := sqlstore.OpenRegional(ctx, openDB(t, fresh(t)))
+		r, err := sqlstore.OpenRegional(ctx, openDB(t, fresh(t, "regional")))
 		mustOK(t, err, "OpenRegional")
 		return g, r
 	}
