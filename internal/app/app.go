@@ -237,7 +237,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 	a.newTracking()
 	a.Sources = ips.NewSet(cfg.SourceList, cfg.Hostname)
 	a.Delivery = delivery.New(delivery.Config{
-		Hostname: cfg.Hostname, Workers: cfg.DeliveryWorkers, PerDestination: cfg.PerDestination,
+		Hostname: cfg.Hostname, Workers: cfg.DeliveryWorkers, PerDestination: cfg.PerDestination, Shaping: cfg.ShapingConfig,
 		Retry: delivery.Retry{Schedule: cfg.RetrySchedule, MaxAge: cfg.RetryMaxAge},
 		Lease: cfg.Lease, ConnectTimeout: cfg.ConnectTimeout, Smarthost: cfg.Smarthost, Capture: cfg.Capture, MXPort: seams.MXPort,
 		PollInterval: seams.DeliveryPoll,
