@@ -97,15 +97,15 @@ type Config struct {
 	// SourceIPs are the local addresses delivery may bind, each with its
 	// EHLO name (ip=name; default Hostname). Empty: the kernel's choice.
 	// Validate fills SourceList from it.
-	SourceIPs         string
-	SourceList        []ips.Source
-	DeliveryWorkers   int
-	PerDestination    int
+	SourceIPs       string
+	SourceList      []ips.Source
+	DeliveryWorkers int
+	PerDestination  int
 	// Shaping is the path of the traffic shaping file (TOML,
 	// docs/shaping.md); "" is the built-in configuration alone. Validate
 	// fills ShapingConfig from it.
-	Shaping       string
-	ShapingConfig *shaping.Config
+	Shaping           string
+	ShapingConfig     *shaping.Config
 	RetrySchedule     []time.Duration
 	RetryMaxAge       time.Duration
 	Lease             time.Duration
