@@ -321,7 +321,7 @@ func (a *App) Start(ctx context.Context) error {
 		Keys:    a.Keys, Domains: a.Domains, Send: a.Send, Importer: a.Importer, Templates: a.Templates, Lists: a.Lists,
 		Regional: a.Regional, Credentials: a.Credentials,
 		Region: a.Cfg.Region, PublicURL: a.Cfg.PublicURL, MaxBody: a.Cfg.MaxRequestBytes, Now: a.seams.Now,
-		DestinationHealth: a.Delivery.Health, Egress: a.Egress, WebhookTester: a.webhookTester(),
+		DestinationHealth: a.Delivery.Health, Shaping: a.Delivery.Shaping, Egress: a.Egress, WebhookTester: a.webhookTester(),
 		Sources: a.Sources,
 	})
 	if a.Web, err = a.dashboard(); err != nil {
