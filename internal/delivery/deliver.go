@@ -59,7 +59,7 @@ func (e *Engine) deliver(dest string, jobs []store.Job) {
 			hangUp() // this copy leaves from another address, or the session carried its share
 		}
 		key, lim := e.shapeKey(hosts, dest, src)
-		if ok, at := e.shaper.Take(key, lim); !ok {
+		if ok, at := e.take(key, lim); !ok {
 			hangUp()
 			e.postpone(txns[i:], at, key.String())
 			return

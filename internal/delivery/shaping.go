@@ -59,6 +59,36 @@ func (s *slot) free() {
 	*s = slot{}
 }
 
+// inlineWait is the longest wait for a rate's next token that a session
+// sits out (open) rather than giving its jobs back: at rates of a message
+// a second or more the session keeps sending at the rate, instead of each
+// token costing a release and a claim of the group's whole backlog.
+const inlineWait = time.Second
+
+// take takes one message of k's allowance, waiting for it when it comes
+// within inlineWait (a few times at most: the clock may not be the wall
+// clock's); otherwise it returns false and when the next one comes.
+func (e *Engine) take(k shaping.Key, lim shaping.Limits) (bool, time.Time) {
+	for range 3 {
+		ok, at := e.shaper.Take(k, lim)
+		if ok {
+			return true, at
+		}
+		wait := at.Sub(e.deps.Now())
+		if wait > inlineWait {
+			return false, at
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-e.stop:
+			t.Stop()
+			return false, at
+		}
+	}
+	return e.shaper.Take(k, lim)
+}
+
 // postpone gives the jobs of ps back to the queue due at at, without
 // counting an attempt: shaping, not the destination, held them.
 func (e *Engine) postpone(ps []*pending, at time.Time, why string) {

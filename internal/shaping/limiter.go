@@ -76,7 +76,7 @@ type bucket struct {
 
 func newBucket(perMinuteOrHour float64, per time.Duration, burst time.Duration) *bucket {
 	perSec := perMinuteOrHour / per.Seconds()
-	size := math.Max(1, math.Floor(perSec*burst.Seconds()))
+	size := burstSize(perSec, burst)
 	return &bucket{perSec: perSec, size: size, tokens: size}
 }
 
@@ -101,13 +101,19 @@ func (b *bucket) wait() time.Duration {
 // setRate changes the rate; the tokens on hand stay (at most the new size).
 func (b *bucket) setRate(perMinute float64) {
 	b.perSec = perMinute / 60
-	b.size = math.Max(1, math.Floor(b.perSec*minuteBurst.Seconds()))
+	b.size = burstSize(b.perSec, minuteBurst)
 	b.tokens = math.Min(b.tokens, b.size)
+}
+
+// burstSize is a bucket's size: burst's worth of the rate, rounded up
+// (10/min holds 2), at least 1.
+func burstSize(perSec float64, burst time.Duration) float64 {
+	return math.Max(1, math.Ceil(perSec*burst.Seconds()-1e-9))
 }
 
 // A full minute bucket holds ten seconds of its rate, a full hour bucket
 // one minute of its rate: bursts stay small, so a limit holds over any
-// window of its length within a sixth (a sixtieth) of it.
+// window of its length within a sixth (a sixtieth) of it, plus one.
 const (
 	minuteBurst = 10 * time.Second
 	hourBurst   = time.Minute
@@ -304,7 +310,7 @@ func (l *Limiter) Throttled(k Key, lim Limits, why string) {
 	}
 	st.adaptive = math.Max(floor, math.Floor(rate/2))
 	st.applyAdaptive()
-	st.minute.tokens = 0
+	st.minute.tokens, st.minute.last = 0, now // refills from now, pause included
 	backoff := time.Duration(lim.ThrottleBackoff)
 	st.pausedUntil = now.Add(backoff)
 	st.lastRecover = st.pausedUntil
