@@ -373,7 +373,7 @@ func (a *App) dashboard() (http.Handler, error) {
 		Throttle: &auth.LoginThrottle{Free: a.Cfg.LoginFailureLimit, Now: a.seams.Now},
 		Region:   a.Cfg.Region, PublicURL: a.Cfg.PublicURL, OtherRegionURL: a.Cfg.OtherRegionURL,
 		// Logs, message and queue pages read the regional store.
-		Regional: a.Regional, Now: a.seams.Now, DestinationHealth: a.Delivery.Health, Egress: a.Egress,
+		Regional: a.Regional, Now: a.seams.Now, DestinationHealth: a.Delivery.Health, Shaping: a.Delivery.Shaping, Egress: a.Egress,
 		Capture: a.Cfg.Capture,
 		// Suppressions pages submit CSV imports to the shared importer.
 		Importer: a.Importer,
