@@ -158,14 +158,21 @@ max_messages_per_connection = 3
 `)
 	mx := startCountingMX(t, 40*time.Millisecond)
 	const domains, perDomain = 4, 6
+	// Every message falls due at once, so one claim takes them all and
+	// each domain's chunk holds 6: without the limits one session per
+	// domain would carry them.
+	due := e.Clock.Now().Add(time.Hour)
 	var ids []string
 	for d := range domains {
 		dom := fmt.Sprintf("d%d.shaping.test", d)
 		e.addMXAt(dom, fmt.Sprintf("mx%d.in.bigmail.test", d), mx.addr)
 		for i := range perDomain {
-			ids = append(ids, e.send(e.message(fmt.Sprintf("u%d@%s", i, dom))))
+			m := e.message(fmt.Sprintf("u%d@%s", i, dom))
+			m.SetDeliveryTime(due)
+			ids = append(ids, e.send(m))
 		}
 	}
+	e.advance(time.Hour + time.Second)
 	for _, id := range ids {
 		e.waitDelivered(id, 1)
 	}
