@@ -13,6 +13,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"sort"
 	"strings"
@@ -260,9 +261,17 @@ func (c *Config) check(name string) error {
 			pt.group = g
 			c.patterns = append(c.patterns, pt)
 		}
+		canon := make(map[string]Limits, len(g.Sources))
 		for src, l := range g.Sources {
 			checkLimits(where+" sources."+src, l)
+			a, err := netip.ParseAddr(strings.TrimSpace(src))
+			if err != nil {
+				bad("%s: sources.%q is not an IP address (one of --source-ips)", where, src)
+				continue
+			}
+			canon[a.Unmap().String()] = l
 		}
+		g.Sources = canon
 	}
 	// The longest (most specific) pattern wins.
 	sort.SliceStable(c.patterns, func(i, j int) bool {

@@ -99,6 +99,17 @@ command_timeout = "20s"
 	if _, err := Parse("builtin = false\n[groups.a]\nmx = [\"*\"]\n", "star.toml"); err == nil || !strings.Contains(err.Error(), "star.toml") {
 		t.Fatalf("a bare * was accepted: %v", err)
 	}
+	if _, err := Parse("[groups.a]\nmx = [\"*.a.test\"]\n[groups.a.sources.\"mail.example.com\"]\nmax_connections = 1\n", "src.toml"); err == nil ||
+		!strings.Contains(err.Error(), `sources."mail.example.com" is not an IP address`) {
+		t.Fatalf("a source that is not an address was accepted: %v", err)
+	}
+	c, err = Parse("[groups.a]\nmx = [\"*.a.test\"]\n[groups.a.sources.\"2001:DB8::0:1\"]\nmax_connections = 1\n", "v6.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := c.Resolve(c.Match("mx.a.test"), "2001:db8::1", Limits{}); l.MaxConnections != 1 {
+		t.Fatalf("an IPv6 source written another way does not apply: %+v", l)
+	}
 }
 
 type clock struct {
