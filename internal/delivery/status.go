@@ -21,7 +21,8 @@ type Status struct {
 	// per provider group and source address, the connections open and
 	// allowed, the configured and current rates, and a back-off's state
 	// and reason. Default-group entries (one per recipient domain) are
-	// listed for this queue's destinations only.
+	// listed for this queue's destinations only, and only when they limit
+	// something or are paused or recovering.
 	Shaping []shaping.State `json:"shaping,omitempty"`
 }
 
@@ -31,9 +32,9 @@ func (s *Status) AddShaping(states []shaping.State) {
 	for _, d := range s.Destinations {
 		mine[d.Destination] = true
 	}
-	s.Shaping = []shaping.State{}
+	s.Shaping = nil
 	for _, st := range states {
-		if st.Destination != "" && s.Domain != "" && !mine[st.Destination] {
+		if st.Destination != "" && (s.Domain != "" && !mine[st.Destination] || !st.Limited()) {
 			continue
 		}
 		s.Shaping = append(s.Shaping, st)

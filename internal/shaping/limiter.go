@@ -371,6 +371,13 @@ type State struct {
 	Since                    *time.Time `json:"since,omitempty"`
 }
 
+// Limited reports whether s limits anything: a configured limit, or a
+// pause or lowered rate after a throttle.
+func (s State) Limited() bool {
+	return s.State != "normal" || s.MaxConnections > 0 || s.MaxMessagesPerConnection > 0 ||
+		s.MaxMessagesPerMinute > 0 || s.MaxMessagesPerHour > 0
+}
+
 // States lists what the limiter tracks, by group, destination and source.
 func (l *Limiter) States() []State {
 	l.mu.Lock()
