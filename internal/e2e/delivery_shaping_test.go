@@ -296,3 +296,48 @@ func (e *deliveryEnv) queuedJobs(msgID string) []delivery.WaitingRcpt {
 	}
 	return st.Message.Waiting
 }
+
+// TestShapingCommandTimeout: a group's command_timeout bounds each SMTP
+// command of its sessions: an MX host that accepts the connection and
+// never greets fails the attempt after the group's 300 ms, not after the
+// engine's 5 minutes.
+func TestShapingCommandTimeout(t *testing.T) {
+	t.Parallel()
+	e := shapingEnv(t, `
+[groups.mute]
+mx = ["*.mute.test"]
+command_timeout = "300ms"
+`)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // silent: no greeting
+			mu.Unlock()
+		}
+	}()
+	e.addMXAt("quiet.test", "mx.mute.test", ln.Addr().String())
+	start := time.Now()
+	id := e.send(e.message("a@quiet.test"))
+	f := e.waitFailed(id, "temporary", "generic")
+	if took := time.Since(start); !strings.Contains(f.DeliveryStatus.Message, "timeout") || took > 30*time.Second {
+		t.Fatalf("failed after %s with %+v, want a timeout within the group's 300ms", took, f.DeliveryStatus)
+	}
+}
