@@ -69,5 +69,8 @@ func (s *Server) queueStatus(c *Ctx) (any, error) {
 	if err == nil && s.DestinationHealth != nil {
 		st.AddHealth(s.DestinationHealth())
 	}
+	if err == nil && s.Shaping != nil {
+		st.AddShaping(s.Shaping())
+	}
 	return st, err
 }

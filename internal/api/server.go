@@ -39,6 +39,7 @@ import (
 	"github.com/salvo-email/salvo/internal/lists"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/send"
+	"github.com/salvo-email/salvo/internal/shaping"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/suppress"
 	"github.com/salvo-email/salvo/internal/templates"
@@ -68,6 +69,9 @@ type Deps struct {
 	// DestinationHealth lists the destinations this node's delivery
 	// engine knows to be down, for the queue view (nil: none).
 	DestinationHealth func() []delivery.DestinationHealth
+	// Shaping lists this node's traffic shaping state (limits in force,
+	// back-offs and why) for the queue view (nil: none).
+	Shaping func() []shaping.State
 	// Egress refuses webhook and route URLs whose literal address the
 	// node may not reach (nil: no check).
 	Egress *egress.Policy

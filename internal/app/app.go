@@ -250,7 +250,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 		})
 	}
 	a.Delivery = delivery.New(delivery.Config{
-		Hostname: cfg.Hostname, Workers: cfg.DeliveryWorkers, PerDestination: cfg.PerDestination,
+		Hostname: cfg.Hostname, Workers: cfg.DeliveryWorkers, PerDestination: cfg.PerDestination, Shaping: cfg.ShapingConfig,
 		Retry: delivery.Retry{Schedule: cfg.RetrySchedule, MaxAge: cfg.RetryMaxAge},
 		Lease: cfg.Lease, ConnectTimeout: cfg.ConnectTimeout, Smarthost: cfg.Smarthost, Capture: cfg.Capture, MXPort: seams.MXPort,
 		PollInterval: seams.DeliveryPoll,
@@ -341,7 +341,7 @@ func (a *App) Start(ctx context.Context) error {
 		Keys:    a.Keys, Domains: a.Domains, Send: a.Send, Importer: a.Importer, Templates: a.Templates, Lists: a.Lists,
 		Regional: a.Regional, Credentials: a.Credentials,
 		Region: a.Cfg.Region, PublicURL: a.Cfg.PublicURL, MaxBody: a.Cfg.MaxRequestBytes, Now: a.seams.Now,
-		DestinationHealth: a.Delivery.Health, Egress: a.Egress, WebhookTester: a.webhookTester(),
+		DestinationHealth: a.Delivery.Health, Shaping: a.Delivery.Shaping, Egress: a.Egress, WebhookTester: a.webhookTester(),
 		Sources: a.Sources, Exports: a.Exports, Validator: &validate.Validator{Resolver: a.seams.Resolver, Load: validate.ShippedDisposable},
 	})
 	if a.Web, err = a.dashboard(); err != nil {
@@ -393,7 +393,7 @@ func (a *App) dashboard() (http.Handler, error) {
 		Throttle: &auth.LoginThrottle{Free: a.Cfg.LoginFailureLimit, Now: a.seams.Now},
 		Region:   a.Cfg.Region, PublicURL: a.Cfg.PublicURL, OtherRegionURL: a.Cfg.OtherRegionURL,
 		// Logs, message and queue pages read the regional store.
-		Regional: a.Regional, Now: a.seams.Now, DestinationHealth: a.Delivery.Health, Egress: a.Egress,
+		Regional: a.Regional, Now: a.seams.Now, DestinationHealth: a.Delivery.Health, Shaping: a.Delivery.Shaping, Egress: a.Egress,
 		Capture: a.Cfg.Capture,
 		// Suppressions pages submit CSV imports to the shared importer.
 		Importer: a.Importer,

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/salvo-email/salvo/internal/ips"
+	"github.com/salvo-email/salvo/internal/shaping"
 )
 
 // Regions a node can serve.
@@ -100,10 +101,15 @@ type Config struct {
 	// SourceIPs are the local addresses delivery may bind, each with its
 	// EHLO name (ip=name; default Hostname). Empty: the kernel's choice.
 	// Validate fills SourceList from it.
-	SourceIPs         string
-	SourceList        []ips.Source
-	DeliveryWorkers   int
-	PerDestination    int
+	SourceIPs       string
+	SourceList      []ips.Source
+	DeliveryWorkers int
+	PerDestination  int
+	// Shaping is the path of the traffic shaping file (TOML,
+	// docs/shaping.md); "" is the built-in configuration alone. Validate
+	// fills ShapingConfig from it.
+	Shaping           string
+	ShapingConfig     *shaping.Config
 	RetrySchedule     []time.Duration
 	RetryMaxAge       time.Duration
 	Lease             time.Duration
@@ -248,6 +254,7 @@ func Register(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.SourceIPs, "source-ips", c.SourceIPs, "comma-separated local addresses outbound SMTP may be sent from, each ip or ip=ehlo-name (the EHLO name must match the address's PTR; default: --hostname); empty: the kernel's choice")
 	fs.IntVar(&c.DeliveryWorkers, "delivery-workers", c.DeliveryWorkers, "outbound SMTP connections open at once, in all")
 	fs.IntVar(&c.PerDestination, "per-destination", c.PerDestination, "outbound SMTP connections open at once to one destination domain")
+	fs.StringVar(&c.Shaping, "shaping", c.Shaping, "TOML file of traffic shaping per mailbox provider (MX host patterns; per group and source address: max connections, messages per connection, per minute, per hour, connect/command timeouts, throttle back-off; docs/shaping.md), laid over the built-in groups for Gmail, Microsoft, Yahoo, iCloud, GMX/web.de, Mail.ru, Yandex, Comcast…; empty: the built-in groups alone")
 	fs.Var((*durationList)(&c.RetrySchedule), "retry-schedule", "delays between delivery attempts after a temporary failure (comma-separated)")
 	fs.DurationVar(&c.RetryMaxAge, "retry-max-age", c.RetryMaxAge, "give up on temporary failures this long after a message was accepted")
 	fs.DurationVar(&c.Lease, "lease", c.Lease, "how long a claimed delivery job stays reserved (renewed while its delivery runs); a dead node's jobs come back after it")
@@ -404,6 +411,11 @@ func (c *Config) Validate() error {
 		bad("source-ips", "%v", err)
 	} else {
 		c.SourceList = list
+	}
+	if sc, err := shaping.Load(c.Shaping); err != nil {
+		bad("shaping", "%v", err)
+	} else {
+		c.ShapingConfig = sc
 	}
 	if c.SessionIdleTimeout < time.Minute {
 		bad("session-idle-timeout", "must be at least 1m, such as 1h")

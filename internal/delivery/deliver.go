@@ -40,23 +40,38 @@ func (e *Engine) deliver(dest string, jobs []store.Job) {
 		return
 	}
 	var cn *conn
-	defer func() {
+	var sl slot // cn's hold on its shaping group's connections
+	hangUp := func() {
 		if cn != nil {
 			cn.close()
+			cn = nil
 		}
-	}()
+		sl.free()
+	}
+	defer hangUp()
 	for i, t := range txns {
 		if e.stopping() {
 			e.releaseTxns(txns[i:])
 			return
 		}
 		src := e.source(ctx, t.msgs[0], cn)
-		if cn != nil && cn.src.Addr != src.Addr {
-			cn.close() // this copy leaves from another address
-			cn = nil
+		if cn != nil && (cn.src.Addr != src.Addr || sl.full()) {
+			hangUp() // this copy leaves from another address, or the session carried its share
+		}
+		key, lim := e.shapeKey(hosts, dest, src)
+		if ok, at := e.take(key, lim); !ok {
+			hangUp()
+			e.postpone(txns[i:], at, key.String())
+			return
 		}
 		if cn == nil {
-			if cn, err = e.connect(ctx, hosts, src); err != nil {
+			release, ok := e.shaper.Acquire(ctx, key, lim, e.stop)
+			if !ok {
+				e.releaseTxns(txns[i:])
+				return
+			}
+			if cn, err = e.connect(withTimeouts(ctx, lim), hosts, src); err != nil {
+				release()
 				if ctx.Err() == nil {
 					e.connectFailed(dest, e.deps.Now(), err)
 				}
@@ -65,6 +80,10 @@ func (e *Engine) deliver(dest string, jobs []store.Job) {
 				e.failAll(txns[i:], r)
 				return
 			}
+			sl = slot{key: key, lim: lim, release: release}
+			if d := e.commandTimeout(withTimeouts(ctx, lim)); d > 0 {
+				cn.c.CommandTimeout, cn.c.SubmissionTimeout = d, d
+			}
 			e.connected(dest)
 		}
 		if r, refuse := tlsPolicy(cn, t.msgs[0]); refuse {
@@ -72,6 +91,8 @@ func (e *Engine) deliver(dest string, jobs []store.Job) {
 			continue
 		}
 		results, usable := cn.send(&t.txn)
+		sl.sent++
+		e.shapedBy(&sl, results)
 		// The destination backs off before the outcome is visible, so mail
 		// sent in reply to the failure already waits.
 		throttled := e.throttledBy(dest, results)
@@ -83,6 +104,7 @@ func (e *Engine) deliver(dest string, jobs []store.Job) {
 		if !usable {
 			cn.c.Close()
 			cn = nil
+			sl.free()
 		}
 	}
 }

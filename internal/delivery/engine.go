@@ -17,6 +17,7 @@ import (
 	"github.com/salvo-email/salvo/internal/ips"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/secret"
+	"github.com/salvo-email/salvo/internal/shaping"
 	"github.com/salvo-email/salvo/internal/startstop"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/tlspolicy"
@@ -42,6 +43,9 @@ type Config struct {
 	JobsPerConnection int
 	// PollInterval bounds how long the engine sleeps without being woken.
 	PollInterval time.Duration
+	// Shaping is the traffic shaping configuration (nil: the built-in
+	// one; shaping.go).
+	Shaping *shaping.Config
 	// HealthBackoff is how long a destination no session could be opened
 	// to is left alone after its first failure (doubling with each further
 	// one, up to the first retry step; health.go). Default 30 s.
@@ -57,7 +61,8 @@ type Deps struct {
 	Log      *slog.Logger
 	Metrics  *obs.Metrics
 	RootCAs  *x509.CertPool // nil: the system pool
-	// Dial opens TCP connections (net.Dialer with ConnectTimeout by default).
+	// Dial opens TCP connections (a net.Dialer by default; the connect
+	// timeout comes with the context).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Sources are the node's source addresses (nil or empty: the kernel
 	// chooses, and Dial is used); DialFrom opens a connection from one of
@@ -88,6 +93,8 @@ type Engine struct {
 	signers sync.Map
 	// health knows the destinations that are down (health.go).
 	health health
+	// shaper enforces the shaping limits (shaping.go).
+	shaper *shaping.Limiter
 	// bounces makes each copy's bounce address (nil without a Box: the
 	// message's plain sender).
 	bounces *verp.Signer
@@ -150,10 +157,10 @@ func New(cfg Config, deps Deps) *Engine {
 		deps.Now = time.Now
 	}
 	if deps.Dial == nil {
-		deps.Dial = (&net.Dialer{Timeout: cfg.ConnectTimeout}).DialContext
+		deps.Dial = (&net.Dialer{}).DialContext // open applies the connect timeout
 	}
 	if deps.DialFrom == nil {
-		deps.DialFrom = bindingDialer(cfg.ConnectTimeout)
+		deps.DialFrom = bindingDialer(0)
 	}
 	var bounces *verp.Signer
 	if deps.Box != nil {
@@ -170,6 +177,9 @@ func New(cfg Config, deps Deps) *Engine {
 			Help: "Claims of due jobs by the delivery engine, by result: jobs (some claimed) or none.",
 		}, []string{"result"}),
 	}
+	e.shaper = shaping.NewLimiter(cfg.Shaping, shaping.Limits{
+		ConnectTimeout: shaping.Duration(cfg.ConnectTimeout), CommandTimeout: shaping.Duration(cfg.CommandTimeout),
+	}, deps.Now)
 	if deps.Metrics != nil {
 		deps.Metrics.Registry.MustRegister(e.claims)
 	}

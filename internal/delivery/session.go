@@ -131,7 +131,7 @@ func (e *Engine) dial(ctx context.Context, host mxHost, src ips.Source, tryTLS b
 		ehlo = src.EHLO // the name that matches the address's PTR
 	}
 	opened := time.Now()
-	_ = nc.SetDeadline(opened.Add(e.cfg.CommandTimeout))
+	_ = nc.SetDeadline(opened.Add(e.commandTimeout(ctx)))
 	rec := &recordingConn{Conn: nc}
 	tp := textproto.NewConn(rec)
 	ext, h, err := greetAndHello(tp, rec, ehlo)
@@ -209,6 +209,15 @@ func (e *Engine) open(ctx context.Context, host mxHost, src ips.Source) (net.Con
 	if !src.IsZero() {
 		dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
 			return e.deps.DialFrom(ctx, src.Addr, network, addr)
+		}
+	}
+	if d := e.connectTimeout(ctx); d > 0 {
+		// Each address gets the whole timeout (a group's, else --connect-timeout).
+		inner := dial
+		dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			ctx, cancel := context.WithTimeout(ctx, d)
+			defer cancel()
+			return inner(ctx, network, addr)
 		}
 	}
 	if !host.viaMX {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/shaping"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -16,6 +17,28 @@ type Status struct {
 	Domain       string        `json:"domain,omitempty"`
 	Destinations []Destination `json:"destinations"`
 	Message      *MessageState `json:"message,omitempty"`
+	// Shaping is this node's traffic shaping in force (package shaping):
+	// per provider group and source address, the connections open and
+	// allowed, the configured and current rates, and a back-off's state
+	// and reason. Default-group entries (one per recipient domain) are
+	// listed for this queue's destinations only, and only when they limit
+	// something or are paused or recovering.
+	Shaping []shaping.State `json:"shaping,omitempty"`
+}
+
+// AddShaping fills Shaping from the node's limiter (Engine.Shaping).
+func (s *Status) AddShaping(states []shaping.State) {
+	mine := map[string]bool{}
+	for _, d := range s.Destinations {
+		mine[d.Destination] = true
+	}
+	s.Shaping = nil
+	for _, st := range states {
+		if st.Destination != "" && (s.Domain != "" && !mine[st.Destination] || !st.Limited()) {
+			continue
+		}
+		s.Shaping = append(s.Shaping, st)
+	}
 }
 
 // Destination is the queue of one destination domain.

@@ -12,6 +12,7 @@ import (
 	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/delivery"
 	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/shaping"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -315,7 +316,16 @@ type queueData struct {
 	Domain       string // "" for every domain
 	Domains      []store.Domain
 	Destinations []destinationRow
-	Now          time.Time
+	// Shaping is the node's traffic shaping in force (default-group
+	// entries for this queue's destinations only).
+	Shaping []shapingRow
+	Now     time.Time
+}
+
+// shapingRow is a shaping state with its pause's end (zero: none).
+type shapingRow struct {
+	S     shaping.State
+	Until time.Time
 }
 
 type destinationRow struct {
@@ -357,6 +367,16 @@ func (s *Server) queuePage(rq *request) error {
 			r.Down, r.State, r.DownError, r.DownUntil = true, dst.State, dst.DownError, time.Time(*dst.DownUntil)
 		}
 		d.Destinations = append(d.Destinations, r)
+	}
+	if s.Shaping != nil {
+		st.AddShaping(s.Shaping())
+		for _, sh := range st.Shaping {
+			r := shapingRow{S: sh}
+			if sh.PausedUntil != nil {
+				r.Until = *sh.PausedUntil
+			}
+			d.Shaping = append(d.Shaping, r)
+		}
 	}
 	return s.show(rq, "queue", "Queue", "queue", d)
 }

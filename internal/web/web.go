@@ -53,6 +53,7 @@ import (
 	"github.com/salvo-email/salvo/internal/lists"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/send"
+	"github.com/salvo-email/salvo/internal/shaping"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/suppress"
 	"github.com/salvo-email/salvo/internal/templates"
@@ -96,6 +97,9 @@ type Deps struct {
 	// DestinationHealth lists the destinations this node's delivery
 	// engine knows to be down, for the queue page (nil: none).
 	DestinationHealth func() []delivery.DestinationHealth
+	// Shaping lists this node's traffic shaping state (limits in force,
+	// back-offs and why) for the queue page (nil: none).
+	Shaping func() []shaping.State
 	// Now is the clock (time.Now in production).
 	Now func() time.Time
 	// Region is the region this node serves, shown in the header.
