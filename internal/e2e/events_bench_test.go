@@ -179,13 +179,14 @@ func benchStoreSize(b *testing.B, ta *testutil.TestApp, pg bool) int64 {
 		return size
 	}
 	var size int64
-	err := filepath.WalkDir(ta.Cfg.DataDir, func(_ string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(ta.Cfg.DataDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
 		info, err := d.Info()
 		if err == nil {
 			size += info.Size()
+			b.Logf("%s: %d bytes", filepath.Base(p), info.Size())
 		}
 		return err
 	})
