@@ -28,23 +28,39 @@ func compile(raw map[string][]string) (filters, error) {
 func (f filters) empty() bool { return len(f) == 0 }
 
 // pushDown moves single plain equality filters on indexed columns into
-// the store query; match still checks them (cheaply).
-func (f filters) pushDown(q *store.EventQuery) {
+// the store query, and returns the filters left for match: none when all
+// went down. The store's equality is match's (the columns hold the
+// event's type, its lower-cased recipient and its message id, as Record
+// writes them), so matching again would only cost a parse of each
+// event's JSON, which for a message with a large To header is most of a
+// page's time.
+func (f filters) pushDown(q *store.EventQuery) filters {
 	one := func(name string) (string, bool) {
 		if len(f[name]) != 1 {
 			return "", false
 		}
 		return simpleTerm(f[name][0])
 	}
+	left := filters{}
+	for name, exprs := range f {
+		left[name] = exprs
+	}
 	if t, ok := one("event"); ok {
 		q.Type = strings.ToLower(t)
+		delete(left, "event")
 	}
 	if t, ok := one("recipient"); ok {
 		q.Recipient = strings.ToLower(t)
+		delete(left, "recipient")
 	}
 	if t, ok := one("message-id"); ok {
 		q.MessageID = strings.Trim(t, "<>")
+		delete(left, "message-id")
 	}
+	if len(left) == 0 {
+		return left
+	}
+	return f // some filter is checked by match: it checks them all, as before
 }
 
 // filterView is the part of an event that filters look at.

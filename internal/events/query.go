@@ -155,7 +155,7 @@ func Fetch(ctx context.Context, s store.MessageStore, domain string, q Query) (P
 	if q.End != 0 {
 		sq.End = time.UnixMicro(q.End)
 	}
-	flt.pushDown(&sq)
+	flt = flt.pushDown(&sq)
 	var items []json.RawMessage
 	var firstMatch, scanPos *store.Cursor
 	scanned := 0

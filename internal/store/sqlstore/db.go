@@ -205,6 +205,10 @@ type Tx struct {
 	// insertAll (PostgreSQL).
 	deferUpserts bool
 	upserts      []pendingUpsert
+	// parts are the event parts the transaction's events use, each
+	// once (eventparts.go): the index of its row in partRows.
+	parts    map[partKey]int
+	partRows [][]any
 }
 
 type pendingUpsert struct {
@@ -248,6 +252,9 @@ func (t *Tx) flush(ctx context.Context) error {
 		if err := t.flushStats(ctx); err != nil {
 			return err
 		}
+		if err := t.flushParts(ctx); err != nil {
+			return err
+		}
 		err := t.insertAll(ctx)
 		t.pending, t.tables, t.upserts, t.deferUpserts = nil, nil, nil, false
 		return err
@@ -259,6 +266,9 @@ func (t *Tx) flush(ctx context.Context) error {
 		}
 	}
 	t.pending, t.tables = nil, nil
+	if err := t.flushParts(ctx); err != nil {
+		return err
+	}
 	return t.flushStats(ctx)
 }
 

@@ -51,3 +51,9 @@ func (db *DB) Exec(ctx context.Context, query string) error {
 		return err
 	})
 }
+
+// SplitEvent and JoinEvent are the event part cut (eventparts.go).
+func SplitEvent(data []byte) (rest, run []byte, at int) { return splitEvent(data) }
+
+// JoinEvent puts a cut run back.
+func JoinEvent(rest, run []byte, at int) []byte { return joinEvent(rest, run, at) }

@@ -147,7 +147,7 @@ func finishInbound(ctx context.Context, tx *Tx, res store.InboundResult) error {
 			m.Size, m.Body, string(m.Meta), ts(m.CreatedAt), ts(m.ExpiresAt)})
 	}
 	for _, e := range res.Events {
-		tx.later("events", eventCols, eventRow(e))
+		tx.insertEvent(e)
 	}
 	for _, e := range res.Returned {
 		tx.addEvent(e)

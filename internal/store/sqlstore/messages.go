@@ -17,7 +17,6 @@ var (
 	messageCols = []string{"storage_key", "domain", "message_id", "sender", "size", "body", "meta", "created_at", "expires_at"}
 	jobCols     = []string{"message_key", "domain", "recipient", "rcpt_domain", "attempts", "next_attempt_at",
 		"lease_until", "lease_owner", "created_at", "last_error", "vars"}
-	eventCols = []string{"id", "domain", "type", "severity", "ts", "message_id", "recipient", "data"}
 )
 
 func jobRow(j store.Job) []any {
@@ -27,10 +26,6 @@ func jobRow(j store.Job) []any {
 	}
 	return []any{j.MessageKey, j.Domain, j.Recipient, j.RcptDomain, j.Attempts, ts(j.NextAttemptAt),
 		ts(j.LeaseUntil), "", ts(j.CreatedAt), j.LastError, vars}
-}
-
-func eventRow(e store.Event) []any {
-	return []any{e.ID, e.Domain, e.Type, e.Severity, e.Timestamp.UnixMicro(), e.MessageID, e.Recipient, string(e.Data)}
 }
 
 // Accept implements store.MessageStore.
@@ -332,6 +327,12 @@ func (r *Regional) Purge(ctx context.Context, now, eventsBefore time.Time) (int,
 		{`DELETE FROM messages WHERE storage_key IN (SELECT storage_key FROM messages m WHERE m.expires_at < ?
 			AND NOT EXISTS (SELECT 1 FROM queue WHERE queue.message_key = m.storage_key) LIMIT ` + strconv.Itoa(purgeChunk) + `)`, now.UnixMicro(), true},
 		{`DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE ts < ? LIMIT ` + strconv.Itoa(purgeChunk) + `)`, eventsBefore.UnixMicro(), false},
+		// Parts whose events all went (eventparts.go): a part's ts is its
+		// latest event's, and the NOT EXISTS keeps one an event written
+		// with an older time still uses.
+		{`DELETE FROM event_parts WHERE (domain, message_id, digest) IN (SELECT domain, message_id, digest FROM event_parts p
+			WHERE p.ts < ? AND NOT EXISTS (SELECT 1 FROM events e WHERE e.domain = p.domain AND e.message_id = p.message_id
+				AND e.part = p.digest) LIMIT ` + strconv.Itoa(purgeChunk) + `)`, eventsBefore.UnixMicro(), false},
 		{`DELETE FROM idempotency WHERE expires_at < ?`, now.UnixMicro(), false},
 	}
 	for _, s := range steps {
@@ -398,22 +399,36 @@ func (r *Regional) Events(ctx context.Context, q store.EventQuery) ([]store.Even
 		order = "DESC"
 	}
 	args = append(args, q.Limit)
-	rows, err := r.query(ctx, `SELECT seq, id, domain, type, severity, ts, message_id, recipient, data FROM events
+	rows, err := r.query(ctx, `SELECT seq, id, domain, type, severity, ts, message_id, recipient, data, part, part_at FROM events
 		WHERE `+where.String()+` ORDER BY ts `+order+`, seq `+order+` LIMIT ?`, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []store.Event
+	var stored []storedEvent
+	var ids []string
 	for rows.Next() {
 		var e store.Event
 		var t int64
-		var data string
-		if err := rows.Scan(&e.Seq, &e.ID, &e.Domain, &e.Type, &e.Severity, &t, &e.MessageID, &e.Recipient, &data); err != nil {
+		var se storedEvent
+		if err := rows.Scan(&e.Seq, &e.ID, &e.Domain, &e.Type, &e.Severity, &t, &e.MessageID, &e.Recipient,
+			&se.data, &se.part, &se.partAt); err != nil {
 			return nil, err
 		}
-		e.Timestamp, e.Data = time.UnixMicro(t).UTC(), []byte(data)
-		out = append(out, e)
+		e.Timestamp = time.UnixMicro(t).UTC()
+		out, stored, ids = append(out, e), append(stored, se), append(ids, e.MessageID)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	data, err := r.joinParts(ctx, q.Domain, stored, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Data = data[i]
+	}
+	return out, nil
 }

@@ -69,7 +69,7 @@ type eventFacts struct {
 // addEvent queues an event row and counts it. Every event insert goes
 // through here.
 func (t *Tx) addEvent(e store.Event) {
-	t.later("events", eventCols, eventRow(e))
+	t.insertEvent(e)
 	if t.stats == nil {
 		t.stats = &statBatch{counts: map[counterKey]int64{}, tags: map[tagKey]*tagSpan{}}
 	}

@@ -170,17 +170,32 @@ func (r *Regional) OutboxEvents(ctx context.Context, domain string, after store.
 	if !r.dialect.postgres() {
 		past = `txid = ? AND seq > ?`
 	}
-	rows, err := r.query(ctx, `SELECT seq, txid, id, domain, type, severity, ts, message_id, recipient, data FROM events
-		WHERE domain = ? AND `+past+` AND txid < `+r.horizon()+`
+	rows, err := r.query(ctx, `SELECT seq, txid, id, domain, type, severity, ts, message_id, recipient, data, part, part_at
+		FROM events WHERE domain = ? AND `+past+` AND txid < `+r.horizon()+`
 		ORDER BY txid, seq LIMIT ?`, domain, after.TxID, after.Seq, limit)
-	return scanRows(rows, err, func(s scanner) (store.OutboxEvent, error) {
+	var stored []storedEvent
+	var ids []string
+	evs, err := scanRows(rows, err, func(s scanner) (store.OutboxEvent, error) {
 		var e store.OutboxEvent
 		var t int64
-		var data string
-		err := s.Scan(&e.Seq, &e.TxID, &e.ID, &e.Domain, &e.Type, &e.Severity, &t, &e.MessageID, &e.Recipient, &data)
-		e.Timestamp, e.Data = time.UnixMicro(t).UTC(), []byte(data)
+		var se storedEvent
+		err := s.Scan(&e.Seq, &e.TxID, &e.ID, &e.Domain, &e.Type, &e.Severity, &t, &e.MessageID, &e.Recipient,
+			&se.data, &se.part, &se.partAt)
+		e.Timestamp = time.UnixMicro(t).UTC()
+		stored, ids = append(stored, se), append(ids, e.MessageID)
 		return e, err
 	})
+	if err != nil {
+		return nil, err
+	}
+	data, err := r.joinParts(ctx, domain, stored, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range evs {
+		evs[i].Data = data[i]
+	}
+	return evs, nil
 }
 
 // OutboxHead implements store.WebhookStore.
@@ -199,21 +214,44 @@ func (r *Regional) WebhookRetries(ctx context.Context, domain, url string, dueBy
 	if !dueBy.IsZero() {
 		due = dueBy.UnixMicro()
 	}
-	rows, err := r.query(ctx, `SELECT `+retryCols+`, e.data FROM webhook_retries r LEFT JOIN events e ON e.seq = r.event_seq
+	rows, err := r.query(ctx, `SELECT `+retryCols+`, e.data, e.message_id, e.part, e.part_at
+		FROM webhook_retries r LEFT JOIN events e ON e.seq = r.event_seq
 		WHERE r.domain = ? AND r.url = ? AND r.next_attempt_at <= ?
 		ORDER BY r.next_attempt_at, r.event_seq LIMIT ?`, domain, url, due, limit)
-	return scanRows(rows, err, func(s scanner) (store.WebhookRetry, error) {
+	var stored []storedEvent
+	var ids []string
+	var found []int
+	ws, err := scanRows(rows, err, func(s scanner) (store.WebhookRetry, error) {
 		var w store.WebhookRetry
 		var first, last, next int64
-		var data sql.NullString
+		var data, messageID sql.NullString
+		var se storedEvent
+		var partAt sql.NullInt64
 		err := s.Scan(&w.Domain, &w.URL, &w.EventSeq, &w.EventID, &w.Kind, &w.Attempts, &first, &last, &next,
-			&w.LastStatus, &w.LastError, &data)
+			&w.LastStatus, &w.LastError, &data, &messageID, &se.part, &partAt)
 		w.FirstAttemptAt, w.LastAttemptAt, w.NextAttemptAt = fromTS(first), fromTS(last), fromTS(next)
-		if data.Valid {
-			w.Data = []byte(data.String)
+		if data.Valid { // the event is still there (LEFT JOIN)
+			se.data, se.partAt = data.String, int(partAt.Int64)
+			found = append(found, len(stored))
+			stored, ids = append(stored, se), append(ids, messageID.String)
+		} else {
+			found = append(found, -1)
 		}
 		return w, err
 	})
+	if err != nil {
+		return nil, err
+	}
+	joined, err := r.joinParts(ctx, domain, stored, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i, j := range found {
+		if j >= 0 {
+			ws[i].Data = joined[j]
+		}
+	}
+	return ws, nil
 }
 
 // RecordWebhookBatch implements store.WebhookStore.

@@ -14,6 +14,7 @@ var eventTests = []regionalTest{
 	{"RoundTrip", testEventsRoundTrip},
 	{"Queries", testEventQueries},
 	{"Paging", testEventPaging},
+	{"Parts", testEventParts},
 }
 
 // eventFixture appends events of a.com (several sharing a timestamp,
