@@ -161,9 +161,17 @@ func (s *Server) domainStats(c *Ctx) (any, error) {
 	return s.statsOf(c, []string{c.Domain.Name}, nil)
 }
 
-// regionDomains names every domain of this region.
-func (s *Server) regionDomains(c *Ctx) ([]string, error) {
-	ds, _, err := s.Regional.Domains(c.R.Context(), 0, 1<<20)
+// regionDomains names the domains of this region that the request's
+// account owns; with subaccounts (include_subaccounts, the parent only)
+// its subaccounts' domains too.
+func (s *Server) regionDomains(c *Ctx, subaccounts bool) ([]string, error) {
+	var ds []store.Domain
+	var err error
+	if subaccounts && c.Tenant.Primary() {
+		ds, _, err = s.Regional.Domains(c.R.Context(), 0, 1<<20)
+	} else {
+		ds, _, err = s.Regional.AccountDomains(c.R.Context(), c.Tenant.Owner(), 0, 1<<20)
+	}
 	names := make([]string, len(ds))
 	for i, d := range ds {
 		names[i] = d.Name
@@ -172,8 +180,12 @@ func (s *Server) regionDomains(c *Ctx) ([]string, error) {
 }
 
 func (s *Server) accountStats(c *Ctx) (any, error) {
-	c.P.Accept(statsParams...)
-	names, err := s.regionDomains(c)
+	c.P.Accept(append(statsParams, "include_subaccounts")...)
+	subs, err := c.P.Bool("include_subaccounts", false)
+	if err != nil {
+		return nil, err
+	}
+	names, err := s.regionDomains(c, subs)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +213,7 @@ func (s *Server) metricsQuery(c *Ctx) (any, error) {
 	} else if len(c.P.Names()) > 0 {
 		return nil, wire.BadRequest("send the metrics query as a JSON body (Content-Type: application/json)")
 	}
-	names, err := s.regionDomains(c)
+	names, err := s.regionDomains(c, req.Subaccts)
 	if err != nil {
 		return nil, err
 	}
