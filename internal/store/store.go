@@ -264,7 +264,7 @@ type Regional interface {
 	// AccountDomains lists the domains owned by account ("": the primary
 	// account) by name; total counts them.
 	AccountDomains(ctx context.Context, account string, skip, limit int) (ds []Domain, total int, err error)
-	// UpdateDomain stores every field of d but ID and CreatedAt, which never
+	// UpdateDomain stores every field of d but ID, CreatedAt and AccountID, which never
 	// change, in the domain named d.Name; ErrNotFound when there is none.
 	UpdateDomain(ctx context.Context, d Domain) error
 	// DeleteDomain removes the domain and every region-bound record about it.

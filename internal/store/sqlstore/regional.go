@@ -147,7 +147,8 @@ func (r *Regional) UpdateDomain(ctx context.Context, d store.Domain) error {
 	if err != nil {
 		return err
 	}
-	// Every column but name, id and created_at; the WHERE takes the name.
+	// Every column but name, id, created_at and account_id (the last); the
+	// WHERE takes the name.
 	return r.inTx(ctx, func(tx *Tx) error {
 		if err := affected(tx.exec(ctx, `UPDATE domains SET state = ?, type = ?, spam_action = ?, wildcard = ?,
 		require_tls = ?, skip_verification = ?, web_scheme = ?, web_prefix = ?, dkim_selector = ?,
@@ -156,7 +157,7 @@ func (r *Regional) UpdateDomain(ctx context.Context, d store.Domain) error {
 		ips = ?, pool_id = ?, mailfrom_host = ?, dns_checks = ?, updated_at = ?, click_active = ?,
 		click_htmlonly = ?, open_active = ?, open_top = ?, unsubscribe_active = ?, unsubscribe_html_footer = ?,
 		unsubscribe_text_footer = ?
-		WHERE name = ?`, append(append(args[2:23:23], args[24:]...), d.Name)...)); err != nil {
+		WHERE name = ?`, append(append(args[2:23:23], args[24:len(args)-1]...), d.Name)...)); err != nil {
 			return err
 		}
 		return tx.invalidate(ctx)

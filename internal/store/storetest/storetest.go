@@ -54,7 +54,7 @@ func Stores(fresh func(t *testing.T) Opener) OpenFunc {
 // Run runs the suite; each subtest calls open for stores of its own.
 func Run(t *testing.T, open OpenFunc) {
 	t.Helper()
-	for _, tc := range globalTests {
+	for _, tc := range append(globalTests[:len(globalTests):len(globalTests)], subaccountTests...) {
 		t.Run("Global/"+tc.name, func(t *testing.T) {
 			t.Parallel()
 			g, _ := open(t)
@@ -73,6 +73,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"Suppressions", suppressionTests}, {"Stats", statsTests},
 		{"SMTP", smtpTests},
 		{"Templates", templateTests}, {"Lists", listTests}, {"IPPools", ipPoolTests},
+		{"Accounts", accountTests},
 	} {
 		for _, tc := range topic.tests {
 			t.Run(topic.name+"/"+tc.name, func(t *testing.T) {
