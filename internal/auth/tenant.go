@@ -82,9 +82,13 @@ func (a *Authenticator) PrimaryAccountID(ctx context.Context) (string, error) {
 // the X-Mailgun-On-Behalf-Of header ("" when absent). A subaccount's own
 // keys always act in their subaccount (the header may only repeat its
 // id); a parent's account key acts in the subaccount the header names;
-// a sending key may not use the header.
+// a sending key, of any account, may not use the header at all.
 func (a *Authenticator) Tenant(ctx context.Context, k store.Key, onBehalfOf string) (Tenant, error) {
 	onBehalfOf = strings.TrimSpace(onBehalfOf)
+	if onBehalfOf != "" && (k.Role == store.RoleSending || k.Kind == store.KindDomain) {
+		return Tenant{}, &wire.Error{Status: http.StatusForbidden,
+			Message: "Forbidden: a sending key cannot act on behalf of a subaccount (" + OnBehalfOfHeader + "); use the subaccount's own sending key or a parent account key"}
+	}
 	primary, err := a.PrimaryAccountID(ctx)
 	if err != nil {
 		return Tenant{}, err
@@ -105,10 +109,6 @@ func (a *Authenticator) Tenant(ctx context.Context, k store.Key, onBehalfOf stri
 	}
 	if onBehalfOf == "" {
 		return Tenant{AccountID: primary}, nil
-	}
-	if k.Role == store.RoleSending || k.Kind == store.KindDomain {
-		return Tenant{}, &wire.Error{Status: http.StatusForbidden,
-			Message: "Forbidden: a sending key cannot act on behalf of a subaccount (" + OnBehalfOfHeader + "); use the subaccount's own sending key or a parent account key"}
 	}
 	sub, err := a.subaccount(ctx, onBehalfOf)
 	if errors.Is(err, store.ErrNotFound) {
