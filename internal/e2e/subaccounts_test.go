@@ -235,5 +235,31 @@ func TestSubaccountSharedRoutes(t *testing.T) {
 			}
 		}
 	}
+	// A shared pool's linked domains: a subaccount sees its own only.
+	createDomain(t, ta, "parent.example.com")
+	createDomain(t, as(ta, saKey), "tenant.example.com")
+	for _, c := range []struct{ key, domain string }{{ta.Key, "parent.example.com"}, {saKey, "tenant.example.com"}} {
+		ta.Call(t, http.MethodPost, "/v3/domains/"+c.domain+"/ips", c.key, testutil.Form(url.Values{"pool_id": {pool.PoolID}})).
+			Want(t, http.StatusOK)
+	}
+	for _, c := range []struct {
+		key, behalf string
+		want        []string
+	}{{ta.Key, "", []string{"parent.example.com", "tenant.example.com"}}, {saKey, "", []string{"tenant.example.com"}},
+		{ta.Key, sa, []string{"tenant.example.com"}}} {
+		var details wire.IPPoolDetails
+		ta.Call(t, http.MethodGet, "/v3/ip_pools/"+pool.PoolID, c.key, behalf(testutil.NoBody, c.behalf)).
+			Want(t, http.StatusOK).Decode(t, &details)
+		var linked wire.IPPoolDomains
+		ta.Call(t, http.MethodGet, "/v3/ip_pools/"+pool.PoolID+"/domains", c.key, behalf(testutil.NoBody, c.behalf)).
+			Want(t, http.StatusOK).Decode(t, &linked)
+		names := []string{}
+		for _, d := range linked.Domains {
+			names = append(names, d.Name)
+		}
+		if strings.Join(details.Details.LinkedDomains, ",") != strings.Join(c.want, ",") || strings.Join(names, ",") != strings.Join(c.want, ",") {
+			t.Errorf("pool's linked domains (On-Behalf-Of %q): %v and %v, want %v", c.behalf, details.Details.LinkedDomains, names, c.want)
+		}
+	}
 	ta.Call(t, http.MethodDelete, "/v3/ip_pools/"+pool.PoolID, ta.Key, testutil.NoBody).Want(t, http.StatusOK)
 }
