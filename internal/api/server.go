@@ -280,12 +280,24 @@ func (s *Server) authenticate(r *http.Request, rt *route, vars map[string]string
 
 // stillAuthorized checks the request's key again (a cached read): a send
 // re-checks it after its body was read, just before the accept is
-// written, so a key deleted or disabled meanwhile sends nothing.
+// written, so a key deleted or disabled meanwhile sends nothing; nor does
+// a subaccount disabled meanwhile (one more read, for subaccounts only).
 func (s *Server) stillAuthorized(ctx context.Context, r *http.Request) error {
 	_, presented, _ := r.BasicAuth()
-	_, err := s.Auth.Authenticate(ctx, presented)
+	key, err := s.Auth.Authenticate(ctx, presented)
 	if errors.Is(err, auth.ErrInvalid) {
 		s.Log.Info("key revoked while its request was read", "path", r.URL.Path)
+		return errUnauthorized
+	}
+	if err != nil {
+		return err
+	}
+	// A subaccount disabled meanwhile sends nothing either.
+	t, err := s.Auth.Tenant(ctx, key, r.Header.Get(auth.OnBehalfOfHeader))
+	if err == nil && t.Disabled() {
+		return auth.ErrSubaccountDisabled
+	}
+	if errors.Is(err, auth.ErrInvalid) {
 		return errUnauthorized
 	}
 	return err
