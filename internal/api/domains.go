@@ -38,8 +38,9 @@ func (s *Server) domainResponse(d store.Domain, message string) wire.DomainRespo
 
 func (s *Server) listDomains(c *Ctx) (any, error) {
 	// state/sort/search/authority/include_subaccounts are mailgun.js v4 list
-	// options; state is honoured, the others accepted (this region has no
-	// subaccounts and lists by name).
+	// options; state and include_subaccounts (the parent's list then has
+	// its subaccounts' domains too) are honoured, the others accepted
+	// (the list is by name).
 	c.P.Accept("skip", "limit", "state", "sort", "search", "authority", "include_subaccounts")
 	skip, err := c.P.Int("skip", 0, 0, 1<<31-1)
 	if err != nil {
@@ -55,7 +56,17 @@ func (s *Server) listDomains(c *Ctx) (any, error) {
 	default:
 		return nil, wire.BadRequest("state must be active, unverified or disabled")
 	}
-	ds, total, err := s.Domains.List(c.R.Context(), skip, limit)
+	withSubs, err := c.P.Bool("include_subaccounts", false)
+	if err != nil {
+		return nil, err
+	}
+	var ds []store.Domain
+	var total int
+	if withSubs && c.Tenant.Primary() {
+		ds, total, err = s.Domains.List(c.R.Context(), skip, limit)
+	} else {
+		ds, total, err = s.Domains.AccountList(c.R.Context(), c.Tenant.Owner(), skip, limit)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -81,6 +92,7 @@ func (s *Server) createDomain(c *Ctx) (any, error) {
 		Name: p.Get("name"), SMTPPassword: p.Raw("smtp_password"), SpamAction: p.Get("spam_action"),
 		DKIMSelector: p.Get("dkim_selector"), IPs: p.Get("ips"), PoolID: p.Get("pool_id"),
 		WebScheme: p.Get("web_scheme"), WebPrefix: p.Get("web_prefix"), ArchiveTo: p.Get("archive_to"),
+		AccountID: c.Tenant.AccountID, Owner: c.Tenant.Owner(),
 	}
 	if err := s.checkDomainIPs(c, &req); err != nil {
 		return nil, err

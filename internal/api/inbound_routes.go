@@ -28,7 +28,7 @@ func (s *Server) listRoutes(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	rs, total, err := s.Regional.Routes(c.R.Context(), skip, limit)
+	rs, total, err := s.Regional.AccountRoutes(c.R.Context(), c.Tenant.Owner(), skip, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -41,8 +41,8 @@ func (s *Server) listRoutes(c *Ctx) (any, error) {
 
 func (s *Server) loadRoute(c *Ctx) (store.Route, error) {
 	r, err := s.Regional.Route(c.R.Context(), c.Var("route"))
-	if errors.Is(err, store.ErrNotFound) {
-		return r, errRouteNotFound
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !c.Tenant.Owns(r.AccountID)) {
+		return store.Route{}, errRouteNotFound
 	}
 	return r, err
 }
@@ -106,7 +106,7 @@ func (s *Server) createRoute(c *Ctx) (any, error) {
 		return nil, wire.BadRequest("'expression' parameter is required")
 	}
 	now := s.Now().UTC()
-	r := store.Route{ID: routes.NewID(now), CreatedAt: now.Truncate(time.Second)}
+	r := store.Route{ID: routes.NewID(now), CreatedAt: now.Truncate(time.Second), AccountID: c.Tenant.Owner()}
 	if err := s.readRoute(c, &r); err != nil {
 		return nil, err
 	}
@@ -149,6 +149,9 @@ func (s *Server) updateRoute(c *Ctx) (any, error) {
 func (s *Server) deleteRoute(c *Ctx) (any, error) {
 	c.P.Accept()
 	id := c.Var("route")
+	if _, err := s.loadRoute(c); err != nil {
+		return nil, err
+	}
 	if err := s.Regional.DeleteRoute(c.R.Context(), id); errors.Is(err, store.ErrNotFound) {
 		return nil, errRouteNotFound
 	} else if err != nil {
@@ -170,7 +173,7 @@ func (s *Server) matchRoute(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ms := routes.Evaluate(all, routes.Input{Recipient: addr}); len(ms) > 0 {
+	if ms := routes.Evaluate(routes.Owned(all, c.Tenant.Owner()), routes.Input{Recipient: addr}); len(ms) > 0 {
 		return wire.RouteEnvelope{Route: routeJSON(ms[0].Route)}, nil
 	}
 	return nil, errRouteNotFound

@@ -29,7 +29,8 @@ func KeyJSON(k store.Key) wire.Key {
 
 func (s *Server) listKeys(c *Ctx) (any, error) {
 	c.P.Accept("kind", "domain_name")
-	keys, err := s.Keys.List(c.R.Context(), store.KeyFilter{Kind: c.P.Get("kind"), DomainName: c.P.Get("domain_name")})
+	keys, err := s.Keys.List(c.R.Context(), store.KeyFilter{Kind: c.P.Get("kind"), DomainName: c.P.Get("domain_name"),
+		AccountID: c.Tenant.AccountID})
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +54,7 @@ func (s *Server) createKey(c *Ctx) (any, error) {
 	k, secretValue, err := s.Keys.Create(c.R.Context(), auth.KeyRequest{
 		Role: c.P.Get("role"), Kind: c.P.Get("kind"), DomainName: c.P.Get("domain_name"),
 		Description: c.P.Raw("description"), Expiration: time.Duration(exp) * time.Second,
-		Requestor: requestor, UserName: c.P.Get("user_name"),
+		Requestor: requestor, UserName: c.P.Get("user_name"), AccountID: c.Tenant.AccountID,
 	})
 	if err != nil {
 		return nil, err
@@ -65,7 +66,7 @@ func (s *Server) createKey(c *Ctx) (any, error) {
 
 func (s *Server) deleteKey(c *Ctx) (any, error) {
 	c.P.Accept()
-	if err := s.Keys.Revoke(c.R.Context(), c.Var("id")); err != nil {
+	if err := s.Keys.RevokeIn(c.R.Context(), c.Tenant.AccountID, c.Var("id")); err != nil {
 		return nil, err
 	}
 	return wire.Message{Message: "key deleted"}, nil

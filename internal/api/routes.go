@@ -29,6 +29,9 @@ func (s *Server) routes() {
 	s.handle(get, "/v5/accounts/http_signing_key", auth.Admin, s.getSigningKey)
 	s.handle(post, "/v5/accounts/http_signing_key", auth.Admin, s.regenerateSigningKey)
 
+	// Subaccounts (§13.4); X-Mailgun-On-Behalf-Of is handled by tenant.
+	s.subaccountRoutes()
+
 	// Domains (§11): mailgun-go uses /v3, mailgun.js /v4.
 	for _, v := range []string{"/v3", "/v4"} {
 		s.handle(get, v+"/domains", auth.Account, s.listDomains)

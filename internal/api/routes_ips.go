@@ -235,6 +235,22 @@ func (s *Server) linked(ctx context.Context, id string) ([]store.Domain, error) 
 	}
 }
 
+// visibleDomains keeps the domains of ds the request's account may see
+// in a shared pool: a subaccount its own, the parent all of them (the
+// pools are the parent's).
+func visibleDomains(c *Ctx, ds []store.Domain) []store.Domain {
+	if c.Tenant.Primary() {
+		return ds
+	}
+	var out []store.Domain
+	for _, d := range ds {
+		if c.Tenant.Owns(d.AccountID) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 func poolOut(p store.IPPool, linked bool) wire.IPPool {
 	return wire.IPPool{PoolID: p.ID, Name: p.Name, Description: p.Description, IPs: append([]string{}, p.IPs...), IsLinked: linked}
 }
@@ -288,7 +304,7 @@ func (s *Server) getIPPool(c *Ctx) (any, error) {
 		return nil, err
 	}
 	out := wire.IPPoolLinked{IPPool: poolOut(p, len(ds) > 0), LinkedDomains: []string{}}
-	for _, d := range ds {
+	for _, d := range visibleDomains(c, ds) {
 		out.LinkedDomains = append(out.LinkedDomains, d.Name)
 	}
 	return wire.IPPoolDetails{Details: out, Message: "success"}, nil
@@ -380,7 +396,7 @@ func (s *Server) ipPoolDomains(c *Ctx) (any, error) {
 		return nil, err
 	}
 	out := wire.IPPoolDomains{Domains: []wire.IPPoolDomain{}}
-	for _, d := range ds {
+	for _, d := range visibleDomains(c, ds) {
 		out.Domains = append(out.Domains, wire.IPPoolDomain{ID: d.ID, Name: d.Name})
 	}
 	return out, nil

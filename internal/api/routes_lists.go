@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/url"
+	"strings"
 
 	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
@@ -15,19 +16,35 @@ func (s *Server) listsRoutes() {
 	s.handle("GET", "/v3/lists/pages", auth.Account, s.listListsPages)
 	s.handle("GET", "/v3/lists", auth.Account, s.listListsOffset)
 	s.handle("POST", "/v3/lists", auth.Account, s.createList)
-	s.handle("GET", l, auth.Account, s.getList)
-	s.handle("PUT", l, auth.Account, s.updateList)
-	s.handle("DELETE", l, auth.Account, s.deleteList)
-	s.handle("GET", l+"/members/pages", auth.Account, s.listMembersPages)
-	s.handle("GET", l+"/members", auth.Account, s.listMembersOffset)
-	s.handle("POST", l+"/members", auth.Account, s.createMember)
-	s.handle("GET", l+"/members/{member}", auth.Account, s.getMember)
-	s.handle("PUT", l+"/members/{member}", auth.Account, s.updateMember)
-	s.handle("DELETE", l+"/members/{member}", auth.Account, s.deleteMember)
-	s.handle("POST", l+"/members.json", auth.Account, s.bulkMembersJSON)
-	s.handle("POST", l+"/members.csv", auth.Account, s.bulkMembersCSV)
+	own := s.ownedList
+	s.handle("GET", l, auth.Account, own(s.getList))
+	s.handle("PUT", l, auth.Account, own(s.updateList))
+	s.handle("DELETE", l, auth.Account, own(s.deleteList))
+	s.handle("GET", l+"/members/pages", auth.Account, own(s.listMembersPages))
+	s.handle("GET", l+"/members", auth.Account, own(s.listMembersOffset))
+	s.handle("POST", l+"/members", auth.Account, own(s.createMember))
+	s.handle("GET", l+"/members/{member}", auth.Account, own(s.getMember))
+	s.handle("PUT", l+"/members/{member}", auth.Account, own(s.updateMember))
+	s.handle("DELETE", l+"/members/{member}", auth.Account, own(s.deleteMember))
+	s.handle("POST", l+"/members.json", auth.Account, own(s.bulkMembersJSON))
+	s.handle("POST", l+"/members.csv", auth.Account, own(s.bulkMembersCSV))
 	// Beyond Mailgun: the progress of a background upload (task-id).
-	s.handle("GET", l+"/tasks/{id}", auth.Account, s.listTask)
+	s.handle("GET", l+"/tasks/{id}", auth.Account, own(s.listTask))
+}
+
+// ownedList runs h only when the list {address} belongs to the request's
+// account: another account's list is not found, as if it did not exist.
+func (s *Server) ownedList(h handlerFunc) handlerFunc {
+	return func(c *Ctx) (any, error) {
+		l, err := s.Lists.Get(c.R.Context(), c.Var("address"))
+		if err != nil {
+			return nil, err
+		}
+		if !c.Tenant.Owns(l.AccountID) {
+			return nil, lists.ListNotFound(l.Address)
+		}
+		return h(c)
+	}
 }
 
 func listJSON(l store.MailingList) wire.MailingList {
@@ -62,7 +79,9 @@ var listFields = []string{"address", "name", "description", "access_level", "rep
 
 func (s *Server) createList(c *Ctx) (any, error) {
 	c.P.Accept(listFields...)
-	l, err := s.Lists.Create(c.R.Context(), listInput(c.P))
+	in := listInput(c.P)
+	in.Owner = c.Tenant.Owner()
+	l, err := s.Lists.Create(c.R.Context(), in)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +94,7 @@ func (s *Server) listListsPages(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ls, err := s.Lists.Page(c.R.Context(), pg.q)
+	ls, err := s.Lists.AccountPage(c.R.Context(), c.Tenant.Owner(), pg.q)
 	if err != nil {
 		return nil, err
 	}
@@ -101,10 +120,13 @@ func (s *Server) listListsOffset(c *Ctx) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if !c.Tenant.Owns(l.AccountID) {
+			return nil, lists.ListNotFound(l.Address)
+		}
 		out.TotalCount, out.Items = 1, append(out.Items, listJSON(l))
 		return out, nil
 	}
-	ls, total, err := s.Lists.Offset(c.R.Context(), skip, limit)
+	ls, total, err := s.Lists.AccountOffset(c.R.Context(), c.Tenant.Owner(), skip, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -334,7 +356,7 @@ func (s *Server) bulkResult(c *Ctx, ms []store.Member, upsert bool) (any, error)
 func (s *Server) listTask(c *Ctx) (any, error) {
 	c.P.Accept()
 	t, ok := s.Lists.Task(c.Var("id"))
-	if !ok {
+	if !ok || !strings.EqualFold(t.List, strings.TrimSpace(c.Var("address"))) {
 		return nil, wire.NotFound("task %s not found", c.Var("id"))
 	}
 	return t, nil

@@ -85,7 +85,7 @@ func (s *Server) logsQuery(c *Ctx, req wire.LogsRequest) (events.LogsQuery, erro
 		}
 		q.Types = addTo(q.Types, e)
 	}
-	domains, err := s.regionDomains(c)
+	domains, _, err := s.regionDomains(c, false) // the tenant's own domains (include_subaccounts is not honoured)
 	if err != nil {
 		return q, err
 	}

@@ -161,19 +161,41 @@ func (s *Server) domainStats(c *Ctx) (any, error) {
 	return s.statsOf(c, []string{c.Domain.Name}, nil)
 }
 
-// regionDomains names every domain of this region.
-func (s *Server) regionDomains(c *Ctx) ([]string, error) {
-	ds, _, err := s.Regional.Domains(c.R.Context(), 0, 1<<20)
-	names := make([]string, len(ds))
+// regionDomains names the domains of this region that the request's
+// account owns; with subaccounts (include_subaccounts, the parent only)
+// its subaccounts' domains too. accounts maps each to its account's id.
+func (s *Server) regionDomains(c *Ctx, subaccounts bool) (names []string, accounts map[string]string, err error) {
+	var ds []store.Domain
+	if subaccounts && c.Tenant.Primary() {
+		ds, _, err = s.Regional.Domains(c.R.Context(), 0, 1<<20)
+	} else {
+		ds, _, err = s.Regional.AccountDomains(c.R.Context(), c.Tenant.Owner(), 0, 1<<20)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	primary, err := s.Auth.PrimaryAccountID(c.R.Context())
+	if err != nil {
+		return nil, nil, err
+	}
+	names, accounts = make([]string, len(ds)), make(map[string]string, len(ds))
 	for i, d := range ds {
 		names[i] = d.Name
+		accounts[d.Name] = d.AccountID
+		if d.AccountID == "" {
+			accounts[d.Name] = primary
+		}
 	}
-	return names, err
+	return names, accounts, nil
 }
 
 func (s *Server) accountStats(c *Ctx) (any, error) {
-	c.P.Accept(statsParams...)
-	names, err := s.regionDomains(c)
+	c.P.Accept(append(statsParams, "include_subaccounts")...)
+	subs, err := c.P.Bool("include_subaccounts", false)
+	if err != nil {
+		return nil, err
+	}
+	names, _, err := s.regionDomains(c, subs)
 	if err != nil {
 		return nil, err
 	}
@@ -201,9 +223,9 @@ func (s *Server) metricsQuery(c *Ctx) (any, error) {
 	} else if len(c.P.Names()) > 0 {
 		return nil, wire.BadRequest("send the metrics query as a JSON body (Content-Type: application/json)")
 	}
-	names, err := s.regionDomains(c)
+	names, accounts, err := s.regionDomains(c, req.Subaccts)
 	if err != nil {
 		return nil, err
 	}
-	return stats.Metrics(c.R.Context(), s.Regional, req, names, s.Now())
+	return stats.MetricsOf(c.R.Context(), s.Regional, req, names, accounts, s.Now())
 }

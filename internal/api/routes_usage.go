@@ -27,5 +27,8 @@ func (s *Server) getUsage(c *Ctx) (any, error) {
 	if !monthRE.MatchString(month) {
 		return nil, wire.BadRequest("'month' parameter must look like 2006-01, not %q", month)
 	}
-	return usage.Read(c.R.Context(), s.Keys.Global, month)
+	if c.Tenant.Primary() {
+		return usage.Read(c.R.Context(), s.Keys.Global, month)
+	}
+	return usage.ReadOf(c.R.Context(), s.Keys.Global, month, c.Tenant.AccountID)
 }

@@ -105,10 +105,13 @@ func (s *Server) SetReady(v bool) { s.ready.Store(v) }
 
 // Ctx is one request as handlers see it.
 type Ctx struct {
-	W      http.ResponseWriter
-	R      *http.Request
-	P      *wire.Params
-	Key    store.Key
+	W   http.ResponseWriter
+	R   *http.Request
+	P   *wire.Params
+	Key store.Key
+	// Tenant is the account the request acts in (the key's account, or
+	// the subaccount its X-Mailgun-On-Behalf-Of names).
+	Tenant auth.Tenant
 	Domain store.Domain // set for routes with a {domain} variable
 	vars   map[string]string
 }
@@ -183,9 +186,15 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, v
 			return
 		}
 		c.Key = key
+		tenant, err := s.tenant(r, rt, key)
+		if err != nil {
+			s.writeError(w, r, plain, err)
+			return
+		}
+		c.Tenant = tenant
 	}
 	if rt.access != auth.Public {
-		dom, err := s.regionDomain(r, vars)
+		dom, err := s.regionDomain(r, vars, c.Tenant)
 		if err != nil {
 			s.writeError(w, r, false, err)
 			return
@@ -281,12 +290,24 @@ func (s *Server) authenticate(r *http.Request, rt *route, vars map[string]string
 
 // stillAuthorized checks the request's key again (a cached read): a send
 // re-checks it after its body was read, just before the accept is
-// written, so a key deleted or disabled meanwhile sends nothing.
+// written, so a key deleted or disabled meanwhile sends nothing; nor does
+// a subaccount disabled meanwhile (one more read, for subaccounts only).
 func (s *Server) stillAuthorized(ctx context.Context, r *http.Request) error {
 	_, presented, _ := r.BasicAuth()
-	_, err := s.Auth.Authenticate(ctx, presented)
+	key, err := s.Auth.Authenticate(ctx, presented)
 	if errors.Is(err, auth.ErrInvalid) {
 		s.Log.Info("key revoked while its request was read", "path", r.URL.Path)
+		return errUnauthorized
+	}
+	if err != nil {
+		return err
+	}
+	// A subaccount disabled meanwhile sends nothing either.
+	t, err := s.Auth.Tenant(ctx, key, r.Header.Get(auth.OnBehalfOfHeader))
+	if err == nil && t.Disabled() {
+		return auth.ErrSubaccountDisabled
+	}
+	if errors.Is(err, auth.ErrInvalid) {
 		return errUnauthorized
 	}
 	return err
@@ -309,7 +330,11 @@ func notAllowed(k store.Key, route string) *wire.Error {
 // is looked at: {domain} (Mailgun answers "Domain not found: <d>") or
 // {name} of /vN/domains/{name}… ("Domain not found"). A domain of another
 // region is not found here: this node never reads another region's data.
-func (s *Server) regionDomain(r *http.Request, vars map[string]string) (store.Domain, error) {
+//
+// A domain another account owns is not found either: domain-scoped data
+// (messages, events, suppressions, webhooks, templates, tags, stats,
+// credentials, tracking) belongs to the account that owns the domain.
+func (s *Server) regionDomain(r *http.Request, vars map[string]string, t auth.Tenant) (store.Domain, error) {
 	name, ok := vars["domain"]
 	msg := "Domain not found: " + name
 	if !ok {
@@ -319,10 +344,46 @@ func (s *Server) regionDomain(r *http.Request, vars map[string]string) (store.Do
 		msg = "Domain not found"
 	}
 	dom, err := s.Regional.Domain(r.Context(), strings.ToLower(name))
-	if errors.Is(err, store.ErrNotFound) {
-		return dom, wire.NotFound("%s", msg)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !t.Owns(dom.AccountID)) {
+		return store.Domain{}, wire.NotFound("%s", msg)
 	}
 	return dom, err
+}
+
+// tenant decides the account the request acts in (auth.Tenant) and
+// refuses what that account may not do: a disabled subaccount may not
+// send, and only the parent account itself (no subaccount key, no
+// X-Mailgun-On-Behalf-Of) manages subaccounts and the installation's
+// shared settings (IP pools, the webhook signing key).
+func (s *Server) tenant(r *http.Request, rt *route, key store.Key) (auth.Tenant, error) {
+	t, err := s.Auth.Tenant(r.Context(), key, r.Header.Get(auth.OnBehalfOfHeader))
+	if errors.Is(err, auth.ErrInvalid) {
+		return t, errUnauthorized
+	}
+	if err != nil {
+		return t, err
+	}
+	if rt.access == auth.Send && t.Disabled() {
+		return t, auth.ErrSubaccountDisabled
+	}
+	if !t.Primary() && parentOnly(rt) {
+		return t, &wire.Error{Status: http.StatusForbidden, Message: "Forbidden: " + rt.method + " " + rt.pattern +
+			" belongs to the parent account; a subaccount (or " + auth.OnBehalfOfHeader + ") may not use it"}
+	}
+	return t, nil
+}
+
+// parentOnly lists the routes a subaccount may not use: subaccount
+// management, and changes to what the whole installation shares.
+func parentOnly(rt *route) bool {
+	if strings.HasPrefix(rt.pattern, "/v5/accounts/subaccounts") {
+		return true
+	}
+	if rt.method == http.MethodGet || rt.method == http.MethodHead {
+		return false
+	}
+	return strings.HasPrefix(rt.pattern, "/v3/ip_pools") || strings.HasPrefix(rt.pattern, "/v3/ips") ||
+		rt.pattern == "/v5/accounts/http_signing_key"
 }
 
 func clientAddr(r *http.Request) string {

@@ -25,7 +25,8 @@ func (a *App) newSMTP() {
 		RatePerCredential: sc.RatePerCredential, AuthFailureDelay: sc.AuthFailureDelay, MaxRecipients: cfg.MaxRecipients,
 	}, submission.Deps{
 		Credentials: a.Credentials, Domains: a.Regional, Send: a.Send, Now: a.seams.Now, Log: a.Log.With("part", "submission"),
-		Throttle: &auth.LoginThrottle{Free: cfg.LoginFailureLimit, Now: a.seams.Now},
+		Throttle:    &auth.LoginThrottle{Free: cfg.LoginFailureLimit, Now: a.seams.Now},
+		Subaccounts: a.Global,
 	})
 	a.Inbound = inbound.New(inbound.Config{
 		Hostname: cfg.Hostname, Workers: sc.InboundWorkers, Lease: cfg.Lease, ForwardTimeout: sc.ForwardTimeout,

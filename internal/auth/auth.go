@@ -44,6 +44,8 @@ var ErrInvalid = errors.New("auth: invalid key")
 type Authenticator struct {
 	Global store.Global
 	Now    func() time.Time
+
+	primary primaryCache
 }
 
 // Authenticate returns the key record for a presented secret.

@@ -105,6 +105,9 @@ type KeyRequest struct {
 	Expiration  time.Duration // 0: never
 	Requestor   string
 	UserName    string
+	// AccountID is the account the key is for: a subaccount's id, or
+	// empty for the primary account.
+	AccountID string
 }
 
 var roles = []string{store.RoleAdmin, store.RoleBasic, store.RoleSending, store.RoleDeveloper, store.RoleSupport}
@@ -144,7 +147,8 @@ func (s *Keys) Create(ctx context.Context, req KeyRequest) (store.Key, string, e
 		if req.DomainName == "" {
 			return store.Key{}, "", wire.BadRequest("Missing mandatory parameter: domain_name")
 		}
-		if _, err := s.Global.DomainName(ctx, req.DomainName); errors.Is(err, store.ErrNotFound) {
+		dn, err := s.Global.DomainName(ctx, req.DomainName)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && req.AccountID != "" && dn.AccountID != req.AccountID) {
 			return store.Key{}, "", wire.NotFound("Domain not found: %s", req.DomainName)
 		} else if err != nil {
 			return store.Key{}, "", err
@@ -165,14 +169,18 @@ func (s *Keys) Create(ctx context.Context, req KeyRequest) (store.Key, string, e
 	if n >= MaxKeys {
 		return store.Key{}, "", &wire.Error{Status: http.StatusForbidden, Message: "could not create key, account limit reached"}
 	}
-	acct, err := s.Account(ctx)
-	if err != nil {
-		return store.Key{}, "", err
+	accountID := req.AccountID
+	if accountID == "" {
+		acct, err := s.Account(ctx)
+		if err != nil {
+			return store.Key{}, "", err
+		}
+		accountID = acct.ID
 	}
 	value, id := NewKey()
 	now := s.Now().UTC()
 	k := store.Key{
-		ID: id, AccountID: acct.ID, Kind: req.Kind, Role: req.Role, DomainName: req.DomainName,
+		ID: id, AccountID: accountID, Kind: req.Kind, Role: req.Role, DomainName: req.DomainName,
 		Description: req.Description, Hash: Hash(value), Requestor: req.Requestor, UserName: req.UserName,
 		CreatedAt: now, UpdatedAt: now,
 	}
@@ -197,8 +205,14 @@ func (s *Keys) List(ctx context.Context, f store.KeyFilter) ([]store.Key, error)
 // Revoke deletes a key. The primary key can only be rotated, so that the
 // account always keeps one key that can manage it.
 func (s *Keys) Revoke(ctx context.Context, id string) error {
+	return s.RevokeIn(ctx, "", id)
+}
+
+// RevokeIn is Revoke for a key of the account accountID only (any
+// account's when empty): another account's key is not found.
+func (s *Keys) RevokeIn(ctx context.Context, accountID, id string) error {
 	k, err := s.Global.Key(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && accountID != "" && k.AccountID != accountID) {
 		return wire.NotFound("no key matching id")
 	}
 	if err != nil {

@@ -71,6 +71,11 @@ type CreateRequest struct {
 	EncryptIncomingMessage     bool
 	ArchiveTo                  string
 	MessageTTL                 int
+	// AccountID is the creating account's global id (empty: the primary
+	// account) and Owner its regional owner value ("" for the primary
+	// account, else the subaccount's id): see auth.Tenant.
+	AccountID string
+	Owner     string
 }
 
 // DKIMPurpose is the sealing purpose of a domain's DKIM key.
@@ -115,8 +120,9 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (store.Domain, 
 		ForceDKIMAuthority: req.ForceDKIMAuthority, UseAutomaticSenderSecurity: req.UseAutomaticSenderSecurity,
 		EncryptIncomingMessage: req.EncryptIncomingMessage, MessageTTL: req.MessageTTL, ArchiveTo: req.ArchiveTo,
 		IPs: req.IPs, PoolID: req.PoolID, Tracking: store.DefaultTracking(), CreatedAt: now, UpdatedAt: now,
+		AccountID: req.Owner,
 	}
-	reserved, err := s.reserve(ctx, &d)
+	reserved, err := s.reserve(ctx, &d, req.AccountID)
 	if err != nil {
 		return store.Domain{}, err
 	}
@@ -135,13 +141,16 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (store.Domain, 
 // reserve claims d's name globally. It reports false when the name was
 // already reserved for this region without regional data (a create that
 // crashed half-way), which this create then completes.
-func (s *Service) reserve(ctx context.Context, d *store.Domain) (bool, error) {
-	acct, err := s.Global.Account(ctx)
-	if err != nil {
-		return false, err
+func (s *Service) reserve(ctx context.Context, d *store.Domain, accountID string) (bool, error) {
+	if accountID == "" {
+		acct, err := s.Global.Account(ctx)
+		if err != nil {
+			return false, err
+		}
+		accountID = acct.ID
 	}
-	err = s.Global.ReserveDomain(ctx, store.DomainName{
-		Name: d.Name, ID: d.ID, AccountID: acct.ID, Region: s.Settings.Region, CreatedAt: d.CreatedAt,
+	err := s.Global.ReserveDomain(ctx, store.DomainName{
+		Name: d.Name, ID: d.ID, AccountID: accountID, Region: s.Settings.Region, CreatedAt: d.CreatedAt,
 	})
 	if err == nil {
 		return true, nil
@@ -153,11 +162,16 @@ func (s *Service) reserve(ctx context.Context, d *store.Domain) (bool, error) {
 	if gerr != nil {
 		return false, gerr
 	}
-	if existing.Region == s.Settings.Region {
+	if existing.Region == s.Settings.Region && existing.AccountID == accountID {
 		if _, rerr := s.Regional.Domain(ctx, d.Name); errors.Is(rerr, store.ErrNotFound) {
 			d.ID = existing.ID
 			return false, nil
 		}
+		return false, wire.BadRequest("Domain %s already exists", d.Name)
+	}
+	if existing.AccountID != accountID {
+		// Names are unique across the installation's accounts too; whose
+		// it is stays unsaid.
 		return false, wire.BadRequest("Domain %s already exists", d.Name)
 	}
 	// Names are unique across regions: say where it is, or the caller
@@ -185,6 +199,12 @@ func (s *Service) Get(ctx context.Context, name string) (store.Domain, error) {
 // List returns a page of this region's domains.
 func (s *Service) List(ctx context.Context, skip, limit int) ([]store.Domain, int, error) {
 	return s.Regional.Domains(ctx, skip, limit)
+}
+
+// AccountList returns a page of this region's domains owned by owner (""
+// for the primary account).
+func (s *Service) AccountList(ctx context.Context, owner string, skip, limit int) ([]store.Domain, int, error) {
+	return s.Regional.AccountDomains(ctx, owner, skip, limit)
 }
 
 // Delete removes a domain, its regional data and its global name.

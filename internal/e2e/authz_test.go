@@ -118,7 +118,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			values := map[string]string{"domain": domain, "name": domain, "id": victim,
 				"key": "no-such-message", "token": "no-such-token", "n": "0", "kind": "clicked",
 				"address": matrixAddress, "tag": matrixTag, "login": login, "route": route,
-				"ip": matrixIP, "pool": "no-such-pool"}
+				"ip": matrixIP, "pool": "no-such-pool", "subaccount": createSubaccount(t, ta, domain)}
 			for k, v := range routeFixtures(t, ta, rt.Pattern, domain) {
 				values[k] = v
 			}

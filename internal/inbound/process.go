@@ -166,7 +166,7 @@ func (s *Service) routeRecipient(res *store.InboundResult, m store.InboundMessag
 	}
 	now := s.deps.Now().UTC()
 	info.Domain = domain
-	matches := routes.Evaluate(all, routes.Input{Recipient: rcpt, Headers: p.Headers})
+	matches := routes.Evaluate(routes.Owned(all, d.AccountID), routes.Input{Recipient: rcpt, Headers: p.Headers})
 	var refs []wire.RouteRef
 	var stored *store.Message
 	for _, match := range matches {
@@ -206,8 +206,8 @@ func (s *Service) routeRecipient(res *store.InboundResult, m store.InboundMessag
 func (s *Service) listPost(res *store.InboundResult, m store.InboundMessage, d store.Domain, rcpt string, now time.Time) error {
 	addr := strings.ToLower(rcpt)
 	ls, err := s.deps.Store.ListsByAddress(s.ctx, []string{addr})
-	if err != nil || len(ls) == 0 {
-		return err
+	if err != nil || len(ls) == 0 || ls[0].AccountID != d.AccountID {
+		return err // a list belongs to its domain's account, or is not posted to
 	}
 	if looping(m) {
 		info := events.MessageInfo{Domain: d.Name, Sender: m.Sender, Method: "smtp"}

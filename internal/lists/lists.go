@@ -49,6 +49,9 @@ type Service struct {
 // are on update (defaults on create).
 type ListInput struct {
 	Address, Name, Description, AccessLevel, ReplyPreference *string
+	// Owner is the account a new list belongs to ("" for the primary
+	// account, else a subaccount's id); updates never change it.
+	Owner string
 }
 
 // ListNotFound is the 404 of a missing list.
@@ -122,7 +125,7 @@ func (s *Service) Create(ctx context.Context, in ListInput) (store.MailingList, 
 		return store.MailingList{}, wire.BadRequest("Missing mandatory parameter: address")
 	}
 	l := store.MailingList{AccessLevel: store.AccessReadonly, ReplyPreference: store.ReplyList,
-		CreatedAt: s.Now().UTC().Truncate(time.Second)}
+		CreatedAt: s.Now().UTC().Truncate(time.Second), AccountID: in.Owner}
 	if err := apply(&l, in); err != nil {
 		return store.MailingList{}, err
 	}
@@ -186,6 +189,19 @@ func (s *Service) Page(ctx context.Context, q store.PivotQuery) ([]store.Mailing
 // Offset returns skip/limit lists with the total.
 func (s *Service) Offset(ctx context.Context, skip, limit int) ([]store.MailingList, int, error) {
 	return s.Store.ListsOffset(ctx, skip, limit)
+}
+
+// AccountPage is Page for the lists owner owns.
+func (s *Service) AccountPage(ctx context.Context, owner string, q store.PivotQuery) ([]store.MailingList, error) {
+	if q.Pivot != "" {
+		q.Pivot = strings.ToLower(q.Pivot)
+	}
+	return s.Store.AccountListsPage(ctx, owner, q)
+}
+
+// AccountOffset is Offset for the lists owner owns.
+func (s *Service) AccountOffset(ctx context.Context, owner string, skip, limit int) ([]store.MailingList, int, error) {
+	return s.Store.AccountListsOffset(ctx, owner, skip, limit)
 }
 
 // Unsubscribe sets a member's subscribed to false; the member stays

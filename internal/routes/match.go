@@ -60,6 +60,19 @@ func Load(ctx context.Context, st store.RouteStore, log *slog.Logger) ([]*Compil
 	}
 }
 
+// Owned returns the routes of all that belong to account (store.Route's
+// AccountID: "" for the primary account), in the same order. A message
+// to a domain is routed by its domain's account's routes only.
+func Owned(all []*Compiled, account string) []*Compiled {
+	out := make([]*Compiled, 0, len(all))
+	for _, c := range all {
+		if c.Route.AccountID == account {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // Input is what routes look at for one recipient of a message.
 type Input struct {
 	Recipient string

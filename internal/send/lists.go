@@ -51,8 +51,8 @@ func (s *Service) fanOut(ctx context.Context, sub *Submission) (*fanout, error) 
 	replyTo := ""
 	for _, a := range addrs {
 		l, ok := byAddr[a]
-		if !ok || f.listAddrs[a] {
-			continue
+		if !ok || f.listAddrs[a] || l.AccountID != sub.Domain.AccountID {
+			continue // another account's list is an address like any other
 		}
 		if err := s.mayPost(ctx, sub, l); err != nil {
 			return nil, err

@@ -75,7 +75,8 @@ type metricsQuery struct {
 	dims       []string
 	metrics    []string
 	domains    []string
-	tags       []string // nil: no tag filter
+	accounts   map[string]string // domain → account id (nil: no subaccount dimension)
+	tags       []string          // nil: no tag filter
 	notTags    []string
 	byTag      bool
 	pagination wire.MetricsPagination
@@ -84,7 +85,15 @@ type metricsQuery struct {
 // Metrics answers POST /v1/analytics/metrics over the given domains (the
 // account's, in this region) with dimensions time, domain and tag.
 func Metrics(ctx context.Context, s store.StatsStore, req wire.MetricsRequest, domains []string, now time.Time) (wire.MetricsResponse, error) {
-	q, err := parseMetrics(req, domains, now)
+	return MetricsOf(ctx, s, req, domains, nil, now)
+}
+
+// MetricsOf is Metrics where accounts names each domain's account (the
+// parent's or a subaccount's id): the value of the subaccount dimension
+// and of a subaccount filter. With nil accounts neither is allowed.
+func MetricsOf(ctx context.Context, s store.StatsStore, req wire.MetricsRequest, domains []string, accounts map[string]string,
+	now time.Time) (wire.MetricsResponse, error) {
+	q, err := parseMetrics(req, domains, accounts, now)
 	if err != nil {
 		return wire.MetricsResponse{}, err
 	}
@@ -102,7 +111,7 @@ func Metrics(ctx context.Context, s store.StatsStore, req wire.MetricsRequest, d
 		if slices.Contains(q.notTags, c.Tag) {
 			return skipped
 		}
-		return q.dimValue("domain", c.Domain) + "\x00" + q.dimValue("tag", c.Tag)
+		return q.dimValue("domain", c.Domain) + "\x00" + q.dimValue("tag", c.Tag) + "\x00" + q.dimValue("subaccount", q.accounts[c.Domain])
 	})
 	if err != nil {
 		return wire.MetricsResponse{}, err
@@ -138,18 +147,19 @@ func absentDate(s string) string {
 	return s
 }
 
-func parseMetrics(req wire.MetricsRequest, domains []string, now time.Time) (*metricsQuery, error) {
+func parseMetrics(req wire.MetricsRequest, domains []string, accounts map[string]string, now time.Time) (*metricsQuery, error) {
 	r, err := ParseRange(absentDate(req.Start), absentDate(req.End), req.Duration, req.Resolution, now)
 	if err != nil {
 		return nil, err
 	}
-	q := &metricsQuery{r: r, dims: req.Dimensions, metrics: req.Metrics, domains: domains, pagination: req.Pagination}
+	q := &metricsQuery{r: r, dims: req.Dimensions, metrics: req.Metrics, domains: domains, accounts: accounts,
+		pagination: req.Pagination}
 	if q.dims == nil {
 		q.dims = []string{}
 	}
 	for _, d := range q.dims {
-		if d != "time" && d != "domain" && d != "tag" {
-			return nil, wire.BadRequest("dimension %q is not supported by this server; use time, domain or tag", d)
+		if d != "time" && d != "domain" && d != "tag" && (d != "subaccount" || accounts == nil) {
+			return nil, wire.BadRequest("dimension %q is not supported by this server; use time, domain, tag or subaccount", d)
 		}
 	}
 	q.byTag = slices.Contains(q.dims, "tag")
@@ -187,6 +197,11 @@ func (q *metricsQuery) filter(f wire.MetricsFilter) error {
 		switch p.Attribute {
 		case "domain":
 			q.domains = slices.DeleteFunc(q.domains, func(d string) bool { return slices.Contains(vals, d) != eq })
+		case "subaccount":
+			if q.accounts == nil {
+				return wire.BadRequest("filter attribute %q is not supported; use domain or tag", p.Attribute)
+			}
+			q.domains = slices.DeleteFunc(q.domains, func(d string) bool { return slices.Contains(vals, q.accounts[d]) != eq })
 		case "tag":
 			if eq {
 				q.tags = append(q.tags, vals...)
@@ -194,7 +209,7 @@ func (q *metricsQuery) filter(f wire.MetricsFilter) error {
 				q.notTags, q.byTag = append(q.notTags, vals...), true
 			}
 		default:
-			return wire.BadRequest("filter attribute %q is not supported; use domain or tag", p.Attribute)
+			return wire.BadRequest("filter attribute %q is not supported; use domain, tag or subaccount", p.Attribute)
 		}
 	}
 	if q.tags != nil {
@@ -241,10 +256,11 @@ func (q *metricsQuery) items(series map[string]map[time.Time]Totals) ([]wire.Met
 	slices.SortFunc(rows, func(a, b row) int { return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.key, b.key)) })
 	out := make([]wire.MetricsItem, len(rows))
 	for i, r := range rows {
-		domain, tag, _ := strings.Cut(r.key, "\x00")
+		domain, rest, _ := strings.Cut(r.key, "\x00")
+		tag, account, _ := strings.Cut(rest, "\x00")
 		item := wire.MetricsItem{Dimensions: []wire.MetricsDimension{}, Metrics: q.values(r.c)}
 		for _, d := range q.dims {
-			v := map[string]string{"domain": domain, "tag": tag, "time": wire.FormatDate(r.at)}[d]
+			v := map[string]string{"domain": domain, "tag": tag, "subaccount": account, "time": wire.FormatDate(r.at)}[d]
 			item.Dimensions = append(item.Dimensions, wire.MetricsDimension{Dimension: d, Value: v, DisplayValue: v})
 		}
 		out[i] = item

@@ -26,6 +26,10 @@ type MailingList struct {
 	CreatedAt       time.Time
 	// MembersCount is computed on read; writes ignore it.
 	MembersCount int
+	// AccountID owns the list: "" for the primary account, else a
+	// subaccount's id. Addresses stay unique across accounts (they are
+	// mail addresses); UpdateList never changes the owner.
+	AccountID string
 }
 
 // Member is one address of a list. Address is lower case and unique in
@@ -55,6 +59,10 @@ type ListStore interface {
 	// with the total count.
 	ListsPage(ctx context.Context, q PivotQuery) ([]MailingList, error)
 	ListsOffset(ctx context.Context, skip, limit int) ([]MailingList, int, error)
+	// AccountListsPage and AccountListsOffset are the same for the lists
+	// owned by account only.
+	AccountListsPage(ctx context.Context, account string, q PivotQuery) ([]MailingList, error)
+	AccountListsOffset(ctx context.Context, account string, skip, limit int) ([]MailingList, int, error)
 	// UpdateList stores l (every field but CreatedAt) under the list named
 	// address; when l.Address differs, the list and its members move to it
 	// (ErrConflict when taken).

@@ -43,6 +43,9 @@ type Route struct {
 	Expression  string
 	Actions     []string
 	CreatedAt   time.Time
+	// AccountID owns the route: "" for the primary account, else a
+	// subaccount's id. It never changes after CreateRoute.
+	AccountID string
 }
 
 // RouteStore keeps routes. Lists come in evaluation order: priority
@@ -53,6 +56,8 @@ type RouteStore interface {
 	Route(ctx context.Context, id string) (Route, error)
 	// Routes returns a page of routes in evaluation order and the total.
 	Routes(ctx context.Context, skip, limit int) (rs []Route, total int, err error)
+	// AccountRoutes is Routes for the routes owned by account only.
+	AccountRoutes(ctx context.Context, account string, skip, limit int) (rs []Route, total int, err error)
 	// UpdateRoute stores every field but ID and CreatedAt; ErrNotFound when none.
 	UpdateRoute(ctx context.Context, r Route) error
 	// DeleteRoute removes a route; ErrNotFound when none.

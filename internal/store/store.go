@@ -34,6 +34,42 @@ type Account struct {
 	CreatedAt time.Time
 }
 
+// Subaccount states (reference §13.4). Salvo has no "closed" state.
+const (
+	SubaccountOpen     = "open"
+	SubaccountDisabled = "disabled"
+)
+
+// Subaccount is a tenant of the installation's account, its parent. Its
+// ID is the account id its keys, domain names and regional rows carry.
+type Subaccount struct {
+	ID        string
+	Name      string
+	Status    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// SubaccountFilter narrows Subaccounts; an empty Status matches all.
+type SubaccountFilter struct {
+	Status string
+	// Name keeps subaccounts whose name contains it (case-insensitive).
+	Name string
+	Desc bool // newest first (default: oldest first)
+}
+
+// SubaccountStore keeps subaccounts (global data).
+type SubaccountStore interface {
+	// CreateSubaccount stores s; ErrConflict when its id exists.
+	CreateSubaccount(ctx context.Context, s Subaccount) error
+	// Subaccount returns one subaccount, ErrNotFound when none.
+	Subaccount(ctx context.Context, id string) (Subaccount, error)
+	// Subaccounts returns a page in creation order and the total matching f.
+	Subaccounts(ctx context.Context, f SubaccountFilter, skip, limit int) ([]Subaccount, int, error)
+	// SetSubaccountStatus changes the status; ErrNotFound when none.
+	SetSubaccountStatus(ctx context.Context, id, status string, now time.Time) (Subaccount, error)
+}
+
 // Key kinds and roles (reference §1.2).
 const (
 	KindUser   = "user"
@@ -72,6 +108,7 @@ type Key struct {
 type KeyFilter struct {
 	Kind       string
 	DomainName string
+	AccountID  string // the account's own keys only
 }
 
 // DomainName is the global part of a domain: its name is unique across
@@ -87,6 +124,7 @@ type DomainName struct {
 // Global is the global store.
 type Global interface {
 	UsageStore
+	SubaccountStore
 
 	UserStore
 	// Bootstrap creates acct and its primary key when the store has no
@@ -133,8 +171,12 @@ const (
 
 // Domain is a domain's region-bound metadata.
 type Domain struct {
-	ID                         string
-	Name                       string
+	ID   string
+	Name string
+	// AccountID owns the domain and everything scoped by it: "" for the
+	// installation's primary account, else a subaccount's id. It never
+	// changes after CreateDomain.
+	AccountID                  string
 	State                      string
 	Type                       string
 	SpamAction                 string
@@ -219,9 +261,12 @@ type Regional interface {
 	// credential in one transaction. ErrConflict when the name exists.
 	CreateDomain(ctx context.Context, d Domain, postmaster *Credential) error
 	Domain(ctx context.Context, name string) (Domain, error)
-	// Domains lists domains by name; total counts them all.
+	// Domains lists every account's domains by name; total counts them all.
 	Domains(ctx context.Context, skip, limit int) (ds []Domain, total int, err error)
-	// UpdateDomain stores every field of d but ID and CreatedAt, which never
+	// AccountDomains lists the domains owned by account ("": the primary
+	// account) by name; total counts them.
+	AccountDomains(ctx context.Context, account string, skip, limit int) (ds []Domain, total int, err error)
+	// UpdateDomain stores every field of d but ID, CreatedAt and AccountID, which never
 	// change, in the domain named d.Name; ErrNotFound when there is none.
 	UpdateDomain(ctx context.Context, d Domain) error
 	// DeleteDomain removes the domain and every region-bound record about it.

@@ -66,6 +66,10 @@ type Deps struct {
 	Domains     store.Regional
 	Send        *send.Service
 	Throttle    *auth.LoginThrottle
+	// Subaccounts tells whether a subaccount's domain may send (a
+	// disabled subaccount may not); nil: every domain is the primary
+	// account's.
+	Subaccounts store.SubaccountStore
 	Now         func() time.Time
 	Log         *slog.Logger
 }
@@ -134,11 +138,32 @@ func (s *session) Mail(from string, _ *gosmtp.MailOptions) error {
 	if d.State == store.DomainDisabled {
 		return reply(550, gosmtp.EnhancedCode{5, 7, 1}, "Domain "+d.Name+" is disabled")
 	}
+	if err := s.subaccountMaySend(d); err != nil {
+		return err
+	}
 	if !s.perConn.Allow("") || !s.r.perCred.Allow(s.cred.Login) {
 		return errRateLimited
 	}
 	s.domain = d
 	s.rcpts = nil
+	return nil
+}
+
+// subaccountMaySend refuses a domain of a disabled subaccount (550
+// 5.7.1, as the HTTP API answers 403): it keeps its data but cannot send.
+func (s *session) subaccountMaySend(d store.Domain) error {
+	if d.AccountID == "" || s.r.deps.Subaccounts == nil {
+		return nil
+	}
+	sub, err := s.r.deps.Subaccounts.Subaccount(s.conn.Ctx, d.AccountID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.r.deps.Log.Error("smtp submission: subaccount lookup", "domain", d.Name, "err", err)
+		return errTemporary
+	}
+	if err != nil || sub.Status != store.SubaccountOpen {
+		return reply(550, gosmtp.EnhancedCode{5, 7, 1}, "The subaccount of domain "+d.Name+
+			" is disabled and cannot send; its parent account can enable it again")
+	}
 	return nil
 }
 

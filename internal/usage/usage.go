@@ -14,6 +14,7 @@ package usage
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -112,12 +113,29 @@ type DomainUsage struct {
 
 // Read returns a month's usage from the global store (every region).
 func Read(ctx context.Context, g store.Global, month string) (Summary, error) {
+	return ReadOf(ctx, g, month, "")
+}
+
+// ReadOf is Read for the domains of one account only (by the global
+// account id their names carry), or of every account when accountID is
+// empty: a parent's usage includes its subaccounts', as Mailgun rolls
+// them up, while a subaccount sees its own.
+func ReadOf(ctx context.Context, g store.Global, month, accountID string) (Summary, error) {
 	rows, err := g.Usage(ctx, month)
 	if err != nil {
 		return Summary{}, err
 	}
 	s := Summary{Month: month, Domains: []DomainUsage{}}
 	for _, u := range rows {
+		if accountID != "" {
+			dn, err := g.DomainName(ctx, u.Domain)
+			if errors.Is(err, store.ErrNotFound) || (err == nil && dn.AccountID != accountID) {
+				continue
+			}
+			if err != nil {
+				return Summary{}, err
+			}
+		}
 		s.Accepted += u.Accepted
 		s.Delivered += u.Delivered
 		s.Failed += u.Failed

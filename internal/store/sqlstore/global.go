@@ -214,8 +214,8 @@ func (g *Global) Key(ctx context.Context, id string) (store.Key, error) {
 // Keys implements store.Global.
 func (g *Global) Keys(ctx context.Context, f store.KeyFilter) ([]store.Key, error) {
 	rows, err := g.query(ctx, `SELECT `+keyColumns+` FROM api_keys
-		WHERE (? = '' OR kind = ?) AND (? = '' OR domain_name = ?)
-		ORDER BY created_at, id`, f.Kind, f.Kind, f.DomainName, f.DomainName)
+		WHERE (? = '' OR kind = ?) AND (? = '' OR domain_name = ?) AND (? = '' OR account_id = ?)
+		ORDER BY created_at, id`, f.Kind, f.Kind, f.DomainName, f.DomainName, f.AccountID, f.AccountID)
 	return scanRows(rows, err, scanKey)
 }
 

@@ -15,14 +15,14 @@ var _ store.ListStore = (*Regional)(nil)
 
 // listSelect reads a list with its member count.
 const listSelect = `SELECT l.address, l.name, l.description, l.access_level, l.reply_preference, l.created_at,
-	(SELECT COUNT(*) FROM list_members m WHERE m.list = l.address) FROM mailing_lists l`
+	(SELECT COUNT(*) FROM list_members m WHERE m.list = l.address), l.account_id FROM mailing_lists l`
 
 const memberCols = `list, address, name, vars, subscribed`
 
 func scanList(s scanner) (store.MailingList, error) {
 	var l store.MailingList
 	var created int64
-	err := s.Scan(&l.Address, &l.Name, &l.Description, &l.AccessLevel, &l.ReplyPreference, &created, &l.MembersCount)
+	err := s.Scan(&l.Address, &l.Name, &l.Description, &l.AccessLevel, &l.ReplyPreference, &created, &l.MembersCount, &l.AccountID)
 	l.CreatedAt = fromTS(created)
 	return l, err
 }
@@ -53,8 +53,8 @@ func varsJSON(v map[string]any) (string, error) {
 // CreateList implements store.ListStore.
 func (r *Regional) CreateList(ctx context.Context, l store.MailingList) error {
 	return r.inTx(ctx, func(tx *Tx) error {
-		if _, err := tx.exec(ctx, `INSERT INTO mailing_lists (address, name, description, access_level, reply_preference, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, l.Address, l.Name, l.Description, l.AccessLevel, l.ReplyPreference, ts(l.CreatedAt)); err != nil {
+		if _, err := tx.exec(ctx, `INSERT INTO mailing_lists (address, name, description, access_level, reply_preference, created_at, account_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, l.Address, l.Name, l.Description, l.AccessLevel, l.ReplyPreference, ts(l.CreatedAt), l.AccountID); err != nil {
 			return err
 		}
 		return tx.invalidate(ctx)
@@ -89,7 +89,7 @@ func (r *Regional) ListsByAddress(ctx context.Context, addresses []string) ([]st
 		}
 		in := strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")
 		query := `SELECT address, name, description, access_level, reply_preference,
-			created_at, 0 FROM mailing_lists WHERE address IN (` + in + `)`
+			created_at, 0, account_id FROM mailing_lists WHERE address IN (` + in + `)`
 		var rows *sql.Rows
 		var err error
 		if len(chunk) <= 8 {
@@ -120,7 +120,7 @@ func (r *Regional) allLists(ctx context.Context) (map[string]store.MailingList, 
 	if e.ok && e.gen == gen {
 		return e.v, e.v != nil
 	}
-	rows, err := r.query(ctx, `SELECT address, name, description, access_level, reply_preference, created_at, 0
+	rows, err := r.query(ctx, `SELECT address, name, description, access_level, reply_preference, created_at, 0, account_id
 		FROM mailing_lists LIMIT ?`, maxCachedLists+1)
 	ls, err := scanRows(rows, err, scanList)
 	if err != nil {
@@ -154,6 +154,25 @@ func (r *Regional) ListsOffset(ctx context.Context, skip, limit int) ([]store.Ma
 		return nil, 0, err
 	}
 	rows, err := r.query(ctx, listSelect+` ORDER BY l.address LIMIT ? OFFSET ?`, limit, skip)
+	out, err := scanRows(rows, err, scanList)
+	return out, total, err
+}
+
+// AccountListsPage implements store.ListStore.
+func (r *Regional) AccountListsPage(ctx context.Context, account string, q store.PivotQuery) ([]store.MailingList, error) {
+	query, args := pivotPage(listSelect, "l.account_id = ?", "l.address", []any{account}, q)
+	rows, err := r.query(ctx, query, args...)
+	out, err := scanRows(rows, err, scanList)
+	return ascending(out, q), err
+}
+
+// AccountListsOffset implements store.ListStore.
+func (r *Regional) AccountListsOffset(ctx context.Context, account string, skip, limit int) ([]store.MailingList, int, error) {
+	var total int
+	if err := r.queryRow(ctx, `SELECT COUNT(*) FROM mailing_lists WHERE account_id = ?`, account).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := r.query(ctx, listSelect+` WHERE l.account_id = ? ORDER BY l.address LIMIT ? OFFSET ?`, account, limit, skip)
 	out, err := scanRows(rows, err, scanList)
 	return out, total, err
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -28,7 +29,7 @@ const domainColumns = `name, id, state, type, spam_action, wildcard, require_tls
 	web_scheme, web_prefix, dkim_selector, dkim_key_bits, dkim_private, dkim_public, force_dkim_authority,
 	use_automatic_sender_security, encrypt_incoming_message, message_ttl, archive_to, ips, pool_id,
 	mailfrom_host, dns_checks, created_at, updated_at, click_active, click_htmlonly, open_active, open_top,
-	unsubscribe_active, unsubscribe_html_footer, unsubscribe_text_footer`
+	unsubscribe_active, unsubscribe_html_footer, unsubscribe_text_footer, account_id`
 
 func domainArgs(d store.Domain) ([]any, error) {
 	checks, err := json.Marshal(d.DNSChecks)
@@ -46,7 +47,7 @@ func domainArgs(d store.Domain) ([]any, error) {
 		d.UseAutomaticSenderSecurity, d.EncryptIncomingMessage, d.MessageTTL, d.ArchiveTo, d.IPs, d.PoolID,
 		d.MailFromHost, string(checks), ts(d.CreatedAt), ts(d.UpdatedAt),
 		d.Tracking.Click, d.Tracking.ClickHTMLOnly, d.Tracking.Open, d.Tracking.OpenTop,
-		d.Tracking.Unsubscribe, d.Tracking.HTMLFooter, d.Tracking.TextFooter}, nil
+		d.Tracking.Unsubscribe, d.Tracking.HTMLFooter, d.Tracking.TextFooter, d.AccountID}, nil
 }
 
 func scanDomain(s scanner) (store.Domain, error) {
@@ -57,7 +58,7 @@ func scanDomain(s scanner) (store.Domain, error) {
 		&d.WebScheme, &d.WebPrefix, &d.DKIMSelector, &d.DKIMKeyBits, &d.DKIMPrivate, &d.DKIMPublic, &d.ForceDKIMAuthority,
 		&d.UseAutomaticSenderSecurity, &d.EncryptIncomingMessage, &d.MessageTTL, &d.ArchiveTo, &d.IPs, &d.PoolID,
 		&d.MailFromHost, &checks, &created, &updated, &d.Tracking.Click, &d.Tracking.ClickHTMLOnly,
-		&d.Tracking.Open, &d.Tracking.OpenTop, &d.Tracking.Unsubscribe, &d.Tracking.HTMLFooter, &d.Tracking.TextFooter)
+		&d.Tracking.Open, &d.Tracking.OpenTop, &d.Tracking.Unsubscribe, &d.Tracking.HTMLFooter, &d.Tracking.TextFooter, &d.AccountID)
 	if err != nil {
 		return d, err
 	}
@@ -75,7 +76,7 @@ func (r *Regional) CreateDomain(ctx context.Context, d store.Domain, postmaster 
 		return err
 	}
 	return r.inTx(ctx, func(tx *Tx) error {
-		if _, err := tx.exec(ctx, `INSERT INTO domains (`+domainColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
+		if _, err := tx.exec(ctx, `INSERT INTO domains (`+domainColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
 			return err
 		}
 		if err := tx.invalidate(ctx); err != nil {
@@ -110,6 +111,21 @@ func (r *Regional) Domains(ctx context.Context, skip, limit int) ([]store.Domain
 		return nil, 0, err
 	}
 	rows, err := r.query(ctx, `SELECT `+domainColumns+` FROM domains ORDER BY name LIMIT ? OFFSET ?`, limit, skip)
+	return scanDomains(rows, err, total)
+}
+
+// AccountDomains implements store.Regional.
+func (r *Regional) AccountDomains(ctx context.Context, account string, skip, limit int) ([]store.Domain, int, error) {
+	var total int
+	if err := r.queryRow(ctx, `SELECT COUNT(*) FROM domains WHERE account_id = ?`, account).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := r.query(ctx, `SELECT `+domainColumns+` FROM domains WHERE account_id = ? ORDER BY name LIMIT ? OFFSET ?`,
+		account, limit, skip)
+	return scanDomains(rows, err, total)
+}
+
+func scanDomains(rows *sql.Rows, err error, total int) ([]store.Domain, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
@@ -131,7 +147,8 @@ func (r *Regional) UpdateDomain(ctx context.Context, d store.Domain) error {
 	if err != nil {
 		return err
 	}
-	// Every column but name, id and created_at; the WHERE takes the name.
+	// Every column but name, id, created_at and account_id (the last); the
+	// WHERE takes the name.
 	return r.inTx(ctx, func(tx *Tx) error {
 		if err := affected(tx.exec(ctx, `UPDATE domains SET state = ?, type = ?, spam_action = ?, wildcard = ?,
 		require_tls = ?, skip_verification = ?, web_scheme = ?, web_prefix = ?, dkim_selector = ?,
@@ -140,7 +157,7 @@ func (r *Regional) UpdateDomain(ctx context.Context, d store.Domain) error {
 		ips = ?, pool_id = ?, mailfrom_host = ?, dns_checks = ?, updated_at = ?, click_active = ?,
 		click_htmlonly = ?, open_active = ?, open_top = ?, unsubscribe_active = ?, unsubscribe_html_footer = ?,
 		unsubscribe_text_footer = ?
-		WHERE name = ?`, append(append(args[2:23:23], args[24:]...), d.Name)...)); err != nil {
+		WHERE name = ?`, append(append(args[2:23:23], args[24:len(args)-1]...), d.Name)...)); err != nil {
 			return err
 		}
 		return tx.invalidate(ctx)

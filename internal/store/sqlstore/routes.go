@@ -8,13 +8,13 @@ import (
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-const routeColumns = `id, priority, description, expression, actions, created_at`
+const routeColumns = `id, priority, description, expression, actions, created_at, account_id`
 
 func scanRoute(s scanner) (store.Route, error) {
 	var rt store.Route
 	var actions string
 	var created int64
-	if err := s.Scan(&rt.ID, &rt.Priority, &rt.Description, &rt.Expression, &actions, &created); err != nil {
+	if err := s.Scan(&rt.ID, &rt.Priority, &rt.Description, &rt.Expression, &actions, &created, &rt.AccountID); err != nil {
 		return rt, err
 	}
 	rt.CreatedAt = fromTS(created)
@@ -34,8 +34,8 @@ func actionsJSON(actions []string) string {
 
 // CreateRoute implements store.RouteStore.
 func (r *Regional) CreateRoute(ctx context.Context, rt store.Route) error {
-	_, err := r.exec(ctx, `INSERT INTO routes (`+routeColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-		rt.ID, rt.Priority, rt.Description, rt.Expression, actionsJSON(rt.Actions), ts(rt.CreatedAt))
+	_, err := r.exec(ctx, `INSERT INTO routes (`+routeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		rt.ID, rt.Priority, rt.Description, rt.Expression, actionsJSON(rt.Actions), ts(rt.CreatedAt), rt.AccountID)
 	return err
 }
 
@@ -53,6 +53,18 @@ func (r *Regional) Routes(ctx context.Context, skip, limit int) ([]store.Route, 
 	}
 	rows, err := r.query(ctx, `SELECT `+routeColumns+` FROM routes ORDER BY priority, created_at, id LIMIT ? OFFSET ?`,
 		limit, skip)
+	rs, err := scanRows(rows, err, scanRoute)
+	return rs, total, err
+}
+
+// AccountRoutes implements store.RouteStore.
+func (r *Regional) AccountRoutes(ctx context.Context, account string, skip, limit int) ([]store.Route, int, error) {
+	var total int
+	if err := r.queryRow(ctx, `SELECT COUNT(*) FROM routes WHERE account_id = ?`, account).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := r.query(ctx, `SELECT `+routeColumns+` FROM routes WHERE account_id = ?
+		ORDER BY priority, created_at, id LIMIT ? OFFSET ?`, account, limit, skip)
 	rs, err := scanRows(rows, err, scanRoute)
 	return rs, total, err
 }

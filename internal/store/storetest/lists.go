@@ -17,7 +17,7 @@ var listTests = []regionalTest{
 
 func fullList(addr string) store.MailingList {
 	return store.MailingList{Address: addr, Name: "Devs", Description: "the developers", AccessLevel: store.AccessMembers,
-		ReplyPreference: store.ReplySender, CreatedAt: at(3)}
+		ReplyPreference: store.ReplySender, CreatedAt: at(3), AccountID: "sub-1"}
 }
 
 func fullMember(list, addr string) store.Member {

@@ -33,7 +33,7 @@ func fullDomain(name string) store.Domain {
 		},
 		Tracking: store.Tracking{Click: true, ClickHTMLOnly: true, Open: true, OpenTop: true, Unsubscribe: true,
 			HTMLFooter: store.DefaultHTMLFooter, TextFooter: "\n\nBye: <%unsubscribe_url%>\n\n"},
-		CreatedAt: at(1), UpdatedAt: at(2),
+		CreatedAt: at(1), UpdatedAt: at(2), AccountID: "sub-1",
 	}
 }
 
@@ -156,11 +156,11 @@ func testUpdateDomain(t *testing.T, r store.Regional) {
 			{Record: "spf", Name: "mg.example.com", Value: "v=spf1 ~all", Valid: "valid", Cached: []string{"a", "b"}},
 			{Record: "tracking", Name: "track.mg.example.com", Value: "salvo.localhost", Valid: "valid"},
 		},
-		CreatedAt: d.CreatedAt, UpdatedAt: at(60),
+		CreatedAt: d.CreatedAt, UpdatedAt: at(60), AccountID: d.AccountID,
 	}
-	// Booleans go from true to false here; the name, ID and creation time
-	// never change.
-	requireAllChanged(t, d, u, "Name", "ID", "CreatedAt")
+	// Booleans go from true to false here; the name, ID, owner and
+	// creation time never change.
+	requireAllChanged(t, d, u, "Name", "ID", "CreatedAt", "AccountID")
 	mustOK(t, r.UpdateDomain(ctx, u), "UpdateDomain")
 	mustDomain(t, r, u)
 

@@ -98,7 +98,7 @@ func testDeleteCredentials(t *testing.T, r store.Regional) {
 func route(id string, priority, n int) store.Route {
 	return store.Route{ID: id, Priority: priority, Description: "route " + id,
 		Expression: `match_recipient(".*@` + id + `.com")`, Actions: []string{`forward("https://h/` + id + `")`, "stop()"},
-		CreatedAt: at(n)}
+		CreatedAt: at(n), AccountID: "sub-1"}
 }
 
 func mustRoutes(t *testing.T, r store.Regional, skip, limit, total int, want ...store.Route) {
@@ -129,7 +129,8 @@ func testRoutes(t *testing.T, r store.Regional) {
 	_, err = r.Route(ctx, "b")
 	mustIs(t, err, store.ErrNotFound, "Route of an unknown id")
 
-	u := store.Route{ID: "a", Priority: 7, Description: "changed", Expression: "catch_all()", Actions: []string{}, CreatedAt: a.CreatedAt}
+	u := store.Route{ID: "a", Priority: 7, Description: "changed", Expression: "catch_all()", Actions: []string{}, CreatedAt: a.CreatedAt,
+		AccountID: a.AccountID}
 	mustOK(t, r.UpdateRoute(ctx, u), "UpdateRoute")
 	got, _ = r.Route(ctx, "a")
 	mustEqual(t, "Route after UpdateRoute", u, got)

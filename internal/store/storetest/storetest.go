@@ -62,7 +62,7 @@ func KindStores(fresh func(t *testing.T, kind string) Opener) OpenFunc {
 // Run runs the suite; each subtest calls open for stores of its own.
 func Run(t *testing.T, open OpenFunc) {
 	t.Helper()
-	for _, tc := range globalTests {
+	for _, tc := range append(globalTests[:len(globalTests):len(globalTests)], subaccountTests...) {
 		t.Run("Global/"+tc.name, func(t *testing.T) {
 			t.Parallel()
 			g, _ := open(t)
@@ -82,6 +82,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"SMTP", smtpTests},
 		{"Templates", templateTests}, {"Lists", listTests}, {"IPPools", ipPoolTests},
 		{"Exports", exportTests}, {"Envelopes", envelopeTests},
+		{"Accounts", accountTests},
 	} {
 		for _, tc := range topic.tests {
 			t.Run(topic.name+"/"+tc.name, func(t *testing.T) {
