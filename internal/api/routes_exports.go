@@ -1,10 +1,12 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/exports"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -37,6 +39,14 @@ func (s *Server) createExport(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	domain, _, err := exports.ParseURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	// Only a list of the tenant's own domain (subaccounts, On-Behalf-Of).
+	if _, err := s.regionDomain(c.R, map[string]string{"domain": domain}, c.Tenant); err != nil {
+		return nil, err
+	}
 	e, err := s.Exports.Create(c.R.Context(), raw)
 	if err != nil {
 		return nil, err
@@ -54,8 +64,19 @@ func (s *Server) listExports(c *Ctx) (any, error) {
 		return nil, err
 	}
 	out := wire.ExportList{Items: make([]wire.Export, 0, len(es))}
+	owned := map[string]bool{}
 	for _, e := range es {
-		out.Items = append(out.Items, exportOut(e))
+		ok, seen := owned[e.Domain]
+		if !seen {
+			ok, err = s.ownsDomain(c, e.Domain)
+			if err != nil {
+				return nil, err
+			}
+			owned[e.Domain] = ok
+		}
+		if ok {
+			out.Items = append(out.Items, exportOut(e))
+		}
 	}
 	return out, nil
 }
@@ -69,7 +90,30 @@ func (s *Server) export(c *Ctx) (store.Export, error) {
 	if err == store.ErrNotFound {
 		return e, wire.NotFound("export not found")
 	}
-	return e, err
+	if err != nil {
+		return e, err
+	}
+	// Another account's export is not found (subaccounts, On-Behalf-Of).
+	if ok, err := s.ownsDomain(c, e.Domain); err != nil || !ok {
+		if err == nil {
+			err = wire.NotFound("export not found")
+		}
+		return store.Export{}, err
+	}
+	return e, nil
+}
+
+// ownsDomain reports whether the request's tenant owns the domain; a
+// domain deleted since counts as not owned.
+func (s *Server) ownsDomain(c *Ctx, name string) (bool, error) {
+	dom, err := s.Regional.Domain(c.R.Context(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return c.Tenant.Owns(dom.AccountID), nil
 }
 
 func (s *Server) getExport(c *Ctx) (any, error) {

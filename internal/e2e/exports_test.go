@@ -122,3 +122,64 @@ func TestExportsThroughSDK(t *testing.T) {
 		})
 	}
 }
+
+// TestExportsSubaccountIsolation: an export names a domain's list, so it
+// belongs to that domain's account. A subaccount (its own key, or the
+// parent acting on its behalf) may not export the parent's list, does not
+// see the parent's exports and cannot read one by id; the parent without
+// the header does not see the subaccount's.
+func TestExportsSubaccountIsolation(t *testing.T) {
+	t.Parallel()
+	ta := testutil.StartApp(t, testutil.AppOptions{})
+	const parentDomain, subDomain = "parent-exports.example.com", "sub-exports.example.com"
+	createDomain(t, ta, parentDomain)
+	sub := createSubaccount(t, ta, "exports tenant")
+	subKey := subaccountKey(t, ta, sub, "admin")
+	createDomain(t, as(ta, subKey), subDomain)
+
+	var parentExport, subExport struct {
+		ID string `json:"id"`
+	}
+	ta.Call(t, http.MethodPost, "/v3/exports", ta.Key, testutil.Form(url.Values{"url": {"/v3/" + parentDomain + "/bounces"}})).
+		Want(t, http.StatusOK).Decode(t, &parentExport)
+	ta.Call(t, http.MethodPost, "/v3/exports", subKey, testutil.Form(url.Values{"url": {"/v3/" + subDomain + "/bounces"}})).
+		Want(t, http.StatusOK).Decode(t, &subExport)
+	if parentExport.ID == "" || subExport.ID == "" {
+		t.Fatalf("export ids %q, %q", parentExport.ID, subExport.ID)
+	}
+
+	listed := func(key, onBehalf string) []string {
+		var out struct {
+			Items []struct {
+				ID string `json:"id"`
+			} `json:"items"`
+		}
+		ta.Call(t, http.MethodGet, "/v3/exports", key, behalf(testutil.NoBody, onBehalf)).Want(t, http.StatusOK).Decode(t, &out)
+		var ids []string
+		for _, it := range out.Items {
+			ids = append(ids, it.ID)
+		}
+		return ids
+	}
+	for _, c := range []struct {
+		name, key, behalf string
+		own, other        string
+		otherDomain       string
+	}{
+		{"subaccount key", subKey, "", subExport.ID, parentExport.ID, parentDomain},
+		{"parent on behalf", ta.Key, sub, subExport.ID, parentExport.ID, parentDomain},
+		{"parent", ta.Key, "", parentExport.ID, subExport.ID, subDomain},
+	} {
+		ids := listed(c.key, c.behalf)
+		if len(ids) != 1 || ids[0] != c.own {
+			t.Errorf("%s: GET /v3/exports = %v, want only %s", c.name, ids, c.own)
+		}
+		ta.Call(t, http.MethodGet, "/v3/exports/"+c.other, c.key, behalf(testutil.NoBody, c.behalf)).
+			WantMessage(t, http.StatusNotFound, "export not found")
+		ta.Call(t, http.MethodGet, "/v3/exports/"+c.other+"/download_url", c.key, behalf(testutil.NoBody, c.behalf)).
+			Want(t, http.StatusNotFound)
+		ta.Call(t, http.MethodPost, "/v3/exports", c.key, behalf(testutil.Form(url.Values{"url": {"/v3/" + c.otherDomain + "/bounces"}}), c.behalf)).
+			WantMessage(t, http.StatusNotFound, "Domain not found: "+c.otherDomain)
+		ta.Call(t, http.MethodGet, "/v3/exports/"+c.own, c.key, behalf(testutil.NoBody, c.behalf)).Want(t, http.StatusOK)
+	}
+}
