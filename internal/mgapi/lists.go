@@ -1,4 +1,4 @@
-package wire
+package mgapi
 
 // MailingList is a list object (reference §5.1).
 type MailingList struct {

@@ -1,4 +1,4 @@
-package wire
+package mgapi
 
 // Credential is one SMTP credential in GET /v3/domains/{d}/credentials
 // (reference §12.1). size_bytes is always null (no mailboxes here).

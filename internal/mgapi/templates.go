@@ -1,4 +1,4 @@
-package wire
+package mgapi
 
 // Template is a stored template (reference §13.2); dates are camelCase
 // createdAt in RFC 2822. Version is the active (or just written) version.

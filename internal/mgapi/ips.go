@@ -1,4 +1,4 @@
-package wire
+package mgapi
 
 // IPList is GET /v3/ips and GET /v3/domains/{d}/ips (reference §13.1,
 // §11.4): mailgun-go reads items; details and assignable_to_pools are

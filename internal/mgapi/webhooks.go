@@ -1,4 +1,4 @@
-package wire
+package mgapi
 
 // WebhookURLs is one webhook kind's URLs (§8.2). Both SDKs also accept a
 // legacy single "url"; Salvo always answers with the list.

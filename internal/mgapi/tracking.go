@@ -1,4 +1,4 @@
-package wire
+package mgapi
 
 // Tracking is GET /v3/domains/{d}/tracking (reference §9). Active is always
 // a JSON boolean: mailgun-go's TrackingStatus.Active is a bool, so click

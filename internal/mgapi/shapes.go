@@ -1,4 +1,4 @@
-package wire
+package mgapi
 
 // Key is an item of GET /v1/keys (reference §1.3). Dates are ISO-8601
 // without a zone; domain_name is null for keys that are not domain keys.
@@ -98,4 +98,9 @@ type ConnectionUpdated struct {
 	Message          string `json:"message"`
 	RequireTLS       bool   `json:"require-tls"`
 	SkipVerification bool   `json:"skip-verification"`
+}
+
+// Message is the `{"message": "..."}` body of most successful writes.
+type Message struct {
+	Message string `json:"message"`
 }
