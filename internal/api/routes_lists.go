@@ -3,9 +3,10 @@ package api
 import (
 	"net/url"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/lists"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -30,21 +31,21 @@ func (s *Server) listsRoutes() {
 	s.handle("GET", l+"/tasks/{id}", auth.Account, s.listTask)
 }
 
-func listJSON(l store.MailingList) wire.MailingList {
-	return wire.MailingList{Address: l.Address, Name: l.Name, Description: l.Description, AccessLevel: l.AccessLevel,
-		ReplyPreference: l.ReplyPreference, CreatedAt: wire.Time(l.CreatedAt), MembersCount: l.MembersCount}
+func listJSON(l store.MailingList) mgapi.MailingList {
+	return mgapi.MailingList{Address: l.Address, Name: l.Name, Description: l.Description, AccessLevel: l.AccessLevel,
+		ReplyPreference: l.ReplyPreference, CreatedAt: mgapi.Time(l.CreatedAt), MembersCount: l.MembersCount}
 }
 
-func memberJSON(m store.Member) wire.Member {
+func memberJSON(m store.Member) mgapi.Member {
 	vars := m.Vars
 	if vars == nil {
 		vars = map[string]any{}
 	}
-	return wire.Member{Address: m.Address, Name: m.Name, Vars: vars, Subscribed: m.Subscribed}
+	return mgapi.Member{Address: m.Address, Name: m.Name, Vars: vars, Subscribed: m.Subscribed}
 }
 
 // optional returns a pointer to name's raw value, nil when absent.
-func optional(p *wire.Params, name string) *string {
+func optional(p *mgapi.Params, name string) *string {
 	if !p.Has(name) {
 		return nil
 	}
@@ -52,7 +53,7 @@ func optional(p *wire.Params, name string) *string {
 	return &v
 }
 
-func listInput(p *wire.Params) lists.ListInput {
+func listInput(p *mgapi.Params) lists.ListInput {
 	return lists.ListInput{Address: optional(p, "address"), Name: optional(p, "name"),
 		Description: optional(p, "description"), AccessLevel: optional(p, "access_level"),
 		ReplyPreference: optional(p, "reply_preference")}
@@ -66,7 +67,7 @@ func (s *Server) createList(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.ListResponse{Message: "Mailing list has been created", List: listJSON(l)}, nil
+	return mgapi.ListResponse{Message: "Mailing list has been created", List: listJSON(l)}, nil
 }
 
 func (s *Server) listListsPages(c *Ctx) (any, error) {
@@ -79,7 +80,7 @@ func (s *Server) listListsPages(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.MailingListPage{Items: []wire.MailingList{}}
+	out := mgapi.MailingListPage{Items: []mgapi.MailingList{}}
 	keys := make([]string, 0, len(ls))
 	for _, l := range ls {
 		out.Items = append(out.Items, listJSON(l))
@@ -95,7 +96,7 @@ func (s *Server) listListsOffset(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.ListOffsetPage{Items: []wire.MailingList{}}
+	out := mgapi.ListOffsetPage{Items: []mgapi.MailingList{}}
 	if a := c.P.Get("address"); a != "" {
 		l, err := s.Lists.Get(c.R.Context(), a)
 		if err != nil {
@@ -121,7 +122,7 @@ func (s *Server) getList(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.ListResponse{List: listJSON(l)}, nil
+	return mgapi.ListResponse{List: listJSON(l)}, nil
 }
 
 func (s *Server) updateList(c *Ctx) (any, error) {
@@ -130,7 +131,7 @@ func (s *Server) updateList(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.ListResponse{Message: "Mailing list has been updated", List: listJSON(l)}, nil
+	return mgapi.ListResponse{Message: "Mailing list has been updated", List: listJSON(l)}, nil
 }
 
 func (s *Server) deleteList(c *Ctx) (any, error) {
@@ -139,11 +140,11 @@ func (s *Server) deleteList(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.ListDeleted{Address: addr, Message: "Mailing list has been removed"}, nil
+	return mgapi.ListDeleted{Address: addr, Message: "Mailing list has been removed"}, nil
 }
 
 // memberFilter reads subscribed=yes|no.
-func memberFilter(p *wire.Params) (store.MemberFilter, error) {
+func memberFilter(p *mgapi.Params) (store.MemberFilter, error) {
 	var f store.MemberFilter
 	if p.Get("subscribed") != "" {
 		v, err := p.Bool("subscribed", false)
@@ -170,7 +171,7 @@ func (s *Server) listMembersPages(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.MemberPage{Items: []wire.Member{}}
+	out := mgapi.MemberPage{Items: []mgapi.Member{}}
 	keys := make([]string, 0, len(ms))
 	for _, m := range ms {
 		out.Items = append(out.Items, memberJSON(m))
@@ -190,7 +191,7 @@ func (s *Server) listMembersOffset(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.MemberOffsetPage{Items: []wire.Member{}}
+	out := mgapi.MemberOffsetPage{Items: []mgapi.Member{}}
 	if a := c.P.Get("address"); a != "" {
 		m, err := s.Lists.Member(c.R.Context(), c.Var("address"), a)
 		if err != nil {
@@ -212,7 +213,7 @@ func (s *Server) listMembersOffset(c *Ctx) (any, error) {
 
 // memberInput reads a member's fields; subscribed arrives as yes/no or
 // true/false.
-func memberInput(p *wire.Params) (lists.MemberInput, error) {
+func memberInput(p *mgapi.Params) (lists.MemberInput, error) {
 	in := lists.MemberInput{Address: optional(p, "address"), Name: optional(p, "name"), Vars: optional(p, "vars")}
 	if p.Get("subscribed") != "" {
 		v, err := p.Bool("subscribed", true)
@@ -238,7 +239,7 @@ func (s *Server) createMember(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.MemberResponse{Member: memberJSON(m), Message: "Mailing list member has been created"}, nil
+	return mgapi.MemberResponse{Member: memberJSON(m), Message: "Mailing list member has been created"}, nil
 }
 
 func (s *Server) getMember(c *Ctx) (any, error) {
@@ -247,7 +248,7 @@ func (s *Server) getMember(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.MemberResponse{Member: memberJSON(m)}, nil
+	return mgapi.MemberResponse{Member: memberJSON(m)}, nil
 }
 
 func (s *Server) updateMember(c *Ctx) (any, error) {
@@ -260,7 +261,7 @@ func (s *Server) updateMember(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.MemberResponse{Member: memberJSON(m), Message: "Mailing list member has been updated"}, nil
+	return mgapi.MemberResponse{Member: memberJSON(m), Message: "Mailing list member has been updated"}, nil
 }
 
 func (s *Server) deleteMember(c *Ctx) (any, error) {
@@ -269,7 +270,7 @@ func (s *Server) deleteMember(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.MemberDeleted{Message: "Mailing list member has been deleted"}
+	out := mgapi.MemberDeleted{Message: "Mailing list member has been deleted"}
 	out.Member.Address = addr
 	return out, nil
 }
@@ -295,10 +296,10 @@ func (s *Server) bulkMembersCSV(c *Ctx) (any, error) {
 	c.P.Accept("members", "upsert", "subscribed")
 	files := c.P.Files("members")
 	if len(files) == 0 {
-		return nil, wire.BadRequest("'members' parameter must be a CSV file")
+		return nil, fault.Invalidf("'members' parameter must be a CSV file")
 	}
 	if files[0].Size > lists.MaxCSVBytes {
-		return nil, wire.BadRequest("CSV file is too big, max allowed size is 5 MB")
+		return nil, fault.Invalidf("CSV file is too big, max allowed size is 5 MB")
 	}
 	upsert, err := c.P.Bool("upsert", false)
 	if err != nil {
@@ -326,16 +327,16 @@ func (s *Server) bulkResult(c *Ctx, ms []store.Member, upsert bool) (any, error)
 		return nil, err
 	}
 	if up.TaskID != "" {
-		return wire.ListResponse{Message: "Mailing list upload started in background", List: listJSON(up.List), TaskID: up.TaskID}, nil
+		return mgapi.ListResponse{Message: "Mailing list upload started in background", List: listJSON(up.List), TaskID: up.TaskID}, nil
 	}
-	return wire.ListResponse{Message: "Mailing list has been updated", List: listJSON(up.List)}, nil
+	return mgapi.ListResponse{Message: "Mailing list has been updated", List: listJSON(up.List)}, nil
 }
 
 func (s *Server) listTask(c *Ctx) (any, error) {
 	c.P.Accept()
 	t, ok := s.Lists.Task(c.Var("id"))
 	if !ok {
-		return nil, wire.NotFound("task %s not found", c.Var("id"))
+		return nil, fault.NotFoundf("task %s not found", c.Var("id"))
 	}
 	return t, nil
 }

@@ -7,13 +7,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/mail"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-var errMessageNotFound = wire.NotFound("Message not found")
+var errMessageNotFound = fault.NotFoundf("Message not found")
 
 // storedMessage loads the stored message of the path.
 func (s *Server) storedMessage(c *Ctx) (store.Message, send.Meta, error) {
@@ -92,7 +92,7 @@ func (s *Server) getStoredAttachment(c *Ctx) (any, error) {
 	}
 	n, err := strconv.Atoi(c.Var("n"))
 	if err != nil || n < 0 || n >= len(p.Files) {
-		return nil, wire.NotFound("Attachment not found")
+		return nil, fault.NotFoundf("Attachment not found")
 	}
 	f := p.Files[n]
 	ct := f.ContentType
@@ -112,7 +112,7 @@ func (s *Server) resendMessage(c *Ctx) (any, error) {
 	c.P.Accept("to")
 	to := nonEmpty(c.P.All("to"))
 	if len(to) == 0 {
-		return nil, wire.BadRequest("to parameter is missing")
+		return nil, fault.Invalidf("to parameter is missing")
 	}
 	m, meta, err := s.storedMessage(c)
 	if err != nil {

@@ -5,11 +5,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/secret"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -115,7 +114,7 @@ func ValidKind(kind string) error {
 	case "", store.KindDomain, store.KindUser, store.KindWeb:
 		return nil
 	}
-	return wire.BadRequest("expected `kind` param to be one of [domain user web] or absent")
+	return fault.Invalidf("expected `kind` param to be one of [domain user web] or absent")
 }
 
 // Create makes a key and returns it with its secret, which is never
@@ -131,39 +130,39 @@ func (s *Keys) Create(ctx context.Context, req KeyRequest) (store.Key, string, e
 		return store.Key{}, "", err
 	}
 	if req.Role == "" {
-		return store.Key{}, "", wire.BadRequest("Missing mandatory parameter: role")
+		return store.Key{}, "", fault.Invalidf("Missing mandatory parameter: role")
 	}
 	if !contains(roles, req.Role) {
-		return store.Key{}, "", wire.BadRequest("expected `role` param to be one of [%s]", strings.Join(roles, " "))
+		return store.Key{}, "", fault.Invalidf("expected `role` param to be one of [%s]", strings.Join(roles, " "))
 	}
 	if (req.Kind == store.KindDomain) != (req.Role == store.RoleSending) {
-		return store.Key{}, "", wire.BadRequest("a key of kind `domain` must have role `sending`, and role `sending` needs kind `domain`")
+		return store.Key{}, "", fault.Invalidf("a key of kind `domain` must have role `sending`, and role `sending` needs kind `domain`")
 	}
 	req.DomainName = strings.ToLower(strings.TrimSpace(req.DomainName))
 	if req.Kind == store.KindDomain {
 		if req.DomainName == "" {
-			return store.Key{}, "", wire.BadRequest("Missing mandatory parameter: domain_name")
+			return store.Key{}, "", fault.Invalidf("Missing mandatory parameter: domain_name")
 		}
 		if _, err := s.Global.DomainName(ctx, req.DomainName); errors.Is(err, store.ErrNotFound) {
-			return store.Key{}, "", wire.NotFound("Domain not found: %s", req.DomainName)
+			return store.Key{}, "", fault.NotFoundf("Domain not found: %s", req.DomainName)
 		} else if err != nil {
 			return store.Key{}, "", err
 		}
 	} else if req.DomainName != "" {
-		return store.Key{}, "", wire.BadRequest("domain_name is only for keys of kind `domain`")
+		return store.Key{}, "", fault.Invalidf("domain_name is only for keys of kind `domain`")
 	}
 	if req.Kind == store.KindWeb && (req.Expiration == 0 || req.Expiration > 24*time.Hour) {
 		req.Expiration = 24 * time.Hour // web keys live at most a day
 	}
 	if len(req.Description) > 1024 {
-		return store.Key{}, "", wire.BadRequest("description is longer than 1024 characters")
+		return store.Key{}, "", fault.Invalidf("description is longer than 1024 characters")
 	}
 	n, err := s.Global.CountKeys(ctx)
 	if err != nil {
 		return store.Key{}, "", err
 	}
 	if n >= MaxKeys {
-		return store.Key{}, "", &wire.Error{Status: http.StatusForbidden, Message: "could not create key, account limit reached"}
+		return store.Key{}, "", &fault.Error{Kind: fault.Forbidden, Message: "could not create key, account limit reached"}
 	}
 	acct, err := s.Account(ctx)
 	if err != nil {
@@ -199,16 +198,16 @@ func (s *Keys) List(ctx context.Context, f store.KeyFilter) ([]store.Key, error)
 func (s *Keys) Revoke(ctx context.Context, id string) error {
 	k, err := s.Global.Key(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return wire.NotFound("no key matching id")
+		return fault.NotFoundf("no key matching id")
 	}
 	if err != nil {
 		return err
 	}
 	if k.Primary {
-		return wire.BadRequest("the primary key cannot be deleted; rotate it instead")
+		return fault.Invalidf("the primary key cannot be deleted; rotate it instead")
 	}
 	if err := s.Global.DeleteKey(ctx, id); errors.Is(err, store.ErrNotFound) {
-		return wire.NotFound("no key matching id")
+		return fault.NotFoundf("no key matching id")
 	} else if err != nil {
 		return err
 	}

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -64,7 +64,7 @@ func (e *Engine) captureJob(p *pending, l *loaded, j store.Job, now time.Time) s
 	meta, _ := json.Marshal(send.Meta{Info: mi, Options: l.meta.Options, Recipients: []string{j.Recipient}}) // plain struct
 	kept := &store.Message{Key: key, Domain: l.msg.Domain, MessageID: l.msg.MessageID, Sender: p.from,
 		Size: len(body), Body: body, Meta: meta, CreatedAt: now.UTC(), ExpiresAt: l.msg.ExpiresAt}
-	ds := wire.DeliveryStatus{Code: 250, Message: CaptureMessage, MXHost: CaptureHost, AttemptNo: j.Attempts, UTF8: p.utf8,
+	ds := mgapi.DeliveryStatus{Code: 250, Message: CaptureMessage, MXHost: CaptureHost, AttemptNo: j.Attempts, UTF8: p.utf8,
 		Description: "Captured: the copy was stored, not sent (--capture); read it at storage.url"}
 	ev := events.NewDelivered(&mi, j.Recipient, l.meta.UserVarsForJob(j.Recipient, j.Vars), ds, now)
 	return store.Outcome{JobID: j.ID, Done: true, Events: []store.Event{ev}, Stored: kept}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -20,19 +20,19 @@ type Status struct {
 
 // Destination is the queue of one destination domain.
 type Destination struct {
-	Destination   string     `json:"destination"`
-	Waiting       int        `json:"waiting"`
-	Due           int        `json:"due"`
-	InFlight      int        `json:"in_flight"`
-	NextAttemptAt *wire.Time `json:"next_attempt_at,omitempty"`
-	LastError     string     `json:"last_error,omitempty"`
+	Destination   string      `json:"destination"`
+	Waiting       int         `json:"waiting"`
+	Due           int         `json:"due"`
+	InFlight      int         `json:"in_flight"`
+	NextAttemptAt *mgapi.Time `json:"next_attempt_at,omitempty"`
+	LastError     string      `json:"last_error,omitempty"`
 	// State is "up", or what this node knows of a destination it could
 	// not reach (health.go): "backing-off" until DownUntil, "probing".
-	State     string     `json:"state"`
-	Failures  int        `json:"failures,omitempty"`
-	DownSince *wire.Time `json:"down_since,omitempty"`
-	DownUntil *wire.Time `json:"down_until,omitempty"`
-	DownError string     `json:"down_error,omitempty"`
+	State     string      `json:"state"`
+	Failures  int         `json:"failures,omitempty"`
+	DownSince *mgapi.Time `json:"down_since,omitempty"`
+	DownUntil *mgapi.Time `json:"down_until,omitempty"`
+	DownError string      `json:"down_error,omitempty"`
 }
 
 // AddHealth fills each destination's state from what the node's engine
@@ -57,7 +57,7 @@ func (s *Status) AddHealth(down []DestinationHealth) {
 		if !ok {
 			continue
 		}
-		since, until := wire.Time(h.Since), wire.Time(h.Until)
+		since, until := mgapi.Time(h.Since), mgapi.Time(h.Until)
 		d.State, d.Failures, d.DownSince, d.DownUntil, d.DownError = h.State, h.Failures, &since, &until, h.LastError
 	}
 }
@@ -71,22 +71,22 @@ type MessageState struct {
 
 // WaitingRcpt is a queued recipient.
 type WaitingRcpt struct {
-	Recipient     string    `json:"recipient"`
-	Attempts      int       `json:"attempts"`
-	NextAttemptAt wire.Time `json:"next_attempt_at"`
-	LastError     string    `json:"last_error"`
+	Recipient     string     `json:"recipient"`
+	Attempts      int        `json:"attempts"`
+	NextAttemptAt mgapi.Time `json:"next_attempt_at"`
+	LastError     string     `json:"last_error"`
 }
 
 // HistoryEntry is one event of the message.
 type HistoryEntry struct {
-	Time      wire.Time `json:"time"`
-	Event     string    `json:"event"`
-	Severity  string    `json:"severity,omitempty"`
-	Recipient string    `json:"recipient"`
-	Code      int       `json:"code,omitempty"`
-	Reply     string    `json:"reply,omitempty"`
-	MXHost    string    `json:"mx-host,omitempty"`
-	Attempt   int       `json:"attempt,omitempty"`
+	Time      mgapi.Time `json:"time"`
+	Event     string     `json:"event"`
+	Severity  string     `json:"severity,omitempty"`
+	Recipient string     `json:"recipient"`
+	Code      int        `json:"code,omitempty"`
+	Reply     string     `json:"reply,omitempty"`
+	MXHost    string     `json:"mx-host,omitempty"`
+	Attempt   int        `json:"attempt,omitempty"`
 }
 
 // QueueStatus reads the status of domain's queue ("" for every domain)
@@ -101,7 +101,7 @@ func QueueStatus(ctx context.Context, s store.Regional, domain, messageID string
 		d := Destination{Destination: st.RcptDomain, Waiting: st.Waiting, Due: st.Due, InFlight: st.InFlight,
 			LastError: st.LastError, State: "up"}
 		if !st.NextAttemptAt.IsZero() {
-			t := wire.Time(st.NextAttemptAt)
+			t := mgapi.Time(st.NextAttemptAt)
 			d.NextAttemptAt = &t
 		}
 		out.Destinations = append(out.Destinations, d)
@@ -116,18 +116,18 @@ func QueueStatus(ctx context.Context, s store.Regional, domain, messageID string
 	m := &MessageState{MessageID: messageID, Waiting: []WaitingRcpt{}, History: []HistoryEntry{}}
 	for _, j := range jobs {
 		m.Waiting = append(m.Waiting, WaitingRcpt{Recipient: j.Recipient, Attempts: j.Attempts,
-			NextAttemptAt: wire.Time(j.NextAttemptAt), LastError: j.LastError})
+			NextAttemptAt: mgapi.Time(j.NextAttemptAt), LastError: j.LastError})
 	}
 	evs, err := s.Events(ctx, store.EventQuery{Domain: domain, MessageID: messageID, Ascending: true, Limit: 1000})
 	if err != nil {
 		return Status{}, err
 	}
 	for _, e := range evs {
-		var w wire.Event
+		var w mgapi.Event
 		if json.Unmarshal(e.Data, &w) != nil {
 			continue
 		}
-		h := HistoryEntry{Time: wire.Time(e.Timestamp), Event: e.Type, Severity: e.Severity, Recipient: e.Recipient}
+		h := HistoryEntry{Time: mgapi.Time(e.Timestamp), Event: e.Type, Severity: e.Severity, Recipient: e.Recipient}
 		if ds := w.DeliveryStatus; ds != nil {
 			h.Code, h.Reply, h.MXHost, h.Attempt = ds.Code, ds.Message, ds.MXHost, ds.AttemptNo
 		}

@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/salvo-email/salvo/internal/api"
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/app"
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/config"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
@@ -148,7 +148,7 @@ func matrixCredentialAndRoute(t *testing.T, ta *testutil.TestApp, domain string)
 	login := "matrix@" + domain
 	ta.Call(t, http.MethodPost, "/v3/domains/"+domain+"/credentials", ta.Key,
 		testutil.Form(url.Values{"login": {login}, "password": {"matrix-pw"}})).Want(t, http.StatusOK)
-	var env wire.RouteEnvelope
+	var env mgapi.RouteEnvelope
 	ta.Call(t, http.MethodPost, "/v3/routes", ta.Key, testutil.Form(url.Values{"expression": {"catch_all()"},
 		"action": {"stop()"}})).Want(t, http.StatusOK).Decode(t, &env)
 	return login, env.Route.ID

@@ -13,8 +13,8 @@ import (
 
 	"github.com/mailgun/mailgun-go/v4"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/app"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
@@ -208,10 +208,10 @@ func TestKeyExpiration(t *testing.T) {
 	short := createKey(t, ta, url.Values{"role": {"developer"}, "expiration": {"60"}})
 	web := createKey(t, ta, url.Values{"role": {"admin"}, "kind": {"web"}})
 	for _, c := range []struct {
-		got  *wire.ISOTime
+		got  *mgapi.ISOTime
 		want string
 	}{{short.ExpiresAt, "2026-01-23T10:17:00"}, {web.ExpiresAt, "2026-01-24T10:16:00"}} {
-		if c.got == nil || time.Time(*c.got).Format(wire.ISOLayout) != c.want {
+		if c.got == nil || time.Time(*c.got).Format(mgapi.ISOLayout) != c.want {
 			t.Errorf("expires_at = %v, want %s", c.got, c.want)
 		}
 	}

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/app"
 	"github.com/salvo-email/salvo/internal/config"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
@@ -309,9 +309,9 @@ func TestWebhookRestart(t *testing.T) {
 // API will show is its Data.
 func rawEvent(t testing.TB, id, typ string, now time.Time) store.Event {
 	t.Helper()
-	ev := wire.Event{ID: id, Event: typ, Timestamp: wire.EventTime(now), LogLevel: "info",
-		Recipient: "ok@dest.example", Tags: []string{}, Campaigns: []wire.Campaign{}, UserVariables: map[string]any{},
-		Message: &wire.EventMessage{Headers: wire.MessageHeaders{MessageID: id + "@" + hookDomain}, Attachments: []wire.AttachmentInfo{}}}
+	ev := mgapi.Event{ID: id, Event: typ, Timestamp: mgapi.EventTime(now), LogLevel: "info",
+		Recipient: "ok@dest.example", Tags: []string{}, Campaigns: []mgapi.Campaign{}, UserVariables: map[string]any{},
+		Message: &mgapi.EventMessage{Headers: mgapi.MessageHeaders{MessageID: id + "@" + hookDomain}, Attachments: []mgapi.AttachmentInfo{}}}
 	data, err := json.Marshal(ev)
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,7 @@ package events
 import (
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -11,8 +11,8 @@ import (
 type Engagement struct {
 	IP          string
 	URL         string // clicked: the link's URL
-	Client      wire.ClientInfo
-	Geolocation wire.Geolocation
+	Client      mgapi.ClientInfo
+	Geolocation mgapi.Geolocation
 }
 
 // NewEngagement is an opened, clicked or unsubscribed event (reference

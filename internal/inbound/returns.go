@@ -9,10 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/bounce"
 	"github.com/salvo-email/salvo/internal/events"
 	"github.com/salvo-email/salvo/internal/mail"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/verp"
@@ -213,7 +213,7 @@ func (s *Service) recordBounce(res *store.InboundResult, tok verp.Token, r *boun
 	}
 	rr := reportFor(r, rcpt)
 	now := s.deps.Now().UTC()
-	ds := wire.DeliveryStatus{Code: rr.Code, EnhancedCode: rr.Status, Message: rr.Diagnostic,
+	ds := mgapi.DeliveryStatus{Code: rr.Code, EnhancedCode: rr.Status, Message: rr.Diagnostic,
 		MXHost: firstNonEmpty(r.ReportingMTA, rr.RemoteMTA), AttemptNo: 1}
 	if ds.Code == 0 {
 		ds.Code = map[bool]int{true: 550, false: 450}[rr.Hard]

@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 )
 
 // Personal is what personalises one recipient's copy: its variables
@@ -210,7 +210,7 @@ func checkHeaderVars(sub *Submission) error {
 	for addr, vars := range sub.RecipientVar {
 		for name := range used {
 			if v, ok := vars[name].(string); ok && strings.ContainsAny(v, "\r\n") {
-				return wire.BadRequest("'recipient-variables' parameter: the value of %%recipient.%s%% for %s contains a line break, and a header uses it", name, addr)
+				return fault.Invalidf("'recipient-variables' parameter: the value of %%recipient.%s%% for %s contains a line break, and a header uses it", name, addr)
 			}
 		}
 	}

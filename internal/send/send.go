@@ -26,16 +26,16 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	netmail "net/mail"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/ips"
 	"github.com/salvo-email/salvo/internal/mail"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/suppress"
 	"github.com/salvo-email/salvo/internal/templates"
@@ -179,27 +179,27 @@ type Service struct {
 }
 
 // ErrIdempotencyMismatch: the key was used for a different request.
-var ErrIdempotencyMismatch = &wire.Error{Status: http.StatusConflict,
+var ErrIdempotencyMismatch = &fault.Error{Kind: fault.Conflict,
 	Message: "Idempotency-Key was already used for a different request"}
 
 // Send accepts sub durably and returns the API response.
-func (s *Service) Send(ctx context.Context, sub *Submission) (wire.SendResponse, error) {
+func (s *Service) Send(ctx context.Context, sub *Submission) (mgapi.SendResponse, error) {
 	now := s.Now().UTC()
 	if err := s.checkSources(ctx, &sub.Options); err != nil {
-		return wire.SendResponse{}, err
+		return mgapi.SendResponse{}, err
 	}
 	if err := s.applyTemplate(ctx, sub); err != nil {
-		return wire.SendResponse{}, err
+		return mgapi.SendResponse{}, err
 	}
 	fan, err := s.fanOut(ctx, sub)
 	if err != nil {
-		return wire.SendResponse{}, err
+		return mgapi.SendResponse{}, err
 	}
 	p, err := s.prepare(sub, fan, now)
 	if err != nil {
-		return wire.SendResponse{}, err
+		return mgapi.SendResponse{}, err
 	}
-	resp := wire.SendResponse{ID: "<" + p.meta.Info.MessageID + ">", Message: "Queued. Thank you."}
+	resp := mgapi.SendResponse{ID: "<" + p.meta.Info.MessageID + ">", Message: "Queued. Thank you."}
 	acc := store.Accept{Message: p.msg, Jobs: p.jobs, Events: p.events, Now: now, Screen: p.screen(sub, now)}
 	if sub.IdempotencyKey != "" {
 		body, _ := json.Marshal(resp)
@@ -208,20 +208,20 @@ func (s *Service) Send(ctx context.Context, sub *Submission) (wire.SendResponse,
 	}
 	if sub.Authorized != nil {
 		if err := sub.Authorized(ctx); err != nil {
-			return wire.SendResponse{}, err
+			return mgapi.SendResponse{}, err
 		}
 	}
 	prev, err := s.Store.Accept(ctx, acc)
 	if err != nil {
-		return wire.SendResponse{}, err
+		return mgapi.SendResponse{}, err
 	}
 	if prev != nil {
 		if prev.Fingerprint != sub.IdempotencyFingerprint {
-			return wire.SendResponse{}, ErrIdempotencyMismatch
+			return mgapi.SendResponse{}, ErrIdempotencyMismatch
 		}
-		var old wire.SendResponse
+		var old mgapi.SendResponse
 		if err := json.Unmarshal(prev.Response, &old); err != nil {
-			return wire.SendResponse{}, err
+			return mgapi.SendResponse{}, err
 		}
 		return old, nil
 	}
@@ -293,14 +293,14 @@ func (s *Service) prepare(sub *Submission, fan *fanout, now time.Time) (*prepare
 		return nil, err
 	}
 	if len(raw) > s.Limits.MaxMessageBytes {
-		return nil, &wire.Error{Status: http.StatusRequestEntityTooLarge,
+		return nil, &fault.Error{Kind: fault.TooLarge,
 			Message: fmt.Sprintf("message size %d bytes exceeds the %d bytes limit", len(raw), s.Limits.MaxMessageBytes)}
 	}
 	due := now
 	if sub.Options.DeliveryTime > 0 {
 		due = time.Unix(sub.Options.DeliveryTime, 0).UTC()
 		if due.After(now.Add(s.Limits.MaxScheduleAhead)) {
-			return nil, wire.BadRequest("o:deliverytime is more than %s in the future", s.Limits.MaxScheduleAhead)
+			return nil, fault.Invalidf("o:deliverytime is more than %s in the future", s.Limits.MaxScheduleAhead)
 		}
 		if due.Before(now) {
 			due = now
@@ -377,10 +377,10 @@ func (s *Service) recipients(sub *Submission) ([]string, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, wire.BadRequest("to parameter is missing")
+		return nil, fault.Invalidf("to parameter is missing")
 	}
 	if len(out) > s.Limits.MaxRecipients {
-		return nil, wire.BadRequest("Too many recipients, max is %d", s.Limits.MaxRecipients)
+		return nil, fault.Invalidf("Too many recipients, max is %d", s.Limits.MaxRecipients)
 	}
 	return out, nil
 }
@@ -388,7 +388,7 @@ func (s *Service) recipients(sub *Submission) ([]string, error) {
 // badAddress is Mailgun's error for an address parameter, followed by
 // the value at fault so the caller need not guess which one it was.
 func badAddress(param, value string) error {
-	return wire.BadRequest("%s parameter is not a valid address. please check documentation (%q)", param, value)
+	return fault.Invalidf("%s parameter is not a valid address. please check documentation (%q)", param, value)
 }
 
 // unparsable is the first of values that does not parse as an address
@@ -465,13 +465,13 @@ func (s *Service) build(sub *Submission, meta *Meta, now time.Time) ([]byte, err
 		MessageID: msgID, Date: now}
 	raw, err := mail.Build(spec)
 	if err != nil {
-		return nil, wire.BadRequest("cannot build the message: %v", err)
+		return nil, fault.Invalidf("cannot build the message: %v", err)
 	}
 	mi := &meta.Info
 	mi.MessageID, mi.From, mi.Subject = msgID, from.String(), sub.Subject
 	mi.To = joinAddresses(to)
 	for _, p := range sub.Attachments {
-		mi.Attachments = append(mi.Attachments, wire.AttachmentInfo{Filename: p.Filename,
+		mi.Attachments = append(mi.Attachments, mgapi.AttachmentInfo{Filename: p.Filename,
 			ContentType: contentType(p), Size: len(p.Data)})
 	}
 	return raw, nil
@@ -508,7 +508,7 @@ func checkHeaderSize(raw []byte) error {
 		n = len(raw)
 	}
 	if n > MaxHeaderBytes {
-		return wire.BadRequest("message headers are too large: %d bytes, at most %d (subject and h: headers included)", n, MaxHeaderBytes)
+		return fault.Invalidf("message headers are too large: %d bytes, at most %d (subject and h: headers included)", n, MaxHeaderBytes)
 	}
 	return nil
 }
@@ -518,16 +518,16 @@ func checkHeaderSize(raw []byte) error {
 func (s *Service) fromMIME(sub *Submission, meta *Meta, now time.Time) ([]byte, error) {
 	raw, msgID, err := mail.EnsureHeaders(mail.StripBcc(sub.MIME), sub.Domain.Name, now)
 	if err != nil {
-		return nil, wire.BadRequest("message is not a valid MIME message: %v", err)
+		return nil, fault.Invalidf("message is not a valid MIME message: %v", err)
 	}
 	info, err := mail.Inspect(raw)
 	if err != nil {
-		return nil, wire.BadRequest("message is not a valid MIME message: %v", err)
+		return nil, fault.Invalidf("message is not a valid MIME message: %v", err)
 	}
 	mi := &meta.Info
 	mi.MessageID, mi.From, mi.To, mi.Subject = msgID, info.From, info.To, info.Subject
 	for _, a := range info.Attachments {
-		mi.Attachments = append(mi.Attachments, wire.AttachmentInfo(a))
+		mi.Attachments = append(mi.Attachments, mgapi.AttachmentInfo(a))
 	}
 	mi.UserVariables, meta.VarTemplates = userVariables(sub.Vars, meta.Personalised())
 	return raw, nil

@@ -4,7 +4,7 @@ import (
 	"context"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/mail"
 )
 
@@ -30,7 +30,7 @@ func (s *Service) applyTemplate(ctx context.Context, sub *Submission) error {
 		return nil
 	}
 	if s.Templates == nil {
-		return wire.BadRequest("sending with a stored template is not available on this node")
+		return fault.Invalidf("sending with a stored template is not available on this node")
 	}
 	r, err := s.Templates.RenderFor(ctx, sub.Domain.Name, ref.Name, ref.Version, ref.Variables, ref.Text)
 	if err != nil {
@@ -59,10 +59,10 @@ func (s *Service) applyTemplate(ctx context.Context, sub *Submission) error {
 // once the template's headers were applied.
 func checkFields(sub *Submission) error {
 	if strings.TrimSpace(sub.From) == "" {
-		return wire.BadRequest("from parameter is missing")
+		return fault.Invalidf("from parameter is missing")
 	}
 	if strings.TrimSpace(sub.Subject) == "" {
-		return wire.BadRequest("subject parameter is missing")
+		return fault.Invalidf("subject parameter is missing")
 	}
 	return nil
 }
@@ -74,7 +74,7 @@ func checkFields(sub *Submission) error {
 func (s *Service) templateMIME(sub *Submission, html, text string, headers map[string]string) error {
 	raw, err := mail.ReplaceBody(sub.MIME, html, text, headers)
 	if err != nil {
-		return wire.BadRequest("message is not a valid MIME message: %v", err)
+		return fault.Invalidf("message is not a valid MIME message: %v", err)
 	}
 	sub.MIME = raw
 	return nil

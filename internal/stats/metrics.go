@@ -9,7 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -78,15 +79,15 @@ type metricsQuery struct {
 	tags       []string // nil: no tag filter
 	notTags    []string
 	byTag      bool
-	pagination wire.MetricsPagination
+	pagination mgapi.MetricsPagination
 }
 
 // Metrics answers POST /v1/analytics/metrics over the given domains (the
 // account's, in this region) with dimensions time, domain and tag.
-func Metrics(ctx context.Context, s store.StatsStore, req wire.MetricsRequest, domains []string, now time.Time) (wire.MetricsResponse, error) {
+func Metrics(ctx context.Context, s store.StatsStore, req mgapi.MetricsRequest, domains []string, now time.Time) (mgapi.MetricsResponse, error) {
 	q, err := parseMetrics(req, domains, now)
 	if err != nil {
-		return wire.MetricsResponse{}, err
+		return mgapi.MetricsResponse{}, err
 	}
 	sq := q.r.Query()
 	sq.Domains = q.domains
@@ -105,14 +106,14 @@ func Metrics(ctx context.Context, s store.StatsStore, req wire.MetricsRequest, d
 		return q.dimValue("domain", c.Domain) + "\x00" + q.dimValue("tag", c.Tag)
 	})
 	if err != nil {
-		return wire.MetricsResponse{}, err
+		return mgapi.MetricsResponse{}, err
 	}
 	delete(series, skipped)
 	items, total := q.items(series)
-	resp := wire.MetricsResponse{Start: wire.FormatDate(q.r.BucketOf(q.r.Start)), End: wire.FormatDate(q.r.End),
-		Resolution: q.r.Resolution, Duration: req.Duration, Dimensions: q.dims, Items: []wire.MetricsItem{}}
+	resp := mgapi.MetricsResponse{Start: mgapi.FormatDate(q.r.BucketOf(q.r.Start)), End: mgapi.FormatDate(q.r.End),
+		Resolution: q.r.Resolution, Duration: req.Duration, Dimensions: q.dims, Items: []mgapi.MetricsItem{}}
 	if req.Aggregates {
-		resp.Aggregates = &wire.MetricsAggregate{Metrics: q.values(total)}
+		resp.Aggregates = &mgapi.MetricsAggregate{Metrics: q.values(total)}
 	}
 	p := q.pagination
 	p.Total = len(items)
@@ -138,7 +139,7 @@ func absentDate(s string) string {
 	return s
 }
 
-func parseMetrics(req wire.MetricsRequest, domains []string, now time.Time) (*metricsQuery, error) {
+func parseMetrics(req mgapi.MetricsRequest, domains []string, now time.Time) (*metricsQuery, error) {
 	r, err := ParseRange(absentDate(req.Start), absentDate(req.End), req.Duration, req.Resolution, now)
 	if err != nil {
 		return nil, err
@@ -149,7 +150,7 @@ func parseMetrics(req wire.MetricsRequest, domains []string, now time.Time) (*me
 	}
 	for _, d := range q.dims {
 		if d != "time" && d != "domain" && d != "tag" {
-			return nil, wire.BadRequest("dimension %q is not supported by this server; use time, domain or tag", d)
+			return nil, fault.Invalidf("dimension %q is not supported by this server; use time, domain or tag", d)
 		}
 	}
 	q.byTag = slices.Contains(q.dims, "tag")
@@ -161,20 +162,20 @@ func parseMetrics(req wire.MetricsRequest, domains []string, now time.Time) (*me
 	}
 	for _, m := range q.metrics {
 		if _, ok := countMetrics[m]; !ok && rateMetrics[m] == [2]string{} {
-			return nil, wire.BadRequest("metric %q is not supported by this server", m)
+			return nil, fault.Invalidf("metric %q is not supported by this server", m)
 		}
 	}
 	if q.pagination.Limit <= 0 {
 		q.pagination.Limit = 10
 	}
 	if q.pagination.Limit > 1000 || q.pagination.Skip < 0 {
-		return nil, wire.BadRequest("pagination limit must be at most 1000 and skip not negative")
+		return nil, fault.Invalidf("pagination limit must be at most 1000 and skip not negative")
 	}
 	return q, q.filter(req.Filter)
 }
 
 // filter applies the AND predicates on domain and tag.
-func (q *metricsQuery) filter(f wire.MetricsFilter) error {
+func (q *metricsQuery) filter(f mgapi.MetricsFilter) error {
 	for _, p := range f.And {
 		var vals []string
 		for _, v := range p.Values {
@@ -182,7 +183,7 @@ func (q *metricsQuery) filter(f wire.MetricsFilter) error {
 		}
 		eq := p.Comparator == "=" || p.Comparator == "contains"
 		if !eq && p.Comparator != "!=" && p.Comparator != "not contains" {
-			return wire.BadRequest("filter comparator %q is not supported; use = or !=", p.Comparator)
+			return fault.Invalidf("filter comparator %q is not supported; use = or !=", p.Comparator)
 		}
 		switch p.Attribute {
 		case "domain":
@@ -194,7 +195,7 @@ func (q *metricsQuery) filter(f wire.MetricsFilter) error {
 				q.notTags, q.byTag = append(q.notTags, vals...), true
 			}
 		default:
-			return wire.BadRequest("filter attribute %q is not supported; use domain or tag", p.Attribute)
+			return fault.Invalidf("filter attribute %q is not supported; use domain or tag", p.Attribute)
 		}
 	}
 	if q.tags != nil {
@@ -208,7 +209,7 @@ func (q *metricsQuery) filter(f wire.MetricsFilter) error {
 
 // items turns series into sorted items, time buckets filled with zeros,
 // and returns the totals of everything.
-func (q *metricsQuery) items(series map[string]map[time.Time]Totals) ([]wire.MetricsItem, Totals) {
+func (q *metricsQuery) items(series map[string]map[time.Time]Totals) ([]mgapi.MetricsItem, Totals) {
 	byTime := slices.Contains(q.dims, "time")
 	total := Totals{}
 	type row struct {
@@ -239,13 +240,13 @@ func (q *metricsQuery) items(series map[string]map[time.Time]Totals) ([]wire.Met
 		}
 	}
 	slices.SortFunc(rows, func(a, b row) int { return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.key, b.key)) })
-	out := make([]wire.MetricsItem, len(rows))
+	out := make([]mgapi.MetricsItem, len(rows))
 	for i, r := range rows {
 		domain, tag, _ := strings.Cut(r.key, "\x00")
-		item := wire.MetricsItem{Dimensions: []wire.MetricsDimension{}, Metrics: q.values(r.c)}
+		item := mgapi.MetricsItem{Dimensions: []mgapi.MetricsDimension{}, Metrics: q.values(r.c)}
 		for _, d := range q.dims {
-			v := map[string]string{"domain": domain, "tag": tag, "time": wire.FormatDate(r.at)}[d]
-			item.Dimensions = append(item.Dimensions, wire.MetricsDimension{Dimension: d, Value: v, DisplayValue: v})
+			v := map[string]string{"domain": domain, "tag": tag, "time": mgapi.FormatDate(r.at)}[d]
+			item.Dimensions = append(item.Dimensions, mgapi.MetricsDimension{Dimension: d, Value: v, DisplayValue: v})
 		}
 		out[i] = item
 	}

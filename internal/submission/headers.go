@@ -4,15 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"strings"
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/textproto"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/mail"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -61,7 +61,7 @@ type mailgunHeaders struct {
 
 // headerError is a refused header: 550 5.6.0 with its text.
 func headerError(format string, args ...any) error {
-	return &wire.Error{Status: 400, Message: fmt.Sprintf(format, args...)}
+	return fault.Invalidf(format, args...)
 }
 
 // readMailgunHeaders unwraps a multipart/mailgun-variables container and
@@ -120,13 +120,13 @@ func (out *mailgunHeaders) apply(name, value string, tags *[]string) (bool, erro
 	case hTag:
 		*tags = append(*tags, value)
 	case hDKIM, hDropMessage, hRequireTLS, hSkipVerify:
-		b, ok := wire.ParseBool(value)
+		b, ok := mgapi.ParseBool(value)
 		if !ok {
 			return false, headerError("%s must be yes or no, not %q", canonical(name), value)
 		}
 		*map[string]*bool{hDKIM: &o.DKIM, hDropMessage: &o.TestMode, hRequireTLS: &o.RequireTLS, hSkipVerify: &o.SkipVerification}[name] = b
 	case hTrack, hTrackOpens:
-		b, ok := wire.ParseBool(value)
+		b, ok := mgapi.ParseBool(value)
 		if !ok {
 			return false, headerError("%s must be yes or no, not %q", canonical(name), value)
 		}
@@ -137,7 +137,7 @@ func (out *mailgunHeaders) apply(name, value string, tags *[]string) (bool, erro
 		}
 	case hTrackClicks:
 		v := strings.ToLower(value)
-		if b, ok := wire.ParseBool(v); ok {
+		if b, ok := mgapi.ParseBool(v); ok {
 			v = map[bool]string{true: "yes", false: "no"}[b]
 		} else if v != "htmlonly" {
 			return false, headerError("%s must be yes, no or htmlonly, not %q", canonical(name), value)
@@ -148,7 +148,7 @@ func (out *mailgunHeaders) apply(name, value string, tags *[]string) (bool, erro
 	case hSendingIPPool:
 		o.SendingIPPool = value
 	case hDeliverBy:
-		t, err := wire.ParseDate(value)
+		t, err := mgapi.ParseDate(value)
 		if err != nil {
 			return false, headerError("%s: %v", canonical(name), err)
 		}

@@ -11,7 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/secret"
 	"github.com/salvo-email/salvo/internal/startstop"
@@ -73,13 +74,13 @@ func (im *Importer) Submit(ctx context.Context, domain, list string, data []byte
 func readHeader(r *csv.Reader, list string) (map[string]int, error) {
 	head, err := r.Read()
 	if err != nil {
-		return nil, wire.BadRequest("while reading csv header: %v", err)
+		return nil, fault.Invalidf("while reading csv header: %v", err)
 	}
 	cols := map[string]int{}
 	for i, h := range head {
 		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		if !slices.Contains(csvColumns[list], name) {
-			return nil, wire.BadRequest("while reading csv header: unknown column %q; %s files have columns %s",
+			return nil, fault.Invalidf("while reading csv header: unknown column %q; %s files have columns %s",
 				h, list, strings.Join(csvColumns[list], ","))
 		}
 		cols[name] = i
@@ -87,7 +88,7 @@ func readHeader(r *csv.Reader, list string) (map[string]int, error) {
 	_, hasAddr := cols["address"]
 	_, hasDomain := cols["domain"]
 	if !hasAddr && !(list == store.Allowlist && hasDomain) {
-		return nil, wire.BadRequest("while reading csv header: the address column is missing")
+		return nil, fault.Invalidf("while reading csv header: the address column is missing")
 	}
 	return cols, nil
 }
@@ -228,9 +229,8 @@ func (im *Importer) finish(ctx context.Context, rec *store.Import, rows int, msg
 }
 
 func errorText(err error) string {
-	var we *wire.Error
-	if errors.As(err, &we) {
-		return we.Message
+	if f, ok := fault.As(err); ok {
+		return f.Message
 	}
 	return err.Error()
 }
@@ -260,8 +260,8 @@ type Status struct {
 	Failed    int                 `json:"failed"`
 	Errors    []store.ImportError `json:"errors"`
 	Message   string              `json:"message,omitempty"`
-	CreatedAt wire.Time           `json:"created_at"`
-	UpdatedAt wire.Time           `json:"updated_at"`
+	CreatedAt mgapi.Time          `json:"created_at"`
+	UpdatedAt mgapi.Time          `json:"updated_at"`
 }
 
 // StatusOf is rec's Status.
@@ -271,7 +271,7 @@ func StatusOf(rec store.Import) Status {
 		errs = []store.ImportError{}
 	}
 	return Status{ID: rec.ID, List: rec.List, State: rec.State, Rows: rec.Rows, Added: rec.Added, Failed: rec.Failed,
-		Errors: errs, Message: rec.Message, CreatedAt: wire.Time(rec.CreatedAt), UpdatedAt: wire.Time(rec.UpdatedAt)}
+		Errors: errs, Message: rec.Message, CreatedAt: mgapi.Time(rec.CreatedAt), UpdatedAt: mgapi.Time(rec.UpdatedAt)}
 }
 
 // failRow records a refused row of s.

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/delivery"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/mail"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
@@ -35,7 +35,7 @@ const (
 )
 
 // errMessageGone answers for a message that is not stored (any more).
-var errMessageGone = wire.NotFound("This message is not stored: it never was, or it expired and was removed.")
+var errMessageGone = fault.NotFoundf("This message is not stored: it never was, or it expired and was removed.")
 
 // storedMessage is a message of the path's domain and key, taken apart.
 type storedMessage struct {
@@ -153,7 +153,7 @@ func (s *Server) messageHTML(rq *request) error {
 		return err
 	}
 	if sm.Parsed.HTML == "" {
-		return wire.NotFound("This message has no HTML part.")
+		return fault.NotFoundf("This message has no HTML part.")
 	}
 	h := rq.w.Header()
 	h.Set("Content-Security-Policy", previewPolicy)
@@ -176,7 +176,7 @@ func (s *Server) messageAttachment(rq *request) error {
 	files := sm.Parsed.Files
 	n, err := strconv.Atoi(rq.r.PathValue("n"))
 	if err != nil || n < 0 || n >= len(files) {
-		return wire.NotFound("This message has no attachment %s.", rq.r.PathValue("n"))
+		return fault.NotFoundf("This message has no attachment %s.", rq.r.PathValue("n"))
 	}
 	f := files[n]
 	h := rq.w.Header()

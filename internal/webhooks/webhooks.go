@@ -71,11 +71,10 @@
 package webhooks
 
 import (
-	"net/http"
 	"net/url"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 )
 
 // Webhook kinds (§8.1), in the order lists show them.
@@ -113,14 +112,14 @@ func KindOf(eventType, severity string) string {
 }
 
 // reason is a 400 with the webhook endpoints' capitalised "Reason" key.
-func reason(format string, args ...any) *wire.Error {
-	e := wire.BadRequest(format, args...)
+func reason(format string, args ...any) *fault.Error {
+	e := fault.Invalidf(format, args...)
 	e.Key = "Reason"
 	return e
 }
 
 // ErrNotFound is the 404 of a webhook kind or URL the domain does not have.
-var ErrNotFound = &wire.Error{Status: http.StatusNotFound, Key: "Description", Message: "Webhook not found"}
+var ErrNotFound = &fault.Error{Kind: fault.NotFound, Key: "Description", Message: "Webhook not found"}
 
 // ValidateURL checks that u is an absolute http or https URL. Credentials
 // in the URL are refused: they would be stored and shown in plaintext;
