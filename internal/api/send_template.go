@@ -7,6 +7,7 @@ import (
 	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/mail"
 	"github.com/salvo-email/salvo/internal/mgapi"
+	"github.com/salvo-email/salvo/internal/msgmeta"
 	"github.com/salvo-email/salvo/internal/send"
 )
 
@@ -65,7 +66,7 @@ func templateVariables(p *mgapi.Params, sub *send.Submission) (map[string]any, e
 		}
 	}
 	for k, v := range sub.Vars {
-		data[k] = send.DecodeVar(v)
+		data[k] = msgmeta.DecodeVar(v)
 	}
 	for k, v := range takeJSONHeader(sub, templateVarsHeader) {
 		data[k] = v

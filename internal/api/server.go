@@ -33,7 +33,6 @@ import (
 
 	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
-	"github.com/salvo-email/salvo/internal/delivery"
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/egress"
 	"github.com/salvo-email/salvo/internal/fault"
@@ -69,7 +68,7 @@ type Deps struct {
 	Now         func() time.Time
 	// DestinationHealth lists the destinations this node's delivery
 	// engine knows to be down, for the queue view (nil: none).
-	DestinationHealth func() []delivery.DestinationHealth
+	DestinationHealth func() []mgapi.QueueHealth
 	// Egress refuses webhook and route URLs whose literal address the
 	// node may not reach (nil: no check).
 	Egress *egress.Policy

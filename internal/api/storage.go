@@ -9,6 +9,7 @@ import (
 
 	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/mail"
+	"github.com/salvo-email/salvo/internal/msgmeta"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -16,15 +17,15 @@ import (
 var errMessageNotFound = fault.NotFoundf("Message not found")
 
 // storedMessage loads the stored message of the path.
-func (s *Server) storedMessage(c *Ctx) (store.Message, send.Meta, error) {
+func (s *Server) storedMessage(c *Ctx) (store.Message, msgmeta.Meta, error) {
 	m, err := s.Regional.Message(c.R.Context(), c.Domain.Name, c.Var("key"))
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !m.ExpiresAt.IsZero() && s.Now().After(m.ExpiresAt)) {
-		return m, send.Meta{}, errMessageNotFound
+		return m, msgmeta.Meta{}, errMessageNotFound
 	}
 	if err != nil {
-		return m, send.Meta{}, err
+		return m, msgmeta.Meta{}, err
 	}
-	meta, err := send.DecodeMeta(m.Meta)
+	meta, err := msgmeta.Decode(m.Meta)
 	return m, meta, err
 }
 

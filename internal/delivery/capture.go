@@ -10,7 +10,7 @@ import (
 
 	"github.com/salvo-email/salvo/internal/events"
 	"github.com/salvo-email/salvo/internal/mgapi"
-	"github.com/salvo-email/salvo/internal/send"
+	"github.com/salvo-email/salvo/internal/msgmeta"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -61,7 +61,7 @@ func (e *Engine) captureJob(p *pending, l *loaded, j store.Job, now time.Time) s
 	body := make([]byte, 0, len(p.body)+len(p.from)+20)
 	body = append(append(append(body, "Return-Path: <"...), p.from...), ">\r\n"...)
 	body = append(body, p.body...)
-	meta, _ := json.Marshal(send.Meta{Info: mi, Options: l.meta.Options, Recipients: []string{j.Recipient}}) // plain struct
+	meta, _ := json.Marshal(msgmeta.Meta{Info: mi, Options: l.meta.Options, Recipients: []string{j.Recipient}}) // plain struct
 	kept := &store.Message{Key: key, Domain: l.msg.Domain, MessageID: l.msg.MessageID, Sender: p.from,
 		Size: len(body), Body: body, Meta: meta, CreatedAt: now.UTC(), ExpiresAt: l.msg.ExpiresAt}
 	ds := mgapi.DeliveryStatus{Code: 250, Message: CaptureMessage, MXHost: CaptureHost, AttemptNo: j.Attempts, UTF8: p.utf8,

@@ -3,91 +3,26 @@ package delivery
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-// Status answers "why is this message not delivered yet?": what waits per
-// destination and, for one message, each recipient's state and history.
-type Status struct {
-	Domain       string        `json:"domain,omitempty"`
-	Destinations []Destination `json:"destinations"`
-	Message      *MessageState `json:"message,omitempty"`
-}
-
-// Destination is the queue of one destination domain.
-type Destination struct {
-	Destination   string      `json:"destination"`
-	Waiting       int         `json:"waiting"`
-	Due           int         `json:"due"`
-	InFlight      int         `json:"in_flight"`
-	NextAttemptAt *mgapi.Time `json:"next_attempt_at,omitempty"`
-	LastError     string      `json:"last_error,omitempty"`
-	// State is "up", or what this node knows of a destination it could
-	// not reach (health.go): "backing-off" until DownUntil, "probing".
-	State     string      `json:"state"`
-	Failures  int         `json:"failures,omitempty"`
-	DownSince *mgapi.Time `json:"down_since,omitempty"`
-	DownUntil *mgapi.Time `json:"down_until,omitempty"`
-	DownError string      `json:"down_error,omitempty"`
-}
-
-// AddHealth fills each destination's state from what the node's engine
-// knows (Engine.Health; health keys are recipient domains, or one key for
-// the smarthost that every domain's mail goes to).
-func (s *Status) AddHealth(down []DestinationHealth) {
-	byKey := map[string]DestinationHealth{}
-	var smarthost *DestinationHealth
-	for i, h := range down {
-		byKey[h.Destination] = h
-		if strings.HasPrefix(h.Destination, "smarthost ") {
-			smarthost = &down[i]
-		}
-	}
-	for i := range s.Destinations {
-		d := &s.Destinations[i]
-		d.State = "up"
-		h, ok := byKey[d.Destination]
-		if !ok && smarthost != nil {
-			h, ok = *smarthost, true
-		}
-		if !ok {
-			continue
-		}
-		since, until := mgapi.Time(h.Since), mgapi.Time(h.Until)
-		d.State, d.Failures, d.DownSince, d.DownUntil, d.DownError = h.State, h.Failures, &since, &until, h.LastError
-	}
-}
-
-// MessageState is one message's recipients still queued and its history.
-type MessageState struct {
-	MessageID string         `json:"message-id"`
-	Waiting   []WaitingRcpt  `json:"waiting"`
-	History   []HistoryEntry `json:"history"`
-}
-
-// WaitingRcpt is a queued recipient.
-type WaitingRcpt struct {
-	Recipient     string     `json:"recipient"`
-	Attempts      int        `json:"attempts"`
-	NextAttemptAt mgapi.Time `json:"next_attempt_at"`
-	LastError     string     `json:"last_error"`
-}
-
-// HistoryEntry is one event of the message.
-type HistoryEntry struct {
-	Time      mgapi.Time `json:"time"`
-	Event     string     `json:"event"`
-	Severity  string     `json:"severity,omitempty"`
-	Recipient string     `json:"recipient"`
-	Code      int        `json:"code,omitempty"`
-	Reply     string     `json:"reply,omitempty"`
-	MXHost    string     `json:"mx-host,omitempty"`
-	Attempt   int        `json:"attempt,omitempty"`
-}
+// The /queue shapes moved to package mgapi (beside Mailgun's, as the
+// API's other answers); these names remain for code that still uses them.
+type (
+	// Deprecated: use mgapi.QueueStatus.
+	Status = mgapi.QueueStatus
+	// Deprecated: use mgapi.QueueDestination.
+	Destination = mgapi.QueueDestination
+	// Deprecated: use mgapi.QueueMessage.
+	MessageState = mgapi.QueueMessage
+	// Deprecated: use mgapi.QueueWaiting.
+	WaitingRcpt = mgapi.QueueWaiting
+	// Deprecated: use mgapi.QueueHistory.
+	HistoryEntry = mgapi.QueueHistory
+)
 
 // QueueStatus reads the status of domain's queue ("" for every domain)
 // and, when messageID is given, of that message.

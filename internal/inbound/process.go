@@ -13,8 +13,8 @@ import (
 	"github.com/salvo-email/salvo/internal/events"
 	"github.com/salvo-email/salvo/internal/mail"
 	"github.com/salvo-email/salvo/internal/mgapi"
+	"github.com/salvo-email/salvo/internal/msgmeta"
 	"github.com/salvo-email/salvo/internal/routes"
-	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -276,7 +276,7 @@ func (s *Service) storeCopy(m store.InboundMessage, d store.Domain, rcpt string,
 	}
 	key := newKey(now)
 	sinfo := storedInfo(info, &store.Message{Key: key, Domain: d.Name}, s.PublicURL)
-	meta, _ := json.Marshal(send.Meta{Info: sinfo, Recipients: []string{rcpt}, Options: send.Options{DKIM: true}}) // a resend is signed
+	meta, _ := json.Marshal(msgmeta.Meta{Info: sinfo, Recipients: []string{rcpt}, Options: msgmeta.Options{DKIM: true}}) // a resend is signed
 	return &store.Message{Key: key, Domain: d.Name, MessageID: info.MessageID, Sender: m.Sender, Size: len(m.Body),
 		Body: m.Body, Meta: meta, CreatedAt: now, ExpiresAt: now.Add(ttl)}
 }

@@ -36,6 +36,7 @@ import (
 	"github.com/salvo-email/salvo/internal/ips"
 	"github.com/salvo-email/salvo/internal/mail"
 	"github.com/salvo-email/salvo/internal/mgapi"
+	"github.com/salvo-email/salvo/internal/msgmeta"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/suppress"
 	"github.com/salvo-email/salvo/internal/templates"
@@ -50,68 +51,29 @@ type Limits struct {
 	IdempotencyTTL   time.Duration
 }
 
-// Options are the o:* options kept with a message.
-type Options struct {
-	DKIM             bool     `json:"dkim"`
-	DeliveryTime     int64    `json:"delivery_time,omitempty"` // Unix seconds, 0 = now
-	TestMode         bool     `json:"test_mode,omitempty"`
-	Tracking         *bool    `json:"tracking,omitempty"`
-	TrackingClicks   string   `json:"tracking_clicks,omitempty"` // yes, no, htmlonly
-	TrackingOpens    *bool    `json:"tracking_opens,omitempty"`
-	TrackingPixelTop bool     `json:"tracking_pixel_top,omitempty"`
-	RequireTLS       bool     `json:"require_tls,omitempty"`
-	SkipVerification bool     `json:"skip_verification,omitempty"`
-	SuppressHeaders  []string `json:"suppress_headers,omitempty"`
-	ArchiveTo        string   `json:"archive_to,omitempty"`
-	// SendingIP (o:sending-ip) is a source address of the node, canonical;
-	// SendingIPPool (o:sending-ip-pool) a pool id. Delivery leaves from
-	// the one given (package ips), SendingIP first.
-	SendingIP     string `json:"sending_ip,omitempty"`
-	SendingIPPool string `json:"sending_ip_pool,omitempty"`
-}
+// The stored message format moved to package msgmeta; these names remain
+// for the code that still reaches it through send.
+type (
+	// Options are the o:* options of a submission, stored with it.
+	Options = msgmeta.Options
+	// Meta is what the store keeps beside a message body.
+	//
+	// Deprecated: use msgmeta.Meta.
+	Meta = msgmeta.Meta
+	// Personal personalises one recipient's copy.
+	//
+	// Deprecated: use msgmeta.Personal.
+	Personal = msgmeta.Personal
+)
 
-// Meta is what the store keeps beside a message body (store.Message.Meta).
-type Meta struct {
-	Info    events.MessageInfo `json:"info"`
-	Options Options            `json:"options"`
-	// Batch is set when recipient-variables were given: each recipient gets
-	// a personalised copy built at delivery.
-	Batch bool `json:"batch,omitempty"`
-	// Lists are the mailing lists the message fanned out to. When set,
-	// every job's Vars is a Personal (see JobPersonal) and every copy is
-	// personalised at delivery, unless SameContent: the message holds no
-	// per-recipient placeholder, so all copies are one (signed once, sent
-	// with many RCPTs a transaction).
-	Lists       []string `json:"lists,omitempty"`
-	SameContent bool     `json:"same_content,omitempty"`
-	// VarTemplates are v:* values holding %recipient.x% placeholders,
-	// resolved per recipient for its events (batch only).
-	VarTemplates map[string]string `json:"var_templates,omitempty"`
-	// Recipients are the envelope recipients, as accepted.
-	Recipients []string `json:"recipients"`
-	// Vars are the v:* values as given (for resends).
-	Vars map[string]string `json:"vars,omitempty"`
-}
-
-// InfoFor is the message information the events of rcpt carry. A batch
-// copy shows only its own recipient in To (delivery renders it so), and
-// so do its events, which also keeps a large batch from repeating every
-// address in every event.
-func (m *Meta) InfoFor(rcpt string) *events.MessageInfo {
-	if !m.Batch {
-		return &m.Info
-	}
-	one := m.Info
-	one.To = rcpt
-	return &one
-}
-
-// DecodeMeta reads a stored Meta.
-func DecodeMeta(b []byte) (Meta, error) {
-	var m Meta
-	err := json.Unmarshal(b, &m)
-	return m, err
-}
+// Deprecated: use msgmeta.Decode, msgmeta.DecodeVar, msgmeta.Replacer and
+// msgmeta.PersonalReplacer.
+var (
+	DecodeMeta       = msgmeta.Decode
+	DecodeVar        = msgmeta.DecodeVar
+	Replacer         = msgmeta.Replacer
+	PersonalReplacer = msgmeta.PersonalReplacer
+)
 
 // Submission is one request to send.
 type Submission struct {
@@ -331,7 +293,7 @@ func (s *Service) prepare(sub *Submission, fan *fanout, now time.Time) (*prepare
 			job.Vars, _ = json.Marshal(per.Vars)
 		}
 		p.jobs = append(p.jobs, job)
-		p.events = append(p.events, events.NewAccepted(meta.InfoFor(r), r, meta.userVars(r, per), now))
+		p.events = append(p.events, events.NewAccepted(meta.InfoFor(r), r, meta.UserVars(r, per), now))
 	}
 	return p, nil
 }
@@ -549,19 +511,6 @@ func userVariables(vars map[string]string, batch bool) (map[string]any, map[stri
 		uv[k] = DecodeVar(v)
 	}
 	return uv, varTmpls
-}
-
-// DecodeVar reads a v:* value: a JSON object or array is decoded, any
-// other value stays the string it is.
-func DecodeVar(v string) any {
-	t := strings.TrimSpace(v)
-	if strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
-		var x any
-		if json.Unmarshal([]byte(t), &x) == nil {
-			return x
-		}
-	}
-	return v
 }
 
 // variablesHeader is the X-Mailgun-Variables value: a JSON object of the

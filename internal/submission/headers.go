@@ -13,6 +13,7 @@ import (
 	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/mail"
 	"github.com/salvo-email/salvo/internal/mgapi"
+	"github.com/salvo-email/salvo/internal/msgmeta"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -273,7 +274,7 @@ func (out *mailgunHeaders) templateRef() error {
 	}
 	data := map[string]any{}
 	for k, v := range out.vars {
-		data[k] = send.DecodeVar(v)
+		data[k] = msgmeta.DecodeVar(v)
 	}
 	for k, v := range out.tmplVars {
 		data[k] = v

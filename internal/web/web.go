@@ -45,11 +45,11 @@ import (
 	"time"
 
 	"github.com/salvo-email/salvo/internal/auth"
-	"github.com/salvo-email/salvo/internal/delivery"
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/egress"
 	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/lists"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
@@ -94,7 +94,7 @@ type Deps struct {
 	Egress *egress.Policy
 	// DestinationHealth lists the destinations this node's delivery
 	// engine knows to be down, for the queue page (nil: none).
-	DestinationHealth func() []delivery.DestinationHealth
+	DestinationHealth func() []mgapi.QueueHealth
 	// Now is the clock (time.Now in production).
 	Now func() time.Time
 	// Region is the region this node serves, shown in the header.
