@@ -30,7 +30,7 @@ func skipLimit(p *mgapi.Params, def, max int, tooMany string) (int, int, error) 
 	return skip, limit, nil
 }
 
-// listCredentials is GET /v3/domains/{d}/credentials (reference §12.1).
+// listCredentials is GET /v3/domains/{d}/credentials (docs/mailgun-contract.md §12.1).
 func (s *Server) listCredentials(c *Ctx) (any, error) {
 	c.P.Accept("skip", "limit")
 	skip, limit, err := skipLimit(c.P, 100, 1000, "Limit parameter can't be larger than 1000")

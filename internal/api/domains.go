@@ -69,7 +69,7 @@ func (s *Server) listDomains(c *Ctx) (any, error) {
 	return out, nil
 }
 
-// domainCreateFields are the create fields of reference §11.1.
+// domainCreateFields are the create fields of docs/mailgun-contract.md §11.1.
 var domainCreateFields = []string{"name", "smtp_password", "spam_action", "wildcard", "force_dkim_authority",
 	"force_root_dkim_host", "dkim_host_name", "dkim_selector", "dkim_key_size", "ips", "pool_id", "web_scheme",
 	"web_prefix", "require_tls", "skip_verification", "use_automatic_sender_security",

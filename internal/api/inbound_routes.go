@@ -22,7 +22,7 @@ func routeJSON(r store.Route) mgapi.Route {
 		Actions: actions, CreatedAt: mgapi.Time(r.CreatedAt)}
 }
 
-// listRoutes is GET /v3/routes (reference §6.1), in evaluation order.
+// listRoutes is GET /v3/routes (docs/mailgun-contract.md §6.1), in evaluation order.
 func (s *Server) listRoutes(c *Ctx) (any, error) {
 	c.P.Accept("skip", "limit")
 	skip, limit, err := skipLimit(c.P, 100, 1000, "The 'limit' parameter can't be larger than 1000")

@@ -9,7 +9,7 @@ import (
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-// pivotPager reads and writes Mailgun's pivot paging (reference §17.4):
+// pivotPager reads and writes Mailgun's pivot paging (docs/mailgun-contract.md §17.4):
 // page=first|next|previous|last with the pivot in a parameter whose name
 // varies by endpoint (p for templates, address for lists and members).
 // Links are absolute and always present, next included, so SDK iterators

@@ -18,7 +18,7 @@ import (
 )
 
 // ipsRoutes registers the node's source addresses, domain IP assignments
-// and dedicated IP pools (reference §13.1, §11.4). The addresses are the
+// and dedicated IP pools (docs/mailgun-contract.md §13.1, §11.4). The addresses are the
 // node's --source-ips; an address that is not one of them is refused with
 // a 400 wherever it is given. Pools and assignments are region-bound.
 func (s *Server) ipsRoutes() {

@@ -10,7 +10,7 @@ import (
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-// listsRoutes registers mailing lists and members (reference §5).
+// listsRoutes registers mailing lists and members (docs/mailgun-contract.md §5).
 func (s *Server) listsRoutes() {
 	const l = "/v3/lists/{address}"
 	s.handle("GET", "/v3/lists/pages", auth.Account, s.listListsPages)

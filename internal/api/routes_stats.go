@@ -20,8 +20,8 @@ import (
 // reported, not enforced.
 const tagLimit = 5000
 
-// statsRoutes registers tags (§10.1, both the legacy /tags/{tag} paths
-// and the newer /tag?tag= ones), stats (§10.2) and metrics (§10.3).
+// statsRoutes registers tags (docs/mailgun-contract.md §10.1, both the legacy /tags/{tag} paths
+// and the newer /tag?tag= ones), stats (docs/mailgun-contract.md §10.2) and metrics (docs/mailgun-contract.md §10.3).
 func (s *Server) statsRoutes() {
 	const get, put, del = http.MethodGet, http.MethodPut, http.MethodDelete
 	s.handle(get, "/v3/{domain}/tags", auth.Account, s.listTags)
@@ -72,7 +72,7 @@ func (s *Server) mustTag(c *Ctx) (store.Tag, error) {
 }
 
 // listTags pages tags by name. Links carry the pivot as "p": mailgun-go's
-// TagIterator refuses a next link with a "tag" parameter (§10.1); "tag" is
+// TagIterator refuses a next link with a "tag" parameter (docs/mailgun-contract.md §10.1); "tag" is
 // accepted too.
 func (s *Server) listTags(c *Ctx) (any, error) {
 	c.P.Accept("limit", "page", "prefix", "tag", "p")

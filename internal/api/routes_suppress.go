@@ -17,7 +17,7 @@ import (
 )
 
 // listTexts are one suppression list's Mailgun texts and form fields
-// (reference §4.2–4.5).
+// (docs/mailgun-contract.md §4.2–4.5).
 type listTexts struct {
 	fields                     []string
 	added, bulkAdded           string // bulkAdded takes the count
@@ -67,7 +67,7 @@ var suppressionLists = map[string]listTexts{
 	},
 }
 
-// suppressRoutes registers the suppression lists of reference §4, and
+// suppressRoutes registers the suppression lists of docs/mailgun-contract.md §4, and
 // the CSV import status beyond Mailgun (GET …/{list}/import[/{id}]).
 func (s *Server) suppressRoutes() {
 	for _, list := range suppress.Lists {
@@ -83,7 +83,7 @@ func (s *Server) suppressRoutes() {
 	}
 }
 
-// pageParams are the page/pivot parameters of §4.1 and §10.1: page is
+// pageParams are the page/pivot parameters of docs/mailgun-contract.md §4.1 and docs/mailgun-contract.md §10.1: page is
 // first, next, previous (prev) or last; the pivot comes in pivotNames.
 type pageParams struct {
 	limit       int

@@ -9,7 +9,7 @@ import (
 	"github.com/salvo-email/salvo/internal/templates"
 )
 
-// templatesRoutes registers the templates API (reference §13.2).
+// templatesRoutes registers the templates API (docs/mailgun-contract.md §13.2).
 func (s *Server) templatesRoutes() {
 	const base = "/v3/{domain}/templates"
 	s.handle("GET", base, auth.Account, s.listTemplates)

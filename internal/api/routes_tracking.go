@@ -10,7 +10,7 @@ import (
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-// trackingRoutes are the domain tracking settings of reference §9. The
+// trackingRoutes are the domain tracking settings of docs/mailgun-contract.md §9. The
 // tracking itself (pixel, redirects, unsubscribe pages) is package
 // tracking, served beside the API on the same listener.
 func (s *Server) trackingRoutes() {

@@ -11,7 +11,7 @@ import (
 )
 
 // PUT /v3/domains/{domain}/webhooks/{kind}/test (mailgun.js's
-// webhooks.test, reference §8.2): posts a signed sample event of kind to
+// webhooks.test, docs/mailgun-contract.md §8.2): posts a signed sample event of kind to
 // url, or to the kind's first URL when none is given, and answers what
 // the URL answered as {"code": status, "message": body}: code is 0 when
 // it did not answer, and message then says why. The URL must pass the

@@ -11,10 +11,10 @@ import (
 	"github.com/salvo-email/salvo/internal/webhooks"
 )
 
-// webhooksRoutes registers the webhook endpoints (§8.2, §8.3) and the
+// webhooksRoutes registers the webhook endpoints (docs/mailgun-contract.md §8.2, docs/mailgun-contract.md §8.3) and the
 // attempts views (beyond Mailgun). Validation errors are 400 with
 // Mailgun's capitalised {"Reason": …}; an unset kind or URL is 404
-// {"Description": "Webhook not found"} (§16).
+// {"Description": "Webhook not found"} (docs/mailgun-contract.md §16).
 func (s *Server) webhooksRoutes() {
 	const get, post, put, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
 	const v3, v4 = "/v3/domains/{domain}/webhooks", "/v4/domains/{domain}/webhooks"
@@ -135,7 +135,7 @@ func (s *Server) deleteWebhook(c *Ctx) (any, error) {
 	return mgapi.WebhookOne{Message: "Webhook has been deleted", Webhook: mgapi.WebhookURLs{URLs: removed}}, nil
 }
 
-// v4 (§8.3): one URL, several kinds.
+// v4 (docs/mailgun-contract.md §8.3): one URL, several kinds.
 
 // v4Edit runs a v4 POST or PUT: edit applied to the url and event_types
 // given, answered with the whole set.

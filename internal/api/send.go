@@ -15,7 +15,7 @@ import (
 	"github.com/salvo-email/salvo/internal/submission"
 )
 
-// sendParams are the parameters of /messages (reference §2.2); o:, h:, v:
+// sendParams are the parameters of /messages (docs/mailgun-contract.md §2.2); o:, h:, v:
 // and t: are checked one by one.
 var sendParams = []string{"from", "to", "cc", "bcc", "subject", "text", "html", "amp-html", "attachment",
 	"inline", "template", "recipient-variables", "o:*", "h:*", "v:*", "t:*"}

@@ -14,7 +14,7 @@ import (
 // Variable headers a sender may set with h:. X-Mailgun-Variables holds
 // custom data (what mailgun-go's AddTemplateVariable sends): its members
 // become v:* variables. X-Mailgun-Template-Variables holds template data
-// only, like t:variables (reference §2.2, §2.3).
+// only, like t:variables (docs/mailgun-contract.md §2.2, §2.3).
 const (
 	varsHeader         = "X-Mailgun-Variables"
 	templateVarsHeader = "X-Mailgun-Template-Variables"

@@ -29,7 +29,7 @@ func (s *Server) storedMessage(c *Ctx) (store.Message, msgmeta.Meta, error) {
 	return m, meta, err
 }
 
-// getStoredMessage is GET …/messages/{key} (reference §7): parsed JSON, or
+// getStoredMessage is GET …/messages/{key} (docs/mailgun-contract.md §7): parsed JSON, or
 // the raw MIME in body-mime when the client accepts message/rfc2822.
 func (s *Server) getStoredMessage(c *Ctx) (any, error) {
 	c.P.Accept()

@@ -17,7 +17,7 @@ import (
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-// Credentials manages a domain's SMTP credentials (reference §12.1) and
+// Credentials manages a domain's SMTP credentials (docs/mailgun-contract.md §12.1) and
 // checks them for the submission relay. Passwords are kept as bcrypt
 // hashes only. A login is a full address of its domain, kept lower case;
 // the API also takes the local part alone. postmaster@<domain> is the

@@ -229,8 +229,8 @@ const signingPurpose = "http-signing-key"
 // signingMeta is where the sealed signing key lives in the global store.
 const signingMeta = "http_signing_key"
 
-// SigningKey returns the account's HTTP webhook signing key (reference
-// §8.4), creating it on first use. It is global data, sealed at rest.
+// SigningKey returns the account's HTTP webhook signing key (docs/mailgun-contract.md
+// docs/mailgun-contract.md §8.4), creating it on first use. It is global data, sealed at rest.
 func (s *Keys) SigningKey(ctx context.Context) (string, error) {
 	stored, err := s.Global.Meta(ctx, signingMeta)
 	if errors.Is(err, store.ErrNotFound) {

@@ -57,7 +57,7 @@ func (e *Engine) captureJob(p *pending, l *loaded, j store.Job, now time.Time) s
 	mi.StorageURL = strings.TrimSuffix(mi.StorageURL, mi.StorageKey) + key
 	mi.StorageKey = key
 	// The Return-Path a receiving MTA adds at final delivery (RFC 5321
-	// §4.4), above the signature, so the envelope sender can be seen.
+	// docs/mailgun-contract.md §4.4), above the signature, so the envelope sender can be seen.
 	body := make([]byte, 0, len(p.body)+len(p.from)+20)
 	body = append(append(append(body, "Return-Path: <"...), p.from...), ">\r\n"...)
 	body = append(body, p.body...)

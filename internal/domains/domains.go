@@ -52,7 +52,7 @@ type Service struct {
 	BcryptCost int
 }
 
-// CreateRequest holds the create fields of reference §11.1.
+// CreateRequest holds the create fields of docs/mailgun-contract.md §11.1.
 type CreateRequest struct {
 	Name                       string
 	SMTPPassword               string

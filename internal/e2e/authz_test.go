@@ -29,7 +29,7 @@ type caller struct {
 }
 
 // matrixCallers lists, in the order they call, who tries route rt and
-// whether reference §1.2 lets them through. ownSend is a sending key of the
+// whether docs/mailgun-contract.md §1.2 lets them through. ownSend is a sending key of the
 // route's domain. The primary key calls before the developer key so that a
 // DELETE it makes is the first one that succeeds.
 func matrixCallers(rt api.RouteInfo, wrong, otherSend, ownSend, basic, developer, primary string) []caller {
@@ -64,7 +64,7 @@ func fillPattern(t *testing.T, pattern string, values map[string]string) string 
 }
 
 // TestAuthorizationMatrix calls every registered route with every kind of
-// caller and checks the documented outcome (reference §1.1, §1.2). Cases
+// caller and checks the documented outcome (docs/mailgun-contract.md §1.1, §1.2). Cases
 // come from Routes(), so a new route is covered the moment it is added, and
 // the test fails if it cannot fill the route's path.
 func TestAuthorizationMatrix(t *testing.T) {

@@ -54,7 +54,7 @@ func (e *sendEnv) page(u string) eventsPage {
 }
 
 // TestEventsPagingContract checks the Events API paging rules of
-// reference §3.3 on the wire.
+// docs/mailgun-contract.md §3.3 on the wire.
 func TestEventsPagingContract(t *testing.T) {
 	t.Parallel()
 	e := startSendEnv(t, sendEnvOptions{})

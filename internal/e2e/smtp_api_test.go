@@ -43,7 +43,7 @@ func listCredentials(t *testing.T, mg *mailgun.MailgunImpl, limit int) []string 
 	return out
 }
 
-// TestCredentialsThroughSDK: reference §12.1 with mailgun-go: create by
+// TestCredentialsThroughSDK: docs/mailgun-contract.md §12.1 with mailgun-go: create by
 // local part or full address, change a password, delete one, delete all
 // but postmaster; passwords are stored as bcrypt hashes only.
 func TestCredentialsThroughSDK(t *testing.T) {
@@ -150,7 +150,7 @@ func testGeneratedCredentials(t *testing.T, ta *testutil.TestApp, d string) {
 
 var routeID = regexp.MustCompile(`^[0-9a-f]{24}$`)
 
-// TestRoutesThroughSDK: reference §6.1 with mailgun-go: create, get, list,
+// TestRoutesThroughSDK: docs/mailgun-contract.md §6.1 with mailgun-go: create, get, list,
 // update, delete; /v3/routes/match; invalid input is a 400 that says where.
 func TestRoutesThroughSDK(t *testing.T) {
 	t.Parallel()

@@ -55,7 +55,7 @@ func metaOf(t *testing.T, e *sendEnv, msgID string) msgmeta.Meta {
 	return meta
 }
 
-// TestRelayMailgunHeaders: each X-Mailgun-* header of reference §12.2 has
+// TestRelayMailgunHeaders: each X-Mailgun-* header of docs/mailgun-contract.md §12.2 has
 // its effect in the events, the delivery or the stored options, and none
 // reaches the recipient.
 func TestRelayMailgunHeaders(t *testing.T) {

@@ -1,6 +1,6 @@
 // Package events makes event records and answers the Events API: the JSON
-// of reference §3.4 for each event type, filter expressions (§3.2) and
-// page tokens (§3.3).
+// of docs/mailgun-contract.md §3.4 for each event type, filter expressions (§3.2) and
+// page tokens (docs/mailgun-contract.md §3.3).
 //
 // Events are written by the transaction that causes them (accept, delivery
 // outcome), so an event is visible the moment that transaction commits and
@@ -44,7 +44,7 @@ const (
 // Reason is Mailgun's reason of a failed event.
 type Reason string
 
-// Reasons of failed events (reference §3.4). The suppress-* reasons of
+// Reasons of failed events (docs/mailgun-contract.md §3.4). The suppress-* reasons of
 // recipients dropped for a suppression are package suppress's.
 const (
 	// ReasonGeneric: a temporary failure, or a permanent one that is not

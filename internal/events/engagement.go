@@ -15,8 +15,8 @@ type Engagement struct {
 	Geolocation mgapi.Geolocation
 }
 
-// NewEngagement is an opened, clicked or unsubscribed event (reference
-// §3.4) of one recipient of the message mi describes.
+// NewEngagement is an opened, clicked or unsubscribed event (docs/mailgun-contract.md
+// docs/mailgun-contract.md §3.4) of one recipient of the message mi describes.
 func NewEngagement(mi *MessageInfo, typ, rcpt string, g Engagement, now time.Time) store.Event {
 	e := base(mi, typ, rcpt, nil, now)
 	// Mailgun's engagement events carry no storage and no flags.

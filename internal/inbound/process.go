@@ -198,7 +198,7 @@ func (s *Service) routeRecipient(res *store.InboundResult, m store.InboundMessag
 }
 
 // listPost adds a list-post job when rcpt is the address of one of this
-// region's mailing lists (reference §5.3): the job re-sends the message
+// region's mailing lists (docs/mailgun-contract.md §5.3): the job re-sends the message
 // to the list through the send path, which fans it out to the subscribed
 // members after checking the list's access_level against the poster.
 // Lists of the other region are not in this store, so they never see

@@ -15,7 +15,7 @@ import (
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-// Bulk upload limits (reference §5.2).
+// Bulk upload limits (docs/mailgun-contract.md §5.2).
 const (
 	MaxJSONMembers = 1000
 	MaxCSVBytes    = 5 * 1024 * 1024

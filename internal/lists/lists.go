@@ -1,4 +1,4 @@
-// Package lists manages mailing lists and their members (reference §5):
+// Package lists manages mailing lists and their members (docs/mailgun-contract.md §5):
 // account-level, region-bound records in the regional store.
 //
 // Invariants: list and member addresses are stored lower case; a member's
@@ -189,7 +189,7 @@ func (s *Service) Offset(ctx context.Context, skip, limit int) ([]store.MailingL
 }
 
 // Unsubscribe sets a member's subscribed to false; the member stays
-// (reference §5.3). It is the hook tracking's
+// (docs/mailgun-contract.md §5.3). It is the hook tracking's
 // %mailing_list_unsubscribe_url% calls.
 func (s *Service) Unsubscribe(ctx context.Context, list, address string) error {
 	f := false

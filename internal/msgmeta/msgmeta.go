@@ -140,8 +140,8 @@ func Replacer(rcpt string, vars map[string]any) func(string) string {
 	return PersonalReplacer(rcpt, Personal{Vars: vars})
 }
 
-// PersonalReplacer substitutes Mailgun's recipient placeholders (reference
-// §2.2 and §5.3) for one recipient: %recipient% (the address, or
+// PersonalReplacer substitutes Mailgun's recipient placeholders (docs/mailgun-contract.md
+// docs/mailgun-contract.md §2.2 and docs/mailgun-contract.md §5.3) for one recipient: %recipient% (the address, or
 // "Name <address>" when the name is known), %recipient_email%,
 // %recipient_name%, %recipient_fname%, %recipient_lname% and
 // %recipient.<key>% from its variables. Unknown placeholders are left as

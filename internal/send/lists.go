@@ -22,7 +22,7 @@ type fanout struct {
 	names     []string            // list addresses, in recipient order
 }
 
-// fanOut finds the mailing lists among sub's recipients (reference §5.3)
+// fanOut finds the mailing lists among sub's recipients (docs/mailgun-contract.md §5.3)
 // and reads their subscribed members. Lists enforce their access_level on
 // unauthenticated submissions (readonly: refused; members: only a
 // subscribed member may post; everyone: anyone), and reply_preference

@@ -298,7 +298,7 @@ func (s *Service) prepare(sub *Submission, fan *fanout, now time.Time) (*prepare
 	return p, nil
 }
 
-// screen is the accept-time check of §4.6, run by the store inside the
+// screen is the accept-time check of docs/mailgun-contract.md §4.6, run by the store inside the
 // accept transaction: a suppressed recipient is not queued and gets a
 // failed event (after its accepted event) instead.
 func (p *prepared) screen(sub *Submission, now time.Time) func(int, []store.Suppression) *store.Event {

@@ -8,7 +8,7 @@ import (
 	"github.com/salvo-email/salvo/internal/mail"
 )
 
-// TemplateRef names a stored template to send with (reference §2.2).
+// TemplateRef names a stored template to send with (docs/mailgun-contract.md §2.2).
 type TemplateRef struct {
 	Name    string
 	Version string // t:version; "" for the active version
@@ -70,7 +70,7 @@ func checkFields(sub *Submission) error {
 // templateMIME renders a template into a /messages.mime submission: the
 // uploaded message keeps its header (From, To, Subject, …) and its body
 // becomes the rendered HTML, with a text alternative when t:text asks for
-// one (reference §2.3: the same t: options apply to MIME sends).
+// one (docs/mailgun-contract.md §2.3: the same t: options apply to MIME sends).
 func (s *Service) templateMIME(sub *Submission, html, text string, headers map[string]string) error {
 	raw, err := mail.ReplaceBody(sub.MIME, html, text, headers)
 	if err != nil {

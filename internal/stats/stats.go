@@ -1,5 +1,5 @@
-// Package stats answers the statistics and metrics APIs (reference §10.2,
-// §10.3) from the counters the store keeps as it writes events (see
+// Package stats answers the statistics and metrics APIs (docs/mailgun-contract.md §10.2,
+// docs/mailgun-contract.md §10.3) from the counters the store keeps as it writes events (see
 // store.StatsStore): a request reads a few hundred counter rows, never the
 // events themselves, whatever their number.
 //
@@ -179,7 +179,7 @@ func Series(ctx context.Context, s store.StatsStore, r Range, q store.StatQuery,
 	return out, nil
 }
 
-// Total is the stats/total answer (§10.2) of domains over r: their
+// Total is the stats/total answer (docs/mailgun-contract.md §10.2) of domains over r: their
 // totals when tags is nil, else those of the tags. The API's stats
 // endpoints and the dashboard's Stats page both answer through it.
 func Total(ctx context.Context, s store.StatsStore, r Range, domains, tags, events []string) (mgapi.Stats, error) {

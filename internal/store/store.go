@@ -34,7 +34,7 @@ type Account struct {
 	CreatedAt time.Time
 }
 
-// Key kinds and roles (reference §1.2).
+// Key kinds and roles (docs/mailgun-contract.md §1.2).
 const (
 	KindUser   = "user"
 	KindDomain = "domain"
@@ -162,7 +162,7 @@ type Domain struct {
 }
 
 // Tracking is a domain's open, click and unsubscribe tracking settings
-// (reference §9).
+// (docs/mailgun-contract.md §9).
 type Tracking struct {
 	Click         bool
 	ClickHTMLOnly bool // rewrite links of the HTML part only (Click is set too)

@@ -18,7 +18,7 @@ import (
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-// The X-Mailgun-* headers the relay honours (reference §12.2), lower case.
+// The X-Mailgun-* headers the relay honours (docs/mailgun-contract.md §12.2), lower case.
 // Each is the twin of an HTTP o:/v: parameter; all are removed from the
 // message before it is accepted.
 const (
@@ -211,8 +211,8 @@ func mergeVariables(vars map[string]string, value string) error {
 }
 
 // unwrapVariables reads the multipart/mailgun-variables container: a JSON
-// part with the recipient variables, then the real message (reference
-// §12.2). It returns the inner message.
+// part with the recipient variables, then the real message (docs/mailgun-contract.md
+// docs/mailgun-contract.md §12.2). It returns the inner message.
 func unwrapVariables(raw []byte) ([]byte, map[string]map[string]any, error) {
 	e, err := message.Read(bytes.NewReader(raw))
 	if err != nil && !message.IsUnknownCharset(err) {
@@ -262,7 +262,7 @@ func canonical(name string) string {
 }
 
 // templateRef completes the template of the X-Mailgun-Template-* headers
-// (reference §12.2: the SMTP twins of template, t:version and
+// (docs/mailgun-contract.md §12.2: the SMTP twins of template, t:version and
 // t:variables). Its data are the X-Mailgun-Variables values overridden by
 // X-Mailgun-Template-Variables, as on the HTTP API.
 func (out *mailgunHeaders) templateRef() error {

@@ -12,9 +12,9 @@ import (
 )
 
 // MailgunHeaders is what the X-Mailgun-* headers of a ready message ask
-// for; HTTP /messages.mime reads them as the relay does (reference §2.3:
+// for; HTTP /messages.mime reads them as the relay does (docs/mailgun-contract.md §2.3:
 // template variables of a MIME upload may come in
-// X-Mailgun-Template-Variables; §12.2 for the others).
+// X-Mailgun-Template-Variables; docs/mailgun-contract.md §12.2 for the others).
 type MailgunHeaders struct {
 	Raw          []byte // the message without the headers read
 	Options      send.Options

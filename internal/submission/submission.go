@@ -1,4 +1,4 @@
-// Package submission is the outgoing SMTP relay (reference §12.2): clients
+// Package submission is the outgoing SMTP relay (docs/mailgun-contract.md §12.2): clients
 // authenticate with a domain's SMTP credential and submit messages, which
 // go through the same send path as the HTTP API (send.Service.Send with a
 // MIME submission, method "smtp").

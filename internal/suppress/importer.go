@@ -19,8 +19,8 @@ import (
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-// Importer adds CSV files of suppressions in the background (reference
-// §4.2 "import"). An upload is stored whole with its import record, then a
+// Importer adds CSV files of suppressions in the background (docs/mailgun-contract.md
+// docs/mailgun-contract.md §4.2 "import"). An upload is stored whole with its import record, then a
 // worker of any node claims it with a lease and adds it in batches, each
 // batch written with the import's progress in one transaction. A worker
 // that dies leaves its lease to run out; the next claimer goes on from the
@@ -46,7 +46,7 @@ type Importer struct {
 // importBatch is how many rows one transaction adds.
 const importBatch = 500
 
-// csvColumns are the columns each list's CSV may have (§4.2–4.5).
+// csvColumns are the columns each list's CSV may have (docs/mailgun-contract.md §4.2–4.5).
 var csvColumns = map[string][]string{
 	store.Bounces:      {"address", "code", "error", "created_at"},
 	store.Unsubscribes: {"address", "tags", "tag", "created_at"},

@@ -1,7 +1,7 @@
 // Package suppress is the use case of a domain's suppression lists
-// (reference §4): bounces, unsubscribes (per tag, "*" for every message),
+// (docs/mailgun-contract.md §4): bounces, unsubscribes (per tag, "*" for every message),
 // complaints and the allowlist, how records are read from Mailgun's inputs,
-// background CSV imports, and the send-time rule of §4.6.
+// background CSV imports, and the send-time rule of docs/mailgun-contract.md §4.6.
 //
 // The rule (Decide) is one pure function used at accept time (package send,
 // inside the accept transaction) and again just before delivery (package
@@ -41,7 +41,7 @@ type Verdict struct {
 	Message string
 }
 
-// Decide applies §4.6 to the records that match a recipient (its address,
+// Decide applies docs/mailgun-contract.md §4.6 to the records that match a recipient (its address,
 // or its domain on the allowlist) for a message carrying tags.
 func Decide(hits []store.Suppression, tags []string) Verdict {
 	allowed, bounced, unsubscribed, complained := false, false, false, false
@@ -95,7 +95,7 @@ type Input struct {
 const MaxBatch = 1000
 
 // Record turns an input into a record of list for domain, with Mailgun's
-// defaults and mailgun-go's quirks (§4.2): an empty code is 550, an empty
+// defaults and mailgun-go's quirks (docs/mailgun-contract.md §4.2): an empty code is 550, an empty
 // or year-1 created_at is now, an unsubscribe without tags is for every
 // message ("*").
 func Record(domain, list string, in Input, now time.Time) (store.Suppression, error) {

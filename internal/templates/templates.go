@@ -1,5 +1,5 @@
 // Package templates stores a domain's Mailgun templates and their versions
-// (reference §13.2) and renders them for sends.
+// (docs/mailgun-contract.md §13.2) and renders them for sends.
 //
 // Invariants: template names are lower case; a template has at most one
 // active version, its first version becomes active, and activating a

@@ -7,7 +7,7 @@ import (
 )
 
 // ClientInfo describes the reader's client from its User-Agent, in
-// Mailgun's terms (reference §3.4): client-type browser, mobile browser,
+// Mailgun's terms (docs/mailgun-contract.md §3.4): client-type browser, mobile browser,
 // email client, robot or unknown; device-type desktop, mobile, tablet or
 // unknown; bot gmail (Gmail's image proxy), generic (crawlers, scripts)
 // or "". It is a small table of well-known tokens, not a full parser.

@@ -10,7 +10,7 @@ import (
 )
 
 // Domain Settings → SMTP credentials: the logins of a domain for the SMTP
-// relay (reference §12), listed, added, given a new password and deleted
+// relay (docs/mailgun-contract.md §12), listed, added, given a new password and deleted
 // through auth.Credentials, the service behind
 // /v3/domains/{d}/credentials, so logins and passwords are checked as the
 // API checks them. A typed password is never shown again; a generated one

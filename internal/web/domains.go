@@ -209,7 +209,7 @@ func (s *Server) trackingPage(rq *request) error {
 }
 
 // saveTracking stores the open, click and unsubscribe settings of the
-// Tracking tab (reference §9, as PUT /v3/domains/{d}/tracking/* does). An
+// Tracking tab (docs/mailgun-contract.md §9, as PUT /v3/domains/{d}/tracking/* does). An
 // empty footer keeps the current one, as the API does.
 func (s *Server) saveTracking(rq *request) (result, error) {
 	name := rq.r.PathValue("name")

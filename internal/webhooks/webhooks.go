@@ -1,5 +1,5 @@
 // Package webhooks signs and delivers HTTP notifications: event webhooks
-// (reference §8) and, through the same signing, route forwards (§6.4).
+// (docs/mailgun-contract.md §8) and, through the same signing, route forwards (§6.4).
 //
 // # Signatures
 //
@@ -58,7 +58,7 @@
 // never makes it skip an event. On SQLite txid is 0 and the single writer
 // makes seq order commit order.
 //
-// # Failure rules (§8.5)
+// # Failure rules (docs/mailgun-contract.md §8.5)
 //
 // A 2xx answer is success. 406 Not Acceptable gives the event up at once.
 // Any other status, a timeout or a connection error is retried on
@@ -77,7 +77,7 @@ import (
 	"github.com/salvo-email/salvo/internal/fault"
 )
 
-// Webhook kinds (§8.1), in the order lists show them.
+// Webhook kinds (docs/mailgun-contract.md §8.1), in the order lists show them.
 var Kinds = []string{"accepted", "delivered", "opened", "clicked", "unsubscribed", "complained",
 	"permanent_fail", "temporary_fail"}
 

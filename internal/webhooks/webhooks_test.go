@@ -11,7 +11,7 @@ import (
 )
 
 // TestSchedule: after the n-th failed attempt the next comes after the
-// n-th delay of §8.5 (the last one repeating), until MaxAge after the
+// n-th delay of docs/mailgun-contract.md §8.5 (the last one repeating), until MaxAge after the
 // first attempt.
 func TestSchedule(t *testing.T) {
 	t.Parallel()
