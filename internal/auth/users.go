@@ -16,8 +16,9 @@ import (
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-// PasswordCost is the bcrypt cost of dashboard passwords (about 250 ms per
-// check on a current core).
+// PasswordCost is the bcrypt cost of dashboard passwords: deliberately
+// slow, a noticeable fraction of a second per check (docs/performance.md,
+// "Figures moved out of code comments").
 const PasswordCost = 12
 
 // Password length limits: bcrypt reads at most 72 bytes.

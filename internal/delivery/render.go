@@ -158,7 +158,8 @@ func (e *Engine) loadStored(ctx context.Context, m store.Message) (*loaded, erro
 	// A loaded message keeps only what rendering needs of its domain: the
 	// store hands each caller its own copy, and the sealed key and DNS
 	// check results (kilobytes) would otherwise be held once per cached
-	// message (24 MB of a 146 MB heap under a dead-destination load).
+	// message, a large share of the heap under a dead-destination load
+	// (docs/performance.md, "Dead destinations and memory").
 	d.DKIMPrivate, d.DNSChecks = nil, nil
 	l := &loaded{msg: m, meta: meta, domain: d, signer: signer}
 	if e.deps.Tracker != nil && !meta.Options.TestMode {

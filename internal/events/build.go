@@ -77,7 +77,8 @@ type MessageInfo struct {
 	// recipient got a copy that names only itself in To (a batch send):
 	// every event of a recipient then carries that recipient as
 	// message.headers.to, as its delivered event does, instead of the
-	// whole batch (a 1,000-recipient batch made each opened event ~40 KB).
+	// whole batch, which made each opened event of a large batch tens of
+	// kilobytes (docs/performance.md, "Figures moved out of code comments").
 	OwnTo bool `json:"-"`
 	// SendingIP is the source address a delivery attempt left from, set
 	// by delivery (never stored): envelope.sending-ip of delivered and
