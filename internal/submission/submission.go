@@ -205,9 +205,9 @@ func (s *session) Data(r io.Reader) error {
 // smtpError maps a send or header error to a reply, the one place a
 // fault becomes SMTP here. A client's mistake is a permanent failure
 // (RFC 5321 §4.2.1: 5yz, do not repeat it as is): TooLarge is 552 with
-// RFC 3463's 5.3.4 "message too big for system", every other client kind
-// 550 with 5.6.0 "other or undefined media error" (the content was
-// refused). Anything else — Unavailable, a store failure — is 451
+// 5.3.4 "message too big for system" (RFC 3463 §3.4), every other client
+// kind 550 with 5.6.0 "other or undefined media error" (RFC 3463 §3.7:
+// the content was refused). Anything else — Unavailable, a store failure — is 451
 // temporary (4yz, try again later).
 func (s *session) smtpError(err error) error {
 	if f, ok := fault.As(err); ok && f.Kind.Client() {
