@@ -1,7 +1,9 @@
 #!/bin/sh
-# unwire.sh rewrites uses of the deprecated package internal/api/wire in the
-# given Go files (default: every non-test and test file outside
-# internal/api/wire that imports it) to packages fault and mgapi:
+# unwire.sh rewrites uses of names that moved in issue 19 (the deprecated
+# package internal/api/wire, and the aliases left in send, delivery and
+# api) in the given Go files. Default: every Go file (tests too) that uses
+# one, except internal/api/wire itself and internal/api/server.go, whose
+# error writer still reads the deprecated wire.Error on purpose:
 #
 #   wire.BadRequest(…)              → fault.Invalidf(…)
 #   wire.NotFound(…)                → fault.NotFoundf(…)
@@ -9,6 +11,13 @@
 #   &wire.Error{Status: http.StatusX, → &fault.Error{Kind: fault.<Kind>,
 #   *wire.Error / wire.Error        → *fault.Error / fault.Error
 #   wire.<Name>                     → mgapi.<Name> (every shape, date, Params)
+#   send.Meta, send.DecodeMeta, send.Personal, send.PersonalReplacer,
+#   send.Replacer, send.DecodeVar   → msgmeta.Meta, msgmeta.Decode, …
+#   delivery.Status, .Destination, .MessageState, .WaitingRcpt,
+#   .HistoryEntry, .DestinationHealth → mgapi.QueueStatus, .QueueDestination,
+#                                      .QueueMessage, .QueueWaiting,
+#                                      .QueueHistory, .QueueHealth
+#   api.KeyJSON                     → auth.KeyShape
 #
 # then fixes the import blocks and runs gofmt. What it cannot rewrite it
 # lists at the end: reads of .Status or .Header of an error (use .Kind and
@@ -19,9 +28,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 if [ $# -eq 0 ]; then
-	set -- $(grep -rl '"github.com/salvo-email/salvo/internal/api/wire"' --include='*.go' internal cmd | grep -v '^internal/api/wire/' || true)
+	set -- $(grep -rlE '"github.com/salvo-email/salvo/internal/api/wire"|send\.(Meta|DecodeMeta|Personal|PersonalReplacer|Replacer|DecodeVar)\b|delivery\.(Status|Destination|MessageState|WaitingRcpt|HistoryEntry|DestinationHealth)\b|api\.KeyJSON' --include='*.go' internal cmd | grep -v -e '^internal/api/wire/' -e '^internal/api/server.go$' || true)
 fi
-[ $# -eq 0 ] && { echo "unwire: nothing imports internal/api/wire"; exit 0; }
+[ $# -eq 0 ] && { echo "unwire: nothing to rewrite"; exit 0; }
 python3 - "$@" <<'PY'
 import re, sys
 
@@ -42,6 +51,13 @@ CTOR = {"Invalid": "Invalidf", "Unauthorized": "Unauthorizedf", "Forbidden": "Fo
 WIRE = '"github.com/salvo-email/salvo/internal/api/wire"'
 FAULT = '"github.com/salvo-email/salvo/internal/fault"'
 MGAPI = '"github.com/salvo-email/salvo/internal/mgapi"'
+MSGMETA = '"github.com/salvo-email/salvo/internal/msgmeta"'
+AUTH = '"github.com/salvo-email/salvo/internal/auth"'
+OWN = {  # imports dropped when a rewrite left them unused
+    '"github.com/salvo-email/salvo/internal/send"': "send",
+    '"github.com/salvo-email/salvo/internal/delivery"': "delivery",
+    '"github.com/salvo-email/salvo/internal/api"': "api",
+}
 STATUS = r'(?:http\.(Status\w+)|(\d{3}))'
 
 def kind(m1, m2):
@@ -71,10 +87,12 @@ def fix_imports(src):
             return uses("wire")
         if s == '"net/http"':
             return uses("http")
+        if s in OWN:
+            return uses(OWN[s])
         return True
     lines = [l for l in lines if keep(l)]
     body = "\n".join(lines)
-    for imp, name in ((FAULT, "fault"), (MGAPI, "mgapi")):
+    for imp, name in ((FAULT, "fault"), (MGAPI, "mgapi"), (MSGMETA, "msgmeta"), (AUTH, "auth")):
         if uses(name) and imp not in body:
             ours = re.search(r'^\t"github\.com/salvo-email/salvo/[^"]*"\n', body, re.M)
             if ours:  # into the group of Salvo's imports (gofmt sorts it)
@@ -85,9 +103,17 @@ def fix_imports(src):
 
 for path in sys.argv[1:]:
     src = open(path).read()
-    if WIRE not in src:
-        continue
-    out = re.sub(r'\bwire\.BadRequest\(', 'fault.Invalidf(', src)
+    out = src
+    if not path.startswith("internal/send/"):
+        out = re.sub(r'\bsend\.DecodeMeta\b', 'msgmeta.Decode', out)
+        out = re.sub(r'\bsend\.(Meta|Personal|PersonalReplacer|Replacer|DecodeVar)\b', r'msgmeta.\1', out)
+    if not path.startswith("internal/delivery/"):
+        for old, new in (("Status", "QueueStatus"), ("Destination", "QueueDestination"), ("MessageState", "QueueMessage"),
+                         ("WaitingRcpt", "QueueWaiting"), ("HistoryEntry", "QueueHistory"), ("DestinationHealth", "QueueHealth")):
+            out = re.sub(r'\bdelivery\.%s\b' % old, 'mgapi.' + new, out)
+    if not path.startswith("internal/api/"):
+        out = re.sub(r'\bapi\.KeyJSON\(', 'auth.KeyShape(', out)
+    out = re.sub(r'\bwire\.BadRequest\(', 'fault.Invalidf(', out)
     out = re.sub(r'\bwire\.NotFound\(', 'fault.NotFoundf(', out)
     out = re.sub(r'\bwire\.Errorf\(' + STATUS + r',\s*', errorf, out)
     out = re.sub(r'\bwire\.Error\{Status:\s*' + STATUS + r',', literal, out)
