@@ -8,7 +8,7 @@ import (
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-// KeyJSON is the wire form of a key (never with its secret).
+// KeyJSON is the Mailgun form of a key (never with its secret).
 //
 // Deprecated: use auth.KeyShape.
 func KeyJSON(k store.Key) mgapi.Key { return auth.KeyShape(k) }

@@ -134,7 +134,7 @@ func domainOf(addr string) string {
 	return ""
 }
 
-// Record turns a wire event that happened at "at" into a store record.
+// Record turns a Mailgun event (mgapi.Event) that happened at "at" into a store record.
 func Record(domain string, e mgapi.Event, at time.Time) store.Event {
 	data, err := json.Marshal(e)
 	if err != nil {

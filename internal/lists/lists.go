@@ -10,8 +10,8 @@
 // Unsubscribe here.
 //
 // Failure rules: client mistakes are *fault.Error values with Mailgun's
-// texts — 404 "Mailing list X not found", "Member x of mailing list y not
-// found", 400 for bad input and duplicates ("Address already exists 'x'").
+// texts — NotFound "Mailing list X not found", "Member x of mailing list y not
+// found", Invalid for bad input and duplicates ("Address already exists 'x'").
 // A request that fails writes nothing; bulk uploads are all-or-nothing per
 // request, except large CSV uploads, which run in the background in
 // chunks (each chunk durable on its own) and report progress by task id.

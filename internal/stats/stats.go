@@ -7,7 +7,7 @@
 // resolution, monthly ones add up daily counters. A range covers every
 // bucket from the one holding its start to the one holding its end.
 //
-// Failure rules: bad parameters are a *fault.Error 400 with Mailgun's text
+// Failure rules: bad parameters are a fault.Invalid with Mailgun's text
 // where it has one.
 package stats
 

@@ -11,7 +11,7 @@
 // is never stopped by a bounce, and a permanent delivery failure never
 // adds it to the bounces.
 //
-// Failure rules: bad input is a *fault.Error 400 and writes nothing; a bulk
+// Failure rules: bad input is a fault.Invalid and writes nothing; a bulk
 // add is one transaction, all or nothing.
 package suppress
 

@@ -10,8 +10,8 @@
 // inside the writing transaction.
 //
 // Failure rules: every client mistake is a *fault.Error with a clear text —
-// 400 for bad input and limits, 404 "template not found" / "version not
-// found", 409 for a name or tag that exists. Nothing is written when a
+// Invalid for bad input and limits, NotFound "template not found" / "version not
+// found", Conflict for a name or tag that exists. Nothing is written when a
 // request fails.
 package templates
 
