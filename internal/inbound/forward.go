@@ -70,6 +70,7 @@ func (s *Service) forwardJob(j store.InboundJob) store.InboundResult {
 	// invalid, too large, not allowed) fails for good; anything else is
 	// retried, as a 4yz reply would be (RFC 5321 §4.2.1).
 	if f, ok := fault.As(err); ok && f.Kind.Client() {
+		ds.Message = f.Message
 		return store.InboundResult{Done: true, LastError: f.Message,
 			Events: []store.Event{events.NewRouteFailed(&info, p.Recipient, target, p.Route, events.Permanent, events.ReasonGeneric, ds, now)}}
 	}
