@@ -11,10 +11,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api"
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/app"
 	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -95,9 +95,8 @@ func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		}
 	}
 	if err != nil {
-		var we *wire.Error
-		if errors.As(err, &we) {
-			fmt.Fprintln(stderr, "salvo keys:", asFlags.Replace(we.Message))
+		if f, ok := fault.As(err); ok {
+			fmt.Fprintln(stderr, "salvo keys:", asFlags.Replace(f.Message))
 			return 1
 		}
 		fmt.Fprintln(stderr, "salvo keys:", err)
@@ -121,9 +120,9 @@ func keysList(ctx context.Context, keys *auth.Keys, w io.Writer, kind, domain st
 		return err
 	}
 	if asJSON {
-		out := wire.KeyList{TotalCount: len(list), Items: []wire.Key{}}
+		out := mgapi.KeyList{TotalCount: len(list), Items: []mgapi.Key{}}
 		for _, k := range list {
-			out.Items = append(out.Items, api.KeyJSON(k))
+			out.Items = append(out.Items, auth.KeyShape(k))
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

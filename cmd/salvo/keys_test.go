@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
@@ -61,7 +61,7 @@ func TestKeysCommands(t *testing.T) {
 		t.Errorf("keys list: exit %d\n%s", code, out)
 	}
 	code, out, _ = runSalvo(getenv, "keys", "list", "--json", "--kind", "domain")
-	var list wire.KeyList
+	var list mgapi.KeyList
 	if err := json.Unmarshal([]byte(out), &list); code != 0 || err != nil || list.TotalCount != 1 || list.Items[0].ID != sendID ||
 		list.Items[0].Requestor != "salvo keys" || *list.Items[0].DomainName != "mg.example.com" {
 		t.Errorf("keys list --json --kind domain: exit %d, %v\n%s", code, err, out)
@@ -97,7 +97,7 @@ func TestKeysCommands(t *testing.T) {
 func primaryID(t *testing.T, getenv func(string) string) string {
 	t.Helper()
 	_, out, _ := runSalvo(getenv, "keys", "list", "--json", "--kind", "user")
-	var list wire.KeyList
+	var list mgapi.KeyList
 	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list.Items) == 0 || list.Items[0].Description != "Primary account API key" {
 		t.Fatalf("keys list --json: %v\n%s", err, out)
 	}

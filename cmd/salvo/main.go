@@ -169,10 +169,10 @@ const gcPercent = 400
 // scheduler takes the P back from only after a while, and the goroutines
 // it wakes then wait behind the others. With one more P than cores the
 // kernel shares the cores, and gives a thread back from I/O the core at
-// once: on 2-core VMs p99 was 1–7 ms lower in 5 of 6 interleaved pairs
-// with GOMAXPROCS=3 (Intel) and 5 of 5 with 4 (AMD; docs/performance.md).
-// On PostgreSQL the server needs the cores too and it measured worse. Setting it stops Go from following a later change of
-// the container's CPU limit.
+// once: on 2-core VMs p99 was lower in most interleaved pairs
+// (docs/performance.md, "One P more than Go's default"). On PostgreSQL
+// the server needs the cores too and it measured worse. Setting it stops
+// Go from following a later change of the container's CPU limit.
 func tuneProcs(embedded bool) {
 	if n := procsFor(embedded, os.Getenv("GOMAXPROCS"), runtime.GOMAXPROCS(0)); n != runtime.GOMAXPROCS(0) {
 		runtime.GOMAXPROCS(n)
@@ -188,8 +188,8 @@ func procsFor(embedded bool, env string, current int) int {
 
 // memoryLimit is the soft memory limit when GOMEMLIMIT is not set. With
 // gcPercent alone the heap may grow to 5× its live size between
-// collections: 700 MB of RSS under a 64-client load whose live heap was
-// ~140 MB. The soft limit makes the collector run sooner as the heap
+// collections (docs/performance.md, "Figures moved out of code
+// comments"). The soft limit makes the collector run sooner as the heap
 // nears it, so RSS stays near the limit while the live heap is below it;
 // it is soft: a live heap above it is never refused, only collected more
 // often. GOMEMLIMIT, when set, wins (e.g. GOMEMLIMIT=off or 1GiB on a

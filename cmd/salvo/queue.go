@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/salvo-email/salvo/internal/delivery"
+	"github.com/salvo-email/salvo/internal/mgapi"
 )
 
 // queueCmd prints what waits in this region's delivery queue, per
@@ -51,7 +52,7 @@ func queueCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	return 0
 }
 
-func printQueue(w io.Writer, st delivery.Status) {
+func printQueue(w io.Writer, st mgapi.QueueStatus) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "DESTINATION\tWAITING\tDUE\tIN FLIGHT\tNEXT ATTEMPT\tLAST ERROR")
 	for _, d := range st.Destinations {

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/salvo-email/salvo/internal/config"
-	"github.com/salvo-email/salvo/internal/delivery"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
@@ -85,7 +85,7 @@ func testQueueVisibility(t *testing.T, pg bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	var api delivery.Status
+	var api mgapi.QueueStatus
 	status, body := queueCall(t, ta, http.MethodGet, "/v3/"+d+"/queue?message-id="+url.QueryEscape("<"+ids[0]+">"), nil)
 	if status != 200 || json.Unmarshal(body, &api) != nil {
 		t.Fatalf("GET queue = %d %s", status, body)
@@ -140,7 +140,7 @@ func testQueueVisibility(t *testing.T, pg bool) {
 	if code := run(context.Background(), append(args, "--json"), &out, &errOut, getenv); code != 0 {
 		t.Fatalf("salvo queue --json = %d: %s", code, errOut.String())
 	}
-	var cli delivery.Status
+	var cli mgapi.QueueStatus
 	if err := json.Unmarshal(out.Bytes(), &cli); err != nil {
 		t.Fatalf("salvo queue --json: %v\n%s", err, out.String())
 	}

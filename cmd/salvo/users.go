@@ -15,9 +15,9 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/config"
+	"github.com/salvo-email/salvo/internal/fault"
 )
 
 const usersUsage = `Usage:
@@ -86,9 +86,8 @@ func usersMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		err = usersCreate(ctx, users, req, passwordFile, dashboardURL(cfg), stdin, stdout, stderr)
 	}
 	if err != nil {
-		var we *wire.Error
-		if errors.As(err, &we) {
-			err = errors.New(we.Message)
+		if f, ok := fault.As(err); ok {
+			err = errors.New(f.Message)
 		}
 		fmt.Fprintln(stderr, "salvo users:", err)
 		return 1

@@ -1,6 +1,6 @@
 package api
 
-// signingKeyJSON is GET/POST /v5/accounts/http_signing_key (§8.5).
+// signingKeyJSON is GET/POST /v5/accounts/http_signing_key (docs/mailgun-contract.md §8.5).
 type signingKeyJSON struct {
 	Message        string `json:"message,omitempty"`
 	HTTPSigningKey string `json:"http_signing_key"`

@@ -4,13 +4,14 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 )
 
 // skipLimit reads skip and limit (default def) for the skip/limit lists;
 // a limit over max is refused with tooMany, Mailgun's text for the list,
 // or a generic range error when it has none.
-func skipLimit(p *wire.Params, def, max int, tooMany string) (int, int, error) {
+func skipLimit(p *mgapi.Params, def, max int, tooMany string) (int, int, error) {
 	skip, err := p.Int("skip", 0, 0, 1<<31-1)
 	if err != nil {
 		return 0, 0, err
@@ -24,12 +25,12 @@ func skipLimit(p *wire.Params, def, max int, tooMany string) (int, int, error) {
 		return 0, 0, err
 	}
 	if limit > max {
-		return 0, 0, wire.BadRequest("%s", tooMany)
+		return 0, 0, fault.Invalidf("%s", tooMany)
 	}
 	return skip, limit, nil
 }
 
-// listCredentials is GET /v3/domains/{d}/credentials (reference §12.1).
+// listCredentials is GET /v3/domains/{d}/credentials (docs/mailgun-contract.md §12.1).
 func (s *Server) listCredentials(c *Ctx) (any, error) {
 	c.P.Accept("skip", "limit")
 	skip, limit, err := skipLimit(c.P, 100, 1000, "Limit parameter can't be larger than 1000")
@@ -40,9 +41,9 @@ func (s *Server) listCredentials(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.CredentialsPage{TotalCount: total, Items: make([]wire.Credential, 0, len(cs))}
+	out := mgapi.CredentialsPage{TotalCount: total, Items: make([]mgapi.Credential, 0, len(cs))}
 	for _, cr := range cs {
-		out.Items = append(out.Items, wire.Credential{Login: cr.Login, Mailbox: cr.Login, CreatedAt: wire.Time(cr.CreatedAt)})
+		out.Items = append(out.Items, mgapi.Credential{Login: cr.Login, Mailbox: cr.Login, CreatedAt: mgapi.Time(cr.CreatedAt)})
 	}
 	return out, nil
 }
@@ -61,17 +62,17 @@ func (s *Server) createCredentials(c *Ctx) (any, error) {
 		}
 	}
 	if len(logins) == 0 {
-		return nil, wire.BadRequest("Parameter 'login' is missing")
+		return nil, fault.Invalidf("Parameter 'login' is missing")
 	}
 	if m := c.P.Get("mailbox"); m != "" && len(logins) == 1 && !strings.EqualFold(m, logins[0]) {
 		// mailbox names the mailbox a login opens; here every login is its own.
-		return nil, wire.BadRequest("'mailbox' must be the login itself: this server has no shared mailboxes")
+		return nil, fault.Invalidf("'mailbox' must be the login itself: this server has no shared mailboxes")
 	}
 	created, generated, err := s.Credentials.Create(c.R.Context(), c.Domain.Name, logins, c.P.Raw("password"))
 	if err != nil {
 		return nil, err
 	}
-	out := wire.CredentialsCreated{Message: fmt.Sprintf("Created %d credentials pair(s)", len(created))}
+	out := mgapi.CredentialsCreated{Message: fmt.Sprintf("Created %d credentials pair(s)", len(created))}
 	if len(generated) > 0 {
 		out.Note = "The passwords below were generated and are shown only once; store them now."
 		out.Credentials = generated
@@ -83,12 +84,12 @@ func (s *Server) createCredentials(c *Ctx) (any, error) {
 func (s *Server) changeCredentialPassword(c *Ctx) (any, error) {
 	c.P.Accept("password")
 	if c.P.Raw("password") == "" {
-		return nil, wire.BadRequest("Parameter 'password' is missing")
+		return nil, fault.Invalidf("Parameter 'password' is missing")
 	}
 	if err := s.Credentials.ChangePassword(c.R.Context(), c.Domain.Name, c.Var("login"), c.P.Raw("password")); err != nil {
 		return nil, err
 	}
-	return wire.Message{Message: "Password changed"}, nil
+	return mgapi.Message{Message: "Password changed"}, nil
 }
 
 // deleteCredential is DELETE /v3/domains/{d}/credentials/{login}.
@@ -98,7 +99,7 @@ func (s *Server) deleteCredential(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.CredentialDeleted{Message: "Credentials have been deleted", Spec: login}, nil
+	return mgapi.CredentialDeleted{Message: "Credentials have been deleted", Spec: login}, nil
 }
 
 // deleteAllCredentials is DELETE /v3/domains/{d}/credentials: every
@@ -109,5 +110,5 @@ func (s *Server) deleteAllCredentials(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.CredentialsDeleted{Message: "All domain credentials have been deleted", Count: n}, nil
+	return mgapi.CredentialsDeleted{Message: "All domain credentials have been deleted", Count: n}, nil
 }

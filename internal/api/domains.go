@@ -3,14 +3,15 @@ package api
 import (
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/domains"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-func (s *Server) domainJSON(d store.Domain) wire.Domain {
-	return wire.Domain{
-		ID: d.ID, Name: d.Name, State: d.State, Type: d.Type, CreatedAt: wire.Time(d.CreatedAt),
+func (s *Server) domainJSON(d store.Domain) mgapi.Domain {
+	return mgapi.Domain{
+		ID: d.ID, Name: d.Name, State: d.State, Type: d.Type, CreatedAt: mgapi.Time(d.CreatedAt),
 		SMTPLogin: "postmaster@" + d.Name, SpamAction: d.SpamAction, Wildcard: d.Wildcard,
 		RequireTLS: d.RequireTLS, SkipVerification: d.SkipVerification,
 		IsDisabled: d.State == store.DomainDisabled, WebPrefix: d.WebPrefix, WebScheme: d.WebScheme,
@@ -21,11 +22,11 @@ func (s *Server) domainJSON(d store.Domain) wire.Domain {
 	}
 }
 
-func (s *Server) domainResponse(d store.Domain, message string) wire.DomainResponse {
-	out := wire.DomainResponse{Message: message, Domain: s.domainJSON(d),
-		Receiving: []wire.DNSRecord{}, Sending: []wire.DNSRecord{}}
+func (s *Server) domainResponse(d store.Domain, message string) mgapi.DomainResponse {
+	out := mgapi.DomainResponse{Message: message, Domain: s.domainJSON(d),
+		Receiving: []mgapi.DNSRecord{}, Sending: []mgapi.DNSRecord{}}
 	for _, r := range s.Domains.Records(d) {
-		rec := wire.DNSRecord{RecordType: r.Type, Name: r.Name, Value: r.Value, Priority: r.Priority,
+		rec := mgapi.DNSRecord{RecordType: r.Type, Name: r.Name, Value: r.Value, Priority: r.Priority,
 			Valid: r.Valid, Cached: r.Cached, IsActive: true}
 		if r.Sending {
 			out.Sending = append(out.Sending, rec)
@@ -54,7 +55,7 @@ func (s *Server) listDomains(c *Ctx) (any, error) {
 	switch state {
 	case "", store.DomainActive, store.DomainUnverified, store.DomainDisabled:
 	default:
-		return nil, wire.BadRequest("state must be active, unverified or disabled")
+		return nil, fault.Invalidf("state must be active, unverified or disabled")
 	}
 	withSubs, err := c.P.Bool("include_subaccounts", false)
 	if err != nil {
@@ -70,7 +71,7 @@ func (s *Server) listDomains(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.DomainList{TotalCount: total, Items: []wire.Domain{}}
+	out := mgapi.DomainList{TotalCount: total, Items: []mgapi.Domain{}}
 	for _, d := range ds {
 		if state == "" || d.State == state {
 			out.Items = append(out.Items, s.domainJSON(d))
@@ -79,7 +80,7 @@ func (s *Server) listDomains(c *Ctx) (any, error) {
 	return out, nil
 }
 
-// domainCreateFields are the create fields of reference §11.1.
+// domainCreateFields are the create fields of docs/mailgun-contract.md §11.1.
 var domainCreateFields = []string{"name", "smtp_password", "spam_action", "wildcard", "force_dkim_authority",
 	"force_root_dkim_host", "dkim_host_name", "dkim_selector", "dkim_key_size", "ips", "pool_id", "web_scheme",
 	"web_prefix", "require_tls", "skip_verification", "use_automatic_sender_security",
@@ -152,7 +153,7 @@ func (s *Server) updateDomain(c *Ctx) (any, error) {
 	return s.domainResponse(d, "Domain has been updated"), nil
 }
 
-func parseDomainUpdate(p *wire.Params) (domains.UpdateRequest, error) {
+func parseDomainUpdate(p *mgapi.Params) (domains.UpdateRequest, error) {
 	var u domains.UpdateRequest
 	str := func(name string) *string {
 		if !p.Has(name) {
@@ -192,7 +193,7 @@ func (s *Server) deleteDomain(c *Ctx) (any, error) {
 	if err := s.Domains.Delete(c.R.Context(), c.Var("name")); err != nil {
 		return nil, err
 	}
-	return wire.Message{Message: "Domain will be deleted in the background"}, nil
+	return mgapi.Message{Message: "Domain will be deleted in the background"}, nil
 }
 
 func (s *Server) verifyDomain(c *Ctx) (any, error) {
@@ -210,7 +211,7 @@ func (s *Server) getConnection(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.Connection{Connection: wire.ConnectionSettings{RequireTLS: d.RequireTLS, SkipVerification: d.SkipVerification}}, nil
+	return mgapi.Connection{Connection: mgapi.ConnectionSettings{RequireTLS: d.RequireTLS, SkipVerification: d.SkipVerification}}, nil
 }
 
 func (s *Server) updateConnection(c *Ctx) (any, error) {
@@ -223,7 +224,7 @@ func (s *Server) updateConnection(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.ConnectionUpdated{
+	return mgapi.ConnectionUpdated{
 		Message:    "Domain connection settings have been updated, may take 10 minutes to fully propagate",
 		RequireTLS: d.RequireTLS, SkipVerification: d.SkipVerification,
 	}, nil
@@ -238,7 +239,7 @@ func (s *Server) updateDKIMSelector(c *Ctx) (any, error) {
 	if _, err := s.Domains.Update(c.R.Context(), c.Var("name"), domains.UpdateRequest{DKIMSelector: &sel}); err != nil {
 		return nil, err
 	}
-	return wire.Message{Message: "DKIM selector changed"}, nil
+	return mgapi.Message{Message: "DKIM selector changed"}, nil
 }
 
 func (s *Server) updateWebPrefix(c *Ctx) (any, error) {
@@ -251,5 +252,5 @@ func (s *Server) updateWebPrefix(c *Ctx) (any, error) {
 	if _, err := s.Domains.Update(c.R.Context(), c.Var("name"), domains.UpdateRequest{WebPrefix: &prefix}); err != nil {
 		return nil, err
 	}
-	return wire.Message{Message: "Domain web prefix updated"}, nil
+	return mgapi.Message{Message: "Domain web prefix updated"}, nil
 }

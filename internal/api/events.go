@@ -7,15 +7,15 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/delivery"
 	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/mgapi"
 )
 
 // eventsPage is the Events API response; items are the stored JSON.
 type eventsPage struct {
 	Items  []json.RawMessage `json:"items"`
-	Paging wire.Paging       `json:"paging"`
+	Paging mgapi.Paging      `json:"paging"`
 }
 
 func (s *Server) listEvents(c *Ctx) (any, error) {
@@ -57,7 +57,7 @@ func (s *Server) eventsPage(c *Ctx, q events.Query) (any, error) {
 	if items == nil {
 		items = []json.RawMessage{}
 	}
-	ep := eventsPage{Items: items, Paging: wire.Paging{
+	ep := eventsPage{Items: items, Paging: mgapi.Paging{
 		First: link(page.First), Last: link(page.Last), Next: link(page.Next), Previous: link(page.Previous),
 	}}
 	if c.W == nil {

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/mgapi"
 )
 
 // TestEventsPageWrite: the events page written without the encoder is
@@ -22,12 +22,12 @@ func TestEventsPageWrite(t *testing.T) {
 	at := time.Unix(1700000000, 0)
 	for _, items := range [][]json.RawMessage{nil, {}, {
 		json.RawMessage(events.NewAccepted(mi, "r@x.com", nil, at).Data),
-		json.RawMessage(events.NewDelivered(mi, "r@x.com", nil, wire.DeliveryStatus{Code: 250, Message: "<ok> &"}, at).Data),
+		json.RawMessage(events.NewDelivered(mi, "r@x.com", nil, mgapi.DeliveryStatus{Code: 250, Message: "<ok> &"}, at).Data),
 	}} {
 		if items == nil {
 			items = []json.RawMessage{}
 		}
-		p := eventsPage{Items: items, Paging: wire.Paging{First: "https://h/v3/a&b/events/x<y>", Last: "l", Next: "n", Previous: "p"}}
+		p := eventsPage{Items: items, Paging: mgapi.Paging{First: "https://h/v3/a&b/events/x<y>", Last: "l", Next: "n", Previous: "p"}}
 		want, got := httptest.NewRecorder(), httptest.NewRecorder()
 		writeJSON(want, 200, p)
 		p.write(got)

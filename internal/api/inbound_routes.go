@@ -5,23 +5,24 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/routes"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-var errRouteNotFound = wire.NotFound("Route not found")
+var errRouteNotFound = fault.NotFoundf("Route not found")
 
-func routeJSON(r store.Route) wire.Route {
+func routeJSON(r store.Route) mgapi.Route {
 	actions := r.Actions
 	if actions == nil {
 		actions = []string{}
 	}
-	return wire.Route{ID: r.ID, Priority: r.Priority, Description: r.Description, Expression: r.Expression,
-		Actions: actions, CreatedAt: wire.Time(r.CreatedAt)}
+	return mgapi.Route{ID: r.ID, Priority: r.Priority, Description: r.Description, Expression: r.Expression,
+		Actions: actions, CreatedAt: mgapi.Time(r.CreatedAt)}
 }
 
-// listRoutes is GET /v3/routes (reference §6.1), in evaluation order.
+// listRoutes is GET /v3/routes (docs/mailgun-contract.md §6.1), in evaluation order.
 func (s *Server) listRoutes(c *Ctx) (any, error) {
 	c.P.Accept("skip", "limit")
 	skip, limit, err := skipLimit(c.P, 100, 1000, "The 'limit' parameter can't be larger than 1000")
@@ -32,7 +33,7 @@ func (s *Server) listRoutes(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.RoutesPage{TotalCount: total, Items: make([]wire.Route, 0, len(rs))}
+	out := mgapi.RoutesPage{TotalCount: total, Items: make([]mgapi.Route, 0, len(rs))}
 	for _, r := range rs {
 		out.Items = append(out.Items, routeJSON(r))
 	}
@@ -54,7 +55,7 @@ func (s *Server) getRoute(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.RouteEnvelope{Route: routeJSON(r)}, nil
+	return mgapi.RouteEnvelope{Route: routeJSON(r)}, nil
 }
 
 var routeFields = []string{"priority", "description", "expression", "action"}
@@ -76,7 +77,7 @@ func (s *Server) readRoute(c *Ctx, r *store.Route) error {
 	if p.Has("expression") {
 		r.Expression = strings.TrimSpace(p.Raw("expression"))
 		if _, err := routes.ParseExpression(r.Expression); err != nil {
-			return wire.BadRequest("Invalid expression %q: %v", r.Expression, err)
+			return fault.Invalidf("Invalid expression %q: %v", r.Expression, err)
 		}
 	}
 	if p.Has("action") {
@@ -88,7 +89,7 @@ func (s *Server) readRoute(c *Ctx, r *store.Route) error {
 			}
 			act, err := routes.ParseAction(a)
 			if err != nil {
-				return wire.BadRequest("Invalid action %q: %v", a, err)
+				return fault.Invalidf("Invalid action %q: %v", a, err)
 			}
 			if err := s.checkEgress("message", act.URLs()...); err != nil {
 				return err
@@ -103,7 +104,7 @@ func (s *Server) readRoute(c *Ctx, r *store.Route) error {
 func (s *Server) createRoute(c *Ctx) (any, error) {
 	c.P.Accept(routeFields...)
 	if c.P.Get("expression") == "" {
-		return nil, wire.BadRequest("'expression' parameter is required")
+		return nil, fault.Invalidf("'expression' parameter is required")
 	}
 	now := s.Now().UTC()
 	r := store.Route{ID: routes.NewID(now), CreatedAt: now.Truncate(time.Second), AccountID: c.Tenant.Owner()}
@@ -111,12 +112,12 @@ func (s *Server) createRoute(c *Ctx) (any, error) {
 		return nil, err
 	}
 	if len(r.Actions) == 0 {
-		return nil, wire.BadRequest("'action' parameter is required")
+		return nil, fault.Invalidf("'action' parameter is required")
 	}
 	if err := s.Regional.CreateRoute(c.R.Context(), r); err != nil {
 		return nil, err
 	}
-	return wire.RouteEnvelope{Message: "Route has been created", Route: routeJSON(r)}, nil
+	return mgapi.RouteEnvelope{Message: "Route has been created", Route: routeJSON(r)}, nil
 }
 
 // updateRoute is PUT /v3/routes/{id}: any subset of the fields; action
@@ -131,10 +132,10 @@ func (s *Server) updateRoute(c *Ctx) (any, error) {
 		return nil, err
 	}
 	if len(r.Actions) == 0 {
-		return nil, wire.BadRequest("'action' parameter must not be empty")
+		return nil, fault.Invalidf("'action' parameter must not be empty")
 	}
 	if r.Expression == "" {
-		return nil, wire.BadRequest("'expression' parameter must not be empty")
+		return nil, fault.Invalidf("'expression' parameter must not be empty")
 	}
 	if err := s.Regional.UpdateRoute(c.R.Context(), r); errors.Is(err, store.ErrNotFound) {
 		return nil, errRouteNotFound
@@ -142,7 +143,7 @@ func (s *Server) updateRoute(c *Ctx) (any, error) {
 		return nil, err
 	}
 	j := routeJSON(r)
-	return wire.RouteUpdated{Route: j, Message: "Route has been updated", Inner: j}, nil
+	return mgapi.RouteUpdated{Route: j, Message: "Route has been updated", Inner: j}, nil
 }
 
 // deleteRoute is DELETE /v3/routes/{id}.
@@ -157,7 +158,7 @@ func (s *Server) deleteRoute(c *Ctx) (any, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	return wire.RouteDeleted{Message: "Route has been deleted", ID: id}, nil
+	return mgapi.RouteDeleted{Message: "Route has been deleted", ID: id}, nil
 }
 
 // matchRoute is GET /v3/routes/match?address=: the first route that
@@ -167,14 +168,14 @@ func (s *Server) matchRoute(c *Ctx) (any, error) {
 	c.P.Accept("address")
 	addr := c.P.Get("address")
 	if addr == "" {
-		return nil, wire.BadRequest("Parameter 'address' is missing")
+		return nil, fault.Invalidf("Parameter 'address' is missing")
 	}
 	all, err := routes.Load(c.R.Context(), s.Regional, s.Log)
 	if err != nil {
 		return nil, err
 	}
 	if ms := routes.Evaluate(routes.Owned(all, c.Tenant.Owner()), routes.Input{Recipient: addr}); len(ms) > 0 {
-		return wire.RouteEnvelope{Route: routeJSON(ms[0].Route)}, nil
+		return mgapi.RouteEnvelope{Route: routeJSON(ms[0].Route)}, nil
 	}
 	return nil, errRouteNotFound
 }

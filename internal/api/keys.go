@@ -3,29 +3,15 @@ package api
 import (
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-// KeyJSON is the wire form of a key (never with its secret).
-func KeyJSON(k store.Key) wire.Key {
-	out := wire.Key{
-		ID: k.ID, Description: k.Description, Kind: k.Kind, Role: k.Role,
-		CreatedAt: wire.ISOTime(k.CreatedAt), UpdatedAt: wire.ISOTime(k.UpdatedAt),
-		IsDisabled: k.Disabled, DisabledReason: k.DisabledReason,
-		Requestor: k.Requestor, UserName: k.UserName,
-	}
-	if !k.ExpiresAt.IsZero() {
-		t := wire.ISOTime(k.ExpiresAt)
-		out.ExpiresAt = &t
-	}
-	if k.DomainName != "" {
-		d := k.DomainName
-		out.DomainName = &d
-	}
-	return out
-}
+// KeyJSON is the Mailgun form of a key (never with its secret).
+//
+// Deprecated: use auth.KeyShape.
+func KeyJSON(k store.Key) mgapi.Key { return auth.KeyShape(k) }
 
 func (s *Server) listKeys(c *Ctx) (any, error) {
 	c.P.Accept("kind", "domain_name")
@@ -34,9 +20,9 @@ func (s *Server) listKeys(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.KeyList{TotalCount: len(keys), Items: make([]wire.Key, 0, len(keys))}
+	out := mgapi.KeyList{TotalCount: len(keys), Items: make([]mgapi.Key, 0, len(keys))}
 	for _, k := range keys {
-		out.Items = append(out.Items, KeyJSON(k))
+		out.Items = append(out.Items, auth.KeyShape(k))
 	}
 	return out, nil
 }
@@ -59,9 +45,9 @@ func (s *Server) createKey(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := KeyJSON(k)
+	out := auth.KeyShape(k)
 	out.Secret = secretValue
-	return wire.KeyCreated{Message: "great success", Key: out}, nil
+	return mgapi.KeyCreated{Message: "great success", Key: out}, nil
 }
 
 func (s *Server) deleteKey(c *Ctx) (any, error) {
@@ -69,5 +55,5 @@ func (s *Server) deleteKey(c *Ctx) (any, error) {
 	if err := s.Keys.RevokeIn(c.R.Context(), c.Tenant.AccountID, c.Var("id")); err != nil {
 		return nil, err
 	}
-	return wire.Message{Message: "key deleted"}, nil
+	return mgapi.Message{Message: "key deleted"}, nil
 }

@@ -4,11 +4,12 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-// pivotPager reads and writes Mailgun's pivot paging (reference §17.4):
+// pivotPager reads and writes Mailgun's pivot paging (docs/mailgun-contract.md §17.4):
 // page=first|next|previous|last with the pivot in a parameter whose name
 // varies by endpoint (p for templates, address for lists and members).
 // Links are absolute and always present, next included, so SDK iterators
@@ -22,7 +23,7 @@ type pivotPager struct {
 }
 
 // newPivotPager reads limit (default def, at most max), page and the pivot.
-func newPivotPager(p *wire.Params, path, param string, def, max int, keep ...string) (*pivotPager, error) {
+func newPivotPager(p *mgapi.Params, path, param string, def, max int, keep ...string) (*pivotPager, error) {
 	limit, err := p.Int("limit", def, 1, max)
 	if err != nil {
 		return nil, err
@@ -43,14 +44,14 @@ func newPivotPager(p *wire.Params, path, param string, def, max int, keep ...str
 	case "previous", "prev":
 		pg.q.Pivot, pg.q.Backward = pivot, true
 	default:
-		return nil, wire.BadRequest("'page' parameter must be first, next, previous or last, not %q", page)
+		return nil, fault.Invalidf("'page' parameter must be first, next, previous or last, not %q", page)
 	}
 	pg.q.Limit = limit
 	return pg, nil
 }
 
 // paging returns the links for a page whose items have keys (ascending).
-func (pg *pivotPager) paging(keys []string) wire.Paging {
+func (pg *pivotPager) paging(keys []string) mgapi.Paging {
 	link := func(page, pivot string, withPivot bool) string {
 		v := url.Values{}
 		for k, vs := range pg.keep {
@@ -67,7 +68,7 @@ func (pg *pivotPager) paging(keys []string) wire.Paging {
 	if len(keys) > 0 {
 		prev, next = keys[0], keys[len(keys)-1]
 	}
-	return wire.Paging{
+	return mgapi.Paging{
 		First: link("first", "", false), Last: link("last", "", false),
 		Next: link("next", next, true), Previous: link("previous", prev, true),
 	}

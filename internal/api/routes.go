@@ -12,7 +12,7 @@ import (
 // {domain}, "Domain not found" for {name}, Mailgun's two texts). Name other
 // variables after what they hold ({tag}, {address}, {id}, …). Paths are Mailgun's full versioned paths;
 // endpoints that Mailgun serves under several versions are registered under
-// each (reference §0.1, §17).
+// each (docs/mailgun-contract.md §0.1, §17).
 func (s *Server) routes() {
 	const (
 		get, post, put, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
@@ -20,12 +20,12 @@ func (s *Server) routes() {
 	s.handle(get, "/healthz", auth.Public, s.healthz)
 	s.handle(get, "/metrics", auth.Public, s.metrics)
 
-	// API keys (§1.3).
+	// API keys (docs/mailgun-contract.md §1.3).
 	s.handle(get, "/v1/keys", auth.Admin, s.listKeys)
 	s.handle(post, "/v1/keys", auth.Admin, s.createKey)
 	s.handle(del, "/v1/keys/{id}", auth.Admin, s.deleteKey)
 
-	// The account's HTTP webhook signing key (§8.5).
+	// The account's HTTP webhook signing key (docs/mailgun-contract.md §8.5).
 	s.handle(get, "/v5/accounts/http_signing_key", auth.Admin, s.getSigningKey)
 	s.handle(post, "/v5/accounts/http_signing_key", auth.Admin, s.regenerateSigningKey)
 
@@ -46,16 +46,16 @@ func (s *Server) routes() {
 	s.handle(put, "/v3/domains/{name}/dkim_selector", auth.Account, s.updateDKIMSelector)
 	s.handle(put, "/v3/domains/{name}/web_prefix", auth.Account, s.updateWebPrefix)
 
-	// Sending (§2).
+	// Sending (docs/mailgun-contract.md §2).
 	s.handle(post, "/v3/{domain}/messages", auth.Send, s.sendMessage)
 	s.handle(post, "/v3/{domain}/messages.mime", auth.Send, s.sendMIME)
 
-	// Events (§3) and the queue (beyond Mailgun: what waits and why).
+	// Events (docs/mailgun-contract.md §3) and the queue (beyond Mailgun: what waits and why).
 	s.handle(get, "/v3/{domain}/events", auth.Account, s.listEvents)
 	s.handle(get, "/v3/{domain}/events/{token}", auth.Account, s.eventsByToken)
 	s.handle(get, "/v3/{domain}/queue", auth.Account, s.queueStatus)
 
-	// Stored messages (§7).
+	// Stored messages (docs/mailgun-contract.md §7).
 	s.handle(get, "/v3/domains/{domain}/messages/{key}", auth.Account, s.getStoredMessage)
 	s.handle(post, "/v3/domains/{domain}/messages/{key}", auth.Account, s.resendMessage)
 	s.handle(get, "/v3/domains/{domain}/messages/{key}/attachments/{n}", auth.Account, s.getStoredAttachment)
@@ -63,8 +63,8 @@ func (s *Server) routes() {
 	s.webhooksRoutes()
 	s.webhookTestRoutes()
 	s.usageRoutes()    // usage details (beyond Mailgun)
-	s.suppressRoutes() // suppressions (§4)
-	s.statsRoutes()    // tags, stats and metrics (§10)
+	s.suppressRoutes() // suppressions (docs/mailgun-contract.md §4)
+	s.statsRoutes()    // tags, stats and metrics (docs/mailgun-contract.md §10)
 	s.smtpRoutes()
 	s.templatesRoutes()
 	s.listsRoutes()

@@ -4,9 +4,10 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/exports"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -21,11 +22,13 @@ func (s *Server) exportsRoutes() {
 	s.handle(http.MethodGet, "/v3/exports/{id}/download", auth.Public, s.downloadExport)
 }
 
-func exportOut(e store.Export) wire.Export { return wire.Export{ID: e.ID, Status: e.State, URL: e.URL} }
+func exportOut(e store.Export) mgapi.Export {
+	return mgapi.Export{ID: e.ID, Status: e.State, URL: e.URL}
+}
 
 func (s *Server) exportsOn() error {
 	if s.Exports == nil {
-		return wire.Errorf(http.StatusServiceUnavailable, "exports are not configured on this node")
+		return fault.Unavailablef("exports are not configured on this node")
 	}
 	return nil
 }
@@ -51,7 +54,7 @@ func (s *Server) createExport(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.ExportCreated{Message: "success", Export: exportOut(e)}, nil
+	return mgapi.ExportCreated{Message: "success", Export: exportOut(e)}, nil
 }
 
 func (s *Server) listExports(c *Ctx) (any, error) {
@@ -63,7 +66,7 @@ func (s *Server) listExports(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.ExportList{Items: make([]wire.Export, 0, len(es))}
+	out := mgapi.ExportList{Items: make([]mgapi.Export, 0, len(es))}
 	owned := map[string]bool{}
 	for _, e := range es {
 		ok, seen := owned[e.Domain]
@@ -88,7 +91,7 @@ func (s *Server) export(c *Ctx) (store.Export, error) {
 	}
 	e, err := s.Regional.Export(c.R.Context(), c.Var("id"), false)
 	if err == store.ErrNotFound {
-		return e, wire.NotFound("export not found")
+		return e, fault.NotFoundf("export not found")
 	}
 	if err != nil {
 		return e, err
@@ -96,7 +99,7 @@ func (s *Server) export(c *Ctx) (store.Export, error) {
 	// Another account's export is not found (subaccounts, On-Behalf-Of).
 	if ok, err := s.ownsDomain(c, e.Domain); err != nil || !ok {
 		if err == nil {
-			err = wire.NotFound("export not found")
+			err = fault.NotFoundf("export not found")
 		}
 		return store.Export{}, err
 	}
@@ -132,7 +135,7 @@ func (s *Server) exportLink(c *Ctx) (any, error) {
 		return nil, err
 	}
 	if e.State != store.ExportComplete {
-		return nil, wire.BadRequest("export %s is not complete (status %s)", e.ID, e.State)
+		return nil, fault.Invalidf("export %s is not complete (status %s)", e.ID, e.State)
 	}
 	c.W.Header().Set("Location", s.Exports.Link(e.ID))
 	c.W.WriteHeader(http.StatusFound)

@@ -9,15 +9,16 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/domains"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/ips"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
 // ipsRoutes registers the node's source addresses, domain IP assignments
-// and dedicated IP pools (reference §13.1, §11.4). The addresses are the
+// and dedicated IP pools (docs/mailgun-contract.md §13.1, §11.4). The addresses are the
 // node's --source-ips; an address that is not one of them is refused with
 // a 400 wherever it is given. Pools and assignments are region-bound.
 func (s *Server) ipsRoutes() {
@@ -40,7 +41,7 @@ func (s *Server) ipsRoutes() {
 	s.handle(post, "/v3/ip_pools/{pool}/ips.json", auth.Account, s.addIPsToPool)
 }
 
-var success = wire.Message{Message: "success"}
+var success = mgapi.Message{Message: "success"}
 
 // ourIP returns ip in canonical form, or the 400 for an address that is
 // not one of the node's source addresses.
@@ -49,9 +50,9 @@ func (s *Server) ourIP(ip string) (string, error) {
 		return n, nil
 	}
 	if strings.TrimSpace(ip) == "" {
-		return "", wire.BadRequest("Parameter 'ip' is missing")
+		return "", fault.Invalidf("Parameter 'ip' is missing")
 	}
-	return "", wire.BadRequest("IP %s is not one of this server's source addresses (--source-ips)", ip)
+	return "", fault.Invalidf("IP %s is not one of this server's source addresses (--source-ips)", ip)
 }
 
 // ourIPs checks a list of addresses (repeated or comma-separated values).
@@ -75,11 +76,11 @@ func (s *Server) ourIPs(values []string) ([]string, error) {
 // dedicated to this server, none is on a warm-up; enabled is accepted).
 func (s *Server) listIPs(c *Ctx) (any, error) {
 	c.P.Accept("dedicated", "enabled")
-	out := wire.IPList{Items: []string{}, Details: []wire.IPDetail{}, AssignableToPools: []string{}}
+	out := mgapi.IPList{Items: []string{}, Details: []mgapi.IPDetail{}, AssignableToPools: []string{}}
 	for _, src := range s.Sources.List() {
 		ip := src.Addr.String()
 		out.Items = append(out.Items, ip)
-		out.Details = append(out.Details, wire.IPDetail{IP: ip})
+		out.Details = append(out.Details, mgapi.IPDetail{IP: ip})
 		out.AssignableToPools = append(out.AssignableToPools, ip)
 	}
 	out.TotalCount = len(out.Items)
@@ -90,9 +91,9 @@ func (s *Server) listIPs(c *Ctx) (any, error) {
 func (s *Server) getIP(c *Ctx) (any, error) {
 	src, ok := s.Sources.Lookup(c.Var("ip"))
 	if !ok {
-		return nil, wire.NotFound("IP not found")
+		return nil, fault.NotFoundf("IP not found")
 	}
-	return wire.IP{IP: src.Addr.String(), RDNS: src.EHLO, Dedicated: true}, nil
+	return mgapi.IP{IP: src.Addr.String(), RDNS: src.EHLO, Dedicated: true}, nil
 }
 
 // listDomainIPs is GET /v3/domains/{d}/ips: the addresses the domain sends
@@ -110,7 +111,7 @@ func (s *Server) listDomainIPs(c *Ctx) (any, error) {
 			}
 		}
 	}
-	return wire.IPList{Items: append([]string{}, list...), TotalCount: len(list)}, nil
+	return mgapi.IPList{Items: append([]string{}, list...), TotalCount: len(list)}, nil
 }
 
 // addDomainIP is POST /v3/domains/{d}/ips with ip (an address of the
@@ -149,7 +150,7 @@ func (s *Server) deleteDomainIP(c *Ctx) (any, error) {
 	}
 	if c.Var("ip") == "ip_pool" {
 		if d.PoolID == "" {
-			return nil, wire.NotFound("Domain has no IP pool linked")
+			return nil, fault.NotFoundf("Domain has no IP pool linked")
 		}
 		d.PoolID = ""
 		if id := c.P.Get("pool_id"); id != "" {
@@ -171,7 +172,7 @@ func (s *Server) deleteDomainIP(c *Ctx) (any, error) {
 	list := ips.SplitList(d.IPs)
 	i := slices.IndexFunc(list, func(ip string) bool { return sameIP(ip, c.Var("ip")) })
 	if i < 0 {
-		return nil, wire.NotFound("IP not found")
+		return nil, fault.NotFoundf("IP not found")
 	}
 	d.IPs = strings.Join(slices.Delete(list, i, i+1), ",")
 	return success, s.saveDomain(c.R.Context(), d)
@@ -201,7 +202,7 @@ func (s *Server) saveDomain(ctx context.Context, d store.Domain) error {
 func (s *Server) pool(ctx context.Context, id string) (store.IPPool, error) {
 	p, err := s.Regional.IPPool(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return p, wire.NotFound("IP pool not found")
+		return p, fault.NotFoundf("IP pool not found")
 	}
 	return p, err
 }
@@ -211,7 +212,7 @@ func (s *Server) pool(ctx context.Context, id string) (store.IPPool, error) {
 func (s *Server) poolParam(ctx context.Context, id string) error {
 	_, err := s.Regional.IPPool(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return wire.BadRequest("IP pool %s not found", id)
+		return fault.Invalidf("IP pool %s not found", id)
 	}
 	return err
 }
@@ -251,8 +252,8 @@ func visibleDomains(c *Ctx, ds []store.Domain) []store.Domain {
 	return out
 }
 
-func poolOut(p store.IPPool, linked bool) wire.IPPool {
-	return wire.IPPool{PoolID: p.ID, Name: p.Name, Description: p.Description, IPs: append([]string{}, p.IPs...), IsLinked: linked}
+func poolOut(p store.IPPool, linked bool) mgapi.IPPool {
+	return mgapi.IPPool{PoolID: p.ID, Name: p.Name, Description: p.Description, IPs: append([]string{}, p.IPs...), IsLinked: linked}
 }
 
 // listIPPools is GET /v3/ip_pools.
@@ -261,7 +262,7 @@ func (s *Server) listIPPools(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.IPPools{IPPools: []wire.IPPool{}, Message: "success"}
+	out := mgapi.IPPools{IPPools: []mgapi.IPPool{}, Message: "success"}
 	for _, p := range ps {
 		ds, err := s.linked(c.R.Context(), p.ID)
 		if err != nil {
@@ -290,7 +291,7 @@ func (s *Server) createIPPool(c *Ctx) (any, error) {
 	if err := s.Regional.CreateIPPool(c.R.Context(), p); err != nil {
 		return nil, err
 	}
-	return wire.IPPoolCreated{Message: "success", PoolID: p.ID}, nil
+	return mgapi.IPPoolCreated{Message: "success", PoolID: p.ID}, nil
 }
 
 // getIPPool is GET /v3/ip_pools/{id}.
@@ -303,11 +304,11 @@ func (s *Server) getIPPool(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.IPPoolLinked{IPPool: poolOut(p, len(ds) > 0), LinkedDomains: []string{}}
+	out := mgapi.IPPoolLinked{IPPool: poolOut(p, len(ds) > 0), LinkedDomains: []string{}}
 	for _, d := range visibleDomains(c, ds) {
 		out.LinkedDomains = append(out.LinkedDomains, d.Name)
 	}
-	return wire.IPPoolDetails{Details: out, Message: "success"}, nil
+	return mgapi.IPPoolDetails{Details: out, Message: "success"}, nil
 }
 
 // updateIPPool is PATCH /v3/ip_pools/{id}: name, description, and add_ip /
@@ -320,7 +321,7 @@ func (s *Server) updateIPPool(c *Ctx) (any, error) {
 	}
 	if c.P.Has("name") {
 		if p.Name = c.P.Get("name"); p.Name == "" {
-			return nil, wire.BadRequest("Parameter 'name' must not be empty")
+			return nil, fault.Invalidf("Parameter 'name' must not be empty")
 		}
 	}
 	if c.P.Has("description") {
@@ -381,7 +382,7 @@ func (s *Server) deleteIPPool(c *Ctx) (any, error) {
 			return nil, err
 		}
 	}
-	return wire.Message{Message: "started"}, s.Regional.DeleteIPPool(ctx, c.Var("pool"))
+	return mgapi.Message{Message: "started"}, s.Regional.DeleteIPPool(ctx, c.Var("pool"))
 }
 
 // ipPoolDomains is GET /v3/ip_pools/{id}/domains (one page: every linked
@@ -395,9 +396,9 @@ func (s *Server) ipPoolDomains(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.IPPoolDomains{Domains: []wire.IPPoolDomain{}}
+	out := mgapi.IPPoolDomains{Domains: []mgapi.IPPoolDomain{}}
 	for _, d := range visibleDomains(c, ds) {
-		out.Domains = append(out.Domains, wire.IPPoolDomain{ID: d.ID, Name: d.Name})
+		out.Domains = append(out.Domains, mgapi.IPPoolDomain{ID: d.ID, Name: d.Name})
 	}
 	return out, nil
 }
@@ -416,7 +417,7 @@ func (s *Server) removeIPFromPool(c *Ctx) (any, error) {
 func (s *Server) addIPsToPool(c *Ctx) (any, error) {
 	c.P.Accept("ips")
 	if len(c.P.All("ips")) == 0 {
-		return nil, wire.BadRequest("Parameter 'ips' is missing")
+		return nil, fault.Invalidf("Parameter 'ips' is missing")
 	}
 	return s.changePool(c, c.P.All("ips"), nil)
 }
@@ -438,7 +439,7 @@ func (s *Server) changePool(c *Ctx, add, remove []string) (any, error) {
 	for _, ip := range remove {
 		i := slices.IndexFunc(p.IPs, func(x string) bool { return sameIP(x, ip) })
 		if i < 0 {
-			return nil, wire.NotFound("IP not found in pool")
+			return nil, fault.NotFoundf("IP not found in pool")
 		}
 		p.IPs = slices.Delete(p.IPs, i, i+1)
 	}

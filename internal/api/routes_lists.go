@@ -4,13 +4,14 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/lists"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-// listsRoutes registers mailing lists and members (reference §5).
+// listsRoutes registers mailing lists and members (docs/mailgun-contract.md §5).
 func (s *Server) listsRoutes() {
 	const l = "/v3/lists/{address}"
 	s.handle("GET", "/v3/lists/pages", auth.Account, s.listListsPages)
@@ -47,21 +48,21 @@ func (s *Server) ownedList(h handlerFunc) handlerFunc {
 	}
 }
 
-func listJSON(l store.MailingList) wire.MailingList {
-	return wire.MailingList{Address: l.Address, Name: l.Name, Description: l.Description, AccessLevel: l.AccessLevel,
-		ReplyPreference: l.ReplyPreference, CreatedAt: wire.Time(l.CreatedAt), MembersCount: l.MembersCount}
+func listJSON(l store.MailingList) mgapi.MailingList {
+	return mgapi.MailingList{Address: l.Address, Name: l.Name, Description: l.Description, AccessLevel: l.AccessLevel,
+		ReplyPreference: l.ReplyPreference, CreatedAt: mgapi.Time(l.CreatedAt), MembersCount: l.MembersCount}
 }
 
-func memberJSON(m store.Member) wire.Member {
+func memberJSON(m store.Member) mgapi.Member {
 	vars := m.Vars
 	if vars == nil {
 		vars = map[string]any{}
 	}
-	return wire.Member{Address: m.Address, Name: m.Name, Vars: vars, Subscribed: m.Subscribed}
+	return mgapi.Member{Address: m.Address, Name: m.Name, Vars: vars, Subscribed: m.Subscribed}
 }
 
 // optional returns a pointer to name's raw value, nil when absent.
-func optional(p *wire.Params, name string) *string {
+func optional(p *mgapi.Params, name string) *string {
 	if !p.Has(name) {
 		return nil
 	}
@@ -69,7 +70,7 @@ func optional(p *wire.Params, name string) *string {
 	return &v
 }
 
-func listInput(p *wire.Params) lists.ListInput {
+func listInput(p *mgapi.Params) lists.ListInput {
 	return lists.ListInput{Address: optional(p, "address"), Name: optional(p, "name"),
 		Description: optional(p, "description"), AccessLevel: optional(p, "access_level"),
 		ReplyPreference: optional(p, "reply_preference")}
@@ -85,7 +86,7 @@ func (s *Server) createList(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.ListResponse{Message: "Mailing list has been created", List: listJSON(l)}, nil
+	return mgapi.ListResponse{Message: "Mailing list has been created", List: listJSON(l)}, nil
 }
 
 func (s *Server) listListsPages(c *Ctx) (any, error) {
@@ -98,7 +99,7 @@ func (s *Server) listListsPages(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.MailingListPage{Items: []wire.MailingList{}}
+	out := mgapi.MailingListPage{Items: []mgapi.MailingList{}}
 	keys := make([]string, 0, len(ls))
 	for _, l := range ls {
 		out.Items = append(out.Items, listJSON(l))
@@ -114,7 +115,7 @@ func (s *Server) listListsOffset(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.ListOffsetPage{Items: []wire.MailingList{}}
+	out := mgapi.ListOffsetPage{Items: []mgapi.MailingList{}}
 	if a := c.P.Get("address"); a != "" {
 		l, err := s.Lists.Get(c.R.Context(), a)
 		if err != nil {
@@ -143,7 +144,7 @@ func (s *Server) getList(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.ListResponse{List: listJSON(l)}, nil
+	return mgapi.ListResponse{List: listJSON(l)}, nil
 }
 
 func (s *Server) updateList(c *Ctx) (any, error) {
@@ -152,7 +153,7 @@ func (s *Server) updateList(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.ListResponse{Message: "Mailing list has been updated", List: listJSON(l)}, nil
+	return mgapi.ListResponse{Message: "Mailing list has been updated", List: listJSON(l)}, nil
 }
 
 func (s *Server) deleteList(c *Ctx) (any, error) {
@@ -161,11 +162,11 @@ func (s *Server) deleteList(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.ListDeleted{Address: addr, Message: "Mailing list has been removed"}, nil
+	return mgapi.ListDeleted{Address: addr, Message: "Mailing list has been removed"}, nil
 }
 
 // memberFilter reads subscribed=yes|no.
-func memberFilter(p *wire.Params) (store.MemberFilter, error) {
+func memberFilter(p *mgapi.Params) (store.MemberFilter, error) {
 	var f store.MemberFilter
 	if p.Get("subscribed") != "" {
 		v, err := p.Bool("subscribed", false)
@@ -192,7 +193,7 @@ func (s *Server) listMembersPages(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.MemberPage{Items: []wire.Member{}}
+	out := mgapi.MemberPage{Items: []mgapi.Member{}}
 	keys := make([]string, 0, len(ms))
 	for _, m := range ms {
 		out.Items = append(out.Items, memberJSON(m))
@@ -212,7 +213,7 @@ func (s *Server) listMembersOffset(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.MemberOffsetPage{Items: []wire.Member{}}
+	out := mgapi.MemberOffsetPage{Items: []mgapi.Member{}}
 	if a := c.P.Get("address"); a != "" {
 		m, err := s.Lists.Member(c.R.Context(), c.Var("address"), a)
 		if err != nil {
@@ -234,7 +235,7 @@ func (s *Server) listMembersOffset(c *Ctx) (any, error) {
 
 // memberInput reads a member's fields; subscribed arrives as yes/no or
 // true/false.
-func memberInput(p *wire.Params) (lists.MemberInput, error) {
+func memberInput(p *mgapi.Params) (lists.MemberInput, error) {
 	in := lists.MemberInput{Address: optional(p, "address"), Name: optional(p, "name"), Vars: optional(p, "vars")}
 	if p.Get("subscribed") != "" {
 		v, err := p.Bool("subscribed", true)
@@ -260,7 +261,7 @@ func (s *Server) createMember(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.MemberResponse{Member: memberJSON(m), Message: "Mailing list member has been created"}, nil
+	return mgapi.MemberResponse{Member: memberJSON(m), Message: "Mailing list member has been created"}, nil
 }
 
 func (s *Server) getMember(c *Ctx) (any, error) {
@@ -269,7 +270,7 @@ func (s *Server) getMember(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.MemberResponse{Member: memberJSON(m)}, nil
+	return mgapi.MemberResponse{Member: memberJSON(m)}, nil
 }
 
 func (s *Server) updateMember(c *Ctx) (any, error) {
@@ -282,7 +283,7 @@ func (s *Server) updateMember(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.MemberResponse{Member: memberJSON(m), Message: "Mailing list member has been updated"}, nil
+	return mgapi.MemberResponse{Member: memberJSON(m), Message: "Mailing list member has been updated"}, nil
 }
 
 func (s *Server) deleteMember(c *Ctx) (any, error) {
@@ -291,7 +292,7 @@ func (s *Server) deleteMember(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.MemberDeleted{Message: "Mailing list member has been deleted"}
+	out := mgapi.MemberDeleted{Message: "Mailing list member has been deleted"}
 	out.Member.Address = addr
 	return out, nil
 }
@@ -317,10 +318,10 @@ func (s *Server) bulkMembersCSV(c *Ctx) (any, error) {
 	c.P.Accept("members", "upsert", "subscribed")
 	files := c.P.Files("members")
 	if len(files) == 0 {
-		return nil, wire.BadRequest("'members' parameter must be a CSV file")
+		return nil, fault.Invalidf("'members' parameter must be a CSV file")
 	}
 	if files[0].Size > lists.MaxCSVBytes {
-		return nil, wire.BadRequest("CSV file is too big, max allowed size is 5 MB")
+		return nil, fault.Invalidf("CSV file is too big, max allowed size is 5 MB")
 	}
 	upsert, err := c.P.Bool("upsert", false)
 	if err != nil {
@@ -348,16 +349,16 @@ func (s *Server) bulkResult(c *Ctx, ms []store.Member, upsert bool) (any, error)
 		return nil, err
 	}
 	if up.TaskID != "" {
-		return wire.ListResponse{Message: "Mailing list upload started in background", List: listJSON(up.List), TaskID: up.TaskID}, nil
+		return mgapi.ListResponse{Message: "Mailing list upload started in background", List: listJSON(up.List), TaskID: up.TaskID}, nil
 	}
-	return wire.ListResponse{Message: "Mailing list has been updated", List: listJSON(up.List)}, nil
+	return mgapi.ListResponse{Message: "Mailing list has been updated", List: listJSON(up.List)}, nil
 }
 
 func (s *Server) listTask(c *Ctx) (any, error) {
 	c.P.Accept()
 	t, ok := s.Lists.Task(c.Var("id"))
 	if !ok || !strings.EqualFold(t.List, strings.TrimSpace(c.Var("address"))) {
-		return nil, wire.NotFound("task %s not found", c.Var("id"))
+		return nil, fault.NotFoundf("task %s not found", c.Var("id"))
 	}
 	return t, nil
 }

@@ -7,9 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/stats"
 )
 
@@ -24,13 +25,13 @@ var logEvents = []string{"accepted", "delivered", "failed", "opened", "clicked",
 	"rejected", "stored"}
 
 func (s *Server) analyticsLogs(c *Ctx) (any, error) {
-	var req wire.LogsRequest
+	var req mgapi.LogsRequest
 	if len(c.P.JSON) > 0 {
 		if err := json.Unmarshal(c.P.JSON, &req); err != nil {
-			return nil, wire.BadRequest("request body is not a logs query: %v", err)
+			return nil, fault.Invalidf("request body is not a logs query: %v", err)
 		}
 	} else if len(c.P.Names()) > 0 {
-		return nil, wire.BadRequest("send the logs query as a JSON body (Content-Type: application/json)")
+		return nil, fault.Invalidf("send the logs query as a JSON body (Content-Type: application/json)")
 	}
 	q, err := s.logsQuery(c, req)
 	if err != nil {
@@ -40,7 +41,7 @@ func (s *Server) analyticsLogs(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.LogsResponse{Start: wire.FormatDate(q.Start), End: wire.FormatDate(q.End), Items: page.Items}
+	out := mgapi.LogsResponse{Start: mgapi.FormatDate(q.Start), End: mgapi.FormatDate(q.End), Items: page.Items}
 	if out.Items == nil {
 		out.Items = []map[string]any{}
 	}
@@ -50,7 +51,7 @@ func (s *Server) analyticsLogs(c *Ctx) (any, error) {
 	return out, nil
 }
 
-func (s *Server) logsQuery(c *Ctx, req wire.LogsRequest) (events.LogsQuery, error) {
+func (s *Server) logsQuery(c *Ctx, req mgapi.LogsRequest) (events.LogsQuery, error) {
 	var q events.LogsQuery
 	rng, err := stats.ParseRange(req.Start, req.End, req.Duration, "", s.Now())
 	if err != nil {
@@ -65,14 +66,14 @@ func (s *Server) logsQuery(c *Ctx, req wire.LogsRequest) (events.LogsQuery, erro
 	case "timestamp:asc":
 		q.Ascending = true
 	default:
-		return q, wire.BadRequest("'pagination.sort' must be timestamp:asc or timestamp:desc, not %q", req.Pagination.Sort)
+		return q, fault.Invalidf("'pagination.sort' must be timestamp:asc or timestamp:desc, not %q", req.Pagination.Sort)
 	}
 	q.Limit = int(req.Pagination.Limit)
 	if q.Limit == 0 {
 		q.Limit = 100
 	}
 	if q.Limit < 1 || q.Limit > 100 {
-		return q, wire.BadRequest("'pagination.limit' must be between 1 and 100")
+		return q, fault.Invalidf("'pagination.limit' must be between 1 and 100")
 	}
 	if req.Pagination.Token != "" {
 		if q.After, err = events.ParseLogsToken(req.Pagination.Token); err != nil {
@@ -81,7 +82,7 @@ func (s *Server) logsQuery(c *Ctx, req wire.LogsRequest) (events.LogsQuery, erro
 	}
 	for _, e := range append(req.Events, req.MetricEvents...) {
 		if !slices.Contains(logEvents, e) {
-			return q, wire.BadRequest("event %q is not one Salvo records; use %s", e, strings.Join(logEvents, ", "))
+			return q, fault.Invalidf("event %q is not one Salvo records; use %s", e, strings.Join(logEvents, ", "))
 		}
 		q.Types = addTo(q.Types, e)
 	}
@@ -100,9 +101,9 @@ func (s *Server) logsQuery(c *Ctx, req wire.LogsRequest) (events.LogsQuery, erro
 
 // logsPredicate applies one filter condition: attribute domain,
 // recipient, message-id or event, comparator = or !=.
-func logsPredicate(q *events.LogsQuery, p wire.MetricsPredicate, domains *[]string) error {
+func logsPredicate(q *events.LogsQuery, p mgapi.MetricsPredicate, domains *[]string) error {
 	if p.Comparator != "=" && p.Comparator != "!=" {
-		return wire.BadRequest("filter comparator %q is not supported; use = or !=", p.Comparator)
+		return fault.Invalidf("filter comparator %q is not supported; use = or !=", p.Comparator)
 	}
 	vals := map[string]bool{}
 	for _, v := range p.Values {
@@ -123,7 +124,7 @@ func logsPredicate(q *events.LogsQuery, p wire.MetricsPredicate, domains *[]stri
 	case "event":
 		setOf(&q.Types, &q.NotTypes, vals, neg)
 	default:
-		return wire.BadRequest("filter attribute %q is not supported; use domain, recipient, message-id or event", p.Attribute)
+		return fault.Invalidf("filter attribute %q is not supported; use domain, recipient, message-id or event", p.Attribute)
 	}
 	return nil
 }

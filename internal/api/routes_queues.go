@@ -4,9 +4,9 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/delivery"
+	"github.com/salvo-email/salvo/internal/mgapi"
 )
 
 // queuesRoutes: Mailgun's sending queue endpoints (reference §2.5) mapped
@@ -22,7 +22,7 @@ func (s *Server) queuesRoutes() {
 // Scheduled mail (o:deliverytime) and mail due now wait in one queue.
 func (s *Server) sendingQueues(c *Ctx) (any, error) {
 	c.P.Accept()
-	return wire.SendingQueues{}, nil
+	return mgapi.SendingQueues{}, nil
 }
 
 // deleteEnvelopes drops the domain's queued and scheduled copies, each
@@ -36,5 +36,5 @@ func (s *Server) deleteEnvelopes(c *Ctx) (any, error) {
 	}
 	s.Log.Info("dropped a domain's waiting mail", "domain", c.Domain.Name, "copies", n)
 	c.W.Header().Set("X-Salvo-Dropped", strconv.Itoa(n))
-	return wire.Message{Message: "done"}, nil
+	return mgapi.Message{Message: "done"}, nil
 }

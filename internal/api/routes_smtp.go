@@ -7,7 +7,7 @@ import (
 )
 
 // smtpRoutes registers the SMTP services' endpoints: a domain's SMTP
-// credentials (reference §12.1) and the account's inbound routes (§6.1).
+// credentials (docs/mailgun-contract.md §12.1) and the account's inbound routes (§6.1).
 // Both are region-bound: this node serves its own region's.
 func (s *Server) smtpRoutes() {
 	const get, post, put, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete

@@ -8,8 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/stats"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -19,8 +20,8 @@ import (
 // reported, not enforced.
 const tagLimit = 5000
 
-// statsRoutes registers tags (§10.1, both the legacy /tags/{tag} paths
-// and the newer /tag?tag= ones), stats (§10.2) and metrics (§10.3).
+// statsRoutes registers tags (docs/mailgun-contract.md §10.1, both the legacy /tags/{tag} paths
+// and the newer /tag?tag= ones), stats (docs/mailgun-contract.md §10.2) and metrics (docs/mailgun-contract.md §10.3).
 func (s *Server) statsRoutes() {
 	const get, put, del = http.MethodGet, http.MethodPut, http.MethodDelete
 	s.handle(get, "/v3/{domain}/tags", auth.Account, s.listTags)
@@ -39,9 +40,9 @@ func (s *Server) statsRoutes() {
 	s.handle(http.MethodPost, "/v1/analytics/metrics", auth.Account, s.metricsQuery)
 }
 
-func tagJSON(t store.Tag) wire.Tag {
+func tagJSON(t store.Tag) mgapi.Tag {
 	first, last := t.FirstSeen.UTC().Truncate(time.Second), t.LastSeen.UTC().Truncate(time.Second)
-	return wire.Tag{Tag: t.Name, Description: t.Description, FirstSeen: &first, LastSeen: &last}
+	return mgapi.Tag{Tag: t.Name, Description: t.Description, FirstSeen: &first, LastSeen: &last}
 }
 
 // tagName is the tag a request names, in the path or in ?tag= (the newer
@@ -52,7 +53,7 @@ func tagName(c *Ctx) (string, error) {
 		t = c.P.Raw("tag")
 	}
 	if strings.TrimSpace(t) == "" {
-		return "", wire.BadRequest("Missing mandatory parameter: tag")
+		return "", fault.Invalidf("Missing mandatory parameter: tag")
 	}
 	return strings.ToLower(strings.TrimSpace(t)), nil
 }
@@ -65,13 +66,13 @@ func (s *Server) mustTag(c *Ctx) (store.Tag, error) {
 	}
 	t, err := s.Regional.Tag(c.R.Context(), c.Domain.Name, name)
 	if errors.Is(err, store.ErrNotFound) {
-		return t, wire.NotFound("Tag not found")
+		return t, fault.NotFoundf("Tag not found")
 	}
 	return t, err
 }
 
 // listTags pages tags by name. Links carry the pivot as "p": mailgun-go's
-// TagIterator refuses a next link with a "tag" parameter (§10.1); "tag" is
+// TagIterator refuses a next link with a "tag" parameter (docs/mailgun-contract.md §10.1); "tag" is
 // accepted too.
 func (s *Server) listTags(c *Ctx) (any, error) {
 	c.P.Accept("limit", "page", "prefix", "tag", "p")
@@ -85,7 +86,7 @@ func (s *Server) listTags(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	items := make([]wire.Tag, len(tags))
+	items := make([]mgapi.Tag, len(tags))
 	for i, t := range tags {
 		items[i] = tagJSON(t)
 	}
@@ -94,7 +95,7 @@ func (s *Server) listTags(c *Ctx) (any, error) {
 		first, last = tags[0].Name, tags[len(tags)-1].Name
 	}
 	path := "/v3/" + url.PathEscape(c.Domain.Name) + "/tags"
-	return wire.ListPage{Items: items, Paging: s.links(path, pp, "prefix", "p", first, last)}, nil
+	return mgapi.ListPage{Items: items, Paging: s.links(path, pp, "prefix", "p", first, last)}, nil
 }
 
 func (s *Server) getTag(c *Ctx) (any, error) {
@@ -115,7 +116,7 @@ func (s *Server) updateTag(c *Ctx) (any, error) {
 	if err := s.Regional.UpdateTag(c.R.Context(), t.Domain, t.Name, c.P.Raw("description")); err != nil {
 		return nil, err
 	}
-	return wire.Message{Message: "Tag updated"}, nil
+	return mgapi.Message{Message: "Tag updated"}, nil
 }
 
 func (s *Server) deleteTag(c *Ctx) (any, error) {
@@ -127,7 +128,7 @@ func (s *Server) deleteTag(c *Ctx) (any, error) {
 	if err := s.Regional.DeleteTag(c.R.Context(), t.Domain, t.Name); err != nil {
 		return nil, err
 	}
-	return wire.Message{Message: "Tag deleted"}, nil
+	return mgapi.Message{Message: "Tag deleted"}, nil
 }
 
 func (s *Server) tagLimits(c *Ctx) (any, error) {
@@ -136,7 +137,7 @@ func (s *Server) tagLimits(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.TagLimits{ID: c.Domain.ID, Limit: tagLimit, Count: n}, nil
+	return mgapi.TagLimits{ID: c.Domain.ID, Limit: tagLimit, Count: n}, nil
 }
 
 // statsParams are the parameters of every stats endpoint.
@@ -144,14 +145,14 @@ var statsParams = []string{"event", "start", "end", "resolution", "duration"}
 
 // statsOf answers a stats request for domains (and tags, nil for the
 // domains' totals).
-func (s *Server) statsOf(c *Ctx, domains, tags []string) (wire.Stats, error) {
+func (s *Server) statsOf(c *Ctx, domains, tags []string) (mgapi.Stats, error) {
 	events, err := stats.ParseEvents(c.P.All("event"))
 	if err != nil {
-		return wire.Stats{}, err
+		return mgapi.Stats{}, err
 	}
 	r, err := stats.ParseRange(c.P.Get("start"), c.P.Get("end"), c.P.Get("duration"), c.P.Get("resolution"), s.Now())
 	if err != nil {
-		return wire.Stats{}, err
+		return mgapi.Stats{}, err
 	}
 	return stats.Total(c.R.Context(), s.Regional, r, domains, tags, events)
 }
@@ -215,13 +216,13 @@ func (s *Server) tagStats(c *Ctx) (any, error) {
 
 // metricsQuery is POST /v1/analytics/metrics over this region's domains.
 func (s *Server) metricsQuery(c *Ctx) (any, error) {
-	var req wire.MetricsRequest
+	var req mgapi.MetricsRequest
 	if len(c.P.JSON) > 0 {
 		if err := json.Unmarshal(c.P.JSON, &req); err != nil {
-			return nil, wire.BadRequest("request body is not a metrics query: %v", err)
+			return nil, fault.Invalidf("request body is not a metrics query: %v", err)
 		}
 	} else if len(c.P.Names()) > 0 {
-		return nil, wire.BadRequest("send the metrics query as a JSON body (Content-Type: application/json)")
+		return nil, fault.Invalidf("send the metrics query as a JSON body (Content-Type: application/json)")
 	}
 	names, accounts, err := s.regionDomains(c, req.Subaccts)
 	if err != nil {

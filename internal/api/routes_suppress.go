@@ -9,14 +9,15 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/suppress"
 )
 
 // listTexts are one suppression list's Mailgun texts and form fields
-// (reference §4.2–4.5).
+// (docs/mailgun-contract.md §4.2–4.5).
 type listTexts struct {
 	fields                     []string
 	added, bulkAdded           string // bulkAdded takes the count
@@ -34,7 +35,7 @@ var suppressionLists = map[string]listTexts{
 		notFound: "Address not found in bounces table", removed: "Bounced address has been removed",
 		cleared: "Bounced addresses for this domain have been removed",
 		itemJSON: func(s store.Suppression) any {
-			return wire.Bounce{Address: s.Address, Code: s.Code, Error: s.Error, CreatedAt: wire.Time(s.CreatedAt)}
+			return mgapi.Bounce{Address: s.Address, Code: s.Code, Error: s.Error, CreatedAt: mgapi.Time(s.CreatedAt)}
 		},
 	},
 	store.Unsubscribes: {
@@ -43,7 +44,7 @@ var suppressionLists = map[string]listTexts{
 		notFound: "Address not found in unsubscribers table", removed: "Unsubscribe event has been removed",
 		cleared: "Unsubscribe addresses for this domain have been removed",
 		itemJSON: func(s store.Suppression) any {
-			return wire.Unsubscribe{Address: s.Address, Tags: s.Tags, CreatedAt: wire.Time(s.CreatedAt)}
+			return mgapi.Unsubscribe{Address: s.Address, Tags: s.Tags, CreatedAt: mgapi.Time(s.CreatedAt)}
 		},
 	},
 	store.Complaints: {
@@ -52,7 +53,7 @@ var suppressionLists = map[string]listTexts{
 		notFound: "No spam complaints found for this address", removed: "Spam complaint has been removed",
 		cleared: "Complaint addresses for this domain have been removed",
 		itemJSON: func(s store.Suppression) any {
-			return wire.Complaint{Address: s.Address, Count: s.Count, CreatedAt: wire.Time(s.CreatedAt)}
+			return mgapi.Complaint{Address: s.Address, Count: s.Count, CreatedAt: mgapi.Time(s.CreatedAt)}
 		},
 	},
 	store.Allowlist: {
@@ -61,12 +62,12 @@ var suppressionLists = map[string]listTexts{
 		removed: "Allowlist address/domain has been removed", cleared: "Allowlist addresses/domains for this domain have been removed",
 		bulkRefused: "the allowlist takes one address or domain per request, not a JSON array",
 		itemJSON: func(s store.Suppression) any {
-			return wire.AllowEntry{Value: s.Address, Reason: s.Reason, Type: s.Type, CreatedAt: wire.Time(s.CreatedAt)}
+			return mgapi.AllowEntry{Value: s.Address, Reason: s.Reason, Type: s.Type, CreatedAt: mgapi.Time(s.CreatedAt)}
 		},
 	},
 }
 
-// suppressRoutes registers the suppression lists of reference §4, and
+// suppressRoutes registers the suppression lists of docs/mailgun-contract.md §4, and
 // the CSV import status beyond Mailgun (GET …/{list}/import[/{id}]).
 func (s *Server) suppressRoutes() {
 	for _, list := range suppress.Lists {
@@ -82,7 +83,7 @@ func (s *Server) suppressRoutes() {
 	}
 }
 
-// pageParams are the page/pivot parameters of §4.1 and §10.1: page is
+// pageParams are the page/pivot parameters of docs/mailgun-contract.md §4.1 and docs/mailgun-contract.md §10.1: page is
 // first, next, previous (prev) or last; the pivot comes in pivotNames.
 type pageParams struct {
 	limit       int
@@ -90,7 +91,7 @@ type pageParams struct {
 	term        string
 }
 
-func readPage(p *wire.Params, termName string, pivotNames ...string) (pageParams, error) {
+func readPage(p *mgapi.Params, termName string, pivotNames ...string) (pageParams, error) {
 	var pp pageParams
 	var err error
 	if pp.limit, err = p.Int("limit", 100, 1, 1000); err != nil {
@@ -100,7 +101,7 @@ func readPage(p *wire.Params, termName string, pivotNames ...string) (pageParams
 	switch pp.page {
 	case "", "first", "next", "previous", "prev", "last":
 	default:
-		return pp, wire.BadRequest("'page' parameter must be first, next, previous or last")
+		return pp, fault.Invalidf("'page' parameter must be first, next, previous or last")
 	}
 	for _, n := range pivotNames {
 		if v := p.Raw(n); v != "" {
@@ -125,7 +126,7 @@ func (pp pageParams) window() (after, before string, last bool) {
 
 // links are the absolute paging links of a page whose first and last keys
 // are firstKey and lastKey ("" when empty: the pivot stays).
-func (s *Server) links(path string, pp pageParams, termName, pivotName, firstKey, lastKey string) wire.Paging {
+func (s *Server) links(path string, pp pageParams, termName, pivotName, firstKey, lastKey string) mgapi.Paging {
 	link := func(page, pivot string) string {
 		v := url.Values{"page": {page}, "limit": {strconv.Itoa(pp.limit)}}
 		if pp.term != "" {
@@ -139,7 +140,7 @@ func (s *Server) links(path string, pp pageParams, termName, pivotName, firstKey
 	if firstKey == "" {
 		firstKey, lastKey = pp.pivot, pp.pivot
 	}
-	return wire.Paging{First: link("first", ""), Last: link("last", ""), Next: link("next", lastKey),
+	return mgapi.Paging{First: link("first", ""), Last: link("last", ""), Next: link("next", lastKey),
 		Previous: link("previous", firstKey)}
 }
 
@@ -165,7 +166,7 @@ func (s *Server) listSuppressions(list string, t listTexts) handlerFunc {
 			first, last = recs[0].Address, recs[len(recs)-1].Address
 		}
 		path := "/v3/" + url.PathEscape(c.Domain.Name) + "/" + list
-		return wire.ListPage{Items: items, Paging: s.links(path, pp, "term", "address", first, last)}, nil
+		return mgapi.ListPage{Items: items, Paging: s.links(path, pp, "term", "address", first, last)}, nil
 	}
 }
 
@@ -174,7 +175,7 @@ func (s *Server) getSuppression(list string, t listTexts) handlerFunc {
 		c.P.Accept()
 		r, err := s.Regional.Suppression(c.R.Context(), c.Domain.Name, list, suppress.Address(c.Var("address")))
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, wire.NotFound("%s", t.notFound)
+			return nil, fault.NotFoundf("%s", t.notFound)
 		}
 		if err != nil {
 			return nil, err
@@ -188,7 +189,7 @@ func (s *Server) addSuppressions(list string, t listTexts) handlerFunc {
 		now := s.Now()
 		if body := c.P.JSON; len(body) > 0 && body[0] == '[' {
 			if t.bulkRefused != "" {
-				return nil, wire.BadRequest("%s", t.bulkRefused)
+				return nil, fault.Invalidf("%s", t.bulkRefused)
 			}
 			items, err := bulkInputs(body)
 			if err != nil {
@@ -201,7 +202,7 @@ func (s *Server) addSuppressions(list string, t listTexts) handlerFunc {
 			if err := s.Regional.PutSuppressions(c.R.Context(), recs); err != nil {
 				return nil, err
 			}
-			return wire.Message{Message: fmt.Sprintf(t.bulkAdded, len(recs))}, nil
+			return mgapi.Message{Message: fmt.Sprintf(t.bulkAdded, len(recs))}, nil
 		}
 		c.P.Accept(t.fields...)
 		p := c.P
@@ -215,9 +216,9 @@ func (s *Server) addSuppressions(list string, t listTexts) handlerFunc {
 			return nil, err
 		}
 		if list == store.Allowlist {
-			return wire.ValueMessage{Message: t.added, Type: rec.Type, Value: rec.Address}, nil
+			return mgapi.ValueMessage{Message: t.added, Type: rec.Type, Value: rec.Address}, nil
 		}
-		return wire.AddressMessage{Message: t.added, Address: rec.Address}, nil
+		return mgapi.AddressMessage{Message: t.added, Address: rec.Address}, nil
 	}
 }
 
@@ -234,22 +235,22 @@ func (s *Server) deleteSuppression(list string, t listTexts) handlerFunc {
 			if _, err = s.Regional.Suppression(ctx, c.Domain.Name, list, addr); err == nil {
 				err = s.Regional.RemoveUnsubscribeTag(ctx, c.Domain.Name, addr, tag)
 				if errors.Is(err, store.ErrNotFound) {
-					return nil, wire.NotFound("Unsubscribe event for this tag does not exist")
+					return nil, fault.NotFoundf("Unsubscribe event for this tag does not exist")
 				}
 			}
 		} else {
 			err = s.Regional.DeleteSuppression(ctx, c.Domain.Name, list, addr)
 		}
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, wire.NotFound("%s", t.notFound)
+			return nil, fault.NotFoundf("%s", t.notFound)
 		}
 		if err != nil {
 			return nil, err
 		}
 		if list == store.Allowlist {
-			return wire.ValueMessage{Message: t.removed, Value: addr}, nil
+			return mgapi.ValueMessage{Message: t.removed, Value: addr}, nil
 		}
-		return wire.AddressMessage{Message: t.removed, Address: addr}, nil
+		return mgapi.AddressMessage{Message: t.removed, Address: addr}, nil
 	}
 }
 
@@ -259,7 +260,7 @@ func (s *Server) clearSuppressions(list string, t listTexts) handlerFunc {
 		if err := s.Regional.ClearSuppressions(c.R.Context(), c.Domain.Name, list); err != nil {
 			return nil, err
 		}
-		return wire.Message{Message: t.cleared}, nil
+		return mgapi.Message{Message: t.cleared}, nil
 	}
 }
 
@@ -270,10 +271,10 @@ func (s *Server) importSuppressions(list string) handlerFunc {
 		c.P.Accept("file")
 		files := c.P.Files("file")
 		if len(files) == 0 {
-			return nil, wire.BadRequest("Missing mandatory parameter: file (a CSV file part)")
+			return nil, fault.Invalidf("Missing mandatory parameter: file (a CSV file part)")
 		}
 		if files[0].Size > maxCSVBytes {
-			return nil, wire.Errorf(http.StatusRequestEntityTooLarge, "the CSV file is larger than 25 MB")
+			return nil, fault.TooLargef("the CSV file is larger than 25 MB")
 		}
 		f, err := files[0].Open()
 		if err != nil {
@@ -288,7 +289,7 @@ func (s *Server) importSuppressions(list string) handlerFunc {
 		if err != nil {
 			return nil, err
 		}
-		writeJSON(c.W, http.StatusAccepted, wire.ImportAccepted{
+		writeJSON(c.W, http.StatusAccepted, mgapi.ImportAccepted{
 			Message:   "file uploaded successfully for processing. standby...",
 			ID:        rec.ID,
 			StatusURL: s.PublicURL + "/v3/" + url.PathEscape(c.Domain.Name) + "/" + list + "/import/" + rec.ID,
@@ -302,7 +303,7 @@ func (s *Server) getImport(list string) handlerFunc {
 		c.P.Accept()
 		rec, err := s.Regional.Import(c.R.Context(), c.Domain.Name, c.Var("id"))
 		if errors.Is(err, store.ErrNotFound) || err == nil && rec.List != list {
-			return nil, wire.NotFound("Import not found")
+			return nil, fault.NotFoundf("Import not found")
 		}
 		if err != nil {
 			return nil, err
@@ -332,21 +333,21 @@ func (s *Server) listImports(list string) handlerFunc {
 // code as a number ("code": 550) and clients send created_at as epoch
 // numbers or tags as one string, so every field takes either spelling.
 type bulkInput struct {
-	Address   wire.FlexString  `json:"address"`
-	Code      wire.FlexString  `json:"code"`
-	Error     wire.FlexString  `json:"error"`
-	Tag       wire.FlexString  `json:"tag"`
-	Tags      wire.FlexStrings `json:"tags"`
-	CreatedAt wire.FlexString  `json:"created_at"`
-	Domain    wire.FlexString  `json:"domain"`
-	Reason    wire.FlexString  `json:"reason"`
+	Address   mgapi.FlexString  `json:"address"`
+	Code      mgapi.FlexString  `json:"code"`
+	Error     mgapi.FlexString  `json:"error"`
+	Tag       mgapi.FlexString  `json:"tag"`
+	Tags      mgapi.FlexStrings `json:"tags"`
+	CreatedAt mgapi.FlexString  `json:"created_at"`
+	Domain    mgapi.FlexString  `json:"domain"`
+	Reason    mgapi.FlexString  `json:"reason"`
 }
 
 // bulkInputs decodes the JSON array body of a bulk add.
 func bulkInputs(body []byte) ([]suppress.Input, error) {
 	var raw []bulkInput
 	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, wire.BadRequest("request body is not a JSON array of records: %v", err)
+		return nil, fault.Invalidf("request body is not a JSON array of records: %v", err)
 	}
 	items := make([]suppress.Input, len(raw))
 	for i, r := range raw {

@@ -3,13 +3,13 @@ package api
 import (
 	"net/url"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/templates"
 )
 
-// templatesRoutes registers the templates API (reference §13.2).
+// templatesRoutes registers the templates API (docs/mailgun-contract.md §13.2).
 func (s *Server) templatesRoutes() {
 	const base = "/v3/{domain}/templates"
 	s.handle("GET", base, auth.Account, s.listTemplates)
@@ -26,8 +26,8 @@ func (s *Server) templatesRoutes() {
 	s.handle("PUT", base+"/{name}/versions/{tag}/copy/{new}", auth.Account, s.copyTemplateVersion)
 }
 
-func templateJSON(t store.Template, v *store.TemplateVersion) wire.Template {
-	out := wire.Template{Name: t.Name, Description: t.Description, CreatedAt: wire.Time(t.CreatedAt),
+func templateJSON(t store.Template, v *store.TemplateVersion) mgapi.Template {
+	out := mgapi.Template{Name: t.Name, Description: t.Description, CreatedAt: mgapi.Time(t.CreatedAt),
 		CreatedBy: t.CreatedBy, ID: t.ID}
 	if v != nil {
 		vj := versionJSON(*v, true)
@@ -36,8 +36,8 @@ func templateJSON(t store.Template, v *store.TemplateVersion) wire.Template {
 	return out
 }
 
-func versionJSON(v store.TemplateVersion, content bool) wire.TemplateVersion {
-	out := wire.TemplateVersion{Tag: v.Tag, Engine: v.Engine, CreatedAt: wire.Time(v.CreatedAt), Comment: v.Comment,
+func versionJSON(v store.TemplateVersion, content bool) mgapi.TemplateVersion {
+	out := mgapi.TemplateVersion{Tag: v.Tag, Engine: v.Engine, CreatedAt: mgapi.Time(v.CreatedAt), Comment: v.Comment,
 		Active: v.Active, ID: v.ID, Headers: v.Headers}
 	if content {
 		out.Template = v.Content
@@ -65,7 +65,7 @@ func (s *Server) createTemplate(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.TemplateResponse{Message: "template has been stored", Template: templateJSON(created.Template, created.Version)}, nil
+	return mgapi.TemplateResponse{Message: "template has been stored", Template: templateJSON(created.Template, created.Version)}, nil
 }
 
 func (s *Server) listTemplates(c *Ctx) (any, error) {
@@ -82,7 +82,7 @@ func (s *Server) listTemplates(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.TemplateList{Items: []wire.Template{}}
+	out := mgapi.TemplateList{Items: []mgapi.Template{}}
 	keys := make([]string, 0, len(ts))
 	for _, t := range ts {
 		out.Items = append(out.Items, templateJSON(t.Template, t.Version))
@@ -97,7 +97,7 @@ func (s *Server) deleteTemplates(c *Ctx) (any, error) {
 	if err := s.Templates.DeleteAll(c.R.Context(), c.Domain.Name); err != nil {
 		return nil, err
 	}
-	return wire.Message{Message: "templates have been deleted"}, nil
+	return mgapi.Message{Message: "templates have been deleted"}, nil
 }
 
 func (s *Server) getTemplate(c *Ctx) (any, error) {
@@ -110,7 +110,7 @@ func (s *Server) getTemplate(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.TemplateResponse{Template: templateJSON(t.Template, t.Version)}, nil
+	return mgapi.TemplateResponse{Template: templateJSON(t.Template, t.Version)}, nil
 }
 
 func (s *Server) updateTemplate(c *Ctx) (any, error) {
@@ -126,7 +126,7 @@ func (s *Server) updateTemplate(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.TemplateResponse{Message: "template has been updated", Template: templateJSON(t.Template, nil)}, nil
+	return mgapi.TemplateResponse{Message: "template has been updated", Template: templateJSON(t.Template, nil)}, nil
 }
 
 func (s *Server) deleteTemplate(c *Ctx) (any, error) {
@@ -138,7 +138,7 @@ func (s *Server) deleteTemplate(c *Ctx) (any, error) {
 	if err := s.Templates.Delete(c.R.Context(), c.Domain.Name, t.Template.Name); err != nil {
 		return nil, err
 	}
-	return wire.TemplateResponse{Message: "template has been deleted", Template: wire.Template{Name: t.Template.Name}}, nil
+	return mgapi.TemplateResponse{Message: "template has been deleted", Template: mgapi.Template{Name: t.Template.Name}}, nil
 }
 
 func (s *Server) listTemplateVersions(c *Ctx) (any, error) {
@@ -151,8 +151,8 @@ func (s *Server) listTemplateVersions(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.TemplateVersionList{Template: wire.TemplateWithVersions{Template: templateJSON(t, nil),
-		Versions: []wire.TemplateVersion{}}}
+	out := mgapi.TemplateVersionList{Template: mgapi.TemplateWithVersions{Template: templateJSON(t, nil),
+		Versions: []mgapi.TemplateVersion{}}}
 	keys := make([]string, 0, len(vs))
 	for _, v := range vs {
 		out.Template.Versions = append(out.Template.Versions, versionJSON(v, false))
@@ -182,7 +182,7 @@ func (s *Server) addTemplateVersion(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.TemplateResponse{Message: "new version of the template has been stored",
+	return mgapi.TemplateResponse{Message: "new version of the template has been stored",
 		Template: templateJSON(created.Template, created.Version)}, nil
 }
 
@@ -192,7 +192,7 @@ func (s *Server) getTemplateVersion(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.TemplateResponse{Template: templateJSON(t.Template, t.Version)}, nil
+	return mgapi.TemplateResponse{Template: templateJSON(t.Template, t.Version)}, nil
 }
 
 func (s *Server) updateTemplateVersion(c *Ctx) (any, error) {
@@ -213,7 +213,7 @@ func (s *Server) updateTemplateVersion(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.TemplateResponse{Message: "version has been updated", Template: templateJSON(t.Template, t.Version)}, nil
+	return mgapi.TemplateResponse{Message: "version has been updated", Template: templateJSON(t.Template, t.Version)}, nil
 }
 
 func (s *Server) deleteTemplateVersion(c *Ctx) (any, error) {
@@ -226,8 +226,8 @@ func (s *Server) deleteTemplateVersion(c *Ctx) (any, error) {
 	if err := s.Templates.DeleteVersion(ctx, d, t.Template.Name, t.Version.Tag); err != nil {
 		return nil, err
 	}
-	return wire.TemplateResponse{Message: "version has been deleted", Template: wire.Template{Name: t.Template.Name,
-		Version: &wire.TemplateVersion{Tag: t.Version.Tag}}}, nil
+	return mgapi.TemplateResponse{Message: "version has been deleted", Template: mgapi.Template{Name: t.Template.Name,
+		Version: &mgapi.TemplateVersion{Tag: t.Version.Tag}}}, nil
 }
 
 func (s *Server) copyTemplateVersion(c *Ctx) (any, error) {
@@ -246,6 +246,6 @@ func (s *Server) copyTemplateVersion(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.TemplateVersionCopied{Message: "version has been copied", Version: versionJSON(v, true),
+	return mgapi.TemplateVersionCopied{Message: "version has been copied", Version: versionJSON(v, true),
 		Template: templateJSON(t.Template, &v)}, nil
 }

@@ -3,13 +3,14 @@ package api
 import (
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/domains"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-// trackingRoutes are the domain tracking settings of reference §9. The
+// trackingRoutes are the domain tracking settings of docs/mailgun-contract.md §9. The
 // tracking itself (pixel, redirects, unsubscribe pages) is package
 // tracking, served beside the API on the same listener.
 func (s *Server) trackingRoutes() {
@@ -21,21 +22,21 @@ func (s *Server) trackingRoutes() {
 
 const trackingUpdated = "Domain tracking settings have been updated"
 
-func openJSON(t store.Tracking) *wire.OpenTracking {
-	return &wire.OpenTracking{Active: t.Open, PlaceAtTheTop: t.OpenTop}
+func openJSON(t store.Tracking) *mgapi.OpenTracking {
+	return &mgapi.OpenTracking{Active: t.Open, PlaceAtTheTop: t.OpenTop}
 }
 
-func clickJSON(t store.Tracking) *wire.ClickTracking {
-	return &wire.ClickTracking{Active: t.Click, HTMLOnly: t.Click && t.ClickHTMLOnly}
+func clickJSON(t store.Tracking) *mgapi.ClickTracking {
+	return &mgapi.ClickTracking{Active: t.Click, HTMLOnly: t.Click && t.ClickHTMLOnly}
 }
 
-func unsubscribeJSON(t store.Tracking) *wire.UnsubscribeTracking {
-	return &wire.UnsubscribeTracking{Active: t.Unsubscribe, HTMLFooter: t.HTMLFooter, TextFooter: t.TextFooter}
+func unsubscribeJSON(t store.Tracking) *mgapi.UnsubscribeTracking {
+	return &mgapi.UnsubscribeTracking{Active: t.Unsubscribe, HTMLFooter: t.HTMLFooter, TextFooter: t.TextFooter}
 }
 
 func (s *Server) getTracking(c *Ctx) (any, error) {
 	t := c.Domain.Tracking
-	return wire.Tracking{Tracking: wire.TrackingSettings{
+	return mgapi.Tracking{Tracking: mgapi.TrackingSettings{
 		Open: *openJSON(t), Click: *clickJSON(t), Unsubscribe: *unsubscribeJSON(t),
 		WebScheme: c.Domain.WebScheme,
 	}}, nil
@@ -43,7 +44,7 @@ func (s *Server) getTracking(c *Ctx) (any, error) {
 
 // activeParam reads "active": yes/no/true/false (any case), and htmlonly
 // where allowed. A missing value leaves the setting as it is.
-func activeParam(p *wire.Params, cur bool, htmlonly bool) (active, only bool, err error) {
+func activeParam(p *mgapi.Params, cur bool, htmlonly bool) (active, only bool, err error) {
 	v := strings.ToLower(strings.TrimSpace(p.Get("active")))
 	if v == "" {
 		return cur, false, nil
@@ -51,12 +52,12 @@ func activeParam(p *wire.Params, cur bool, htmlonly bool) (active, only bool, er
 	if htmlonly && v == "htmlonly" {
 		return true, true, nil
 	}
-	b, ok := wire.ParseBool(v)
+	b, ok := mgapi.ParseBool(v)
 	if !ok {
 		if htmlonly {
-			return false, false, wire.BadRequest("'active' parameter must be yes, no or htmlonly")
+			return false, false, fault.Invalidf("'active' parameter must be yes, no or htmlonly")
 		}
-		return false, false, wire.BadRequest("'active' parameter must be yes or no")
+		return false, false, fault.Invalidf("'active' parameter must be yes or no")
 	}
 	return b, false, nil
 }
@@ -81,7 +82,7 @@ func (s *Server) updateOpenTracking(c *Ctx) (any, error) {
 	if t, err = s.saveTracking(c, t); err != nil {
 		return nil, err
 	}
-	return wire.TrackingUpdated{Message: trackingUpdated, Open: openJSON(t)}, nil
+	return mgapi.TrackingUpdated{Message: trackingUpdated, Open: openJSON(t)}, nil
 }
 
 func (s *Server) updateClickTracking(c *Ctx) (any, error) {
@@ -97,7 +98,7 @@ func (s *Server) updateClickTracking(c *Ctx) (any, error) {
 	if t, err = s.saveTracking(c, t); err != nil {
 		return nil, err
 	}
-	return wire.TrackingUpdated{Message: trackingUpdated, Click: clickJSON(t)}, nil
+	return mgapi.TrackingUpdated{Message: trackingUpdated, Click: clickJSON(t)}, nil
 }
 
 func (s *Server) updateUnsubscribeTracking(c *Ctx) (any, error) {
@@ -119,5 +120,5 @@ func (s *Server) updateUnsubscribeTracking(c *Ctx) (any, error) {
 	if t, err = s.saveTracking(c, t); err != nil {
 		return nil, err
 	}
-	return wire.TrackingUpdated{Message: trackingUpdated, Unsubscribe: unsubscribeJSON(t)}, nil
+	return mgapi.TrackingUpdated{Message: trackingUpdated, Unsubscribe: unsubscribeJSON(t)}, nil
 }

@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"regexp"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/usage"
 )
 
@@ -25,7 +25,7 @@ func (s *Server) getUsage(c *Ctx) (any, error) {
 		month = usage.MonthOf(s.Now())
 	}
 	if !monthRE.MatchString(month) {
-		return nil, wire.BadRequest("'month' parameter must look like 2006-01, not %q", month)
+		return nil, fault.Invalidf("'month' parameter must look like 2006-01, not %q", month)
 	}
 	if c.Tenant.Primary() {
 		return usage.Read(c.R.Context(), s.Keys.Global, month)

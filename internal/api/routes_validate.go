@@ -5,8 +5,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/validate"
 )
 
@@ -31,7 +32,7 @@ func (s *Server) validateParams(c *Ctx) (addr string, lookup bool, err error) {
 		return "", false, err
 	}
 	if utf8.RuneCountInString(addr) > validate.MaxInput {
-		return "", false, wire.BadRequest("'address' parameter must be at most %d characters", validate.MaxInput)
+		return "", false, fault.Invalidf("'address' parameter must be at most %d characters", validate.MaxInput)
 	}
 	if _, err := c.P.Bool("mailbox_verification", false); err != nil {
 		return "", false, err
@@ -42,7 +43,7 @@ func (s *Server) validateParams(c *Ctx) (addr string, lookup bool, err error) {
 
 func (s *Server) validator() (*validate.Validator, error) {
 	if s.Validator == nil {
-		return nil, wire.Errorf(http.StatusServiceUnavailable, "address validation is not configured on this node")
+		return nil, fault.Unavailablef("address validation is not configured on this node")
 	}
 	return s.Validator, nil
 }
@@ -61,7 +62,7 @@ func (s *Server) validateV4(c *Ctx) (any, error) {
 		return nil, err
 	}
 	setProvider(c, vd)
-	return wire.Validation{Address: vd.Address, DidYouMean: vd.DidYouMean, IsDisposableAddress: vd.Disposable,
+	return mgapi.Validation{Address: vd.Address, DidYouMean: vd.DidYouMean, IsDisposableAddress: vd.Disposable,
 		IsRoleAddress: vd.Role, Reason: vd.Reasons, Result: vd.Result, Risk: vd.Risk}, nil
 }
 
@@ -79,11 +80,11 @@ func (s *Server) validateV3(c *Ctx) (any, error) {
 		return nil, err
 	}
 	setProvider(c, vd)
-	out := wire.ValidationV3{Address: vd.Address, DidYouMean: vd.DidYouMean, IsDisposableAddress: vd.Disposable,
+	out := mgapi.ValidationV3{Address: vd.Address, DidYouMean: vd.DidYouMean, IsDisposableAddress: vd.Disposable,
 		IsRoleAddress: vd.Role, IsValid: vd.Valid && vd.Result != validate.Undeliverable,
 		MailboxVerification: "unknown", Reason: strings.Join(vd.Reasons, "; ")}
 	if vd.Valid {
-		out.Parts = wire.AddressPart{LocalPart: vd.Parts.Local, Domain: vd.Parts.Domain}
+		out.Parts = mgapi.AddressPart{LocalPart: vd.Parts.Local, Domain: vd.Parts.Domain}
 	}
 	return out, nil
 }

@@ -4,13 +4,14 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/webhooks"
 )
 
 // PUT /v3/domains/{domain}/webhooks/{kind}/test (mailgun.js's
-// webhooks.test, reference §8.2): posts a signed sample event of kind to
+// webhooks.test, docs/mailgun-contract.md §8.2): posts a signed sample event of kind to
 // url, or to the kind's first URL when none is given, and answers what
 // the URL answered as {"code": status, "message": body}: code is 0 when
 // it did not answer, and message then says why. The URL must pass the
@@ -44,11 +45,11 @@ func (s *Server) testWebhook(c *Ctx) (any, error) {
 		return nil, err
 	}
 	if s.WebhookTester == nil {
-		return nil, wire.Errorf(http.StatusServiceUnavailable, "Webhook tests are not set up on this node")
+		return nil, fault.Unavailablef("Webhook tests are not set up on this node")
 	}
 	res, err := s.WebhookTester.Test(c.R.Context(), c.Domain.Name, kind, url)
 	if err != nil {
 		return nil, err
 	}
-	return wire.WebhookTest{Code: res.Status, Message: res.Message}, nil
+	return mgapi.WebhookTest{Code: res.Status, Message: res.Message}, nil
 }

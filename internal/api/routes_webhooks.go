@@ -4,16 +4,17 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/webhooks"
 )
 
-// webhooksRoutes registers the webhook endpoints (§8.2, §8.3) and the
+// webhooksRoutes registers the webhook endpoints (docs/mailgun-contract.md §8.2, docs/mailgun-contract.md §8.3) and the
 // attempts views (beyond Mailgun). Validation errors are 400 with
 // Mailgun's capitalised {"Reason": …}; an unset kind or URL is 404
-// {"Description": "Webhook not found"} (§16).
+// {"Description": "Webhook not found"} (docs/mailgun-contract.md §16).
 func (s *Server) webhooksRoutes() {
 	const get, post, put, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
 	const v3, v4 = "/v3/domains/{domain}/webhooks", "/v4/domains/{domain}/webhooks"
@@ -33,10 +34,10 @@ func (s *Server) webhooksRoutes() {
 
 // missing is the 400 of an absent parameter, in the text Mailgun answers
 // for a missing id.
-func missing(name string) error { return wire.BadRequest("Missing parameter '%s'", name) }
+func missing(name string) error { return fault.Invalidf("Missing parameter '%s'", name) }
 
 // listOf returns a parameter's values, trimmed, without empty ones.
-func listOf(p *wire.Params, name string) []string {
+func listOf(p *mgapi.Params, name string) []string {
 	var out []string
 	for _, v := range p.All(name) {
 		if v = strings.TrimSpace(v); v != "" {
@@ -46,10 +47,10 @@ func listOf(p *wire.Params, name string) []string {
 	return out
 }
 
-func webhookList(set store.WebhookSet) wire.WebhookList {
-	out := wire.WebhookList{Webhooks: map[string]wire.WebhookURLs{}}
+func webhookList(set store.WebhookSet) mgapi.WebhookList {
+	out := mgapi.WebhookList{Webhooks: map[string]mgapi.WebhookURLs{}}
 	for k, urls := range set {
-		out.Webhooks[k] = wire.WebhookURLs{URLs: urls}
+		out.Webhooks[k] = mgapi.WebhookURLs{URLs: urls}
 	}
 	return out
 }
@@ -78,7 +79,7 @@ func (s *Server) getWebhook(c *Ctx) (any, error) {
 	if len(urls) == 0 {
 		return nil, webhooks.ErrNotFound
 	}
-	return wire.WebhookOne{Webhook: wire.WebhookURLs{URLs: urls}}, nil
+	return mgapi.WebhookOne{Webhook: mgapi.WebhookURLs{URLs: urls}}, nil
 }
 
 func (s *Server) createWebhook(c *Ctx) (any, error) {
@@ -99,7 +100,7 @@ func (s *Server) createWebhook(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.WebhookOne{Message: "Webhook has been created", Webhook: wire.WebhookURLs{URLs: set[kind]}}, nil
+	return mgapi.WebhookOne{Message: "Webhook has been created", Webhook: mgapi.WebhookURLs{URLs: set[kind]}}, nil
 }
 
 func (s *Server) updateWebhook(c *Ctx) (any, error) {
@@ -117,7 +118,7 @@ func (s *Server) updateWebhook(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.WebhookOne{Message: "Webhook has been updated", Webhook: wire.WebhookURLs{URLs: set[kind]}}, nil
+	return mgapi.WebhookOne{Message: "Webhook has been updated", Webhook: mgapi.WebhookURLs{URLs: set[kind]}}, nil
 }
 
 func (s *Server) deleteWebhook(c *Ctx) (any, error) {
@@ -131,10 +132,10 @@ func (s *Server) deleteWebhook(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wire.WebhookOne{Message: "Webhook has been deleted", Webhook: wire.WebhookURLs{URLs: removed}}, nil
+	return mgapi.WebhookOne{Message: "Webhook has been deleted", Webhook: mgapi.WebhookURLs{URLs: removed}}, nil
 }
 
-// v4 (§8.3): one URL, several kinds.
+// v4 (docs/mailgun-contract.md §8.3): one URL, several kinds.
 
 // v4Edit runs a v4 POST or PUT: edit applied to the url and event_types
 // given, answered with the whole set.
@@ -173,7 +174,7 @@ func (s *Server) removeWebhookURLs(c *Ctx) (any, error) {
 	}
 	if len(urls) == 0 {
 		// The OpenAPI sample of this 400 is {"Field": "url"}.
-		return nil, &wire.Error{Status: http.StatusBadRequest, Key: "Reason", Message: "Missing parameter 'url'",
+		return nil, &fault.Error{Kind: fault.Invalid, Key: "Reason", Message: "Missing parameter 'url'",
 			Extra: map[string]any{"Field": "url"}}
 	}
 	set, err := s.editWebhooks(c, func(cur store.WebhookSet) (store.WebhookSet, error) {
@@ -202,7 +203,7 @@ func (s *Server) checkEgress(key string, urls ...string) error {
 	}
 	for _, u := range urls {
 		if err := s.Egress.CheckURL(u); err != nil {
-			e := wire.BadRequest("%s is not an allowed url: %v", u, err)
+			e := fault.Invalidf("%s is not an allowed url: %v", u, err)
 			e.Key = key
 			return e
 		}

@@ -7,14 +7,15 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/mail"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/submission"
 )
 
-// sendParams are the parameters of /messages (reference §2.2); o:, h:, v:
+// sendParams are the parameters of /messages (docs/mailgun-contract.md §2.2); o:, h:, v:
 // and t: are checked one by one.
 var sendParams = []string{"from", "to", "cc", "bcc", "subject", "text", "html", "amp-html", "attachment",
 	"inline", "template", "recipient-variables", "o:*", "h:*", "v:*", "t:*"}
@@ -46,21 +47,21 @@ func (s *Server) sendMessage(c *Ctx) (any, error) {
 	sub.To, sub.Cc, sub.Bcc = p.All("to"), p.All("cc"), p.All("bcc")
 	sub.Text, sub.HTML, sub.AMP = p.Raw("text"), p.Raw("html"), p.Raw("amp-html")
 	if sub.Template != nil && sub.HTML != "" {
-		return nil, wire.BadRequest("Only one parameters 'html' or 'template' is allowed")
+		return nil, fault.Invalidf("Only one parameters 'html' or 'template' is allowed")
 	}
 	// A template may provide From and Subject (package send checks them
 	// once it is rendered).
 	if sub.From == "" && sub.Template == nil {
-		return nil, wire.BadRequest("from parameter is missing")
+		return nil, fault.Invalidf("from parameter is missing")
 	}
 	if len(nonEmpty(sub.To)) == 0 {
-		return nil, wire.BadRequest("to parameter is missing")
+		return nil, fault.Invalidf("to parameter is missing")
 	}
 	if sub.Subject == "" && sub.Template == nil {
-		return nil, wire.BadRequest("subject parameter is missing")
+		return nil, fault.Invalidf("subject parameter is missing")
 	}
 	if sub.Text == "" && sub.HTML == "" && sub.AMP == "" && sub.Template == nil {
-		return nil, wire.BadRequest("Need at least one of 'text', 'html', 'amp-html' or 'template' parameters specified")
+		return nil, fault.Invalidf("Need at least one of 'text', 'html', 'amp-html' or 'template' parameters specified")
 	}
 	if sub.Attachments, err = readFiles(p, "attachment"); err != nil {
 		return nil, err
@@ -78,7 +79,7 @@ func (s *Server) sendMIME(c *Ctx) (any, error) {
 		if got == "" {
 			got = c.R.Header.Get("Content-Type")
 		}
-		return nil, wire.BadRequest("Invalid request content type. Expecting 'multipart/form-data' but got '%s'", got)
+		return nil, fault.Invalidf("Invalid request content type. Expecting 'multipart/form-data' but got '%s'", got)
 	}
 	p.Accept("to", "message", "template", "recipient-variables", "o:*", "h:*", "v:*", "t:*")
 	sub, err := s.submission(c)
@@ -87,7 +88,7 @@ func (s *Server) sendMIME(c *Ctx) (any, error) {
 	}
 	sub.To = p.All("to")
 	if len(nonEmpty(sub.To)) == 0 {
-		return nil, wire.BadRequest("to parameter is missing")
+		return nil, fault.Invalidf("to parameter is missing")
 	}
 	// mailgun-go uploads a file part; mailgun.js sends a text field.
 	if files := p.Files("message"); len(files) > 0 {
@@ -97,7 +98,7 @@ func (s *Server) sendMIME(c *Ctx) (any, error) {
 	} else if m := p.Raw("message"); m != "" {
 		sub.MIME = []byte(m)
 	} else {
-		return nil, wire.BadRequest("message parameter is missing")
+		return nil, fault.Invalidf("message parameter is missing")
 	}
 	if err := applyMIMEHeaders(p, sub, c.Domain); err != nil {
 		return nil, err
@@ -109,7 +110,7 @@ func (s *Server) sendMIME(c *Ctx) (any, error) {
 // as the SMTP relay does (RFC 2047 words decoded) and removes them from
 // it. The request's own parameters win: o: options and o:tag, v:
 // variables, recipient-variables and template.
-func applyMIMEHeaders(p *wire.Params, sub *send.Submission, d store.Domain) error {
+func applyMIMEHeaders(p *mgapi.Params, sub *send.Submission, d store.Domain) error {
 	h, err := submission.ReadMailgunHeaders(sub.MIME, d)
 	if err != nil {
 		return err
@@ -148,7 +149,7 @@ func (s *Server) submission(c *Ctx) (*send.Submission, error) {
 		}
 	}
 	if size > maxOptionsBytes {
-		return nil, wire.BadRequest("Send options (parameters starting with o:, h:, or v:) are limited to 16 kB total")
+		return nil, fault.Invalidf("Send options (parameters starting with o:, h:, or v:) are limited to 16 kB total")
 	}
 	sub := &send.Submission{Domain: c.Domain, Method: "http", OriginatingIP: clientAddr(c.R), Vars: map[string]string{},
 		Authorized: func(ctx context.Context) error { return s.stillAuthorized(ctx, c.R) }}
@@ -188,7 +189,7 @@ func (s *Server) submission(c *Ctx) (*send.Submission, error) {
 	}
 	if key := c.R.Header.Get("Idempotency-Key"); key != "" {
 		if len(key) > 255 {
-			return nil, wire.BadRequest("Idempotency-Key must be at most 255 characters")
+			return nil, fault.Invalidf("Idempotency-Key must be at most 255 characters")
 		}
 		sub.IdempotencyKey = key
 		sub.IdempotencyFingerprint, err = fingerprint(c)
@@ -201,15 +202,15 @@ func (s *Server) submission(c *Ctx) (*send.Submission, error) {
 
 func checkHeaderName(name string) error {
 	if name == "" {
-		return wire.BadRequest("Header name must not be empty")
+		return fault.Invalidf("Header name must not be empty")
 	}
 	for i := 0; i < len(name); i++ {
 		ch := name[i]
 		if ch >= 0x80 {
-			return wire.BadRequest("Header name must be pure ASCII: %s", name)
+			return fault.Invalidf("Header name must be pure ASCII: %s", name)
 		}
 		if ch <= ' ' || ch == ':' || ch == 0x7f {
-			return wire.BadRequest("Header name is not valid: %q", name)
+			return fault.Invalidf("Header name is not valid: %q", name)
 		}
 	}
 	return nil
@@ -218,7 +219,7 @@ func checkHeaderName(name string) error {
 // parseOptions reads the o: parameters over base (the domain's defaults,
 // or what a MIME upload's X-Mailgun-* headers asked for): an option the
 // request does not name keeps its base value.
-func parseOptions(p *wire.Params, base send.Options) (send.Options, []string, error) {
+func parseOptions(p *mgapi.Params, base send.Options) (send.Options, []string, error) {
 	o := base
 	bools := []struct {
 		name string
@@ -247,18 +248,18 @@ func parseOptions(p *wire.Params, base send.Options) (send.Options, []string, er
 	}
 	if tc := strings.ToLower(p.Get("o:tracking-clicks")); tc != "" {
 		if tc != "htmlonly" {
-			v, ok := wire.ParseBool(tc)
+			v, ok := mgapi.ParseBool(tc)
 			if !ok {
-				return o, nil, wire.BadRequest("'o:tracking-clicks' parameter must be yes, no or htmlonly")
+				return o, nil, fault.Invalidf("'o:tracking-clicks' parameter must be yes, no or htmlonly")
 			}
 			tc = map[bool]string{true: "yes", false: "no"}[v]
 		}
 		o.TrackingClicks = tc
 	}
 	if dt := p.Get("o:deliverytime"); dt != "" {
-		t, err := wire.ParseDate(dt)
+		t, err := mgapi.ParseDate(dt)
 		if err != nil {
-			return o, nil, wire.BadRequest("%v", err)
+			return o, nil, fault.Invalidf("%v", err)
 		}
 		o.DeliveryTime = t.Unix()
 	}
@@ -290,9 +291,9 @@ func parseRecipientVariables(raw string) (map[string]map[string]any, error) {
 	return send.ParseRecipientVariables(raw)
 }
 
-func readFiles(p *wire.Params, name string) ([]mail.Part, error) {
+func readFiles(p *mgapi.Params, name string) ([]mail.Part, error) {
 	if p.Has(name) && len(p.Files(name)) == 0 {
-		return nil, wire.BadRequest("'%s' parameter is not a file", name)
+		return nil, fault.Invalidf("'%s' parameter is not a file", name)
 	}
 	var out []mail.Part
 	for _, fh := range p.Files(name) {

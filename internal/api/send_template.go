@@ -4,15 +4,17 @@ import (
 	"encoding/json"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/mail"
+	"github.com/salvo-email/salvo/internal/mgapi"
+	"github.com/salvo-email/salvo/internal/msgmeta"
 	"github.com/salvo-email/salvo/internal/send"
 )
 
 // Variable headers a sender may set with h:. X-Mailgun-Variables holds
 // custom data (what mailgun-go's AddTemplateVariable sends): its members
 // become v:* variables. X-Mailgun-Template-Variables holds template data
-// only, like t:variables (reference §2.2, §2.3).
+// only, like t:variables (docs/mailgun-contract.md §2.2, §2.3).
 const (
 	varsHeader         = "X-Mailgun-Variables"
 	templateVarsHeader = "X-Mailgun-Template-Variables"
@@ -49,7 +51,7 @@ func takeJSONHeader(sub *send.Submission, name string) map[string]any {
 // explicitly win) and returns the Handlebars data of a template send:
 // v:* values, overridden by X-Mailgun-Template-Variables, overridden by
 // t:variables (reference: t:variables wins on conflict).
-func templateVariables(p *wire.Params, sub *send.Submission) (map[string]any, error) {
+func templateVariables(p *mgapi.Params, sub *send.Submission) (map[string]any, error) {
 	data := map[string]any{}
 	for k, v := range takeJSONHeader(sub, varsHeader) {
 		if _, given := sub.Vars[k]; given {
@@ -64,7 +66,7 @@ func templateVariables(p *wire.Params, sub *send.Submission) (map[string]any, er
 		}
 	}
 	for k, v := range sub.Vars {
-		data[k] = send.DecodeVar(v)
+		data[k] = msgmeta.DecodeVar(v)
 	}
 	for k, v := range takeJSONHeader(sub, templateVarsHeader) {
 		data[k] = v
@@ -72,7 +74,7 @@ func templateVariables(p *wire.Params, sub *send.Submission) (map[string]any, er
 	if raw := p.Raw("t:variables"); strings.TrimSpace(raw) != "" {
 		var tv map[string]any
 		if err := json.Unmarshal([]byte(raw), &tv); err != nil {
-			return nil, wire.BadRequest("'t:variables' parameter is not a valid JSON object")
+			return nil, fault.Invalidf("'t:variables' parameter is not a valid JSON object")
 		}
 		for k, v := range tv {
 			data[k] = v
@@ -83,7 +85,7 @@ func templateVariables(p *wire.Params, sub *send.Submission) (map[string]any, er
 
 // templateRef reads the template parameters of a send: nil without
 // `template`.
-func templateRef(p *wire.Params, sub *send.Submission) (*send.TemplateRef, error) {
+func templateRef(p *mgapi.Params, sub *send.Submission) (*send.TemplateRef, error) {
 	data, err := templateVariables(p, sub)
 	if err != nil {
 		return nil, err
@@ -92,7 +94,7 @@ func templateRef(p *wire.Params, sub *send.Submission) (*send.TemplateRef, error
 	if name == "" {
 		for _, opt := range []string{"t:version", "t:text", "t:variables"} {
 			if p.Get(opt) != "" {
-				return nil, wire.BadRequest("'%s' needs the 'template' parameter", opt)
+				return nil, fault.Invalidf("'%s' needs the 'template' parameter", opt)
 			}
 		}
 		return nil, nil

@@ -2,10 +2,12 @@
 //
 // Every endpoint is a route with an access class (auth.Access) and a handler
 // that returns a value to write as JSON with status 200, or an error. Errors
-// become HTTP in exactly one place, writeError: a *wire.Error carries
-// Mailgun's status and text, store.ErrNotFound is 404, store.ErrConflict is
-// 409, anything else is logged and answered 500 without details. Handlers
-// never write status codes for client mistakes themselves.
+// become HTTP in exactly one place, writeError: a *fault.Error's Kind
+// becomes Mailgun's status (httpStatus) and its message Mailgun's text,
+// store.ErrNotFound is 404, store.ErrConflict is 409, anything else is
+// logged and answered 500 without details. Handlers never write status
+// codes for client mistakes themselves. (The deprecated *wire.Error, which
+// carries a status of its own, is still written as it says.)
 //
 // Order of work for a request: match the route (404/405), authenticate and
 // authorize (401, or 429 for an address that keeps failing), check that a
@@ -31,12 +33,13 @@ import (
 
 	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
-	"github.com/salvo-email/salvo/internal/delivery"
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/egress"
 	"github.com/salvo-email/salvo/internal/exports"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/ips"
 	"github.com/salvo-email/salvo/internal/lists"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/shaping"
@@ -68,7 +71,7 @@ type Deps struct {
 	Now         func() time.Time
 	// DestinationHealth lists the destinations this node's delivery
 	// engine knows to be down, for the queue view (nil: none).
-	DestinationHealth func() []delivery.DestinationHealth
+	DestinationHealth func() []mgapi.QueueHealth
 	// Shaping lists this node's traffic shaping state (limits in force,
 	// back-offs and why) for the queue view (nil: none).
 	Shaping func() []shaping.State
@@ -107,7 +110,7 @@ func (s *Server) SetReady(v bool) { s.ready.Store(v) }
 type Ctx struct {
 	W   http.ResponseWriter
 	R   *http.Request
-	P   *wire.Params
+	P   *mgapi.Params
 	Key store.Key
 	// Tenant is the account the request acts in (the key's account, or
 	// the subaccount its X-Mailgun-On-Behalf-Of names).
@@ -159,17 +162,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	segs, ok := splitPath(r.URL.EscapedPath())
 	if !ok {
-		s.writeError(sw, r, false, wire.BadRequest("unable to parse request: invalid URL escape"))
+		s.writeError(sw, r, false, fault.Invalidf("unable to parse request: invalid URL escape"))
 		return
 	}
 	rt, vars, allowed := s.rt.match(r.Method, segs)
 	if rt == nil {
 		if len(allowed) > 0 {
 			sw.Header().Set("Allow", strings.Join(allowed, ", "))
-			s.writeError(sw, r, false, wire.Errorf(http.StatusMethodNotAllowed, "Method %s is not allowed on %s", r.Method, r.URL.Path))
+			writeMessage(sw, http.StatusMethodNotAllowed, "", "Method "+r.Method+" is not allowed on "+r.URL.Path, nil)
 			return
 		}
-		s.writeError(sw, r, false, wire.NotFound("Not Found: no endpoint %s %s", r.Method, r.URL.Path))
+		s.writeError(sw, r, false, fault.NotFoundf("Not Found: no endpoint %s %s", r.Method, r.URL.Path))
 		return
 	}
 	label = rt.method + " " + rt.pattern
@@ -202,7 +205,7 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, v
 		c.Domain = dom
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.MaxBody)
-	p, err := wire.ParseParams(r, s.MaxBody)
+	p, err := mgapi.ParseParams(r, s.MaxBody)
 	if err != nil {
 		s.writeError(w, r, false, err)
 		return
@@ -258,8 +261,8 @@ func ignoredHeader(names []string) string {
 }
 
 var (
-	errUnauthorized = &wire.Error{Status: http.StatusUnauthorized, Message: "Invalid private key"}
-	errThrottled    = &wire.Error{Status: http.StatusTooManyRequests, Message: "Too many failed authentication attempts from your address; try again later"}
+	errUnauthorized = fault.Unauthorizedf("Invalid private key")
+	errThrottled    = fault.TooManyf("Too many failed authentication attempts from your address; try again later")
 )
 
 // authenticate returns the caller's key if it may use rt.
@@ -273,7 +276,7 @@ func (s *Server) authenticate(r *http.Request, rt *route, vars map[string]string
 		s.Limiter.Fail(addr)
 		if throttled {
 			e := *errThrottled
-			e.Header = http.Header{"Retry-After": {strconv.Itoa(int(wait.Seconds()) + 1)}}
+			e.RetryAfter = time.Duration(int(wait.Seconds())+1) * time.Second
 			return key, &e
 		}
 		return key, errUnauthorized
@@ -317,13 +320,13 @@ func (s *Server) stillAuthorized(ctx context.Context, r *http.Request) error {
 // "Invalid private key", then what the key is and what it may do, so the
 // caller need not guess whether the key is wrong or only misplaced. (The
 // send routes answer a plain "Forbidden" whatever the message.)
-func notAllowed(k store.Key, route string) *wire.Error {
+func notAllowed(k store.Key, route string) *fault.Error {
 	why := "a key with role " + k.Role + " may not use " + route
 	if k.Role == store.RoleSending {
 		why = "a sending key may only send mail for its domain " + k.DomainName + " (POST /v3/" + k.DomainName +
 			"/messages and /messages.mime), not use " + route + "; use the primary key or an admin key"
 	}
-	return &wire.Error{Status: http.StatusUnauthorized, Message: "Invalid private key: " + why}
+	return fault.Unauthorizedf("Invalid private key: %s", why)
 }
 
 // regionDomain loads the domain a route is about, before anything else
@@ -345,7 +348,7 @@ func (s *Server) regionDomain(r *http.Request, vars map[string]string, t auth.Te
 	}
 	dom, err := s.Regional.Domain(r.Context(), strings.ToLower(name))
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !t.Owns(dom.AccountID)) {
-		return store.Domain{}, wire.NotFound("%s", msg)
+		return store.Domain{}, fault.NotFoundf("%s", msg)
 	}
 	return dom, err
 }
@@ -367,7 +370,7 @@ func (s *Server) tenant(r *http.Request, rt *route, key store.Key) (auth.Tenant,
 		return t, auth.ErrSubaccountDisabled
 	}
 	if !t.Primary() && parentOnly(rt) {
-		return t, &wire.Error{Status: http.StatusForbidden, Message: "Forbidden: " + rt.method + " " + rt.pattern +
+		return t, &fault.Error{Kind: fault.Forbidden, Message: "Forbidden: " + rt.method + " " + rt.pattern +
 			" belongs to the parent account; a subaccount (or " + auth.OnBehalfOfHeader + ") may not use it"}
 	}
 	return t, nil
@@ -397,43 +400,85 @@ func clientAddr(r *http.Request) string {
 // writeError is the one place errors become HTTP responses. plain selects
 // the send endpoints' text/plain "Forbidden" body for 401s.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, plain bool, err error) {
-	var we *wire.Error
-	switch {
-	case errors.As(err, &we):
-	case errors.Is(err, store.ErrNotFound):
-		we = wire.NotFound("Not found")
-	case errors.Is(err, store.ErrConflict):
-		we = wire.Errorf(http.StatusConflict, "Conflict: it already exists")
-	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-		return // the client went away
-	default:
-		s.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		we = wire.Errorf(http.StatusInternalServerError, "Internal Server Error")
-	}
-	for k, vs := range we.Header {
-		for _, v := range vs {
-			w.Header().Add(k, v)
+	var (
+		status int
+		f      *fault.Error
+		we     *wire.Error
+	)
+	if errors.As(err, &we) { // deprecated: its own status and headers
+		status, f = we.Status, we.Fault()
+		f.RetryAfter = 0
+		for k, vs := range we.Header {
+			for _, v := range vs {
+				w.Header().Add(k, v)
+			}
 		}
+	} else if ff, ok := fault.As(err); ok {
+		status, f = httpStatus(ff.Kind), ff
+	} else {
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			f = fault.NotFoundf("Not found")
+		case errors.Is(err, store.ErrConflict):
+			f = fault.Conflictf("Conflict: it already exists")
+		case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+			return // the client went away
+		default:
+			s.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			f = fault.New(fault.Internal, "Internal Server Error")
+		}
+		status = httpStatus(f.Kind)
 	}
-	if we.Plain || (plain && we.Status == http.StatusUnauthorized) {
+	if f.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((f.RetryAfter+time.Second-1)/time.Second)))
+	}
+	if (we != nil && we.Plain) || (plain && status == http.StatusUnauthorized) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(we.Status)
-		if we.Status == http.StatusUnauthorized {
+		w.WriteHeader(status)
+		if status == http.StatusUnauthorized {
 			_, _ = w.Write([]byte("Forbidden"))
 		} else {
-			_, _ = w.Write([]byte(we.Message))
+			_, _ = w.Write([]byte(f.Message))
 		}
 		return
 	}
-	key := we.Key
+	writeMessage(w, status, f.Key, f.Message, f.Extra)
+}
+
+// httpStatus is the status Mailgun answers for a fault of kind k.
+func httpStatus(k fault.Kind) int {
+	switch k {
+	case fault.Invalid:
+		return http.StatusBadRequest
+	case fault.Unauthorized:
+		return http.StatusUnauthorized
+	case fault.Forbidden:
+		return http.StatusForbidden
+	case fault.NotFound:
+		return http.StatusNotFound
+	case fault.Conflict:
+		return http.StatusConflict
+	case fault.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case fault.TooMany:
+		return http.StatusTooManyRequests
+	case fault.Unavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// writeMessage writes Mailgun's error body: the message under key
+// ("message" when empty), and the extra keys beside it.
+func writeMessage(w http.ResponseWriter, status int, key, msg string, extra map[string]any) {
 	if key == "" {
 		key = "message"
 	}
-	body := map[string]any{key: we.Message}
-	for k, v := range we.Extra {
+	body := map[string]any{key: msg}
+	for k, v := range extra {
 		body[k] = v
 	}
-	writeJSON(w, we.Status, body)
+	writeJSON(w, status, body)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -446,7 +491,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func (s *Server) healthz(c *Ctx) (any, error) {
 	if !s.ready.Load() {
-		return nil, wire.Errorf(http.StatusServiceUnavailable, "starting")
+		return nil, fault.Unavailablef("starting")
 	}
 	c.W.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = c.W.Write([]byte("ok\n"))

@@ -7,28 +7,29 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/mail"
+	"github.com/salvo-email/salvo/internal/msgmeta"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-var errMessageNotFound = wire.NotFound("Message not found")
+var errMessageNotFound = fault.NotFoundf("Message not found")
 
 // storedMessage loads the stored message of the path.
-func (s *Server) storedMessage(c *Ctx) (store.Message, send.Meta, error) {
+func (s *Server) storedMessage(c *Ctx) (store.Message, msgmeta.Meta, error) {
 	m, err := s.Regional.Message(c.R.Context(), c.Domain.Name, c.Var("key"))
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !m.ExpiresAt.IsZero() && s.Now().After(m.ExpiresAt)) {
-		return m, send.Meta{}, errMessageNotFound
+		return m, msgmeta.Meta{}, errMessageNotFound
 	}
 	if err != nil {
-		return m, send.Meta{}, err
+		return m, msgmeta.Meta{}, err
 	}
-	meta, err := send.DecodeMeta(m.Meta)
+	meta, err := msgmeta.Decode(m.Meta)
 	return m, meta, err
 }
 
-// getStoredMessage is GET …/messages/{key} (reference §7): parsed JSON, or
+// getStoredMessage is GET …/messages/{key} (docs/mailgun-contract.md §7): parsed JSON, or
 // the raw MIME in body-mime when the client accepts message/rfc2822.
 func (s *Server) getStoredMessage(c *Ctx) (any, error) {
 	c.P.Accept()
@@ -92,7 +93,7 @@ func (s *Server) getStoredAttachment(c *Ctx) (any, error) {
 	}
 	n, err := strconv.Atoi(c.Var("n"))
 	if err != nil || n < 0 || n >= len(p.Files) {
-		return nil, wire.NotFound("Attachment not found")
+		return nil, fault.NotFoundf("Attachment not found")
 	}
 	f := p.Files[n]
 	ct := f.ContentType
@@ -112,7 +113,7 @@ func (s *Server) resendMessage(c *Ctx) (any, error) {
 	c.P.Accept("to")
 	to := nonEmpty(c.P.All("to"))
 	if len(to) == 0 {
-		return nil, wire.BadRequest("to parameter is missing")
+		return nil, fault.Invalidf("to parameter is missing")
 	}
 	m, meta, err := s.storedMessage(c)
 	if err != nil {

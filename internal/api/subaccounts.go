@@ -6,8 +6,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/secret"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -24,9 +25,9 @@ func (s *Server) subaccountRoutes() {
 	s.handle(http.MethodPost, base+"/{subaccount}/disable", auth.Admin, s.setSubaccountStatus(store.SubaccountDisabled))
 }
 
-func subaccountJSON(a store.Subaccount) wire.Subaccount {
-	return wire.Subaccount{ID: a.ID, Name: a.Name, Status: a.Status,
-		CreatedAt: wire.Time(a.CreatedAt), UpdatedAt: wire.Time(a.UpdatedAt)}
+func subaccountJSON(a store.Subaccount) mgapi.Subaccount {
+	return mgapi.Subaccount{ID: a.ID, Name: a.Name, Status: a.Status,
+		CreatedAt: mgapi.Time(a.CreatedAt), UpdatedAt: mgapi.Time(a.UpdatedAt)}
 }
 
 // maxSubaccountName bounds a subaccount's name (in characters).
@@ -36,17 +37,17 @@ func (s *Server) createSubaccount(c *Ctx) (any, error) {
 	c.P.Accept("name")
 	name := strings.TrimSpace(c.P.Raw("name"))
 	if name == "" {
-		return nil, wire.BadRequest("Missing mandatory parameter: name")
+		return nil, fault.Invalidf("Missing mandatory parameter: name")
 	}
 	if utf8.RuneCountInString(name) > maxSubaccountName || !utf8.ValidString(name) {
-		return nil, wire.BadRequest("name must be valid text of at most %d characters", maxSubaccountName)
+		return nil, fault.Invalidf("name must be valid text of at most %d characters", maxSubaccountName)
 	}
 	now := s.Now().UTC()
 	a := store.Subaccount{ID: secret.Token(12), Name: name, Status: store.SubaccountOpen, CreatedAt: now, UpdatedAt: now}
 	if err := s.Auth.Global.CreateSubaccount(c.R.Context(), a); err != nil {
 		return nil, err
 	}
-	return wire.SubaccountEnvelope{Subaccount: subaccountJSON(a)}, nil
+	return mgapi.SubaccountEnvelope{Subaccount: subaccountJSON(a)}, nil
 }
 
 func (s *Server) listSubaccounts(c *Ctx) (any, error) {
@@ -65,7 +66,7 @@ func (s *Server) listSubaccounts(c *Ctx) (any, error) {
 	case "desc":
 		f.Desc = true
 	default:
-		return nil, wire.BadRequest("sort must be asc or desc")
+		return nil, fault.Invalidf("sort must be asc or desc")
 	}
 	if c.P.Get("enabled") != "" {
 		enabled, err := c.P.Bool("enabled", false)
@@ -84,7 +85,7 @@ func (s *Server) listSubaccounts(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := wire.SubaccountList{Subaccounts: make([]wire.Subaccount, 0, len(subs)), Total: total}
+	out := mgapi.SubaccountList{Subaccounts: make([]mgapi.Subaccount, 0, len(subs)), Total: total}
 	for _, a := range subs {
 		out.Subaccounts = append(out.Subaccounts, subaccountJSON(a))
 	}
@@ -95,12 +96,12 @@ func (s *Server) getSubaccount(c *Ctx) (any, error) {
 	c.P.Accept()
 	a, err := s.Auth.Global.Subaccount(c.R.Context(), c.Var("subaccount"))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, wire.NotFound("Subaccount not found")
+		return nil, fault.NotFoundf("Subaccount not found")
 	}
 	if err != nil {
 		return nil, err
 	}
-	return wire.SubaccountEnvelope{Subaccount: subaccountJSON(a)}, nil
+	return mgapi.SubaccountEnvelope{Subaccount: subaccountJSON(a)}, nil
 }
 
 func (s *Server) setSubaccountStatus(status string) handlerFunc {
@@ -108,11 +109,11 @@ func (s *Server) setSubaccountStatus(status string) handlerFunc {
 		c.P.Accept()
 		a, err := s.Auth.Global.SetSubaccountStatus(c.R.Context(), c.Var("subaccount"), status, s.Now().UTC())
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, wire.NotFound("Subaccount not found")
+			return nil, fault.NotFoundf("Subaccount not found")
 		}
 		if err != nil {
 			return nil, err
 		}
-		return wire.SubaccountEnvelope{Subaccount: subaccountJSON(a)}, nil
+		return mgapi.SubaccountEnvelope{Subaccount: subaccountJSON(a)}, nil
 	}
 }

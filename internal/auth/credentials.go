@@ -12,12 +12,12 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/secret"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-// Credentials manages a domain's SMTP credentials (reference §12.1) and
+// Credentials manages a domain's SMTP credentials (docs/mailgun-contract.md §12.1) and
 // checks them for the submission relay. Passwords are kept as bcrypt
 // hashes only. A login is a full address of its domain, kept lower case;
 // the API also takes the local part alone. postmaster@<domain> is the
@@ -61,8 +61,8 @@ const (
 
 // Credential errors with Mailgun's texts.
 var (
-	ErrCredentialNotFound = wire.NotFound("Credentials not found")
-	errPasswordLength     = wire.BadRequest("password should be in range 5-32 characters")
+	ErrCredentialNotFound = fault.NotFoundf("Credentials not found")
+	errPasswordLength     = fault.Invalidf("password should be in range 5-32 characters")
 )
 
 func (c *Credentials) init() {
@@ -89,10 +89,10 @@ func Login(domain, given string) (string, error) {
 	given = strings.ToLower(strings.TrimSpace(given))
 	local, dom, full := strings.Cut(given, "@")
 	if full && dom != strings.ToLower(domain) {
-		return "", wire.BadRequest("login %q is not an address of the domain %s", given, domain)
+		return "", fault.Invalidf("login %q is not an address of the domain %s", given, domain)
 	}
 	if !validLocalPart(local) {
-		return "", wire.BadRequest("login %q is not a valid mailbox name", given)
+		return "", fault.Invalidf("login %q is not a valid mailbox name", given)
 	}
 	return local + "@" + strings.ToLower(domain), nil
 }
@@ -150,7 +150,7 @@ func (c *Credentials) Create(ctx context.Context, domain string, logins []string
 		cs = append(cs, store.Credential{Domain: strings.ToLower(domain), Login: login, Hash: hash, CreatedAt: now})
 	}
 	if err := c.Store.CreateCredentials(ctx, cs); errors.Is(err, store.ErrConflict) {
-		return nil, nil, wire.BadRequest("Credentials already exist: a login of this request is taken")
+		return nil, nil, fault.Invalidf("Credentials already exist: a login of this request is taken")
 	} else if err != nil {
 		return nil, nil, err
 	}
@@ -193,7 +193,7 @@ func (c *Credentials) Delete(ctx context.Context, domain, given string) (string,
 		return "", ErrCredentialNotFound
 	}
 	if IsSystem(domain, login) {
-		return "", wire.BadRequest("Cannot delete system mailbox: %s", login)
+		return "", fault.Invalidf("Cannot delete system mailbox: %s", login)
 	}
 	err = c.Store.DeleteCredential(ctx, strings.ToLower(domain), login)
 	if errors.Is(err, store.ErrNotFound) {

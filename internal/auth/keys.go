@@ -5,11 +5,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/secret"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -118,7 +117,7 @@ func ValidKind(kind string) error {
 	case "", store.KindDomain, store.KindUser, store.KindWeb:
 		return nil
 	}
-	return wire.BadRequest("expected `kind` param to be one of [domain user web] or absent")
+	return fault.Invalidf("expected `kind` param to be one of [domain user web] or absent")
 }
 
 // Create makes a key and returns it with its secret, which is never
@@ -134,40 +133,40 @@ func (s *Keys) Create(ctx context.Context, req KeyRequest) (store.Key, string, e
 		return store.Key{}, "", err
 	}
 	if req.Role == "" {
-		return store.Key{}, "", wire.BadRequest("Missing mandatory parameter: role")
+		return store.Key{}, "", fault.Invalidf("Missing mandatory parameter: role")
 	}
 	if !contains(roles, req.Role) {
-		return store.Key{}, "", wire.BadRequest("expected `role` param to be one of [%s]", strings.Join(roles, " "))
+		return store.Key{}, "", fault.Invalidf("expected `role` param to be one of [%s]", strings.Join(roles, " "))
 	}
 	if (req.Kind == store.KindDomain) != (req.Role == store.RoleSending) {
-		return store.Key{}, "", wire.BadRequest("a key of kind `domain` must have role `sending`, and role `sending` needs kind `domain`")
+		return store.Key{}, "", fault.Invalidf("a key of kind `domain` must have role `sending`, and role `sending` needs kind `domain`")
 	}
 	req.DomainName = strings.ToLower(strings.TrimSpace(req.DomainName))
 	if req.Kind == store.KindDomain {
 		if req.DomainName == "" {
-			return store.Key{}, "", wire.BadRequest("Missing mandatory parameter: domain_name")
+			return store.Key{}, "", fault.Invalidf("Missing mandatory parameter: domain_name")
 		}
 		dn, err := s.Global.DomainName(ctx, req.DomainName)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && req.AccountID != "" && dn.AccountID != req.AccountID) {
-			return store.Key{}, "", wire.NotFound("Domain not found: %s", req.DomainName)
+			return store.Key{}, "", fault.NotFoundf("Domain not found: %s", req.DomainName)
 		} else if err != nil {
 			return store.Key{}, "", err
 		}
 	} else if req.DomainName != "" {
-		return store.Key{}, "", wire.BadRequest("domain_name is only for keys of kind `domain`")
+		return store.Key{}, "", fault.Invalidf("domain_name is only for keys of kind `domain`")
 	}
 	if req.Kind == store.KindWeb && (req.Expiration == 0 || req.Expiration > 24*time.Hour) {
 		req.Expiration = 24 * time.Hour // web keys live at most a day
 	}
 	if len(req.Description) > 1024 {
-		return store.Key{}, "", wire.BadRequest("description is longer than 1024 characters")
+		return store.Key{}, "", fault.Invalidf("description is longer than 1024 characters")
 	}
 	n, err := s.Global.CountKeys(ctx)
 	if err != nil {
 		return store.Key{}, "", err
 	}
 	if n >= MaxKeys {
-		return store.Key{}, "", &wire.Error{Status: http.StatusForbidden, Message: "could not create key, account limit reached"}
+		return store.Key{}, "", &fault.Error{Kind: fault.Forbidden, Message: "could not create key, account limit reached"}
 	}
 	accountID := req.AccountID
 	if accountID == "" {
@@ -213,16 +212,16 @@ func (s *Keys) Revoke(ctx context.Context, id string) error {
 func (s *Keys) RevokeIn(ctx context.Context, accountID, id string) error {
 	k, err := s.Global.Key(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && accountID != "" && k.AccountID != accountID) {
-		return wire.NotFound("no key matching id")
+		return fault.NotFoundf("no key matching id")
 	}
 	if err != nil {
 		return err
 	}
 	if k.Primary {
-		return wire.BadRequest("the primary key cannot be deleted; rotate it instead")
+		return fault.Invalidf("the primary key cannot be deleted; rotate it instead")
 	}
 	if err := s.Global.DeleteKey(ctx, id); errors.Is(err, store.ErrNotFound) {
-		return wire.NotFound("no key matching id")
+		return fault.NotFoundf("no key matching id")
 	} else if err != nil {
 		return err
 	}
@@ -244,8 +243,8 @@ const signingPurpose = "http-signing-key"
 // signingMeta is where the sealed signing key lives in the global store.
 const signingMeta = "http_signing_key"
 
-// SigningKey returns the account's HTTP webhook signing key (reference
-// §8.4), creating it on first use. It is global data, sealed at rest.
+// SigningKey returns the account's HTTP webhook signing key (docs/mailgun-contract.md
+// docs/mailgun-contract.md §8.4), creating it on first use. It is global data, sealed at rest.
 func (s *Keys) SigningKey(ctx context.Context) (string, error) {
 	stored, err := s.Global.Meta(ctx, signingMeta)
 	if errors.Is(err, store.ErrNotFound) {

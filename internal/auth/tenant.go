@@ -3,11 +3,10 @@ package auth
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
 	"sync"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -53,7 +52,7 @@ func (s Tenant) Owns(owner string) bool { return owner == s.Owner() }
 
 // ErrSubaccountDisabled is what a disabled subaccount's sends get (HTTP
 // 403; SMTP refuses with a 5xx naming it).
-var ErrSubaccountDisabled = &wire.Error{Status: http.StatusForbidden,
+var ErrSubaccountDisabled = &fault.Error{Kind: fault.Forbidden,
 	Message: "Forbidden: the subaccount is disabled and cannot send; its parent account can enable it again"}
 
 // primaryCache keeps the primary account's id, which never changes once
@@ -86,7 +85,7 @@ func (a *Authenticator) PrimaryAccountID(ctx context.Context) (string, error) {
 func (a *Authenticator) Tenant(ctx context.Context, k store.Key, onBehalfOf string) (Tenant, error) {
 	onBehalfOf = strings.TrimSpace(onBehalfOf)
 	if onBehalfOf != "" && (k.Role == store.RoleSending || k.Kind == store.KindDomain) {
-		return Tenant{}, &wire.Error{Status: http.StatusForbidden,
+		return Tenant{}, &fault.Error{Kind: fault.Forbidden,
 			Message: "Forbidden: a sending key cannot act on behalf of a subaccount (" + OnBehalfOfHeader + "); use the subaccount's own sending key or a parent account key"}
 	}
 	primary, err := a.PrimaryAccountID(ctx)
@@ -102,7 +101,7 @@ func (a *Authenticator) Tenant(ctx context.Context, k store.Key, onBehalfOf stri
 			return Tenant{}, err
 		}
 		if onBehalfOf != "" && onBehalfOf != sub.ID {
-			return Tenant{}, &wire.Error{Status: http.StatusForbidden,
+			return Tenant{}, &fault.Error{Kind: fault.Forbidden,
 				Message: "Forbidden: a subaccount's key cannot act on behalf of another account (" + OnBehalfOfHeader + ")"}
 		}
 		return Tenant{AccountID: sub.ID, Sub: &sub}, nil
@@ -112,7 +111,7 @@ func (a *Authenticator) Tenant(ctx context.Context, k store.Key, onBehalfOf stri
 	}
 	sub, err := a.subaccount(ctx, onBehalfOf)
 	if errors.Is(err, store.ErrNotFound) {
-		return Tenant{}, &wire.Error{Status: http.StatusForbidden,
+		return Tenant{}, &fault.Error{Kind: fault.Forbidden,
 			Message: "Forbidden: " + OnBehalfOfHeader + " names no subaccount of this account"}
 	}
 	if err != nil {

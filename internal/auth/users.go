@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"errors"
-	"net/http"
 	"net/mail"
 	"strings"
 	"sync"
@@ -12,13 +11,14 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/secret"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-// PasswordCost is the bcrypt cost of dashboard passwords (about 250 ms per
-// check on a current core).
+// PasswordCost is the bcrypt cost of dashboard passwords: deliberately
+// slow, a noticeable fraction of a second per check (docs/performance.md,
+// "Figures moved out of code comments").
 const PasswordCost = 12
 
 // Password length limits: bcrypt reads at most 72 bytes.
@@ -61,11 +61,11 @@ func (s *Users) cost() int {
 func NormalizeEmail(s string) (string, error) {
 	email := strings.ToLower(strings.TrimSpace(s))
 	if email == "" {
-		return "", wire.BadRequest("an email address is required")
+		return "", fault.Invalidf("an email address is required")
 	}
 	a, err := mail.ParseAddress(email)
 	if err != nil || a.Address != email || len(email) > 254 {
-		return "", wire.BadRequest("%q is not an email address such as ops@example.com", s)
+		return "", fault.Invalidf("%q is not an email address such as ops@example.com", s)
 	}
 	return email, nil
 }
@@ -73,10 +73,10 @@ func NormalizeEmail(s string) (string, error) {
 // CheckPassword says why a new password is not acceptable, or nil.
 func CheckPassword(p string) error {
 	if utf8.RuneCountInString(p) < MinPasswordLen {
-		return wire.BadRequest("the password must be at least %d characters long", MinPasswordLen)
+		return fault.Invalidf("the password must be at least %d characters long", MinPasswordLen)
 	}
 	if len(p) > MaxPasswordBytes {
-		return wire.BadRequest("the password must be at most %d bytes long", MaxPasswordBytes)
+		return fault.Invalidf("the password must be at most %d bytes long", MaxPasswordBytes)
 	}
 	return nil
 }
@@ -89,7 +89,7 @@ func (s *Users) Create(ctx context.Context, req NewUser) (store.User, error) {
 	}
 	name := strings.TrimSpace(req.Name)
 	if len(name) > 200 {
-		return store.User{}, wire.BadRequest("the name must be at most 200 characters long")
+		return store.User{}, fault.Invalidf("the name must be at most 200 characters long")
 	}
 	if err := CheckPassword(req.Password); err != nil {
 		return store.User{}, err
@@ -101,7 +101,7 @@ func (s *Users) Create(ctx context.Context, req NewUser) (store.User, error) {
 	now := s.Now().UTC()
 	u := store.User{ID: secret.Token(12), Email: email, Name: name, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
 	if err := s.Global.CreateUser(ctx, u); errors.Is(err, store.ErrConflict) {
-		return store.User{}, wire.Errorf(http.StatusConflict, "a user with the email %s already exists", email)
+		return store.User{}, fault.Conflictf("a user with the email %s already exists", email)
 	} else if err != nil {
 		return store.User{}, err
 	}

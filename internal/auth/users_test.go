@@ -3,13 +3,12 @@ package auth_test
 import (
 	"context"
 	"errors"
-	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/secret"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/store/sqlite"
@@ -26,12 +25,12 @@ func openGlobal(t *testing.T) store.Global {
 	return g
 }
 
-func status(err error) int {
-	var we *wire.Error
-	if errors.As(err, &we) {
-		return we.Status
+// kind is err's fault kind, or -1 when err is not a fault.
+func kind(err error) fault.Kind {
+	if f, ok := fault.As(err); ok {
+		return f.Kind
 	}
-	return 0
+	return -1
 }
 
 func TestUsersCreateAndLogin(t *testing.T) {
@@ -53,11 +52,11 @@ func TestUsersCreateAndLogin(t *testing.T) {
 		{Email: "ops2@example.com", Password: string(make([]byte, 73))},
 	}
 	for _, req := range bad {
-		if _, err := users.Create(ctx, req); status(err) != http.StatusBadRequest {
+		if _, err := users.Create(ctx, req); kind(err) != fault.Invalid {
 			t.Errorf("Create(%q, %d-byte password) = %v, want 400", req.Email, len(req.Password), err)
 		}
 	}
-	if _, err := users.Create(ctx, auth.NewUser{Email: "OPS@example.com", Password: "another one!"}); status(err) != http.StatusConflict {
+	if _, err := users.Create(ctx, auth.NewUser{Email: "OPS@example.com", Password: "another one!"}); kind(err) != fault.Conflict {
 		t.Fatalf("duplicate: %v", err)
 	}
 	if got, err := users.Login(ctx, "OPS@example.com", "correct horse"); err != nil || got.ID != u.ID {

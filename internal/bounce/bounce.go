@@ -13,11 +13,12 @@
 //     part (or RFC 6533 message/global-delivery-status), whatever the
 //     report-type parameter says; per-message Reporting-MTA (RFC 3464
 //     §2.2.2) and per-recipient Final-Recipient, Original-Recipient,
-//     Action, Status, Remote-MTA and Diagnostic-Code (§2.3). Field groups
+//     Action, Status, Remote-MTA and Diagnostic-Code (RFC 3464 §2.3). Field groups
 //     are split on blank lines and also where a new recipient group starts
 //     without one, because real MTAs omit blank lines.
 //   - RFC 5965 feedback reports: a message/feedback-report part
-//     (Feedback-Type, Original-Mail-From, Original-Rcpt-To, §3.1/§3.2).
+//     (Feedback-Type, Original-Mail-From, Original-Rcpt-To: RFC 5965
+//     §3.1/§3.2).
 //     Feedback-Type abuse or fraud is a Complaint, any other type Feedback.
 //     Microsoft's JMRP reports (Outlook.com, Hotmail), which enclose the
 //     reported message without a feedback-report part, are complaints.
@@ -109,7 +110,7 @@ type Report struct {
 	FeedbackType     string   // lower case
 	OriginalMailFrom string   // Original-Mail-From, angle brackets stripped
 	OriginalRcptTo   string   // Original-Rcpt-To (the first one), angle brackets stripped
-	RcptTo           []string // every Original-Rcpt-To (a report may name several, §3.2)
+	RcptTo           []string // every Original-Rcpt-To (a report may name several, RFC 5965 §3.2)
 
 	// Headers of the enclosed original message, when present.
 	Original Original

@@ -65,7 +65,7 @@ func mergeDSN(r, add *Report) *Report {
 // group, then one group per recipient. Groups are separated by blank lines
 // or, when an MTA leaves those out, where a field repeats one the current
 // recipient already has, or where an Original-Recipient follows the
-// current recipient's Action or Status (§2.3.1 puts it first). Field order
+// current recipient's Action or Status (RFC 3464 §2.3.1 puts it first). Field order
 // inside a group is not relied on: Amazon SES writes Action first.
 func parseDSN(body string) *Report {
 	r := &Report{}

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/events"
-	"github.com/salvo-email/salvo/internal/send"
+	"github.com/salvo-email/salvo/internal/mgapi"
+	"github.com/salvo-email/salvo/internal/msgmeta"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -57,14 +57,14 @@ func (e *Engine) captureJob(p *pending, l *loaded, j store.Job, now time.Time) s
 	mi.StorageURL = strings.TrimSuffix(mi.StorageURL, mi.StorageKey) + key
 	mi.StorageKey = key
 	// The Return-Path a receiving MTA adds at final delivery (RFC 5321
-	// §4.4), above the signature, so the envelope sender can be seen.
+	// docs/mailgun-contract.md §4.4), above the signature, so the envelope sender can be seen.
 	body := make([]byte, 0, len(p.body)+len(p.from)+20)
 	body = append(append(append(body, "Return-Path: <"...), p.from...), ">\r\n"...)
 	body = append(body, p.body...)
-	meta, _ := json.Marshal(send.Meta{Info: mi, Options: l.meta.Options, Recipients: []string{j.Recipient}}) // plain struct
+	meta, _ := json.Marshal(msgmeta.Meta{Info: mi, Options: l.meta.Options, Recipients: []string{j.Recipient}}) // plain struct
 	kept := &store.Message{Key: key, Domain: l.msg.Domain, MessageID: l.msg.MessageID, Sender: p.from,
 		Size: len(body), Body: body, Meta: meta, CreatedAt: now.UTC(), ExpiresAt: l.msg.ExpiresAt}
-	ds := wire.DeliveryStatus{Code: 250, Message: CaptureMessage, MXHost: CaptureHost, AttemptNo: j.Attempts, UTF8: p.utf8,
+	ds := mgapi.DeliveryStatus{Code: 250, Message: CaptureMessage, MXHost: CaptureHost, AttemptNo: j.Attempts, UTF8: p.utf8,
 		Description: "Captured: the copy was stored, not sent (--capture); read it at storage.url"}
 	ev := events.NewDelivered(&mi, j.Recipient, l.meta.UserVarsForJob(j.Recipient, j.Vars), ds, now)
 	return store.Outcome{JobID: j.ID, Done: true, Events: []store.Event{ev}, Stored: kept}

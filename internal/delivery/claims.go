@@ -4,9 +4,9 @@ import "sync"
 
 // A claim skips the destinations at their connection limit. While a big
 // backlog waits for one busy destination, every accept to it used to wake
-// a claim that came back empty: on the end-to-end benchmark 834 of 873
-// claims, 1–24 ms each, when such a claim still walked the skipped
-// destination's due jobs. news and idleClaim let the loop see such a claim
+// a claim that came back empty: on the end-to-end benchmark most claims
+// were such vain ones while a claim still walked the skipped destination's
+// due jobs (docs/performance.md, "Claims with a deep queue"). news and idleClaim let the loop see such a claim
 // is vain and skip it. (The store now reads a claim with skips destination
 // by destination, so one that does run costs about one index seek per
 // destination, whatever the skipped backlog; skipping a vain one still

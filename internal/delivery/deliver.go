@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -317,7 +317,7 @@ func (e *Engine) event(l *loaded, j store.Job, r Result, d Decision, now time.Ti
 		mi = &own
 	}
 	uv := l.meta.UserVarsForJob(j.Recipient, j.Vars)
-	ds := wire.DeliveryStatus{
+	ds := mgapi.DeliveryStatus{
 		Code: r.Code, Message: r.Message, Description: describe(r), EnhancedCode: r.EnhancedCode,
 		MXHost: r.MXHost, AttemptNo: j.Attempts, TLS: r.TLS, CertificateVerified: r.Verified, UTF8: r.UTF8,
 		SessionSeconds: r.Session.Seconds(), TLSPolicy: r.TLSPolicy, TLSPolicyReport: r.TLSPolicyReport,

@@ -32,6 +32,10 @@ type Config struct {
 	Retry          Retry
 	Lease          time.Duration
 	ConnectTimeout time.Duration
+	// CommandTimeout bounds each command's reply. Its default, 5 minutes,
+	// is what RFC 5321 §4.5.3.2 gives the greeting, MAIL and RCPT (it
+	// gives DATA 2, a data block 3 and the end of DATA 10); Salvo uses one
+	// bound for all.
 	CommandTimeout time.Duration
 	Smarthost      string // host:port; empty means MX lookup
 	// Capture keeps every copy in the store instead of sending it

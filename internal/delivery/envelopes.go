@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/events"
-	"github.com/salvo-email/salvo/internal/send"
+	"github.com/salvo-email/salvo/internal/mgapi"
+	"github.com/salvo-email/salvo/internal/msgmeta"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -62,9 +62,9 @@ func dropOutcomes(ctx context.Context, st DropStore, domain string, jobs []store
 	if err != nil {
 		return nil, err
 	}
-	metas := make(map[string]*send.Meta, len(msgs))
+	metas := make(map[string]*msgmeta.Meta, len(msgs))
 	for _, m := range msgs {
-		meta, err := send.DecodeMeta(m.Meta)
+		meta, err := msgmeta.Decode(m.Meta)
 		if err != nil {
 			return nil, fmt.Errorf("message %s meta: %w", m.Key, err)
 		}
@@ -74,7 +74,7 @@ func dropOutcomes(ctx context.Context, st DropStore, domain string, jobs []store
 	for _, j := range jobs {
 		o := store.Outcome{JobID: j.ID, Done: true}
 		if meta, ok := metas[j.MessageKey]; ok { // a message already expired gets no event
-			ds := wire.DeliveryStatus{Message: DroppedMessage, Description: DroppedMessage, AttemptNo: j.Attempts}
+			ds := mgapi.DeliveryStatus{Message: DroppedMessage, Description: DroppedMessage, AttemptNo: j.Attempts}
 			o.Events = []store.Event{events.NewFailed(meta.InfoFor(j.Recipient), j.Recipient,
 				meta.UserVarsForJob(j.Recipient, j.Vars), events.Permanent, events.ReasonGeneric, ds, now)}
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/mgapi"
 )
 
 // Destination health: a dead destination costs neither a connection
@@ -235,27 +236,22 @@ func (e *Engine) probe(dest string) {
 }
 
 // DestinationHealth is a destination's state as the queue view shows it.
-type DestinationHealth struct {
-	Destination string    `json:"destination"`
-	State       string    `json:"state"` // "backing-off" or "probing"
-	Failures    int       `json:"failures"`
-	Since       time.Time `json:"since"`
-	Until       time.Time `json:"until"`
-	LastError   string    `json:"last_error"`
-}
+//
+// Deprecated: use mgapi.QueueHealth.
+type DestinationHealth = mgapi.QueueHealth
 
 // Health lists the destinations this node knows to be down.
-func (e *Engine) Health() []DestinationHealth {
+func (e *Engine) Health() []mgapi.QueueHealth {
 	h := &e.health
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := make([]DestinationHealth, 0, len(h.down))
+	out := make([]mgapi.QueueHealth, 0, len(h.down))
 	for k, d := range h.down {
 		st := "backing-off"
 		if d.probing {
 			st = "probing"
 		}
-		out = append(out, DestinationHealth{Destination: k, State: st, Failures: d.failures, Since: d.since,
+		out = append(out, mgapi.QueueHealth{Destination: k, State: st, Failures: d.failures, Since: d.since,
 			Until: d.until, LastError: d.lastErr})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Destination < out[j].Destination })

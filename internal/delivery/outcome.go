@@ -36,7 +36,10 @@ import (
 	"github.com/salvo-email/salvo/internal/tlspolicy"
 )
 
-// Kind is the class of an attempt's outcome.
+// Kind is the class of an attempt's outcome. The classes follow the reply
+// codes' first digit (RFC 5321 §4.2.1): 2yz completed, 4yz transient
+// ("the same command may succeed later", so retried), 5yz permanent (the
+// client should not repeat it as is, so bounced and suppressed).
 type Kind int
 
 const (
@@ -59,7 +62,10 @@ func (k Kind) String() string {
 }
 
 // rateWords mark a 421 / 4.7.x reply as a request to slow down rather than
-// another temporary failure (greylisting, a full mailbox): Gmail's "4.7.28
+// another temporary failure (greylisting, a full mailbox). 421 is "service
+// not available, closing transmission channel" (RFC 5321 §4.2.3); X.7.XXX
+// is the security or policy class of enhanced codes (RFC 3463 §3.8),
+// where receivers put their rate limits: Gmail's "4.7.28
 // unusual rate", Yahoo's "4.7.0 [TSS04] … unexpected volume", Outlook's
 // "4.7.500 Server busy", and the generic "too many" and "try again later".
 var rateWords = []string{"rate", "too many", "throttl", "volume", "busy", "try again later", "slow down"}
@@ -81,8 +87,8 @@ func throttling(code int, enhanced, msg string) bool {
 // Result is one attempt's outcome for one recipient.
 type Result struct {
 	Kind         Kind
-	Code         int    // SMTP reply code (or Mailgun's codes: 605 suppressed, 650 test mode)
-	EnhancedCode string // "5.1.1"
+	Code         int    // SMTP reply code, RFC 5321 §4.2 (or Mailgun's codes: 605 suppressed, 650 test mode)
+	EnhancedCode string // RFC 3463 class.subject.detail, "5.1.1"
 	Message      string // the server's reply text, or what went wrong
 	MXHost       string
 	SendingIP    string // source address of the session; "" when the kernel chose
@@ -117,8 +123,11 @@ const (
 )
 
 // Classify turns an error from an SMTP exchange into a Result. nil means
-// delivered; *smtp.SMTPError is classified by its code; errors we know are
-// permanent say so; everything else is temporary.
+// delivered; *smtp.SMTPError is classified by its reply code's first digit
+// (RFC 5321 §4.2.1; the enhanced code, RFC 3463 §2, only refines a 4yz
+// into Throttled); errors we know are permanent say so; everything else
+// is temporary, as RFC 5321 §4.5.4.1 has a sender treat a failed
+// connection.
 func Classify(err error) Result {
 	if err == nil {
 		return Result{Kind: Delivered, Code: 250, Message: "OK"}

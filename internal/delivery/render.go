@@ -14,7 +14,7 @@ import (
 	dkimkeys "github.com/salvo-email/salvo/internal/dkim"
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/mail"
-	"github.com/salvo-email/salvo/internal/send"
+	"github.com/salvo-email/salvo/internal/msgmeta"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/tracking"
 )
@@ -35,7 +35,7 @@ type Tracker interface {
 // is the same for all).
 type loaded struct {
 	msg    store.Message
-	meta   send.Meta
+	meta   msgmeta.Meta
 	domain store.Domain
 	signer crypto.Signer // nil: do not sign
 	// track rewrites a recipient's copy for tracking; nil: not tracked.
@@ -142,7 +142,7 @@ func (e *Engine) prefetch(ctx context.Context, jobs []store.Job) {
 
 // loadStored makes a stored message ready to send and caches it.
 func (e *Engine) loadStored(ctx context.Context, m store.Message) (*loaded, error) {
-	meta, err := send.DecodeMeta(m.Meta)
+	meta, err := msgmeta.Decode(m.Meta)
 	if err != nil {
 		return nil, fmt.Errorf("message %s meta: %w", m.Key, err)
 	}
@@ -159,7 +159,8 @@ func (e *Engine) loadStored(ctx context.Context, m store.Message) (*loaded, erro
 	// A loaded message keeps only what rendering needs of its domain: the
 	// store hands each caller its own copy, and the sealed key and DNS
 	// check results (kilobytes) would otherwise be held once per cached
-	// message (24 MB of a 146 MB heap under a dead-destination load).
+	// message, a large share of the heap under a dead-destination load
+	// (docs/performance.md, "Dead destinations and memory").
 	d.DKIMPrivate, d.DNSChecks = nil, nil
 	l := &loaded{msg: m, meta: meta, domain: d, signer: signer}
 	if e.deps.Tracker != nil && !meta.Options.TestMode {
@@ -209,7 +210,7 @@ func (l *loaded) body(j store.Job) ([]byte, error) {
 	if l.meta.Batch && p.List == "" {
 		to = l.toHeaderFor(j.Recipient)
 	}
-	rw := mail.Rewriting{To: to, Replace: send.PersonalReplacer(j.Recipient, p)}
+	rw := mail.Rewriting{To: to, Replace: msgmeta.PersonalReplacer(j.Recipient, p)}
 	if l.track != nil {
 		t := l.track(j.Recipient, p.List)
 		personal := rw.Replace

@@ -11,7 +11,7 @@ import (
 	"github.com/salvo-email/salvo/internal/suppress"
 )
 
-// screen applies §4.6 again just before delivery, so that an address
+// screen applies docs/mailgun-contract.md §4.6 again just before delivery, so that an address
 // suppressed after its message was accepted is still not delivered: such a
 // job gets its failed outcome (code 605) at once and no connection carries
 // it. One lookup per sending domain covers the whole chunk. When the

@@ -20,9 +20,9 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/dkim"
 	"github.com/salvo-email/salvo/internal/dns"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/secret"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -52,7 +52,7 @@ type Service struct {
 	BcryptCost int
 }
 
-// CreateRequest holds the create fields of reference §11.1.
+// CreateRequest holds the create fields of docs/mailgun-contract.md §11.1.
 type CreateRequest struct {
 	Name                       string
 	SMTPPassword               string
@@ -131,7 +131,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (store.Domain, 
 			_ = s.Global.ReleaseDomain(context.WithoutCancel(ctx), name)
 		}
 		if errors.Is(err, store.ErrConflict) {
-			return store.Domain{}, wire.BadRequest("Domain %s already exists", name)
+			return store.Domain{}, fault.Invalidf("Domain %s already exists", name)
 		}
 		return store.Domain{}, err
 	}
@@ -167,16 +167,16 @@ func (s *Service) reserve(ctx context.Context, d *store.Domain, accountID string
 			d.ID = existing.ID
 			return false, nil
 		}
-		return false, wire.BadRequest("Domain %s already exists", d.Name)
+		return false, fault.Invalidf("Domain %s already exists", d.Name)
 	}
 	if existing.AccountID != accountID {
 		// Names are unique across the installation's accounts too; whose
 		// it is stays unsaid.
-		return false, wire.BadRequest("Domain %s already exists", d.Name)
+		return false, fault.Invalidf("Domain %s already exists", d.Name)
 	}
 	// Names are unique across regions: say where it is, or the caller
 	// looks for it in this region's list in vain.
-	return false, wire.BadRequest("Domain %s already exists in the %s region; manage it through that region's API "+
+	return false, fault.Invalidf("Domain %s already exists in the %s region; manage it through that region's API "+
 		"(this node serves %s)", d.Name, strings.ToUpper(existing.Region), strings.ToUpper(s.Settings.Region))
 }
 
@@ -191,7 +191,7 @@ func (s *Service) cost() int {
 func (s *Service) Get(ctx context.Context, name string) (store.Domain, error) {
 	d, err := s.Regional.Domain(ctx, strings.ToLower(name))
 	if errors.Is(err, store.ErrNotFound) {
-		return d, wire.NotFound("Domain not found")
+		return d, fault.NotFoundf("Domain not found")
 	}
 	return d, err
 }
@@ -216,7 +216,7 @@ func (s *Service) Delete(ctx context.Context, name string) error {
 		// orphan of a crashed create: release it too.
 		g, gerr := s.Global.DomainName(ctx, name)
 		if gerr != nil || g.Region != s.Settings.Region {
-			return wire.NotFound("Domain not found")
+			return fault.NotFoundf("Domain not found")
 		}
 	} else if err != nil {
 		return err
@@ -289,14 +289,14 @@ func applyUpdate(d *store.Domain, u UpdateRequest) error {
 	if u.MailFromHost != nil {
 		if *u.MailFromHost != "" {
 			if _, err := NormalizeName(*u.MailFromHost); err != nil {
-				return wire.BadRequest("mailfrom_host %q is not a valid host name", *u.MailFromHost)
+				return fault.Invalidf("mailfrom_host %q is not a valid host name", *u.MailFromHost)
 			}
 		}
 		d.MailFromHost = strings.ToLower(*u.MailFromHost)
 	}
 	if u.MessageTTL != nil {
 		if *u.MessageTTL < 0 {
-			return wire.BadRequest("message_ttl must not be negative")
+			return fault.Invalidf("message_ttl must not be negative")
 		}
 		d.MessageTTL = *u.MessageTTL
 	}
@@ -321,7 +321,7 @@ func applyUpdate(d *store.Domain, u UpdateRequest) error {
 
 func validateCreate(req *CreateRequest, set Settings) error {
 	if req.SMTPPassword != "" && (len(req.SMTPPassword) < 5 || len(req.SMTPPassword) > 32) {
-		return wire.BadRequest("Password is too short. It must be between 5 and 32 characters.")
+		return fault.Invalidf("Password is too short. It must be between 5 and 32 characters.")
 	}
 	if req.SpamAction == "" {
 		req.SpamAction = "disabled"
@@ -353,10 +353,10 @@ func validateCreate(req *CreateRequest, set Settings) error {
 		req.DKIMKeySize = set.DKIMKeyBits
 	}
 	if req.DKIMKeySize != 1024 && req.DKIMKeySize != 2048 {
-		return wire.BadRequest("dkim_key_size must be 1024 or 2048")
+		return fault.Invalidf("dkim_key_size must be 1024 or 2048")
 	}
 	if req.MessageTTL < 0 {
-		return wire.BadRequest("message_ttl must not be negative")
+		return fault.Invalidf("message_ttl must not be negative")
 	}
 	if req.MessageTTL == 0 {
 		req.MessageTTL = int(set.MessageTTL / time.Second)
@@ -369,19 +369,19 @@ func checkSpamAction(s string) error {
 	case "disabled", "block", "tag", "delete":
 		return nil
 	}
-	return wire.BadRequest("spam_action must be one of disabled, block or tag, not %q", s)
+	return fault.Invalidf("spam_action must be one of disabled, block or tag, not %q", s)
 }
 
 func checkWebScheme(s string) error {
 	if s == "http" || s == "https" {
 		return nil
 	}
-	return wire.BadRequest("web_scheme must be http or https, not %q", s)
+	return fault.Invalidf("web_scheme must be http or https, not %q", s)
 }
 
 func checkLabel(field, s string) error {
 	if !validLabel(strings.ToLower(s)) {
-		return wire.BadRequest("%s must be a single DNS label (letters, digits, hyphens), not %q", field, s)
+		return fault.Invalidf("%s must be a single DNS label (letters, digits, hyphens), not %q", field, s)
 	}
 	return nil
 }
@@ -392,7 +392,7 @@ func checkLabel(field, s string) error {
 func NormalizeName(s string) (string, error) {
 	name := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), ".")
 	if name == "" {
-		return "", wire.BadRequest("Missing parameter 'name'")
+		return "", fault.Invalidf("Missing parameter 'name'")
 	}
 	labels := strings.Split(name, ".")
 	ok := len(name) <= 253 && len(labels) >= 2
@@ -404,7 +404,7 @@ func NormalizeName(s string) (string, error) {
 		ok = strings.TrimLeft(last, "0123456789") != "" // not an IP address
 	}
 	if !ok {
-		return "", wire.BadRequest("%q is not a valid domain name", s)
+		return "", fault.Invalidf("%q is not a valid domain name", s)
 	}
 	return name, nil
 }

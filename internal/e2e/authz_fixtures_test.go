@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
@@ -27,7 +27,7 @@ func routeFixtures(t *testing.T, ta *testutil.TestApp, pattern, domain string) m
 		ta.Call(t, "POST", "/v3/lists/"+list+"/members", ta.Key, testutil.Form(url.Values{"address": {"m@" + domain}})).Want(t, 200)
 		return map[string]string{"address": list, "member": "m@" + domain}
 	case strings.HasPrefix(pattern, "/v3/ip_pools/{pool}"):
-		var created wire.IPPoolCreated
+		var created mgapi.IPPoolCreated
 		ta.Call(t, "POST", "/v3/ip_pools", ta.Key, testutil.Form(url.Values{"name": {domain}, "ips": {matrixIP}})).
 			Want(t, 200).Decode(t, &created)
 		return map[string]string{"pool": created.PoolID}

@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/salvo-email/salvo/internal/api"
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/app"
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/config"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
@@ -30,7 +30,7 @@ type caller struct {
 }
 
 // matrixCallers lists, in the order they call, who tries route rt and
-// whether reference §1.2 lets them through. ownSend is a sending key of the
+// whether docs/mailgun-contract.md §1.2 lets them through. ownSend is a sending key of the
 // route's domain. The primary key calls before the developer key so that a
 // DELETE it makes is the first one that succeeds.
 func matrixCallers(rt api.RouteInfo, wrong, otherSend, ownSend, basic, developer, primary string) []caller {
@@ -65,7 +65,7 @@ func fillPattern(t *testing.T, pattern string, values map[string]string) string 
 }
 
 // TestAuthorizationMatrix calls every registered route with every kind of
-// caller and checks the documented outcome (reference §1.1, §1.2). Cases
+// caller and checks the documented outcome (docs/mailgun-contract.md §1.1, §1.2). Cases
 // come from Routes(), so a new route is covered the moment it is added, and
 // the test fails if it cannot fill the route's path.
 func TestAuthorizationMatrix(t *testing.T) {
@@ -149,7 +149,7 @@ func matrixCredentialAndRoute(t *testing.T, ta *testutil.TestApp, domain string)
 	login := "matrix@" + domain
 	ta.Call(t, http.MethodPost, "/v3/domains/"+domain+"/credentials", ta.Key,
 		testutil.Form(url.Values{"login": {login}, "password": {"matrix-pw"}})).Want(t, http.StatusOK)
-	var env wire.RouteEnvelope
+	var env mgapi.RouteEnvelope
 	ta.Call(t, http.MethodPost, "/v3/routes", ta.Key, testutil.Form(url.Values{"expression": {"catch_all()"},
 		"action": {"stop()"}})).Want(t, http.StatusOK).Decode(t, &env)
 	return login, env.Route.ID

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 )
 
 // TestClientsNumbersForStrings sends JSON bodies typed as mailgun.js types
@@ -68,7 +68,7 @@ func TestClientsNumbersForStrings(t *testing.T) {
 	t.Run("metrics with string pagination and a string boolean", func(t *testing.T) {
 		status, out := e.with(t).call(http.MethodPost, "/v1/analytics/metrics", reqBody{"application/json",
 			[]byte(`{"duration":"1d","metrics":["delivered_count"],"include_aggregates":"true","pagination":{"skip":"0","limit":"5"}}`)})
-		var r wire.MetricsResponse
+		var r mgapi.MetricsResponse
 		if status != http.StatusOK || json.Unmarshal(out, &r) != nil || r.Pagination.Limit != 5 || r.Aggregates == nil {
 			t.Errorf("metrics = %d %s; want 200 with limit 5 and aggregates", status, out)
 		}

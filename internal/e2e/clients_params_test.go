@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/salvo-email/salvo/internal/api"
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 )
 
 // TestClientsEventsPagingWithRepeatedOptions walks the Events API as
@@ -122,7 +122,7 @@ func TestClientsUnknownParametersAreIgnored(t *testing.T) {
 			"from": {"sender@" + testDomain}, "to": {"a@dest.example"}, "subject": {"s"}, "text": {"x"},
 			"o:testmode": {"yes"}, "o:bogus": {"yes"}, "t:future": {"1"}, "colour": {"red"}}),
 			"colour", "o:bogus", "t:future")
-		var r wire.SendResponse
+		var r mgapi.SendResponse
 		if err := json.Unmarshal(body, &r); err != nil || r.ID == "" {
 			t.Errorf("send answered %s, want an id", body)
 		}
@@ -130,7 +130,7 @@ func TestClientsUnknownParametersAreIgnored(t *testing.T) {
 	t.Run("domain create with unknown JSON and query fields", func(t *testing.T) {
 		ignored(t, http.MethodPost, "/v3/domains?colour=red", reqBody{"application/json", []byte(`{"name":"tolerant.example.com","shade":"blue"}`)},
 			"colour", "shade")
-		var d struct{ Domain wire.Domain }
+		var d struct{ Domain mgapi.Domain }
 		e.getJSON("/v3/domains/tolerant.example.com", &d)
 		if d.Domain.Name != "tolerant.example.com" {
 			t.Errorf("domain created with unknown fields reads back as %+v", d.Domain)

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/delivery"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
@@ -62,7 +62,7 @@ func TestDeliveryDeadDestination(t *testing.T) {
 			}
 
 			// The queue view says why.
-			var st delivery.Status
+			var st mgapi.QueueStatus
 			req, _ := http.NewRequest(http.MethodGet, e.App.URL+"/v3/"+senderDomain+"/queue", nil)
 			req.SetBasicAuth("api", e.App.Key)
 			resp, err := http.DefaultClient.Do(req)

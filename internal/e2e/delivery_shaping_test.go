@@ -15,7 +15,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/salvo-email/salvo/internal/config"
-	"github.com/salvo-email/salvo/internal/delivery"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/shaping"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
@@ -133,7 +133,7 @@ func (e *deliveryEnv) addMXAt(domain, host, addr string) {
 // default group, destination).
 func (e *deliveryEnv) shapingState(group string) (shaping.State, bool) {
 	e.t.Helper()
-	var st delivery.Status
+	var st mgapi.QueueStatus
 	e.App.Call(e.t, http.MethodGet, "/v3/"+senderDomain+"/queue", e.App.Key, testutil.NoBody).Want(e.t, http.StatusOK).Decode(e.t, &st)
 	for _, s := range st.Shaping {
 		if s.Group == group {
@@ -286,9 +286,9 @@ recover_every = "1m"
 }
 
 // queuedJobs returns a message's recipients still in the queue.
-func (e *deliveryEnv) queuedJobs(msgID string) []delivery.WaitingRcpt {
+func (e *deliveryEnv) queuedJobs(msgID string) []mgapi.QueueWaiting {
 	e.t.Helper()
-	var st delivery.Status
+	var st mgapi.QueueStatus
 	e.App.Call(e.t, http.MethodGet, "/v3/"+senderDomain+"/queue?message-id="+msgID, e.App.Key,
 		testutil.NoBody).Want(e.t, http.StatusOK).Decode(e.t, &st)
 	if st.Message == nil {

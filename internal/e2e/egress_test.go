@@ -8,8 +8,7 @@ import (
 	"testing"
 
 	"github.com/mailgun/mailgun-go/v4"
-
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 )
 
 // TestOutboundDeny: webhook and route URLs cannot aim Salvo at addresses
@@ -40,7 +39,7 @@ func TestOutboundDeny(t *testing.T) {
 		t.Fatalf("CreateWebhook(%s): %v", hook, err)
 	}
 	e.send(url.Values{"from": {"sender@" + testDomain}, "to": {"ann@dest.example"}, "subject": {"x"}, "text": {"y"}})
-	var st wire.WebhookAttempts
+	var st mgapi.WebhookAttempts
 	waitFor(t, waitTimeout, func() bool {
 		e.getJSON("/v3/domains/"+testDomain+"/webhooks/delivered/attempts", &st)
 		return len(st.URLs) == 1 && st.URLs[0].Failures > 0

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
@@ -26,7 +26,7 @@ func TestSendingQueuesAndEnvelopes(t *testing.T) {
 			const a, b = "drop-a.example.com", "drop-b.example.com"
 			createDomain(t, ta, a)
 			createDomain(t, ta, b)
-			later := wire.FormatDate(time.Now().Add(2 * time.Hour))
+			later := mgapi.FormatDate(time.Now().Add(2 * time.Hour))
 			send := func(domain string, to ...string) {
 				ta.Call(t, http.MethodPost, "/v3/"+domain+"/messages", ta.Key, testutil.Form(url.Values{
 					"from": {"s@" + domain}, "to": to, "subject": {"later"}, "text": {"x"}, "o:deliverytime": {later},

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/store/sqlstore"
 	"github.com/salvo-email/salvo/internal/testutil"
@@ -151,7 +151,7 @@ func writeBenchMessage(ctx context.Context, ta *testutil.TestApp, k int, rcpts [
 	for i := 0; i < len(rcpts); i += 250 {
 		var evs []store.Event
 		for j, r := range rcpts[i:min(i+250, len(rcpts))] {
-			ds := wire.DeliveryStatus{Code: 250, Message: "2.0.0 Ok: queued as " + strconv.Itoa(i+j), MXHost: "mx.example.net",
+			ds := mgapi.DeliveryStatus{Code: 250, Message: "2.0.0 Ok: queued as " + strconv.Itoa(i+j), MXHost: "mx.example.net",
 				AttemptNo: 1, SessionSeconds: 0.04, TLS: true, CertificateVerified: true}
 			evs = append(evs, events.NewDelivered(mi, r, nil, ds, at.Add(time.Duration(1+i+j)*time.Millisecond)))
 		}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 )
 
 // sendTestMode sends n test-mode messages (an accepted and a delivered
@@ -24,7 +24,7 @@ func (e *sendEnv) sendTestMode(n int) {
 	e.waitEvents("", before+2*n)
 }
 
-func ids(evs []wire.Event) string {
+func ids(evs []mgapi.Event) string {
 	out := make([]string, len(evs))
 	for i, ev := range evs {
 		out[i] = ev.ID
@@ -54,7 +54,7 @@ func (e *sendEnv) page(u string) eventsPage {
 }
 
 // TestEventsPagingContract checks the Events API paging rules of
-// reference §3.3 on the wire.
+// docs/mailgun-contract.md §3.3 on the wire.
 func TestEventsPagingContract(t *testing.T) {
 	t.Parallel()
 	e := startSendEnv(t, sendEnvOptions{})
@@ -75,7 +75,7 @@ func TestEventsPagingContract(t *testing.T) {
 		if len(pages) != 4 {
 			t.Fatalf("%d non-empty pages, want 4", len(pages))
 		}
-		var walked []wire.Event
+		var walked []mgapi.Event
 		for _, p := range pages {
 			walked = append(walked, p.Items...)
 		}
@@ -111,7 +111,7 @@ func TestEventsPagingContract(t *testing.T) {
 
 	t.Run("descending pages", func(t *testing.T) {
 		e := e.with(t)
-		var got []wire.Event
+		var got []mgapi.Event
 		for p := e.page("/v3/" + testDomain + "/events?limit=4"); len(p.Items) > 0; p = e.page(p.Paging.Next) {
 			got = append(got, p.Items...)
 		}

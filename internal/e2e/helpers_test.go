@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
@@ -22,9 +22,9 @@ func createDomain(t testing.TB, ta *testutil.TestApp, name string, extra ...stri
 
 // createKey creates a key through POST /v1/keys with the primary key and
 // returns it with its secret.
-func createKey(t *testing.T, ta *testutil.TestApp, fields url.Values) wire.Key {
+func createKey(t *testing.T, ta *testutil.TestApp, fields url.Values) mgapi.Key {
 	t.Helper()
-	var out wire.KeyCreated
+	var out mgapi.KeyCreated
 	ta.Call(t, http.MethodPost, "/v1/keys", ta.Key, testutil.Form(fields)).Want(t, http.StatusOK).Decode(t, &out)
 	if out.Key.ID == "" || out.Key.Secret == "" {
 		t.Fatalf("created key without id or secret: %+v", out)
@@ -33,13 +33,13 @@ func createKey(t *testing.T, ta *testutil.TestApp, fields url.Values) wire.Key {
 }
 
 // sendingKey creates a sending key of domain.
-func sendingKey(t *testing.T, ta *testutil.TestApp, domain string) wire.Key {
+func sendingKey(t *testing.T, ta *testutil.TestApp, domain string) mgapi.Key {
 	t.Helper()
 	return createKey(t, ta, url.Values{"role": {"sending"}, "domain_name": {domain}})
 }
 
 // roleKey creates a user key with role.
-func roleKey(t *testing.T, ta *testutil.TestApp, role string) wire.Key {
+func roleKey(t *testing.T, ta *testutil.TestApp, role string) mgapi.Key {
 	t.Helper()
 	return createKey(t, ta, url.Values{"role": {role}})
 }

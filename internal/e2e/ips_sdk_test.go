@@ -9,8 +9,8 @@ import (
 
 	"github.com/mailgun/mailgun-go/v4"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/config"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
@@ -110,7 +110,7 @@ func TestIPPools(t *testing.T) {
 	ta := e.App
 	ta.Call(t, http.MethodPost, "/v3/ip_pools", ta.Key, testutil.Form(url.Values{"name": {"bad"}, "ips": {"192.0.2.9"}})).
 		Want(t, http.StatusBadRequest)
-	var a, b wire.IPPoolCreated
+	var a, b mgapi.IPPoolCreated
 	ta.Call(t, http.MethodPost, "/v3/ip_pools", ta.Key, testutil.Form(url.Values{"name": {"alerts"}, "description": {"d"},
 		"ips": {srcA}})).Want(t, http.StatusOK).Decode(t, &a)
 	ta.Call(t, http.MethodPost, "/v3/ip_pools", ta.Key, testutil.Form(url.Values{"name": {"bulk"}})).Want(t, http.StatusOK).Decode(t, &b)
@@ -126,14 +126,14 @@ func TestIPPools(t *testing.T) {
 	ta.Call(t, http.MethodPost, "/v3/domains/"+senderDomain+"/ips", ta.Key, testutil.Form(url.Values{"pool_id": {a.PoolID}})).
 		Want(t, http.StatusOK)
 
-	var pools wire.IPPools
+	var pools mgapi.IPPools
 	ta.Call(t, http.MethodGet, "/v3/ip_pools", ta.Key, testutil.NoBody).Want(t, http.StatusOK).Decode(t, &pools)
 	if len(pools.IPPools) != 2 || pools.Message != "success" || pools.IPPools[0].Name != "alerts" ||
 		!pools.IPPools[0].IsLinked || !slices.Equal(pools.IPPools[0].IPs, []string{srcA}) ||
 		pools.IPPools[1].IsLinked || !slices.Equal(pools.IPPools[1].IPs, []string{srcB}) {
 		t.Fatalf("GET /v3/ip_pools = %+v", pools)
 	}
-	var det wire.IPPoolDetails
+	var det mgapi.IPPoolDetails
 	ta.Call(t, http.MethodGet, "/v3/ip_pools/"+a.PoolID, ta.Key, testutil.NoBody).Want(t, http.StatusOK).Decode(t, &det)
 	if !slices.Equal(det.Details.LinkedDomains, []string{senderDomain}) || det.Details.Description != "d" {
 		t.Fatalf("GET /v3/ip_pools/{id} = %+v", det)
@@ -186,7 +186,7 @@ func sendVia(t *testing.T, e *deliveryEnv, mx *testutil.FakeMX, extra url.Values
 		v[k] = vs
 	}
 	before := len(mx.Messages())
-	var resp wire.SendResponse
+	var resp mgapi.SendResponse
 	e.App.Call(t, http.MethodPost, "/v3/"+senderDomain+"/messages", e.App.Key, testutil.Form(v)).
 		Want(t, http.StatusOK).Decode(t, &resp)
 	d := e.waitDelivered(trimID(resp.ID), 1)

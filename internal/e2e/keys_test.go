@@ -13,14 +13,14 @@ import (
 
 	"github.com/mailgun/mailgun-go/v4"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/app"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
 var isoNoZone = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$`)
 
-// keyFields are the members of a key object (reference §1.3); expires_at
+// keyFields are the members of a key object (docs/mailgun-contract.md §1.3); expires_at
 // only when the key expires, secret only in the create response.
 var keyFields = []string{"created_at", "description", "domain_name", "id", "is_disabled", "kind", "requestor", "role", "updated_at", "user_name"}
 
@@ -52,7 +52,7 @@ func checkKeyObject(t *testing.T, raw json.RawMessage, kind, role string, domain
 	return k
 }
 
-// postKey creates a key and checks the create envelope of §1.3.
+// postKey creates a key and checks the create envelope of docs/mailgun-contract.md §1.3.
 func postKey(t *testing.T, ta *testutil.TestApp, body testutil.Body, kind, role string, domain any, extra ...string) (id, secret string) {
 	t.Helper()
 	r := ta.Call(t, http.MethodPost, "/v1/keys", ta.Key, body).Want(t, http.StatusOK)
@@ -208,10 +208,10 @@ func TestKeyExpiration(t *testing.T) {
 	short := createKey(t, ta, url.Values{"role": {"developer"}, "expiration": {"60"}})
 	web := createKey(t, ta, url.Values{"role": {"admin"}, "kind": {"web"}})
 	for _, c := range []struct {
-		got  *wire.ISOTime
+		got  *mgapi.ISOTime
 		want string
 	}{{short.ExpiresAt, "2026-01-23T10:17:00"}, {web.ExpiresAt, "2026-01-24T10:16:00"}} {
-		if c.got == nil || time.Time(*c.got).Format(wire.ISOLayout) != c.want {
+		if c.got == nil || time.Time(*c.got).Format(mgapi.ISOLayout) != c.want {
 			t.Errorf("expires_at = %v, want %s", c.got, c.want)
 		}
 	}

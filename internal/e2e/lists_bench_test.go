@@ -17,7 +17,7 @@ import (
 // and the time until the last copy reached the SMTP sink (a fake MX
 // through SALVO_SMARTHOST), with the default delivery settings (8
 // connections per destination). "personalised" uses the placeholders of
-// §5.3, so every copy is rendered and signed on its own; "plain" has none,
+// docs/mailgun-contract.md §5.3, so every copy is rendered and signed on its own; "plain" has none,
 // so one signed content goes out with many RCPTs a transaction. Run it
 // once per store:
 //

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/config"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -179,14 +178,13 @@ func TestListFanOutRules(t *testing.T) {
 			return &send.Submission{Domain: e.domain(), Method: "smtp", From: from, To: []string{to}, Subject: "s",
 				Text: "t", Unauthenticated: true, Options: send.Options{TestMode: true}}
 		}
-		var we *wire.Error
-		if _, err := e.app.Send.Send(ctx, sub("m00003@fan.test", "ro@fan.test")); !errors.As(err, &we) || we.Status != http.StatusForbidden {
+		if _, err := e.app.Send.Send(ctx, sub("m00003@fan.test", "ro@fan.test")); fault.KindOf(err) != fault.Forbidden {
 			t.Fatalf("unauthenticated post to a readonly list: %v", err)
 		}
-		if _, err := e.app.Send.Send(ctx, sub("stranger@else.test", list)); !errors.As(err, &we) || we.Status != http.StatusForbidden {
+		if _, err := e.app.Send.Send(ctx, sub("stranger@else.test", list)); fault.KindOf(err) != fault.Forbidden {
 			t.Fatalf("a stranger's post to a members list: %v", err)
 		}
-		if _, err := e.app.Send.Send(ctx, sub("m00010@fan.test", list)); !errors.As(err, &we) || we.Status != http.StatusForbidden {
+		if _, err := e.app.Send.Send(ctx, sub("m00010@fan.test", list)); fault.KindOf(err) != fault.Forbidden {
 			t.Fatalf("an unsubscribed member's post to a members list: %v", err)
 		}
 		if _, err := e.app.Send.Send(ctx, sub("First3 <M00003@fan.test>", list)); err != nil {

@@ -110,7 +110,7 @@ func TestListsSDK(t *testing.T) {
 }
 
 // TestListsAPIShapes: envelopes, offset paging, filters and the error
-// texts of reference §5.
+// texts of docs/mailgun-contract.md §5.
 func TestListsAPIShapes(t *testing.T) {
 	t.Parallel()
 	ta := testutil.StartApp(t, testutil.AppOptions{})

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
@@ -35,11 +35,11 @@ func TestAnalyticsLogs(t *testing.T) {
 						"o:testmode": {"yes"}})).Want(t, http.StatusOK)
 				}
 			}
-			start := wire.FormatDate(time.Now().Add(-time.Hour))
+			start := mgapi.FormatDate(time.Now().Add(-time.Hour))
 			start = start[:len(start)-5] + "-0000" // as mailgun.js writes it
-			query := func(body string) wire.LogsResponse {
+			query := func(body string) mgapi.LogsResponse {
 				t.Helper()
-				var out wire.LogsResponse
+				var out mgapi.LogsResponse
 				ta.Call(t, http.MethodPost, "/v1/analytics/logs", ta.Key, testutil.JSON(body)).Want(t, http.StatusOK).Decode(t, &out)
 				return out
 			}

@@ -30,7 +30,7 @@ func del(name string) func(url.Values) {
 	return func(v url.Values) { v.Del(name) }
 }
 
-// TestSendBadInput sends every kind of bad request of reference §2.4 and
+// TestSendBadInput sends every kind of bad request of docs/mailgun-contract.md §2.4 and
 // checks the status, Mailgun's exact text, and that nothing was stored or
 // delivered.
 func TestSendBadInput(t *testing.T) {

@@ -17,9 +17,9 @@ import (
 
 	"github.com/mailgun/mailgun-go/v4"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/app"
 	"github.com/salvo-email/salvo/internal/config"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
@@ -193,7 +193,7 @@ func (e *sendEnv) send(v url.Values, header ...string) string {
 	if status != http.StatusOK {
 		e.t.Fatalf("send = %d %s", status, body)
 	}
-	var r wire.SendResponse
+	var r mgapi.SendResponse
 	if err := json.Unmarshal(body, &r); err != nil {
 		e.t.Fatal(err)
 	}
@@ -202,15 +202,15 @@ func (e *sendEnv) send(v url.Values, header ...string) string {
 
 // eventsPage is an Events API response as the wire carries it.
 type eventsPage struct {
-	Items  []wire.Event `json:"items"`
-	Paging wire.Paging  `json:"paging"`
+	Items  []mgapi.Event `json:"items"`
+	Paging mgapi.Paging  `json:"paging"`
 }
 
 // events returns every event matching query, following next links until
 // the empty page.
-func (e *sendEnv) events(query url.Values) []wire.Event {
+func (e *sendEnv) events(query url.Values) []mgapi.Event {
 	e.t.Helper()
-	var all []wire.Event
+	var all []mgapi.Event
 	next := "/v3/" + testDomain + "/events?" + query.Encode()
 	for range 1000 {
 		var p eventsPage

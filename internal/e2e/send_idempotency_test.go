@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 )
 
 // idemRequest is a multipart send with a file, so that retries differ in
@@ -27,7 +27,7 @@ func (e *sendEnv) sendWithKey(key string, b reqBody) (int, string) {
 	if err != nil {
 		return 0, err.Error()
 	}
-	var r wire.SendResponse
+	var r mgapi.SendResponse
 	if status != http.StatusOK || json.Unmarshal(body, &r) != nil {
 		return status, string(body)
 	}

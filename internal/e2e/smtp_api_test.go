@@ -11,7 +11,7 @@ import (
 	"github.com/mailgun/mailgun-go/v4"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
@@ -43,7 +43,7 @@ func listCredentials(t *testing.T, mg *mailgun.MailgunImpl, limit int) []string 
 	return out
 }
 
-// TestCredentialsThroughSDK: reference §12.1 with mailgun-go: create by
+// TestCredentialsThroughSDK: docs/mailgun-contract.md §12.1 with mailgun-go: create by
 // local part or full address, change a password, delete one, delete all
 // but postmaster; passwords are stored as bcrypt hashes only.
 func TestCredentialsThroughSDK(t *testing.T) {
@@ -99,7 +99,7 @@ func TestCredentialsThroughSDK(t *testing.T) {
 		t.Errorf("DeleteCredential(postmaster) = %v, want 400 Cannot delete system mailbox", err)
 	}
 	r := ta.Call(t, http.MethodDelete, "/v3/domains/"+d+"/credentials/bob@"+d, ta.Key, testutil.NoBody).Want(t, http.StatusOK)
-	var del wire.CredentialDeleted
+	var del mgapi.CredentialDeleted
 	r.Decode(t, &del)
 	if del.Message != "Credentials have been deleted" || del.Spec != "bob@"+d {
 		t.Errorf("DELETE bob = %s", r.Body)
@@ -116,7 +116,7 @@ func testGeneratedCredentials(t *testing.T, ta *testutil.TestApp, d string) {
 	ctx := context.Background()
 	r := ta.Call(t, http.MethodPost, "/v3/domains/"+d+"/credentials", ta.Key,
 		testutil.Form(url.Values{"login": {"gen1", "gen2@" + d}})).Want(t, http.StatusOK)
-	var created wire.CredentialsCreated
+	var created mgapi.CredentialsCreated
 	r.Decode(t, &created)
 	if created.Message != "Created 2 credentials pair(s)" || len(created.Credentials) != 2 || created.Note == "" {
 		t.Fatalf("create with generated passwords = %s", r.Body)
@@ -134,12 +134,12 @@ func testGeneratedCredentials(t *testing.T, ta *testutil.TestApp, d string) {
 	ta.Call(t, http.MethodGet, "/v3/domains/"+d+"/credentials?limit=1001", ta.Key, testutil.NoBody).
 		WantMessage(t, http.StatusBadRequest, "Limit parameter can't be larger than 1000")
 	r = ta.Call(t, http.MethodDelete, "/v3/domains/"+d+"/credentials", ta.Key, testutil.NoBody).Want(t, http.StatusOK)
-	var all wire.CredentialsDeleted
+	var all mgapi.CredentialsDeleted
 	r.Decode(t, &all)
 	if all.Message != "All domain credentials have been deleted" || all.Count != 3 { // alice, gen1, gen2
 		t.Errorf("DELETE all = %s, want count 3", r.Body)
 	}
-	var page wire.CredentialsPage
+	var page mgapi.CredentialsPage
 	ta.Call(t, http.MethodGet, "/v3/domains/"+d+"/credentials", ta.Key, testutil.NoBody).Want(t, http.StatusOK).Decode(t, &page)
 	if page.TotalCount != 1 || len(page.Items) != 1 || page.Items[0].Login != "postmaster@"+d || page.Items[0].Mailbox != "postmaster@"+d {
 		t.Errorf("after DELETE all: %+v, want only postmaster", page)
@@ -150,7 +150,7 @@ func testGeneratedCredentials(t *testing.T, ta *testutil.TestApp, d string) {
 
 var routeID = regexp.MustCompile(`^[0-9a-f]{24}$`)
 
-// TestRoutesThroughSDK: reference §6.1 with mailgun-go: create, get, list,
+// TestRoutesThroughSDK: docs/mailgun-contract.md §6.1 with mailgun-go: create, get, list,
 // update, delete; /v3/routes/match; invalid input is a 400 that says where.
 func TestRoutesThroughSDK(t *testing.T) {
 	t.Parallel()
@@ -205,7 +205,7 @@ func TestRoutesThroughSDK(t *testing.T) {
 }
 
 func testRouteMatch(t *testing.T, ta *testutil.TestApp, sampleID, catchID string) {
-	var env wire.RouteEnvelope
+	var env mgapi.RouteEnvelope
 	ta.Call(t, http.MethodGet, "/v3/routes/match?address=alice%40samples.mailgun.org", ta.Key, testutil.NoBody).
 		Want(t, http.StatusOK).Decode(t, &env)
 	if env.Route.ID != catchID {
@@ -234,7 +234,7 @@ func testRouteErrors(t *testing.T, ta *testutil.TestApp) {
 		{url.Values{"expression": {`catch_all()`}, "action": {`forward("ftp://x")`}}, `is not an http:// or https:// URL at position 9`},
 		{url.Values{"expression": {`catch_all()`}, "action": {"stop()"}, "priority": {"high"}}, "'priority' parameter must be an integer"},
 	} {
-		var body wire.Message
+		var body mgapi.Message
 		ta.Call(t, http.MethodPost, "/v3/routes", ta.Key, testutil.Form(tc.fields)).Want(t, http.StatusBadRequest).Decode(t, &body)
 		if !strings.Contains(body.Message, tc.want) {
 			t.Errorf("POST /v3/routes %v = %q, want %q", tc.fields, body.Message, tc.want)
@@ -242,7 +242,7 @@ func testRouteErrors(t *testing.T, ta *testutil.TestApp) {
 	}
 	ta.Call(t, http.MethodGet, "/v3/routes?limit=1001", ta.Key, testutil.NoBody).
 		WantMessage(t, http.StatusBadRequest, "The 'limit' parameter can't be larger than 1000")
-	var list wire.RoutesPage
+	var list mgapi.RoutesPage
 	ta.Call(t, http.MethodGet, "/v3/routes", ta.Key, testutil.NoBody).Want(t, http.StatusOK).Decode(t, &list)
 	if list.TotalCount != 1 {
 		t.Errorf("refused creates stored something: %+v", list)

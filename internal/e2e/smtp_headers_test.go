@@ -11,7 +11,7 @@ import (
 	"github.com/emersion/go-sasl"
 
 	"github.com/salvo-email/salvo/internal/config"
-	"github.com/salvo-email/salvo/internal/send"
+	"github.com/salvo-email/salvo/internal/msgmeta"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
@@ -38,7 +38,7 @@ func relaySubmit(t *testing.T, e *sendEnv, to []string, raw string) string {
 
 // metaOf reads what the send path stored about a message (found through
 // its accepted event's storage key).
-func metaOf(t *testing.T, e *sendEnv, msgID string) send.Meta {
+func metaOf(t *testing.T, e *sendEnv, msgID string) msgmeta.Meta {
 	t.Helper()
 	evs := e.events(url.Values{"event": {"accepted"}, "message-id": {msgID}})
 	if len(evs) == 0 || evs[0].Storage == nil {
@@ -48,14 +48,14 @@ func metaOf(t *testing.T, e *sendEnv, msgID string) send.Meta {
 	if err != nil {
 		t.Fatal(err)
 	}
-	meta, err := send.DecodeMeta(m.Meta)
+	meta, err := msgmeta.Decode(m.Meta)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return meta
 }
 
-// TestRelayMailgunHeaders: each X-Mailgun-* header of reference §12.2 has
+// TestRelayMailgunHeaders: each X-Mailgun-* header of docs/mailgun-contract.md §12.2 has
 // its effect in the events, the delivery or the stored options, and none
 // reaches the recipient.
 func TestRelayMailgunHeaders(t *testing.T) {

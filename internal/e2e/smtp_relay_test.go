@@ -223,7 +223,7 @@ func TestRelayToList(t *testing.T) {
 }
 
 // TestRelayTemplate: the X-Mailgun-Template-* headers are the relay's
-// template, t:version and t:variables (reference §12.2): the delivered
+// template, t:version and t:variables (docs/mailgun-contract.md §12.2): the delivered
 // message is the stored template's version rendered with the
 // X-Mailgun-Variables data overridden by X-Mailgun-Template-Variables, and
 // no X-Mailgun-* header is left.

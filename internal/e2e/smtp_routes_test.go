@@ -234,7 +234,7 @@ func TestMXForwardToAddress(t *testing.T) {
 }
 
 // TestMXListPosting: mail arriving at the MX for a mailing list's address
-// fans out to its subscribed members (reference §5.3), and the list's
+// fans out to its subscribed members (docs/mailgun-contract.md §5.3), and the list's
 // access_level decides who may post from outside: "members" takes a
 // subscribed member's post and refuses anyone else's, "readonly" refuses
 // every post from the MX; a refusal is a failed event, never a copy.

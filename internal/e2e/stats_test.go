@@ -11,7 +11,7 @@ import (
 	"github.com/mailgun/mailgun-go/v4"
 	"github.com/mailgun/mailgun-go/v4/events"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
@@ -126,7 +126,7 @@ func TestStatsAgreeWithEvents(t *testing.T) {
 				t.Fatalf("%s stats say %v, events say %v", res, got, want)
 			}
 		}
-		var account wire.Stats
+		var account mgapi.Stats
 		e.App.Call(t, http.MethodGet, "/v3/stats/total?event=accepted&event=delivered&event=failed&duration=1d", e.App.Key,
 			testutil.NoBody).Want(t, http.StatusOK).Decode(t, &account)
 		var acc int64
@@ -231,7 +231,7 @@ func TestTagsSDK(t *testing.T) {
 			testutil.Form(url.Values{"description": {"First"}})).WantMessage(t, http.StatusOK, "Tag updated")
 		e.App.Call(t, http.MethodPut, "/v3/"+senderDomain+"/tag?tag=beta&description=Second", e.App.Key,
 			testutil.NoBody).WantMessage(t, http.StatusOK, "Tag updated")
-		var w wire.Tag
+		var w mgapi.Tag
 		e.App.Call(t, http.MethodGet, "/v3/"+senderDomain+"/tag?tag=alpha", e.App.Key, testutil.NoBody).
 			Want(t, http.StatusOK).Decode(t, &w)
 		if w.Description != "First" {

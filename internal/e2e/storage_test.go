@@ -45,7 +45,7 @@ func TestStoredMessages(t *testing.T) {
 		t.Fatalf("storage url %q is not on the public URL", u)
 	}
 
-	// The parsed JSON of reference §7, as it is on the wire.
+	// The parsed JSON of docs/mailgun-contract.md §7, as it is on the wire.
 	var m map[string]any
 	e.getJSON(u, &m)
 	want := map[string]any{

@@ -10,7 +10,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/mailgun/mailgun-go/v4"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
@@ -99,7 +99,7 @@ func TestSubaccountsThroughSDK(t *testing.T) {
 		_, err = submit(c, "app@"+subDomain, []string{"bob@dest.example"}, rfcMessage("app@"+subDomain, "bob@dest.example", "smtp", "body"))
 		wantSMTPError(t, "SMTP from a disabled subaccount", err, 550, "5.7.1", "disabled")
 		_ = c.Reset()
-		var dom wire.DomainResponse
+		var dom mgapi.DomainResponse
 		e.app.Call(t, http.MethodGet, "/v3/domains/"+subDomain, subKey, testutil.NoBody).Want(t, http.StatusOK).Decode(t, &dom)
 		var evs eventsPage
 		e.app.Call(t, http.MethodGet, "/v3/"+subDomain+"/events?event=accepted", e.app.Key, behalf(testutil.NoBody, sub)).

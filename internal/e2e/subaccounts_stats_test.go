@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
@@ -31,7 +31,7 @@ func TestSubaccountStats(t *testing.T) {
 	send("tenant.example.com", sub, 2)
 
 	accepted := func(query, onBehalf string) int64 {
-		var st wire.Stats
+		var st mgapi.Stats
 		ta.Call(t, http.MethodGet, "/v3/stats/total?event=accepted&duration=1d"+query, ta.Key, behalf(testutil.NoBody, onBehalf)).
 			Want(t, http.StatusOK).Decode(t, &st)
 		var n int64
@@ -49,8 +49,8 @@ func TestSubaccountStats(t *testing.T) {
 		}
 	}
 
-	metrics := func(body, onBehalf string) wire.MetricsResponse {
-		var out wire.MetricsResponse
+	metrics := func(body, onBehalf string) mgapi.MetricsResponse {
+		var out mgapi.MetricsResponse
 		ta.Call(t, http.MethodPost, "/v1/analytics/metrics", ta.Key, behalf(testutil.Raw("application/json", body), onBehalf)).
 			Want(t, http.StatusOK).Decode(t, &out)
 		return out

@@ -8,9 +8,9 @@ import (
 	"testing"
 
 	"github.com/salvo-email/salvo/internal/api"
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/config"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
@@ -18,7 +18,7 @@ import (
 // its id.
 func createSubaccount(t testing.TB, ta *testutil.TestApp, name string) string {
 	t.Helper()
-	var out wire.SubaccountEnvelope
+	var out mgapi.SubaccountEnvelope
 	ta.Call(t, http.MethodPost, "/v5/accounts/subaccounts", ta.Key, testutil.Form(url.Values{"name": {name}})).
 		Want(t, http.StatusOK).Decode(t, &out)
 	if out.Subaccount.ID == "" || out.Subaccount.Name != name || out.Subaccount.Status != "open" {
@@ -44,7 +44,7 @@ func behalf(b testutil.Body, id string) testutil.Body {
 // key acting on its behalf) and returns its secret.
 func subaccountKey(t testing.TB, ta *testutil.TestApp, id, role string) string {
 	t.Helper()
-	var out wire.KeyCreated
+	var out mgapi.KeyCreated
 	ta.Call(t, http.MethodPost, "/v1/keys", ta.Key, behalf(testutil.Form(url.Values{"role": {role}}), id)).
 		Want(t, http.StatusOK).Decode(t, &out)
 	if out.Key.Secret == "" {
@@ -216,7 +216,7 @@ func TestSubaccountSharedRoutes(t *testing.T) {
 	ta := testutil.StartApp(t, testutil.AppOptions{Configure: func(c *config.Config) { c.SourceIPs = matrixIP }})
 	sa := createSubaccount(t, ta, "tenant")
 	saKey := subaccountKey(t, ta, sa, "admin")
-	var pool wire.IPPoolCreated
+	var pool mgapi.IPPoolCreated
 	ta.Call(t, http.MethodPost, "/v3/ip_pools", ta.Key, testutil.Form(url.Values{"name": {"shared"}})).
 		Want(t, http.StatusOK).Decode(t, &pool)
 	for _, c := range []struct{ key, behalf string }{{saKey, ""}, {ta.Key, sa}} {
@@ -247,10 +247,10 @@ func TestSubaccountSharedRoutes(t *testing.T) {
 		want        []string
 	}{{ta.Key, "", []string{"parent.example.com", "tenant.example.com"}}, {saKey, "", []string{"tenant.example.com"}},
 		{ta.Key, sa, []string{"tenant.example.com"}}} {
-		var details wire.IPPoolDetails
+		var details mgapi.IPPoolDetails
 		ta.Call(t, http.MethodGet, "/v3/ip_pools/"+pool.PoolID, c.key, behalf(testutil.NoBody, c.behalf)).
 			Want(t, http.StatusOK).Decode(t, &details)
-		var linked wire.IPPoolDomains
+		var linked mgapi.IPPoolDomains
 		ta.Call(t, http.MethodGet, "/v3/ip_pools/"+pool.PoolID+"/domains", c.key, behalf(testutil.NoBody, c.behalf)).
 			Want(t, http.StatusOK).Decode(t, &linked)
 		names := []string{}

@@ -11,7 +11,7 @@ import (
 	"github.com/mailgun/mailgun-go/v4"
 	"github.com/mailgun/mailgun-go/v4/events"
 
-	"github.com/salvo-email/salvo/internal/delivery"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
@@ -27,7 +27,7 @@ func (e *deliveryEnv) allowlist(field, value string) {
 // queued returns the recipients of a message still in the queue.
 func (e *deliveryEnv) queued(msgID string) []string {
 	e.t.Helper()
-	var st delivery.Status
+	var st mgapi.QueueStatus
 	e.App.Call(e.t, http.MethodGet, "/v3/"+senderDomain+"/queue?message-id="+url.QueryEscape(msgID), e.App.Key,
 		testutil.NoBody).Want(e.t, http.StatusOK).Decode(e.t, &st)
 	var out []string

@@ -89,7 +89,7 @@ func TestBouncesSDK(t *testing.T) {
 		now := e.Clock.Now()
 		must(t, mg.AddBounce(ctxb, "Carol@Example.com", "554", "Mailbox full"), "AddBounce")
 		must(t, mg.AddBounce(ctxb, "dave@example.com", "", ""), "AddBounce with defaults")
-		// mailgun-go sends unset fields as "" and year-1 dates (§4.2).
+		// mailgun-go sends unset fields as "" and year-1 dates (docs/mailgun-contract.md §4.2).
 		must(t, mg.AddBounces(ctxb, []mailgun.Bounce{{Address: "alice@example.com"},
 			{Address: "bob@example.com", Code: "550", Error: "No such user",
 				CreatedAt: mailgun.RFC2822Time(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))}}), "AddBounces")

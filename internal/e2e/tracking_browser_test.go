@@ -14,7 +14,7 @@ import (
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
@@ -82,7 +82,7 @@ func TestTrackingInBrowser(t *testing.T) {
 	ctx := newChromium(t)
 	browse(t, ctx, "open the message", chromedp.Navigate(webmail.URL), chromedp.WaitVisible(chromedp.ID("title")))
 	opened := e.waitEvents("opened", 1)
-	var ev wire.Event
+	var ev mgapi.Event
 	if err := json.Unmarshal(opened[0].Data, &ev); err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestTrackingInBrowser(t *testing.T) {
 	// The next message to alice is suppressed.
 	e.send(url.Values{"from": {"news@" + testDomain}, "to": {rcpt}, "subject": {"Another"}, "text": {"hi"}})
 	failed := e.waitEvents("failed", 1)
-	var f wire.Event
+	var f mgapi.Event
 	if err := json.Unmarshal(failed[0].Data, &f); err != nil {
 		t.Fatal(err)
 	}

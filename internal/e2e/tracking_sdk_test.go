@@ -13,7 +13,7 @@ import (
 )
 
 // TestTrackingSettingsThroughSDK drives the domain tracking settings
-// (reference §9) with mailgun-go v4.23.0 on both stores: defaults off with
+// (docs/mailgun-contract.md §9) with mailgun-go v4.23.0 on both stores: defaults off with
 // Mailgun's footers, "active" sent as yes/no/true/htmlonly and always read
 // back as a JSON boolean, htmlonly and place_at_the_top kept apart.
 func TestTrackingSettingsThroughSDK(t *testing.T) {

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/mail"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
@@ -69,11 +69,11 @@ func links(doc, prefix string) []string {
 	return out
 }
 
-func clickEvents(t *testing.T, e *sendEnv) []wire.Event {
+func clickEvents(t *testing.T, e *sendEnv) []mgapi.Event {
 	t.Helper()
-	var out []wire.Event
+	var out []mgapi.Event
 	for _, se := range e.storeEvents("clicked") {
-		var ev wire.Event
+		var ev mgapi.Event
 		if err := json.Unmarshal(se.Data, &ev); err != nil {
 			t.Fatal(err)
 		}

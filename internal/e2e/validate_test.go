@@ -9,8 +9,8 @@ import (
 
 	"github.com/mailgun/mailgun-go/v4"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/config"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
@@ -59,7 +59,7 @@ func TestValidateEmailThroughSDK(t *testing.T) {
 	// found from the MX host is named in a header.
 	r := ta.Call(t, http.MethodPost, "/v4/address/validate", ta.Key,
 		testutil.Form(url.Values{"address": {"jane@shop.example"}, "provider_lookup": {"false"}})).Want(t, http.StatusOK)
-	var v wire.Validation
+	var v mgapi.Validation
 	r.Decode(t, &v)
 	if v.Result != "unknown" || v.Risk != "unknown" || strings.Join(v.Reason, ",") != "provider_lookup_skipped" {
 		t.Errorf("provider_lookup=false: %s", r)
@@ -73,7 +73,7 @@ func TestValidateEmailThroughSDK(t *testing.T) {
 	}
 
 	// Legacy v3: one reason string, the parts, is_valid.
-	var v3 wire.ValidationV3
+	var v3 mgapi.ValidationV3
 	ta.Call(t, http.MethodGet, "/v3/address/validate?address="+url.QueryEscape("Jane.Doe@Bücher.example"), ta.Key, testutil.NoBody).
 		Want(t, http.StatusOK).Decode(t, &v3)
 	if v3.Parts.LocalPart != "Jane.Doe" || v3.Parts.Domain != "bücher.example" || v3.IsValid || v3.MailboxVerification != "unknown" ||

@@ -37,7 +37,7 @@ func wantBody(t *testing.T, r testutil.Response, status int, want string) {
 }
 
 // TestWebhooksSDK: every webhook call mailgun-go v4.23.0 has, against both
-// stores, with Mailgun's shapes and errors (reference §8.2).
+// stores, with Mailgun's shapes and errors (docs/mailgun-contract.md §8.2).
 func TestWebhooksSDK(t *testing.T) {
 	t.Parallel()
 	onBothStores(t, func(t *testing.T, pg bool) {
@@ -101,7 +101,7 @@ func TestWebhooksSDK(t *testing.T) {
 	})
 }
 
-// TestWebhooksShapes: the exact bodies of §8.2, in urlencoded and
+// TestWebhooksShapes: the exact bodies of docs/mailgun-contract.md §8.2, in urlencoded and
 // multipart (mailgun.js) requests, and 400s that change nothing.
 func TestWebhooksShapes(t *testing.T) {
 	t.Parallel()
@@ -153,7 +153,7 @@ func TestWebhooksShapes(t *testing.T) {
 		`{"message":"Webhook has been deleted","webhook":{"urls":["`+hookC+`"]}}`)
 }
 
-// TestWebhooksV4: the URL-centric endpoints of §8.3.
+// TestWebhooksV4: the URL-centric endpoints of docs/mailgun-contract.md §8.3.
 func TestWebhooksV4(t *testing.T) {
 	t.Parallel()
 	ta := testutil.StartApp(t, testutil.AppOptions{})

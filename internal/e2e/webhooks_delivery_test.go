@@ -11,15 +11,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/app"
 	"github.com/salvo-email/salvo/internal/config"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
 // TestWebhookDelivery: the events of a send reach a real receiver signed
-// as §8.4 says (verified with the documented algorithm and with
+// as docs/mailgun-contract.md §8.4 says (verified with the documented algorithm and with
 // mailgun-go), as JSON whose event-data is exactly the Events API item,
 // once each, and only for the kinds the URL subscribed to.
 func TestWebhookDelivery(t *testing.T) {
@@ -101,7 +101,7 @@ func wantCounts(t *testing.T, when string, ws []*testutil.WebhookReceiver, n ...
 }
 
 // TestWebhookRetries: with a fake clock, a receiver answering 500 is
-// retried on §8.5's schedule (5m, 10m, 15m, 1h, 2h, 4h) until 8 hours
+// retried on docs/mailgun-contract.md §8.5's schedule (5m, 10m, 15m, 1h, 2h, 4h) until 8 hours
 // after the first attempt; one that times out is retried, and once it
 // answers 406 never again; delivered events are not retried; the attempts
 // view shows the last status and the next retry.
@@ -309,9 +309,9 @@ func TestWebhookRestart(t *testing.T) {
 // API will show is its Data.
 func rawEvent(t testing.TB, id, typ string, now time.Time) store.Event {
 	t.Helper()
-	ev := wire.Event{ID: id, Event: typ, Timestamp: wire.EventTime(now), LogLevel: "info",
-		Recipient: "ok@dest.example", Tags: []string{}, Campaigns: []wire.Campaign{}, UserVariables: map[string]any{},
-		Message: &wire.EventMessage{Headers: wire.MessageHeaders{MessageID: id + "@" + hookDomain}, Attachments: []wire.AttachmentInfo{}}}
+	ev := mgapi.Event{ID: id, Event: typ, Timestamp: mgapi.EventTime(now), LogLevel: "info",
+		Recipient: "ok@dest.example", Tags: []string{}, Campaigns: []mgapi.Campaign{}, UserVariables: map[string]any{},
+		Message: &mgapi.EventMessage{Headers: mgapi.MessageHeaders{MessageID: id + "@" + hookDomain}, Attachments: []mgapi.AttachmentInfo{}}}
 	data, err := json.Marshal(ev)
 	if err != nil {
 		t.Fatal(err)

@@ -11,9 +11,9 @@ import (
 
 	"github.com/mailgun/mailgun-go/v4"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/app"
 	"github.com/salvo-email/salvo/internal/config"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
@@ -102,7 +102,7 @@ func (e *hookEnv) eventItems() map[string]json.RawMessage {
 	for {
 		var page struct {
 			Items  []json.RawMessage `json:"items"`
-			Paging wire.Paging       `json:"paging"`
+			Paging mgapi.Paging      `json:"paging"`
 		}
 		e.app.Call(e.t, http.MethodGet, next, e.app.Key, testutil.NoBody).Want(e.t, 200).Decode(e.t, &page)
 		if len(page.Items) == 0 {
@@ -148,9 +148,9 @@ func (e *hookEnv) checkPosts(posts []testutil.WebhookPost) {
 }
 
 // attempts reads the attempts view of one URL (beyond Mailgun).
-func (e *hookEnv) attempts(u string) wire.WebhookURLState {
+func (e *hookEnv) attempts(u string) mgapi.WebhookURLState {
 	e.t.Helper()
-	var out wire.WebhookAttempts
+	var out mgapi.WebhookAttempts
 	e.app.Call(e.t, http.MethodGet, "/v4/domains/"+hookDomain+"/webhooks/attempts", e.app.Key, testutil.NoBody).
 		Want(e.t, 200).Decode(e.t, &out)
 	for _, s := range out.URLs {
@@ -159,7 +159,7 @@ func (e *hookEnv) attempts(u string) wire.WebhookURLState {
 		}
 	}
 	e.t.Fatalf("attempts view has no %s: %+v", u, out)
-	return wire.WebhookURLState{}
+	return mgapi.WebhookURLState{}
 }
 
 // settle advances the clock by d and waits until the pipelines of urls

@@ -1,6 +1,6 @@
 // Package events makes event records and answers the Events API: the JSON
-// of reference §3.4 for each event type, filter expressions (§3.2) and
-// page tokens (§3.3).
+// of docs/mailgun-contract.md §3.4 for each event type, filter expressions (§3.2) and
+// page tokens (docs/mailgun-contract.md §3.3).
 //
 // Events are written by the transaction that causes them (accept, delivery
 // outcome), so an event is visible the moment that transaction commits and
@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -44,7 +44,7 @@ const (
 // Reason is Mailgun's reason of a failed event.
 type Reason string
 
-// Reasons of failed events (reference §3.4). The suppress-* reasons of
+// Reasons of failed events (docs/mailgun-contract.md §3.4). The suppress-* reasons of
 // recipients dropped for a suppression are package suppress's.
 const (
 	// ReasonGeneric: a temporary failure, or a permanent one that is not
@@ -58,26 +58,27 @@ const (
 
 // MessageInfo is what every event of a message repeats.
 type MessageInfo struct {
-	Domain        string                `json:"domain"`
-	StorageKey    string                `json:"storage_key"`
-	StorageURL    string                `json:"storage_url"`
-	MessageID     string                `json:"message_id"`
-	From          string                `json:"from"`
-	To            string                `json:"to"`
-	Subject       string                `json:"subject"`
-	Size          int                   `json:"size"`
-	Attachments   []wire.AttachmentInfo `json:"attachments"`
-	Tags          []string              `json:"tags"`
-	UserVariables map[string]any        `json:"user_variables"`
-	Method        string                `json:"method"`
-	Sender        string                `json:"sender"`
-	TestMode      bool                  `json:"test_mode"`
-	OriginatingIP string                `json:"originating_ip,omitempty"`
+	Domain        string                 `json:"domain"`
+	StorageKey    string                 `json:"storage_key"`
+	StorageURL    string                 `json:"storage_url"`
+	MessageID     string                 `json:"message_id"`
+	From          string                 `json:"from"`
+	To            string                 `json:"to"`
+	Subject       string                 `json:"subject"`
+	Size          int                    `json:"size"`
+	Attachments   []mgapi.AttachmentInfo `json:"attachments"`
+	Tags          []string               `json:"tags"`
+	UserVariables map[string]any         `json:"user_variables"`
+	Method        string                 `json:"method"`
+	Sender        string                 `json:"sender"`
+	TestMode      bool                   `json:"test_mode"`
+	OriginatingIP string                 `json:"originating_ip,omitempty"`
 	// OwnTo is set, by whoever read the message (never stored), when each
 	// recipient got a copy that names only itself in To (a batch send):
 	// every event of a recipient then carries that recipient as
 	// message.headers.to, as its delivered event does, instead of the
-	// whole batch (a 1,000-recipient batch made each opened event ~40 KB).
+	// whole batch, which made each opened event of a large batch tens of
+	// kilobytes (docs/performance.md, "Figures moved out of code comments").
 	OwnTo bool `json:"-"`
 	// SendingIP is the source address a delivery attempt left from, set
 	// by delivery (never stored): envelope.sending-ip of delivered and
@@ -94,7 +95,7 @@ func NewID() string {
 
 // base fills what all message events share for one recipient; uv are the
 // recipient's user variables (per-recipient in batch sends).
-func base(mi *MessageInfo, typ, rcpt string, uv map[string]any, now time.Time) wire.Event {
+func base(mi *MessageInfo, typ, rcpt string, uv map[string]any, now time.Time) mgapi.Event {
 	if uv == nil {
 		uv = mi.UserVariables
 	}
@@ -107,22 +108,22 @@ func base(mi *MessageInfo, typ, rcpt string, uv map[string]any, now time.Time) w
 	}
 	attachments := mi.Attachments
 	if attachments == nil {
-		attachments = []wire.AttachmentInfo{}
+		attachments = []mgapi.AttachmentInfo{}
 	}
 	to := mi.To
 	if mi.OwnTo {
 		to = rcpt
 	}
-	return wire.Event{
-		ID: NewID(), Event: typ, Timestamp: wire.EventTime(now), LogLevel: "info",
+	return mgapi.Event{
+		ID: NewID(), Event: typ, Timestamp: mgapi.EventTime(now), LogLevel: "info",
 		Recipient: rcpt, RecipientDomain: domainOf(rcpt),
-		Message: &wire.EventMessage{
-			Headers:     wire.MessageHeaders{To: to, MessageID: mi.MessageID, From: mi.From, Subject: mi.Subject},
+		Message: &mgapi.EventMessage{
+			Headers:     mgapi.MessageHeaders{To: to, MessageID: mi.MessageID, From: mi.From, Subject: mi.Subject},
 			Attachments: attachments, Size: mi.Size,
 		},
-		Flags: &wire.Flags{IsAuthenticated: true, IsTestMode: mi.TestMode},
-		Tags:  tags, Campaigns: []wire.Campaign{}, UserVariables: uv,
-		Storage: &wire.Storage{URL: mi.StorageURL, Key: mi.StorageKey},
+		Flags: &mgapi.Flags{IsAuthenticated: true, IsTestMode: mi.TestMode},
+		Tags:  tags, Campaigns: []mgapi.Campaign{}, UserVariables: uv,
+		Storage: &mgapi.Storage{URL: mi.StorageURL, Key: mi.StorageKey},
 	}
 }
 
@@ -133,11 +134,11 @@ func domainOf(addr string) string {
 	return ""
 }
 
-// Record turns a wire event that happened at "at" into a store record.
-func Record(domain string, e wire.Event, at time.Time) store.Event {
+// Record turns a Mailgun event (mgapi.Event) that happened at "at" into a store record.
+func Record(domain string, e mgapi.Event, at time.Time) store.Event {
 	data, err := json.Marshal(e)
 	if err != nil {
-		panic(err) // wire.Event holds only JSON-safe values
+		panic(err) // mgapi.Event holds only JSON-safe values
 	}
 	msgID := ""
 	if e.Message != nil {
@@ -162,7 +163,7 @@ func NewAccepted(mi *MessageInfo, rcpt string, uv map[string]any, now time.Time)
 	e := base(mi, Accepted, rcpt, uv, now)
 	e.Method = mi.Method
 	e.OriginatingIP = mi.OriginatingIP
-	e.Envelope = &wire.Envelope{Sender: mi.Sender, Targets: rcpt}
+	e.Envelope = &mgapi.Envelope{Sender: mi.Sender, Targets: rcpt}
 	if mi.Method == "smtp" {
 		e.Envelope.Transport = "smtp"
 	}
@@ -170,21 +171,21 @@ func NewAccepted(mi *MessageInfo, rcpt string, uv map[string]any, now time.Time)
 }
 
 // NewDelivered is a delivered event.
-func NewDelivered(mi *MessageInfo, rcpt string, uv map[string]any, ds wire.DeliveryStatus, now time.Time) store.Event {
+func NewDelivered(mi *MessageInfo, rcpt string, uv map[string]any, ds mgapi.DeliveryStatus, now time.Time) store.Event {
 	e := base(mi, Delivered, rcpt, uv, now)
 	e.Method = mi.Method
-	e.Envelope = &wire.Envelope{Sender: mi.Sender, Transport: "smtp", Targets: rcpt, SendingIP: mi.SendingIP}
+	e.Envelope = &mgapi.Envelope{Sender: mi.Sender, Transport: "smtp", Targets: rcpt, SendingIP: mi.SendingIP}
 	e.DeliveryStatus = &ds
 	return Record(mi.Domain, e, now)
 }
 
 // NewFailed is a failed event; reason is Mailgun's (generic, bounce, old,
 // suppress-bounce, …).
-func NewFailed(mi *MessageInfo, rcpt string, uv map[string]any, severity Severity, reason Reason, ds wire.DeliveryStatus, now time.Time) store.Event {
+func NewFailed(mi *MessageInfo, rcpt string, uv map[string]any, severity Severity, reason Reason, ds mgapi.DeliveryStatus, now time.Time) store.Event {
 	return Record(mi.Domain, failed(mi, rcpt, uv, severity, reason, ds, now), now)
 }
 
-func failed(mi *MessageInfo, rcpt string, uv map[string]any, severity Severity, reason Reason, ds wire.DeliveryStatus, now time.Time) wire.Event {
+func failed(mi *MessageInfo, rcpt string, uv map[string]any, severity Severity, reason Reason, ds mgapi.DeliveryStatus, now time.Time) mgapi.Event {
 	e := base(mi, Failed, rcpt, uv, now)
 	e.Method = mi.Method
 	e.Severity, e.Reason = string(severity), string(reason)
@@ -192,7 +193,7 @@ func failed(mi *MessageInfo, rcpt string, uv map[string]any, severity Severity, 
 	if severity == Permanent {
 		e.LogLevel = "error"
 	}
-	e.Envelope = &wire.Envelope{Sender: mi.Sender, Transport: "smtp", Targets: rcpt, SendingIP: mi.SendingIP}
+	e.Envelope = &mgapi.Envelope{Sender: mi.Sender, Transport: "smtp", Targets: rcpt, SendingIP: mi.SendingIP}
 	e.DeliveryStatus = &ds
 	return e
 }
@@ -200,7 +201,7 @@ func failed(mi *MessageInfo, rcpt string, uv map[string]any, severity Severity, 
 // NewDelayedBounce is the failed event of a bounce that came back after
 // the receiving server had accepted the copy (a DSN mailed to its bounce
 // address): a failed event flagged is-delayed-bounce, as Mailgun's.
-func NewDelayedBounce(mi *MessageInfo, rcpt string, uv map[string]any, severity Severity, reason Reason, ds wire.DeliveryStatus, now time.Time) store.Event {
+func NewDelayedBounce(mi *MessageInfo, rcpt string, uv map[string]any, severity Severity, reason Reason, ds mgapi.DeliveryStatus, now time.Time) store.Event {
 	e := failed(mi, rcpt, uv, severity, reason, ds, now)
 	e.Flags.IsDelayedBounce = true
 	return Record(mi.Domain, e, now)

@@ -4,7 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -17,7 +18,7 @@ func compile(raw map[string][]string) (filters, error) {
 		for _, v := range vs {
 			e, err := parseExpr(v)
 			if err != nil {
-				return nil, wire.BadRequest("invalid '%s' filter %q: %v", name, v, err)
+				return nil, fault.Invalidf("invalid '%s' filter %q: %v", name, v, err)
 			}
 			f[name] = append(f[name], e)
 		}
@@ -76,7 +77,7 @@ type filterView struct {
 }
 
 type filterMessage struct {
-	Headers     wire.MessageHeaders `json:"headers"`
+	Headers     mgapi.MessageHeaders `json:"headers"`
 	Attachments []struct {
 		Filename string `json:"filename"`
 	} `json:"attachments"`

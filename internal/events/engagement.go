@@ -3,7 +3,7 @@ package events
 import (
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -11,12 +11,12 @@ import (
 type Engagement struct {
 	IP          string
 	URL         string // clicked: the link's URL
-	Client      wire.ClientInfo
-	Geolocation wire.Geolocation
+	Client      mgapi.ClientInfo
+	Geolocation mgapi.Geolocation
 }
 
-// NewEngagement is an opened, clicked or unsubscribed event (reference
-// §3.4) of one recipient of the message mi describes.
+// NewEngagement is an opened, clicked or unsubscribed event (docs/mailgun-contract.md
+// docs/mailgun-contract.md §3.4) of one recipient of the message mi describes.
 func NewEngagement(mi *MessageInfo, typ, rcpt string, g Engagement, now time.Time) store.Event {
 	e := base(mi, typ, rcpt, nil, now)
 	// Mailgun's engagement events carry no storage and no flags.

@@ -7,7 +7,7 @@ import (
 	"unicode"
 )
 
-// Filter expressions (reference §3.2): terms separated by spaces or AND
+// Filter expressions (docs/mailgun-contract.md §3.2): terms separated by spaces or AND
 // must all match, OR between alternatives, NOT negates, "double quotes"
 // make a phrase one term, parentheses group, and numeric fields take
 // comparisons (>10000 <20000).

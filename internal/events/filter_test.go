@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 )
 
 func TestParseExprErrors(t *testing.T) {
@@ -88,10 +88,10 @@ func TestFilterMatch(t *testing.T) {
 	mi := &MessageInfo{Domain: "mg.example.com", MessageID: "20260101.abc@mg.example.com",
 		From: "Sender <sender@mg.example.com>", To: "Ann <ann@dest.example>", Subject: "Spring sale, 20% off",
 		Size: 15000, Tags: []string{"newsletter", "spring"},
-		Attachments: []wire.AttachmentInfo{{Filename: "catalogue.pdf", ContentType: "application/pdf", Size: 9}}}
+		Attachments: []mgapi.AttachmentInfo{{Filename: "catalogue.pdf", ContentType: "application/pdf", Size: 9}}}
 	now := time.Unix(1767225600, 0)
-	delivered := NewDelivered(mi, "Ann@Dest.example", nil, wire.DeliveryStatus{Code: 250}, now).Data
-	failed := NewFailed(mi, "bob@dest.example", nil, Permanent, "bounce", wire.DeliveryStatus{Code: 550}, now).Data
+	delivered := NewDelivered(mi, "Ann@Dest.example", nil, mgapi.DeliveryStatus{Code: 250}, now).Data
+	failed := NewFailed(mi, "bob@dest.example", nil, Permanent, "bounce", mgapi.DeliveryStatus{Code: 550}, now).Data
 	cases := []struct {
 		filters map[string][]string
 		data    []byte

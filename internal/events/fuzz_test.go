@@ -1,11 +1,11 @@
 package events
 
 import (
-	"errors"
 	"net/url"
 	"testing"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 )
 
 // FuzzParseQuery: the Events API's filter language (AND/OR/NOT, phrases,
@@ -25,12 +25,11 @@ func FuzzParseQuery(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_, err = ParseQuery(wire.NewParams(v))
-		var we *wire.Error
-		if err != nil && (!errors.As(err, &we) || we.Status != 400) {
+		_, err = ParseQuery(mgapi.NewParams(v))
+		if err != nil && fault.KindOf(err) != fault.Invalid {
 			t.Fatalf("ParseQuery(%q): %v", query, err)
 		}
-		if _, err := ParseToken(token); err != nil && (!errors.As(err, &we) || we.Status >= 500) {
+		if _, err := ParseToken(token); err != nil && !fault.KindOf(err).Client() {
 			t.Fatalf("ParseToken(%q): %v", token, err)
 		}
 	})

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -17,12 +17,12 @@ import (
 
 // inboundBase is base for a received message: not authenticated, routed
 // when routes matched, and without storage unless the message was stored.
-func inboundBase(mi *MessageInfo, typ, rcpt string, routes []wire.RouteRef, now time.Time) wire.Event {
+func inboundBase(mi *MessageInfo, typ, rcpt string, routes []mgapi.RouteRef, now time.Time) mgapi.Event {
 	e := base(mi, typ, rcpt, map[string]any{}, now)
 	e.Method = "smtp"
-	e.Flags = &wire.Flags{IsRouted: len(routes) > 0}
+	e.Flags = &mgapi.Flags{IsRouted: len(routes) > 0}
 	e.Routes = routes
-	e.Envelope = &wire.Envelope{Sender: mi.Sender, Transport: "smtp", Targets: rcpt}
+	e.Envelope = &mgapi.Envelope{Sender: mi.Sender, Transport: "smtp", Targets: rcpt}
 	if mi.StorageKey == "" {
 		e.Storage = nil
 	}
@@ -31,7 +31,7 @@ func inboundBase(mi *MessageInfo, typ, rcpt string, routes []wire.RouteRef, now 
 
 // NewInboundAccepted is the accepted event of a received message for
 // rcpt, with the routes that matched it.
-func NewInboundAccepted(mi *MessageInfo, rcpt string, routes []wire.RouteRef, now time.Time) store.Event {
+func NewInboundAccepted(mi *MessageInfo, rcpt string, routes []mgapi.RouteRef, now time.Time) store.Event {
 	e := inboundBase(mi, Accepted, rcpt, routes, now)
 	e.OriginatingIP = mi.OriginatingIP
 	return Record(mi.Domain, e, now)
@@ -39,7 +39,7 @@ func NewInboundAccepted(mi *MessageInfo, rcpt string, routes []wire.RouteRef, no
 
 // NewStored is the stored event of a store() action; mi carries the
 // stored copy's storage key and URL.
-func NewStored(mi *MessageInfo, rcpt string, routes []wire.RouteRef, now time.Time) store.Event {
+func NewStored(mi *MessageInfo, rcpt string, routes []mgapi.RouteRef, now time.Time) store.Event {
 	e := inboundBase(mi, Stored, rcpt, routes, now)
 	e.Message.Recipients = []string{rcpt}
 	return Record(mi.Domain, e, now)
@@ -47,17 +47,17 @@ func NewStored(mi *MessageInfo, rcpt string, routes []wire.RouteRef, now time.Ti
 
 // NewRouteDelivered is a route action that reached its target (a URL
 // that answered 2xx).
-func NewRouteDelivered(mi *MessageInfo, rcpt, target string, route wire.RouteRef, ds wire.DeliveryStatus, now time.Time) store.Event {
-	e := inboundBase(mi, Delivered, rcpt, []wire.RouteRef{route}, now)
-	e.Envelope = &wire.Envelope{Sender: mi.Sender, Transport: "http", Targets: target}
+func NewRouteDelivered(mi *MessageInfo, rcpt, target string, route mgapi.RouteRef, ds mgapi.DeliveryStatus, now time.Time) store.Event {
+	e := inboundBase(mi, Delivered, rcpt, []mgapi.RouteRef{route}, now)
+	e.Envelope = &mgapi.Envelope{Sender: mi.Sender, Transport: "http", Targets: target}
 	e.DeliveryStatus = &ds
 	return Record(mi.Domain, e, now)
 }
 
 // NewRouteFailed is a route action that failed, for now (temporary, it
 // will be retried) or for good.
-func NewRouteFailed(mi *MessageInfo, rcpt, target string, route wire.RouteRef, severity Severity, reason Reason, ds wire.DeliveryStatus, now time.Time) store.Event {
-	e := inboundBase(mi, Failed, rcpt, []wire.RouteRef{route}, now)
+func NewRouteFailed(mi *MessageInfo, rcpt, target string, route mgapi.RouteRef, severity Severity, reason Reason, ds mgapi.DeliveryStatus, now time.Time) store.Event {
+	e := inboundBase(mi, Failed, rcpt, []mgapi.RouteRef{route}, now)
 	e.Severity, e.Reason = string(severity), string(reason)
 	e.LogLevel = "warn"
 	if severity == Permanent {
@@ -67,7 +67,7 @@ func NewRouteFailed(mi *MessageInfo, rcpt, target string, route wire.RouteRef, s
 	if !strings.Contains(target, "://") {
 		transport = "smtp"
 	}
-	e.Envelope = &wire.Envelope{Sender: mi.Sender, Transport: transport, Targets: target}
+	e.Envelope = &mgapi.Envelope{Sender: mi.Sender, Transport: transport, Targets: target}
 	e.DeliveryStatus = &ds
 	return Record(mi.Domain, e, now)
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -154,7 +154,7 @@ func ParseLogsToken(tok string) (*store.Cursor, error) {
 		_, err = fmt.Sscanf(string(b), "%d.%d", &c.TS, &c.Seq)
 	}
 	if err != nil {
-		return nil, wire.BadRequest("'pagination.token' is not a token this API gave")
+		return nil, fault.Invalidf("'pagination.token' is not a token this API gave")
 	}
 	return &c, nil
 }

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 )
 
 // TestOwnTo: with OwnTo every kind of event names only its recipient in
@@ -27,7 +27,7 @@ func TestOwnTo(t *testing.T) {
 			{"accepted", NewAccepted(mi, "b@x.example", nil, now).Data},
 			{"opened", NewEngagement(mi, Opened, "b@x.example", Engagement{}, now).Data},
 		} {
-			var ev wire.Event
+			var ev mgapi.Event
 			if err := json.Unmarshal(e.data, &ev); err != nil {
 				t.Fatal(err)
 			}

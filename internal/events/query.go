@@ -6,7 +6,8 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -43,9 +44,9 @@ const (
 
 // ParseQuery reads the parameters of GET /v3/{domain}/events. Parameters
 // that are neither filters nor options are ignored, as Mailgun ignores
-// them, and recorded on p (wire.Params.Ignore); known ones with bad values
+// them, and recorded on p (mgapi.Params.Ignore); known ones with bad values
 // are refused.
-func ParseQuery(p *wire.Params) (Query, error) {
+func ParseQuery(p *mgapi.Params) (Query, error) {
 	q := Query{Limit: defaultLimit, Filters: map[string][]string{}}
 	var unknown []string
 	for _, name := range p.Names() {
@@ -54,7 +55,7 @@ func ParseQuery(p *wire.Params) (Query, error) {
 		case filterFields[name]:
 			for _, v := range p.All(name) {
 				if _, err := parseExpr(v); err != nil {
-					return q, wire.BadRequest("invalid '%s' filter %q: %v", name, v, err)
+					return q, fault.Invalidf("invalid '%s' filter %q: %v", name, v, err)
 				}
 				q.Filters[name] = append(q.Filters[name], v)
 			}
@@ -68,13 +69,13 @@ func ParseQuery(p *wire.Params) (Query, error) {
 	var begin, end time.Time
 	var err error
 	if v := p.Get("begin"); v != "" {
-		if begin, err = wire.ParseDate(v); err != nil {
-			return q, wire.BadRequest("%v", err)
+		if begin, err = mgapi.ParseDate(v); err != nil {
+			return q, fault.Invalidf("%v", err)
 		}
 	}
 	if v := p.Get("end"); v != "" {
-		if end, err = wire.ParseDate(v); err != nil {
-			return q, wire.BadRequest("%v", err)
+		if end, err = mgapi.ParseDate(v); err != nil {
+			return q, fault.Invalidf("%v", err)
 		}
 	}
 	if q.Limit, err = p.Int("limit", defaultLimit, 1, maxLimit); err != nil {
@@ -89,7 +90,7 @@ func ParseQuery(p *wire.Params) (Query, error) {
 			return q, err
 		}
 		if !begin.IsZero() && !end.IsZero() && asc != !end.Before(begin) {
-			return q, wire.BadRequest("'ascending' contradicts the order of 'begin' and 'end'")
+			return q, fault.Invalidf("'ascending' contradicts the order of 'begin' and 'end'")
 		}
 		q.Ascending = asc
 	}
@@ -119,16 +120,16 @@ func (q Query) Token() string {
 func ParseToken(tok string) (Query, error) {
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil {
-		return Query{}, wire.BadRequest("invalid page token")
+		return Query{}, fault.Invalidf("invalid page token")
 	}
 	var q Query
 	if err := json.Unmarshal(b, &q); err != nil || q.Limit < 1 || q.Limit > maxLimit {
-		return Query{}, wire.BadRequest("invalid page token")
+		return Query{}, fault.Invalidf("invalid page token")
 	}
 	for name, vs := range q.Filters {
 		for _, v := range vs {
 			if _, err := parseExpr(v); err != nil || !filterFields[name] {
-				return Query{}, wire.BadRequest("invalid page token")
+				return Query{}, fault.Invalidf("invalid page token")
 			}
 		}
 	}

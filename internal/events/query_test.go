@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -75,7 +75,7 @@ func TestParseQuery(t *testing.T) {
 	}
 	for _, c := range cases {
 		v, _ := url.ParseQuery(c.params)
-		got, err := ParseQuery(wire.NewParams(v))
+		got, err := ParseQuery(mgapi.NewParams(v))
 		if err != nil {
 			t.Errorf("ParseQuery(%s): %v", c.params, err)
 			continue
@@ -90,12 +90,12 @@ func TestParseQuery(t *testing.T) {
 	for _, bad := range []string{"limit=0", "limit=301", "limit=x", "begin=soon", "end=" + url.QueryEscape("Fri, 2 Jan 2026 10:00:00 CET"),
 		"begin=1767348000&end=1767351600&ascending=no", "ascending=maybe", "event=(a"} {
 		v, _ := url.ParseQuery(bad)
-		if _, err := ParseQuery(wire.NewParams(v)); err == nil {
+		if _, err := ParseQuery(mgapi.NewParams(v)); err == nil {
 			t.Errorf("ParseQuery(%s) succeeded", bad)
 		}
 	}
 	// An unknown parameter is ignored and recorded, as Mailgun ignores it.
-	p := wire.NewParams(url.Values{"colour": {"red"}, "limit": {"5"}})
+	p := mgapi.NewParams(url.Values{"colour": {"red"}, "limit": {"5"}})
 	if q, err := ParseQuery(p); err != nil || q.Limit != 5 || !reflect.DeepEqual(p.Ignored(), []string{"colour"}) {
 		t.Errorf("ParseQuery(colour=red&limit=5) = %+v, %v; ignored %q, want limit 5 and [colour] ignored", q, err, p.Ignored())
 	}

@@ -31,7 +31,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/secret"
 	"github.com/salvo-email/salvo/internal/startstop"
@@ -83,13 +84,13 @@ var lists = map[string]bool{store.Bounces: true, store.Unsubscribes: true, store
 func ParseURL(raw string) (domain, list string, err error) {
 	u, perr := url.Parse(strings.TrimSpace(raw))
 	if perr != nil || raw == "" {
-		return "", "", wire.BadRequest("'url' parameter must be the URL of a list endpoint, such as /v3/<domain>/bounces")
+		return "", "", fault.Invalidf("'url' parameter must be the URL of a list endpoint, such as /v3/<domain>/bounces")
 	}
 	segs := strings.Split(strings.Trim(u.Path, "/"), "/")
 	if len(segs) == 3 && segs[0] == "v3" && segs[1] != "" && lists[segs[2]] {
 		return strings.ToLower(segs[1]), segs[2], nil
 	}
-	return "", "", wire.BadRequest("'url' parameter %q is not a list Salvo can export; exports cover /v3/<domain>/bounces, "+
+	return "", "", fault.Invalidf("'url' parameter %q is not a list Salvo can export; exports cover /v3/<domain>/bounces, "+
 		"/v3/<domain>/unsubscribes, /v3/<domain>/complaints and /v3/<domain>/whitelists", raw)
 }
 
@@ -100,7 +101,7 @@ func (s *Service) Create(ctx context.Context, raw string) (store.Export, error) 
 		return store.Export{}, err
 	}
 	if _, err := s.Store.Domain(ctx, domain); errors.Is(err, store.ErrNotFound) {
-		return store.Export{}, wire.NotFound("Domain not found: %s", domain)
+		return store.Export{}, fault.NotFoundf("Domain not found: %s", domain)
 	} else if err != nil {
 		return store.Export{}, err
 	}
@@ -138,7 +139,7 @@ func (s *Service) sign(id, expires string) string {
 
 // errBadLink is every refusal of a download link: a 404 that does not say
 // which part was wrong.
-var errBadLink = wire.NotFound("Export not found, or its download link is not valid or has expired")
+var errBadLink = fault.NotFoundf("Export not found, or its download link is not valid or has expired")
 
 // Download returns a complete export's CSV if the link's signature is
 // right and it has not expired.
@@ -282,7 +283,7 @@ func (s *Service) write(ctx context.Context, e store.Export) ([]byte, int, error
 }
 
 func record(list string, r store.Suppression) []string {
-	created := wire.FormatDate(r.CreatedAt)
+	created := mgapi.FormatDate(r.CreatedAt)
 	switch list {
 	case store.Bounces:
 		return []string{r.Address, r.Code, r.Error, created}

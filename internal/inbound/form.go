@@ -13,7 +13,7 @@ import (
 	"github.com/salvo-email/salvo/internal/mail"
 )
 
-// parsed is a received message as routes post it (reference §6.4).
+// parsed is a received message as routes post it (docs/mailgun-contract.md §6.4).
 type parsed = mail.Presented
 
 // parse reads a received message (mail.Present).
@@ -53,7 +53,7 @@ func isReserved(name string) bool {
 
 // parsedForm is the default forward POST: the parsed message, its files
 // as attachment-1…N, message-headers as a JSON string of pairs, and every
-// header as a field of its own (reference §6.4). withFiles false leaves
+// header as a field of its own (docs/mailgun-contract.md §6.4). withFiles false leaves
 // the files out and lists them in an "attachments" JSON field instead,
 // with urls under base (store notifications).
 func parsedForm(p *parsed, rcpt, sender, base string, withFiles bool) *form {
@@ -108,7 +108,7 @@ func parsedForm(p *parsed, rcpt, sender, base string, withFiles bool) *form {
 }
 
 // mimeForm is the forward POST to a URL ending in "mime": the message
-// as received in body-mime (reference §6.4).
+// as received in body-mime (docs/mailgun-contract.md §6.4).
 func mimeForm(raw []byte, p *parsed, rcpt, sender string) *form {
 	f := &form{}
 	f.add("recipient", rcpt)

@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/mail"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -64,10 +65,13 @@ func (s *Service) forwardJob(j store.InboundJob) store.InboundResult {
 		info.Domain = j.Domain
 	}
 	target := strings.Join(p.To, ", ")
-	ds := wire.DeliveryStatus{Code: 550, Message: err.Error(), AttemptNo: j.Attempts, Description: "forward to " + target}
-	var we *wire.Error
-	if errors.As(err, &we) && we.Status < 500 {
-		return store.InboundResult{Done: true, LastError: we.Message,
+	ds := mgapi.DeliveryStatus{Code: 550, Message: err.Error(), AttemptNo: j.Attempts, Description: "forward to " + target}
+	// A fault the client caused (the forwarded message was refused as
+	// invalid, too large, not allowed) fails for good; anything else is
+	// retried, as a 4yz reply would be (RFC 5321 §4.2.1).
+	if f, ok := fault.As(err); ok && f.Kind.Client() {
+		ds.Message = f.Message
+		return store.InboundResult{Done: true, LastError: f.Message,
 			Events: []store.Event{events.NewRouteFailed(&info, p.Recipient, target, p.Route, events.Permanent, events.ReasonGeneric, ds, now)}}
 	}
 	next := s.retryAt(j.CreatedAt, j.Attempts)

@@ -1,4 +1,4 @@
-// Package inbound is the MX that runs routes (reference §6): SMTP sessions
+// Package inbound is the MX that runs routes (docs/mailgun-contract.md §6): SMTP sessions
 // that receive mail for this region's domains, a durable queue, and
 // workers that check SPF and DKIM, evaluate the routes and carry out their
 // actions.

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/webhooks"
 )
@@ -101,7 +101,7 @@ func (s *Service) post(url string, body []byte, contentType string) (int, string
 func (s *Service) postOutcome(j store.InboundJob, info *events.MessageInfo, p postPayload, status int, detail string,
 	took time.Duration) store.InboundResult {
 	now := s.deps.Now().UTC()
-	ds := wire.DeliveryStatus{Code: status, Message: http.StatusText(status), AttemptNo: j.Attempts,
+	ds := mgapi.DeliveryStatus{Code: status, Message: http.StatusText(status), AttemptNo: j.Attempts,
 		SessionSeconds: took.Seconds(), Description: "POST " + p.URL}
 	if status >= 200 && status < 300 {
 		return store.InboundResult{Done: true, Events: []store.Event{events.NewRouteDelivered(info, p.Recipient, p.URL, p.Route, ds, now)}}

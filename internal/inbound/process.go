@@ -9,29 +9,29 @@ import (
 	"sync"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/bounce"
 	"github.com/salvo-email/salvo/internal/events"
 	"github.com/salvo-email/salvo/internal/mail"
+	"github.com/salvo-email/salvo/internal/mgapi"
+	"github.com/salvo-email/salvo/internal/msgmeta"
 	"github.com/salvo-email/salvo/internal/routes"
-	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
 // Payloads of follow-up jobs (store.InboundJob.Payload).
 type postPayload struct {
-	URL       string        `json:"url"`
-	Recipient string        `json:"recipient"`
-	Route     wire.RouteRef `json:"route"`
+	URL       string         `json:"url"`
+	Recipient string         `json:"recipient"`
+	Route     mgapi.RouteRef `json:"route"`
 	// Notify marks a store(notify=…) POST about the stored copy StoredKey.
 	Notify    bool   `json:"notify,omitempty"`
 	StoredKey string `json:"stored_key,omitempty"`
 }
 
 type forwardPayload struct {
-	To        []string      `json:"to"`
-	Recipient string        `json:"recipient"`
-	Route     wire.RouteRef `json:"route"`
+	To        []string       `json:"to"`
+	Recipient string         `json:"recipient"`
+	Route     mgapi.RouteRef `json:"route"`
 	// List marks a post to a mailing list (To is its address): sent as an
 	// unauthenticated submission, so the list's access_level applies.
 	List bool `json:"list,omitempty"`
@@ -138,7 +138,7 @@ func messageInfo(m store.InboundMessage, p *parsed) events.MessageInfo {
 		Sender: m.Sender, OriginatingIP: m.ClientIP,
 		MessageID: strings.Trim(strings.TrimSpace(p.HeaderValue("Message-Id")), "<>")}
 	for _, f := range p.Files {
-		mi.Attachments = append(mi.Attachments, wire.AttachmentInfo{Filename: f.Filename, ContentType: f.ContentType, Size: len(f.Data)})
+		mi.Attachments = append(mi.Attachments, mgapi.AttachmentInfo{Filename: f.Filename, ContentType: f.ContentType, Size: len(f.Data)})
 	}
 	if mi.MessageID == "" {
 		mi.MessageID = m.Key + "@" + m.Domain
@@ -146,9 +146,9 @@ func messageInfo(m store.InboundMessage, p *parsed) events.MessageInfo {
 	return mi
 }
 
-func routeRef(r store.Route, rcpt string) wire.RouteRef {
-	return wire.RouteRef{ID: r.ID, Expression: r.Expression, Priority: r.Priority, Description: r.Description,
-		Match: wire.RouteMatch{Recipient: rcpt}}
+func routeRef(r store.Route, rcpt string) mgapi.RouteRef {
+	return mgapi.RouteRef{ID: r.ID, Expression: r.Expression, Priority: r.Priority, Description: r.Description,
+		Match: mgapi.RouteMatch{Recipient: rcpt}}
 }
 
 // routeRecipient runs the routes for one recipient and adds their effects
@@ -167,7 +167,7 @@ func (s *Service) routeRecipient(res *store.InboundResult, m store.InboundMessag
 	now := s.deps.Now().UTC()
 	info.Domain = domain
 	matches := routes.Evaluate(routes.Owned(all, d.AccountID), routes.Input{Recipient: rcpt, Headers: p.Headers})
-	var refs []wire.RouteRef
+	var refs []mgapi.RouteRef
 	var stored *store.Message
 	for _, match := range matches {
 		ref := routeRef(match.Route, rcpt)
@@ -181,7 +181,7 @@ func (s *Service) routeRecipient(res *store.InboundResult, m store.InboundMessag
 					stored = s.storeCopy(m, d, rcpt, info, now)
 					res.Stored = append(res.Stored, *stored)
 					sinfo := storedInfo(info, stored, s.PublicURL)
-					res.Events = append(res.Events, events.NewStored(&sinfo, rcpt, []wire.RouteRef{ref}, now))
+					res.Events = append(res.Events, events.NewStored(&sinfo, rcpt, []mgapi.RouteRef{ref}, now))
 				}
 				if a.Notify != "" {
 					res.Jobs = append(res.Jobs, s.job(store.InboundPost, m, domain, postPayload{URL: a.Notify, Recipient: rcpt,
@@ -198,7 +198,7 @@ func (s *Service) routeRecipient(res *store.InboundResult, m store.InboundMessag
 }
 
 // listPost adds a list-post job when rcpt is the address of one of this
-// region's mailing lists (reference §5.3): the job re-sends the message
+// region's mailing lists (docs/mailgun-contract.md §5.3): the job re-sends the message
 // to the list through the send path, which fans it out to the subscribed
 // members after checking the list's access_level against the poster.
 // Lists of the other region are not in this store, so they never see
@@ -211,8 +211,8 @@ func (s *Service) listPost(res *store.InboundResult, m store.InboundMessage, d s
 	}
 	if looping(m) {
 		info := events.MessageInfo{Domain: d.Name, Sender: m.Sender, Method: "smtp"}
-		res.Events = append(res.Events, events.NewRouteFailed(&info, rcpt, addr, wire.RouteRef{}, events.Permanent,
-			events.ReasonGeneric, wire.DeliveryStatus{Code: 554, Message: "mail loop", Description: "the message passed this server " +
+		res.Events = append(res.Events, events.NewRouteFailed(&info, rcpt, addr, mgapi.RouteRef{}, events.Permanent,
+			events.ReasonGeneric, mgapi.DeliveryStatus{Code: 554, Message: "mail loop", Description: "the message passed this server " +
 				"too many times; not posted to the list"}, now))
 		return nil
 	}
@@ -223,7 +223,7 @@ func (s *Service) listPost(res *store.InboundResult, m store.InboundMessage, d s
 // forwardAction turns forward(…) into a POST job per URL and one re-send
 // job for its addresses.
 func (s *Service) forwardAction(res *store.InboundResult, m store.InboundMessage, d store.Domain, rcpt string,
-	ref wire.RouteRef, a routes.Action, now time.Time) {
+	ref mgapi.RouteRef, a routes.Action, now time.Time) {
 	var addrs []string
 	for _, dest := range a.Dests {
 		if routes.IsURL(dest) {
@@ -238,7 +238,7 @@ func (s *Service) forwardAction(res *store.InboundResult, m store.InboundMessage
 	if looping(m) {
 		info := events.MessageInfo{Domain: d.Name, Sender: m.Sender, Method: "smtp"}
 		res.Events = append(res.Events, events.NewRouteFailed(&info, rcpt, strings.Join(addrs, ", "), ref, events.Permanent,
-			events.ReasonGeneric, wire.DeliveryStatus{Code: 554, Message: "mail loop", Description: "the message passed this server " +
+			events.ReasonGeneric, mgapi.DeliveryStatus{Code: 554, Message: "mail loop", Description: "the message passed this server " +
 				"too many times; forward not sent"}, now))
 		return
 	}
@@ -276,7 +276,7 @@ func (s *Service) storeCopy(m store.InboundMessage, d store.Domain, rcpt string,
 	}
 	key := newKey(now)
 	sinfo := storedInfo(info, &store.Message{Key: key, Domain: d.Name}, s.PublicURL)
-	meta, _ := json.Marshal(send.Meta{Info: sinfo, Recipients: []string{rcpt}, Options: send.Options{DKIM: true}}) // a resend is signed
+	meta, _ := json.Marshal(msgmeta.Meta{Info: sinfo, Recipients: []string{rcpt}, Options: msgmeta.Options{DKIM: true}}) // a resend is signed
 	return &store.Message{Key: key, Domain: d.Name, MessageID: info.MessageID, Sender: m.Sender, Size: len(m.Body),
 		Body: m.Body, Meta: meta, CreatedAt: now, ExpiresAt: now.Add(ttl)}
 }

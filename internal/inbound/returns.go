@@ -9,10 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/bounce"
 	"github.com/salvo-email/salvo/internal/events"
 	"github.com/salvo-email/salvo/internal/mail"
+	"github.com/salvo-email/salvo/internal/mgapi"
+	"github.com/salvo-email/salvo/internal/msgmeta"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/verp"
@@ -142,22 +143,22 @@ func (s *Service) feedback(res *store.InboundResult, m store.InboundMessage, dom
 }
 
 // original reads the message a token names; ok is false when it is gone.
-func (s *Service) original(tok verp.Token) (store.Message, send.Meta, bool, error) {
+func (s *Service) original(tok verp.Token) (store.Message, msgmeta.Meta, bool, error) {
 	msg, err := s.deps.Store.Message(s.ctx, tok.Domain, tok.Key)
 	if errors.Is(err, store.ErrNotFound) {
-		return msg, send.Meta{}, false, nil
+		return msg, msgmeta.Meta{}, false, nil
 	}
 	if err != nil {
-		return msg, send.Meta{}, false, err
+		return msg, msgmeta.Meta{}, false, err
 	}
-	meta, err := send.DecodeMeta(msg.Meta)
+	meta, err := msgmeta.Decode(msg.Meta)
 	return msg, meta, err == nil, err
 }
 
 // recipientOf finds the recipient a token names among the addresses the
 // report gives, the message's envelope recipients, and at last the
 // message's accepted events (list members and batch recipients).
-func (s *Service) recipientOf(tok verp.Token, msg store.Message, meta send.Meta, r *bounce.Report) (string, error) {
+func (s *Service) recipientOf(tok verp.Token, msg store.Message, meta msgmeta.Meta, r *bounce.Report) (string, error) {
 	var cands []string
 	for _, rr := range r.Recipients {
 		cands = append(cands, rr.Final, rr.Original)
@@ -213,7 +214,7 @@ func (s *Service) recordBounce(res *store.InboundResult, tok verp.Token, r *boun
 	}
 	rr := reportFor(r, rcpt)
 	now := s.deps.Now().UTC()
-	ds := wire.DeliveryStatus{Code: rr.Code, EnhancedCode: rr.Status, Message: rr.Diagnostic,
+	ds := mgapi.DeliveryStatus{Code: rr.Code, EnhancedCode: rr.Status, Message: rr.Diagnostic,
 		MXHost: firstNonEmpty(r.ReportingMTA, rr.RemoteMTA), AttemptNo: 1}
 	if ds.Code == 0 {
 		ds.Code = map[bool]int{true: 550, false: 450}[rr.Hard]

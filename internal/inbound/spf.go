@@ -25,11 +25,11 @@ const (
 // 7208 check_host). With a null sender the HELO name's policy is used
 // (§2.4). This is a compact evaluator, honest about what it leaves out:
 //   - mechanisms all, include, a, mx, ip4, ip6, exists and the redirect
-//     modifier are evaluated; ptr (which §5.5 says SHOULD NOT be used)
+//     modifier are evaluated; ptr (which RFC 7208 §5.5 says SHOULD NOT be used)
 //     never matches; exp is ignored (no explanations are shown);
-//   - macros (§7) are expanded for s, l, o, d, i, v, h and p ("unknown"),
+//   - macros (RFC 7208 §7) are expanded for s, l, o, d, i, v, h and p ("unknown"),
 //     with digit and r transformers and delimiters;
-//   - the limits of §4.6.4 apply: 10 DNS-querying terms, 10 MX names per
+//   - the limits of RFC 7208 §4.6.4 apply: 10 DNS-querying terms, 10 MX names per
 //     mx, 2 void lookups;
 //   - a DNS error is temperror, as the RFC asks.
 func checkSPF(ctx context.Context, r dns.Resolver, ip net.IP, helo, sender string) string {

@@ -42,7 +42,7 @@ func (c *spfCheck) expand(spec, domain string) (string, error) {
 		}
 	}
 	out := strings.TrimSuffix(b.String(), ".")
-	if len(out) > 253 { // §7.3: keep the rightmost labels
+	if len(out) > 253 { // RFC 7208 §7.3: keep the rightmost labels
 		for len(out) > 253 {
 			dot := strings.IndexByte(out, '.')
 			if dot < 0 {

@@ -9,12 +9,13 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/secret"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-// Bulk upload limits (reference §5.2).
+// Bulk upload limits (docs/mailgun-contract.md §5.2).
 const (
 	MaxJSONMembers = 1000
 	MaxCSVBytes    = 5 * 1024 * 1024
@@ -72,16 +73,16 @@ type bulkMember struct {
 func ParseJSONMembers(raw string) ([]store.Member, error) {
 	var entries []json.RawMessage
 	if err := json.Unmarshal([]byte(raw), &entries); err != nil {
-		return nil, wire.BadRequest("'members' parameter must be a JSON array of addresses or member objects")
+		return nil, fault.Invalidf("'members' parameter must be a JSON array of addresses or member objects")
 	}
 	if len(entries) > MaxJSONMembers {
-		return nil, wire.BadRequest("'members' holds %d members; at most %d can be added in one request", len(entries), MaxJSONMembers)
+		return nil, fault.Invalidf("'members' holds %d members; at most %d can be added in one request", len(entries), MaxJSONMembers)
 	}
 	out := make([]store.Member, 0, len(entries))
 	for i, e := range entries {
 		m, err := jsonMember(e)
 		if err != nil {
-			return nil, wire.BadRequest("'members' entry %d: %s", i, message(err))
+			return nil, fault.Invalidf("'members' entry %d: %s", i, message(err))
 		}
 		out = append(out, m)
 	}
@@ -89,9 +90,8 @@ func ParseJSONMembers(raw string) ([]store.Member, error) {
 }
 
 func message(err error) string {
-	var we *wire.Error
-	if errors.As(err, &we) {
-		return we.Message
+	if f, ok := fault.As(err); ok {
+		return f.Message
 	}
 	return err.Error()
 }
@@ -104,7 +104,7 @@ func jsonMember(e json.RawMessage) (store.Member, error) {
 	}
 	var b bulkMember
 	if err := json.Unmarshal(e, &b); err != nil {
-		return store.Member{}, wire.BadRequest("must be an address or an object")
+		return store.Member{}, fault.Invalidf("must be an address or an object")
 	}
 	in := MemberInput{Address: &b.Address, Name: b.Name}
 	if len(b.Vars) > 0 && string(b.Vars) != "null" {
@@ -117,7 +117,7 @@ func jsonMember(e json.RawMessage) (store.Member, error) {
 	if len(b.Subscribed) > 0 && string(b.Subscribed) != "null" {
 		v, ok := jsonBool(b.Subscribed)
 		if !ok {
-			return store.Member{}, wire.BadRequest("subscribed must be true, false, yes or no")
+			return store.Member{}, fault.Invalidf("subscribed must be true, false, yes or no")
 		}
 		in.Subscribed = &v
 	}
@@ -131,7 +131,7 @@ func jsonBool(raw json.RawMessage) (bool, bool) {
 	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		return wire.ParseBool(s)
+		return mgapi.ParseBool(s)
 	}
 	return false, false
 }
@@ -152,7 +152,7 @@ func ParseCSVMembers(r io.Reader, subscribed bool) ([]store.Member, error) {
 	cr.TrimLeadingSpace = true
 	rows, err := cr.ReadAll()
 	if err != nil {
-		return nil, wire.BadRequest("'members' is not a valid CSV file: %v", err)
+		return nil, fault.Invalidf("'members' is not a valid CSV file: %v", err)
 	}
 	cols := map[string]int{"address": 0, "name": 1}
 	if len(rows) > 0 && headerRow(rows[0]) {
@@ -176,15 +176,15 @@ func ParseCSVMembers(r io.Reader, subscribed bool) ([]store.Member, error) {
 			continue // blank line
 		}
 		if v := cell("subscribed"); v != nil && *v != "" {
-			b, ok := wire.ParseBool(*v)
+			b, ok := mgapi.ParseBool(*v)
 			if !ok {
-				return nil, wire.BadRequest("CSV row %d: subscribed must be yes, no, true or false", n+1)
+				return nil, fault.Invalidf("CSV row %d: subscribed must be yes, no, true or false", n+1)
 			}
 			in.Subscribed = &b
 		}
 		m, err := newMember(in)
 		if err != nil {
-			return nil, wire.BadRequest("CSV row %d: %s", n+1, message(err))
+			return nil, fault.Invalidf("CSV row %d: %s", n+1, message(err))
 		}
 		out = append(out, m)
 	}

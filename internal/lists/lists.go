@@ -1,4 +1,4 @@
-// Package lists manages mailing lists and their members (reference §5):
+// Package lists manages mailing lists and their members (docs/mailgun-contract.md §5):
 // account-level, region-bound records in the regional store.
 //
 // Invariants: list and member addresses are stored lower case; a member's
@@ -9,9 +9,9 @@
 // through %mailing_list_unsubscribe_url% is tracking's, through
 // Unsubscribe here.
 //
-// Failure rules: client mistakes are *wire.Error values with Mailgun's
-// texts — 404 "Mailing list X not found", "Member x of mailing list y not
-// found", 400 for bad input and duplicates ("Address already exists 'x'").
+// Failure rules: client mistakes are *fault.Error values with Mailgun's
+// texts — NotFound "Mailing list X not found", "Member x of mailing list y not
+// found", Invalid for bad input and duplicates ("Address already exists 'x'").
 // A request that fails writes nothing; bulk uploads are all-or-nothing per
 // request, except large CSV uploads, which run in the background in
 // chunks (each chunk durable on its own) and report progress by task id.
@@ -26,7 +26,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -56,7 +56,7 @@ type ListInput struct {
 
 // ListNotFound is the 404 of a missing list.
 func ListNotFound(address string) error {
-	return wire.NotFound("Mailing list %s not found", address)
+	return fault.NotFoundf("Mailing list %s not found", address)
 }
 
 // ParseAddress reads an address that may carry a display name
@@ -64,11 +64,11 @@ func ListNotFound(address string) error {
 func ParseAddress(s, what string) (addr, name string, err error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return "", "", wire.BadRequest("Missing mandatory parameter: %s", what)
+		return "", "", fault.Invalidf("Missing mandatory parameter: %s", what)
 	}
 	a, perr := netmail.ParseAddress(s)
 	if perr != nil || !strings.Contains(a.Address, "@") || strings.ContainsAny(a.Address, " \t\r\n<>") {
-		return "", "", wire.BadRequest("'%s' parameter is not a valid address: %q", what, s)
+		return "", "", fault.Invalidf("'%s' parameter is not a valid address: %q", what, s)
 	}
 	return strings.ToLower(a.Address), a.Name, nil
 }
@@ -78,7 +78,7 @@ func checkAccess(v string) error {
 	case store.AccessReadonly, store.AccessMembers, store.AccessEveryone:
 		return nil
 	}
-	return wire.BadRequest("Invalid access level '%s'. It can be any of: 'readonly', 'members', 'everyone'.", v)
+	return fault.Invalidf("Invalid access level '%s'. It can be any of: 'readonly', 'members', 'everyone'.", v)
 }
 
 func checkReply(v string) error {
@@ -86,7 +86,7 @@ func checkReply(v string) error {
 	case store.ReplyList, store.ReplySender:
 		return nil
 	}
-	return wire.BadRequest("Invalid reply preference '%s'. It can be any of: 'sender', 'list'", v)
+	return fault.Invalidf("Invalid reply preference '%s'. It can be any of: 'sender', 'list'", v)
 }
 
 // apply sets in's fields on l and checks them.
@@ -122,7 +122,7 @@ func apply(l *store.MailingList, in ListInput) error {
 // Create stores a new list.
 func (s *Service) Create(ctx context.Context, in ListInput) (store.MailingList, error) {
 	if in.Address == nil {
-		return store.MailingList{}, wire.BadRequest("Missing mandatory parameter: address")
+		return store.MailingList{}, fault.Invalidf("Missing mandatory parameter: address")
 	}
 	l := store.MailingList{AccessLevel: store.AccessReadonly, ReplyPreference: store.ReplyList,
 		CreatedAt: s.Now().UTC().Truncate(time.Second), AccountID: in.Owner}
@@ -131,7 +131,7 @@ func (s *Service) Create(ctx context.Context, in ListInput) (store.MailingList, 
 	}
 	err := s.Store.CreateList(ctx, l)
 	if errors.Is(err, store.ErrConflict) {
-		return store.MailingList{}, wire.BadRequest("Mailing list %s already exists", l.Address)
+		return store.MailingList{}, fault.Invalidf("Mailing list %s already exists", l.Address)
 	}
 	return l, err
 }
@@ -159,7 +159,7 @@ func (s *Service) Update(ctx context.Context, address string, in ListInput) (sto
 	err = s.Store.UpdateList(ctx, old, l)
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		return l, wire.BadRequest("Mailing list %s already exists", l.Address)
+		return l, fault.Invalidf("Mailing list %s already exists", l.Address)
 	case errors.Is(err, store.ErrNotFound):
 		return l, ListNotFound(old)
 	case err != nil:
@@ -205,7 +205,7 @@ func (s *Service) AccountOffset(ctx context.Context, owner string, skip, limit i
 }
 
 // Unsubscribe sets a member's subscribed to false; the member stays
-// (reference §5.3). It is the hook tracking's
+// (docs/mailgun-contract.md §5.3). It is the hook tracking's
 // %mailing_list_unsubscribe_url% calls.
 func (s *Service) Unsubscribe(ctx context.Context, list, address string) error {
 	f := false
@@ -214,5 +214,5 @@ func (s *Service) Unsubscribe(ctx context.Context, list, address string) error {
 }
 
 func memberNotFound(list, addr string) error {
-	return wire.NotFound("Member %s of mailing list %s not found", addr, list)
+	return fault.NotFoundf("Member %s of mailing list %s not found", addr, list)
 }

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -27,7 +27,7 @@ func ParseVars(raw string) (map[string]any, error) {
 	}
 	var v map[string]any
 	if err := json.Unmarshal([]byte(t), &v); err != nil || v == nil {
-		return nil, wire.BadRequest("'vars' parameter must be a valid JSON object")
+		return nil, fault.Invalidf("'vars' parameter must be a valid JSON object")
 	}
 	return v, nil
 }
@@ -62,7 +62,7 @@ func applyMember(m *store.Member, in MemberInput) error {
 // AddMember adds a member (replacing an existing one with upsert).
 func (s *Service) AddMember(ctx context.Context, list string, in MemberInput, upsert bool) (store.Member, error) {
 	if in.Address == nil {
-		return store.Member{}, wire.BadRequest("Missing mandatory parameter: address")
+		return store.Member{}, fault.Invalidf("Missing mandatory parameter: address")
 	}
 	l, err := s.Get(ctx, list)
 	if err != nil {
@@ -75,7 +75,7 @@ func (s *Service) AddMember(ctx context.Context, list string, in MemberInput, up
 	err = s.Store.AddMember(ctx, m, upsert)
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		return m, wire.BadRequest("Address already exists '%s'", m.Address)
+		return m, fault.Invalidf("Address already exists '%s'", m.Address)
 	case errors.Is(err, store.ErrNotFound):
 		return m, ListNotFound(l.Address)
 	}
@@ -109,7 +109,7 @@ func (s *Service) UpdateMember(ctx context.Context, list, address string, in Mem
 	err = s.Store.UpdateMember(ctx, old, m)
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		return m, wire.BadRequest("Address already exists '%s'", m.Address)
+		return m, fault.Invalidf("Address already exists '%s'", m.Address)
 	case errors.Is(err, store.ErrNotFound):
 		return m, memberNotFound(m.List, old)
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // Reply stripping, for the stripped-text, stripped-signature and
-// stripped-html fields of routed and stored messages (reference §6.4,
+// stripped-html fields of routed and stored messages (docs/mailgun-contract.md §6.4,
 // §7). Mailgun does not publish its algorithm; this one removes what mail
 // clients add below a reply: the quoted message (an "On … wrote:" line,
 // possibly wrapped over two lines, an "-----Original Message-----" or

@@ -7,7 +7,7 @@ import (
 )
 
 // DecodeWords undoes the RFC 2047 encoded words of a header value (§2;
-// the white space between adjacent words is dropped, §6.2). nodemailer
+// the white space between adjacent words is dropped, RFC 2047 §6.2). nodemailer
 // encodes any header holding '{' or '"', so an X-Mailgun-Variables of
 // {"src":"smtp"} arrives as =?UTF-8?Q?=7B=22src=22=3A=22smtp=22=7D?=.
 // UTF-8, ISO-8859-1 and US-ASCII words are read; another charset is an

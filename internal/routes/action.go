@@ -14,7 +14,7 @@ const (
 	Stop    = "stop"
 )
 
-// Action is one parsed action (reference §6.3).
+// Action is one parsed action (docs/mailgun-contract.md §6.3).
 type Action struct {
 	Kind string
 	// Dests are forward's destinations, URLs or addresses, each as written

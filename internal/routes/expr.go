@@ -55,7 +55,7 @@ func (e *Expr) String() string {
 	return strings.Join(parts, " and ")
 }
 
-// ParseExpression parses a route filter expression (reference §6.2).
+// ParseExpression parses a route filter expression (docs/mailgun-contract.md §6.2).
 func ParseExpression(s string) (*Expr, error) {
 	if len(s) > MaxText {
 		return nil, &SyntaxError{Pos: MaxText + 1, Msg: "expression is longer than 4096 characters"}

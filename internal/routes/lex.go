@@ -1,5 +1,5 @@
-// Package routes parses and runs Mailgun's route language (reference §6.2,
-// §6.3): filter expressions such as
+// Package routes parses and runs Mailgun's route language (docs/mailgun-contract.md §6.2,
+// docs/mailgun-contract.md §6.3): filter expressions such as
 //
 //	match_recipient("(?P<user>.*)@example.com") and match_header("subject", ".*urgent")
 //

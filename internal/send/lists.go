@@ -2,10 +2,9 @@ package send
 
 import (
 	"context"
-	"net/http"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/mail"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -23,7 +22,7 @@ type fanout struct {
 	names     []string            // list addresses, in recipient order
 }
 
-// fanOut finds the mailing lists among sub's recipients (reference §5.3)
+// fanOut finds the mailing lists among sub's recipients (docs/mailgun-contract.md §5.3)
 // and reads their subscribed members. Lists enforce their access_level on
 // unauthenticated submissions (readonly: refused; members: only a
 // subscribed member may post; everyone: anyone), and reply_preference
@@ -109,7 +108,7 @@ func (s *Service) mayPost(ctx context.Context, sub *Submission, l store.MailingL
 	if !sub.Unauthenticated || l.AccessLevel == store.AccessEveryone {
 		return nil
 	}
-	refused := &wire.Error{Status: http.StatusForbidden,
+	refused := &fault.Error{Kind: fault.Forbidden,
 		Message: "Mailing list " + l.Address + " accepts posts only from authenticated senders"}
 	if l.AccessLevel != store.AccessMembers {
 		return refused
@@ -135,7 +134,7 @@ func setReplyTo(sub *Submission, addr string) error {
 	if sub.MIME != nil {
 		raw, err := mail.AddHeaderIfMissing(sub.MIME, "Reply-To", addr)
 		if err != nil {
-			return wire.BadRequest("message is not a valid MIME message: %v", err)
+			return fault.Invalidf("message is not a valid MIME message: %v", err)
 		}
 		sub.MIME = raw
 		return nil

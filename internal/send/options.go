@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 )
 
 // NormalizeTags keeps the first three distinct tags, ASCII only, at most
@@ -42,13 +42,13 @@ func NormalizeTags(raw []string) []string {
 func ParseRecipientVariables(raw string) (map[string]map[string]any, error) {
 	var in map[string]any
 	if err := json.Unmarshal([]byte(raw), &in); err != nil {
-		return nil, wire.BadRequest("'recipient-variables' parameter is not a valid JSON")
+		return nil, fault.Invalidf("'recipient-variables' parameter is not a valid JSON")
 	}
 	out := make(map[string]map[string]any, len(in))
 	for addr, v := range in {
 		vars, ok := v.(map[string]any)
 		if !ok {
-			return nil, wire.BadRequest("'recipient-variables' parameter is not a valid JSON: the value for %q must be an object", addr)
+			return nil, fault.Invalidf("'recipient-variables' parameter is not a valid JSON: the value for %q must be an object", addr)
 		}
 		out[strings.ToLower(strings.TrimSpace(addr))] = vars
 	}

@@ -26,16 +26,17 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	netmail "net/mail"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/ips"
 	"github.com/salvo-email/salvo/internal/mail"
+	"github.com/salvo-email/salvo/internal/mgapi"
+	"github.com/salvo-email/salvo/internal/msgmeta"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/suppress"
 	"github.com/salvo-email/salvo/internal/templates"
@@ -50,68 +51,29 @@ type Limits struct {
 	IdempotencyTTL   time.Duration
 }
 
-// Options are the o:* options kept with a message.
-type Options struct {
-	DKIM             bool     `json:"dkim"`
-	DeliveryTime     int64    `json:"delivery_time,omitempty"` // Unix seconds, 0 = now
-	TestMode         bool     `json:"test_mode,omitempty"`
-	Tracking         *bool    `json:"tracking,omitempty"`
-	TrackingClicks   string   `json:"tracking_clicks,omitempty"` // yes, no, htmlonly
-	TrackingOpens    *bool    `json:"tracking_opens,omitempty"`
-	TrackingPixelTop bool     `json:"tracking_pixel_top,omitempty"`
-	RequireTLS       bool     `json:"require_tls,omitempty"`
-	SkipVerification bool     `json:"skip_verification,omitempty"`
-	SuppressHeaders  []string `json:"suppress_headers,omitempty"`
-	ArchiveTo        string   `json:"archive_to,omitempty"`
-	// SendingIP (o:sending-ip) is a source address of the node, canonical;
-	// SendingIPPool (o:sending-ip-pool) a pool id. Delivery leaves from
-	// the one given (package ips), SendingIP first.
-	SendingIP     string `json:"sending_ip,omitempty"`
-	SendingIPPool string `json:"sending_ip_pool,omitempty"`
-}
+// The stored message format moved to package msgmeta; these names remain
+// for the code that still reaches it through send.
+type (
+	// Options are the o:* options of a submission, stored with it.
+	Options = msgmeta.Options
+	// Meta is what the store keeps beside a message body.
+	//
+	// Deprecated: use msgmeta.Meta.
+	Meta = msgmeta.Meta
+	// Personal personalises one recipient's copy.
+	//
+	// Deprecated: use msgmeta.Personal.
+	Personal = msgmeta.Personal
+)
 
-// Meta is what the store keeps beside a message body (store.Message.Meta).
-type Meta struct {
-	Info    events.MessageInfo `json:"info"`
-	Options Options            `json:"options"`
-	// Batch is set when recipient-variables were given: each recipient gets
-	// a personalised copy built at delivery.
-	Batch bool `json:"batch,omitempty"`
-	// Lists are the mailing lists the message fanned out to. When set,
-	// every job's Vars is a Personal (see JobPersonal) and every copy is
-	// personalised at delivery, unless SameContent: the message holds no
-	// per-recipient placeholder, so all copies are one (signed once, sent
-	// with many RCPTs a transaction).
-	Lists       []string `json:"lists,omitempty"`
-	SameContent bool     `json:"same_content,omitempty"`
-	// VarTemplates are v:* values holding %recipient.x% placeholders,
-	// resolved per recipient for its events (batch only).
-	VarTemplates map[string]string `json:"var_templates,omitempty"`
-	// Recipients are the envelope recipients, as accepted.
-	Recipients []string `json:"recipients"`
-	// Vars are the v:* values as given (for resends).
-	Vars map[string]string `json:"vars,omitempty"`
-}
-
-// InfoFor is the message information the events of rcpt carry. A batch
-// copy shows only its own recipient in To (delivery renders it so), and
-// so do its events, which also keeps a large batch from repeating every
-// address in every event.
-func (m *Meta) InfoFor(rcpt string) *events.MessageInfo {
-	if !m.Batch {
-		return &m.Info
-	}
-	one := m.Info
-	one.To = rcpt
-	return &one
-}
-
-// DecodeMeta reads a stored Meta.
-func DecodeMeta(b []byte) (Meta, error) {
-	var m Meta
-	err := json.Unmarshal(b, &m)
-	return m, err
-}
+// Deprecated: use msgmeta.Decode, msgmeta.DecodeVar, msgmeta.Replacer and
+// msgmeta.PersonalReplacer.
+var (
+	DecodeMeta       = msgmeta.Decode
+	DecodeVar        = msgmeta.DecodeVar
+	Replacer         = msgmeta.Replacer
+	PersonalReplacer = msgmeta.PersonalReplacer
+)
 
 // Submission is one request to send.
 type Submission struct {
@@ -179,27 +141,27 @@ type Service struct {
 }
 
 // ErrIdempotencyMismatch: the key was used for a different request.
-var ErrIdempotencyMismatch = &wire.Error{Status: http.StatusConflict,
+var ErrIdempotencyMismatch = &fault.Error{Kind: fault.Conflict,
 	Message: "Idempotency-Key was already used for a different request"}
 
 // Send accepts sub durably and returns the API response.
-func (s *Service) Send(ctx context.Context, sub *Submission) (wire.SendResponse, error) {
+func (s *Service) Send(ctx context.Context, sub *Submission) (mgapi.SendResponse, error) {
 	now := s.Now().UTC()
 	if err := s.checkSources(ctx, &sub.Options); err != nil {
-		return wire.SendResponse{}, err
+		return mgapi.SendResponse{}, err
 	}
 	if err := s.applyTemplate(ctx, sub); err != nil {
-		return wire.SendResponse{}, err
+		return mgapi.SendResponse{}, err
 	}
 	fan, err := s.fanOut(ctx, sub)
 	if err != nil {
-		return wire.SendResponse{}, err
+		return mgapi.SendResponse{}, err
 	}
 	p, err := s.prepare(sub, fan, now)
 	if err != nil {
-		return wire.SendResponse{}, err
+		return mgapi.SendResponse{}, err
 	}
-	resp := wire.SendResponse{ID: "<" + p.meta.Info.MessageID + ">", Message: "Queued. Thank you."}
+	resp := mgapi.SendResponse{ID: "<" + p.meta.Info.MessageID + ">", Message: "Queued. Thank you."}
 	acc := store.Accept{Message: p.msg, Jobs: p.jobs, Events: p.events, Now: now, Screen: p.screen(sub, now)}
 	if sub.IdempotencyKey != "" {
 		body, _ := json.Marshal(resp)
@@ -208,20 +170,20 @@ func (s *Service) Send(ctx context.Context, sub *Submission) (wire.SendResponse,
 	}
 	if sub.Authorized != nil {
 		if err := sub.Authorized(ctx); err != nil {
-			return wire.SendResponse{}, err
+			return mgapi.SendResponse{}, err
 		}
 	}
 	prev, err := s.Store.Accept(ctx, acc)
 	if err != nil {
-		return wire.SendResponse{}, err
+		return mgapi.SendResponse{}, err
 	}
 	if prev != nil {
 		if prev.Fingerprint != sub.IdempotencyFingerprint {
-			return wire.SendResponse{}, ErrIdempotencyMismatch
+			return mgapi.SendResponse{}, ErrIdempotencyMismatch
 		}
-		var old wire.SendResponse
+		var old mgapi.SendResponse
 		if err := json.Unmarshal(prev.Response, &old); err != nil {
-			return wire.SendResponse{}, err
+			return mgapi.SendResponse{}, err
 		}
 		return old, nil
 	}
@@ -293,14 +255,14 @@ func (s *Service) prepare(sub *Submission, fan *fanout, now time.Time) (*prepare
 		return nil, err
 	}
 	if len(raw) > s.Limits.MaxMessageBytes {
-		return nil, &wire.Error{Status: http.StatusRequestEntityTooLarge,
+		return nil, &fault.Error{Kind: fault.TooLarge,
 			Message: fmt.Sprintf("message size %d bytes exceeds the %d bytes limit", len(raw), s.Limits.MaxMessageBytes)}
 	}
 	due := now
 	if sub.Options.DeliveryTime > 0 {
 		due = time.Unix(sub.Options.DeliveryTime, 0).UTC()
 		if due.After(now.Add(s.Limits.MaxScheduleAhead)) {
-			return nil, wire.BadRequest("o:deliverytime is more than %s in the future", s.Limits.MaxScheduleAhead)
+			return nil, fault.Invalidf("o:deliverytime is more than %s in the future", s.Limits.MaxScheduleAhead)
 		}
 		if due.Before(now) {
 			due = now
@@ -331,12 +293,12 @@ func (s *Service) prepare(sub *Submission, fan *fanout, now time.Time) (*prepare
 			job.Vars, _ = json.Marshal(per.Vars)
 		}
 		p.jobs = append(p.jobs, job)
-		p.events = append(p.events, events.NewAccepted(meta.InfoFor(r), r, meta.userVars(r, per), now))
+		p.events = append(p.events, events.NewAccepted(meta.InfoFor(r), r, meta.UserVars(r, per), now))
 	}
 	return p, nil
 }
 
-// screen is the accept-time check of §4.6, run by the store inside the
+// screen is the accept-time check of docs/mailgun-contract.md §4.6, run by the store inside the
 // accept transaction: a suppressed recipient is not queued and gets a
 // failed event (after its accepted event) instead.
 func (p *prepared) screen(sub *Submission, now time.Time) func(int, []store.Suppression) *store.Event {
@@ -377,10 +339,10 @@ func (s *Service) recipients(sub *Submission) ([]string, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, wire.BadRequest("to parameter is missing")
+		return nil, fault.Invalidf("to parameter is missing")
 	}
 	if len(out) > s.Limits.MaxRecipients {
-		return nil, wire.BadRequest("Too many recipients, max is %d", s.Limits.MaxRecipients)
+		return nil, fault.Invalidf("Too many recipients, max is %d", s.Limits.MaxRecipients)
 	}
 	return out, nil
 }
@@ -388,7 +350,7 @@ func (s *Service) recipients(sub *Submission) ([]string, error) {
 // badAddress is Mailgun's error for an address parameter, followed by
 // the value at fault so the caller need not guess which one it was.
 func badAddress(param, value string) error {
-	return wire.BadRequest("%s parameter is not a valid address. please check documentation (%q)", param, value)
+	return fault.Invalidf("%s parameter is not a valid address. please check documentation (%q)", param, value)
 }
 
 // unparsable is the first of values that does not parse as an address
@@ -465,13 +427,13 @@ func (s *Service) build(sub *Submission, meta *Meta, now time.Time) ([]byte, err
 		MessageID: msgID, Date: now}
 	raw, err := mail.Build(spec)
 	if err != nil {
-		return nil, wire.BadRequest("cannot build the message: %v", err)
+		return nil, fault.Invalidf("cannot build the message: %v", err)
 	}
 	mi := &meta.Info
 	mi.MessageID, mi.From, mi.Subject = msgID, from.String(), sub.Subject
 	mi.To = joinAddresses(to)
 	for _, p := range sub.Attachments {
-		mi.Attachments = append(mi.Attachments, wire.AttachmentInfo{Filename: p.Filename,
+		mi.Attachments = append(mi.Attachments, mgapi.AttachmentInfo{Filename: p.Filename,
 			ContentType: contentType(p), Size: len(p.Data)})
 	}
 	return raw, nil
@@ -508,7 +470,7 @@ func checkHeaderSize(raw []byte) error {
 		n = len(raw)
 	}
 	if n > MaxHeaderBytes {
-		return wire.BadRequest("message headers are too large: %d bytes, at most %d (subject and h: headers included)", n, MaxHeaderBytes)
+		return fault.Invalidf("message headers are too large: %d bytes, at most %d (subject and h: headers included)", n, MaxHeaderBytes)
 	}
 	return nil
 }
@@ -518,16 +480,16 @@ func checkHeaderSize(raw []byte) error {
 func (s *Service) fromMIME(sub *Submission, meta *Meta, now time.Time) ([]byte, error) {
 	raw, msgID, err := mail.EnsureHeaders(mail.StripBcc(sub.MIME), sub.Domain.Name, now)
 	if err != nil {
-		return nil, wire.BadRequest("message is not a valid MIME message: %v", err)
+		return nil, fault.Invalidf("message is not a valid MIME message: %v", err)
 	}
 	info, err := mail.Inspect(raw)
 	if err != nil {
-		return nil, wire.BadRequest("message is not a valid MIME message: %v", err)
+		return nil, fault.Invalidf("message is not a valid MIME message: %v", err)
 	}
 	mi := &meta.Info
 	mi.MessageID, mi.From, mi.To, mi.Subject = msgID, info.From, info.To, info.Subject
 	for _, a := range info.Attachments {
-		mi.Attachments = append(mi.Attachments, wire.AttachmentInfo(a))
+		mi.Attachments = append(mi.Attachments, mgapi.AttachmentInfo(a))
 	}
 	mi.UserVariables, meta.VarTemplates = userVariables(sub.Vars, meta.Personalised())
 	return raw, nil
@@ -549,19 +511,6 @@ func userVariables(vars map[string]string, batch bool) (map[string]any, map[stri
 		uv[k] = DecodeVar(v)
 	}
 	return uv, varTmpls
-}
-
-// DecodeVar reads a v:* value: a JSON object or array is decoded, any
-// other value stays the string it is.
-func DecodeVar(v string) any {
-	t := strings.TrimSpace(v)
-	if strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
-		var x any
-		if json.Unmarshal([]byte(t), &x) == nil {
-			return x
-		}
-	}
-	return v
 }
 
 // variablesHeader is the X-Mailgun-Variables value: a JSON object of the

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -18,17 +18,17 @@ func (s *Service) checkSources(ctx context.Context, o *Options) error {
 	if o.SendingIP != "" {
 		ip, ok := s.Sources.Normalize(o.SendingIP)
 		if !ok {
-			return wire.BadRequest("Rejected: IP %s can't be used to send the message: it is not one of this server's source addresses (--source-ips)", o.SendingIP)
+			return fault.Invalidf("Rejected: IP %s can't be used to send the message: it is not one of this server's source addresses (--source-ips)", o.SendingIP)
 		}
 		o.SendingIP = ip
 	}
 	if o.SendingIPPool != "" {
 		if s.Pools == nil {
-			return wire.BadRequest("IP pool %s not found", o.SendingIPPool)
+			return fault.Invalidf("IP pool %s not found", o.SendingIPPool)
 		}
 		if _, err := s.Pools.IPPool(ctx, o.SendingIPPool); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return wire.BadRequest("IP pool %s not found", o.SendingIPPool)
+				return fault.Invalidf("IP pool %s not found", o.SendingIPPool)
 			}
 			return fmt.Errorf("read IP pool %s: %w", o.SendingIPPool, err)
 		}

@@ -4,11 +4,11 @@ import (
 	"context"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/mail"
 )
 
-// TemplateRef names a stored template to send with (reference §2.2).
+// TemplateRef names a stored template to send with (docs/mailgun-contract.md §2.2).
 type TemplateRef struct {
 	Name    string
 	Version string // t:version; "" for the active version
@@ -30,7 +30,7 @@ func (s *Service) applyTemplate(ctx context.Context, sub *Submission) error {
 		return nil
 	}
 	if s.Templates == nil {
-		return wire.BadRequest("sending with a stored template is not available on this node")
+		return fault.Invalidf("sending with a stored template is not available on this node")
 	}
 	r, err := s.Templates.RenderFor(ctx, sub.Domain.Name, ref.Name, ref.Version, ref.Variables, ref.Text)
 	if err != nil {
@@ -59,10 +59,10 @@ func (s *Service) applyTemplate(ctx context.Context, sub *Submission) error {
 // once the template's headers were applied.
 func checkFields(sub *Submission) error {
 	if strings.TrimSpace(sub.From) == "" {
-		return wire.BadRequest("from parameter is missing")
+		return fault.Invalidf("from parameter is missing")
 	}
 	if strings.TrimSpace(sub.Subject) == "" {
-		return wire.BadRequest("subject parameter is missing")
+		return fault.Invalidf("subject parameter is missing")
 	}
 	return nil
 }
@@ -70,11 +70,11 @@ func checkFields(sub *Submission) error {
 // templateMIME renders a template into a /messages.mime submission: the
 // uploaded message keeps its header (From, To, Subject, …) and its body
 // becomes the rendered HTML, with a text alternative when t:text asks for
-// one (reference §2.3: the same t: options apply to MIME sends).
+// one (docs/mailgun-contract.md §2.3: the same t: options apply to MIME sends).
 func (s *Service) templateMIME(sub *Submission, html, text string, headers map[string]string) error {
 	raw, err := mail.ReplaceBody(sub.MIME, html, text, headers)
 	if err != nil {
-		return wire.BadRequest("message is not a valid MIME message: %v", err)
+		return fault.Invalidf("message is not a valid MIME message: %v", err)
 	}
 	sub.MIME = raw
 	return nil

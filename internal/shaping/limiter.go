@@ -7,6 +7,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/salvo-email/salvo/internal/mgapi"
 )
 
 // Key is what the limiter counts by: a group and a source address. The
@@ -349,34 +351,9 @@ func (l *Limiter) Delivered(k Key, lim Limits) {
 	st.reason = fmt.Sprintf("recovering: %g messages/minute, +%g every %s while accepted", st.adaptive, st.step(), every)
 }
 
-// State is one key's shaping as the queue view shows it.
-type State struct {
-	Group       string `json:"group"`
-	Destination string `json:"destination,omitempty"`
-	Source      string `json:"source"`
-	// Connections are open now, of MaxConnections (0: no limit).
-	Connections              int `json:"connections"`
-	MaxConnections           int `json:"max_connections"`
-	MaxMessagesPerConnection int `json:"max_messages_per_connection"`
-	// MaxMessagesPerMinute and MaxMessagesPerHour are configured (0: no
-	// limit); CurrentMessagesPerMinute is in force now (lowered after a
-	// throttle; 0: no limit).
-	MaxMessagesPerMinute     int        `json:"max_messages_per_minute"`
-	MaxMessagesPerHour       int        `json:"max_messages_per_hour"`
-	CurrentMessagesPerMinute float64    `json:"current_messages_per_minute"`
-	State                    string     `json:"state"` // "normal", "paused" or "recovering"
-	PausedUntil              *time.Time `json:"paused_until,omitempty"`
-	Throttles                int        `json:"throttles"`
-	Reason                   string     `json:"reason,omitempty"`
-	Since                    *time.Time `json:"since,omitempty"`
-}
-
-// Limited reports whether s limits anything: a configured limit, or a
-// pause or lowered rate after a throttle.
-func (s State) Limited() bool {
-	return s.State != "normal" || s.MaxConnections > 0 || s.MaxMessagesPerConnection > 0 ||
-		s.MaxMessagesPerMinute > 0 || s.MaxMessagesPerHour > 0
-}
+// State is one key's shaping as the queue view shows it; the shape is
+// mgapi.QueueShaping, kept with the other /queue shapes.
+type State = mgapi.QueueShaping
 
 // States lists what the limiter tracks, by group, destination and source.
 func (l *Limiter) States() []State {

@@ -9,7 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -79,23 +80,23 @@ type metricsQuery struct {
 	tags       []string          // nil: no tag filter
 	notTags    []string
 	byTag      bool
-	pagination wire.MetricsPagination
+	pagination mgapi.MetricsPagination
 }
 
 // Metrics answers POST /v1/analytics/metrics over the given domains (the
 // account's, in this region) with dimensions time, domain and tag.
-func Metrics(ctx context.Context, s store.StatsStore, req wire.MetricsRequest, domains []string, now time.Time) (wire.MetricsResponse, error) {
+func Metrics(ctx context.Context, s store.StatsStore, req mgapi.MetricsRequest, domains []string, now time.Time) (mgapi.MetricsResponse, error) {
 	return MetricsOf(ctx, s, req, domains, nil, now)
 }
 
 // MetricsOf is Metrics where accounts names each domain's account (the
 // parent's or a subaccount's id): the value of the subaccount dimension
 // and of a subaccount filter. With nil accounts neither is allowed.
-func MetricsOf(ctx context.Context, s store.StatsStore, req wire.MetricsRequest, domains []string, accounts map[string]string,
-	now time.Time) (wire.MetricsResponse, error) {
+func MetricsOf(ctx context.Context, s store.StatsStore, req mgapi.MetricsRequest, domains []string, accounts map[string]string,
+	now time.Time) (mgapi.MetricsResponse, error) {
 	q, err := parseMetrics(req, domains, accounts, now)
 	if err != nil {
-		return wire.MetricsResponse{}, err
+		return mgapi.MetricsResponse{}, err
 	}
 	sq := q.r.Query()
 	sq.Domains = q.domains
@@ -114,14 +115,14 @@ func MetricsOf(ctx context.Context, s store.StatsStore, req wire.MetricsRequest,
 		return q.dimValue("domain", c.Domain) + "\x00" + q.dimValue("tag", c.Tag) + "\x00" + q.dimValue("subaccount", q.accounts[c.Domain])
 	})
 	if err != nil {
-		return wire.MetricsResponse{}, err
+		return mgapi.MetricsResponse{}, err
 	}
 	delete(series, skipped)
 	items, total := q.items(series)
-	resp := wire.MetricsResponse{Start: wire.FormatDate(q.r.BucketOf(q.r.Start)), End: wire.FormatDate(q.r.End),
-		Resolution: q.r.Resolution, Duration: req.Duration, Dimensions: q.dims, Items: []wire.MetricsItem{}}
+	resp := mgapi.MetricsResponse{Start: mgapi.FormatDate(q.r.BucketOf(q.r.Start)), End: mgapi.FormatDate(q.r.End),
+		Resolution: q.r.Resolution, Duration: req.Duration, Dimensions: q.dims, Items: []mgapi.MetricsItem{}}
 	if req.Aggregates {
-		resp.Aggregates = &wire.MetricsAggregate{Metrics: q.values(total)}
+		resp.Aggregates = &mgapi.MetricsAggregate{Metrics: q.values(total)}
 	}
 	p := q.pagination
 	p.Total = len(items)
@@ -147,7 +148,7 @@ func absentDate(s string) string {
 	return s
 }
 
-func parseMetrics(req wire.MetricsRequest, domains []string, accounts map[string]string, now time.Time) (*metricsQuery, error) {
+func parseMetrics(req mgapi.MetricsRequest, domains []string, accounts map[string]string, now time.Time) (*metricsQuery, error) {
 	r, err := ParseRange(absentDate(req.Start), absentDate(req.End), req.Duration, req.Resolution, now)
 	if err != nil {
 		return nil, err
@@ -159,7 +160,7 @@ func parseMetrics(req wire.MetricsRequest, domains []string, accounts map[string
 	}
 	for _, d := range q.dims {
 		if d != "time" && d != "domain" && d != "tag" && (d != "subaccount" || accounts == nil) {
-			return nil, wire.BadRequest("dimension %q is not supported by this server; use time, domain, tag or subaccount", d)
+			return nil, fault.Invalidf("dimension %q is not supported by this server; use time, domain, tag or subaccount", d)
 		}
 	}
 	q.byTag = slices.Contains(q.dims, "tag")
@@ -171,20 +172,20 @@ func parseMetrics(req wire.MetricsRequest, domains []string, accounts map[string
 	}
 	for _, m := range q.metrics {
 		if _, ok := countMetrics[m]; !ok && rateMetrics[m] == [2]string{} {
-			return nil, wire.BadRequest("metric %q is not supported by this server", m)
+			return nil, fault.Invalidf("metric %q is not supported by this server", m)
 		}
 	}
 	if q.pagination.Limit <= 0 {
 		q.pagination.Limit = 10
 	}
 	if q.pagination.Limit > 1000 || q.pagination.Skip < 0 {
-		return nil, wire.BadRequest("pagination limit must be at most 1000 and skip not negative")
+		return nil, fault.Invalidf("pagination limit must be at most 1000 and skip not negative")
 	}
 	return q, q.filter(req.Filter)
 }
 
 // filter applies the AND predicates on domain and tag.
-func (q *metricsQuery) filter(f wire.MetricsFilter) error {
+func (q *metricsQuery) filter(f mgapi.MetricsFilter) error {
 	for _, p := range f.And {
 		var vals []string
 		for _, v := range p.Values {
@@ -192,14 +193,14 @@ func (q *metricsQuery) filter(f wire.MetricsFilter) error {
 		}
 		eq := p.Comparator == "=" || p.Comparator == "contains"
 		if !eq && p.Comparator != "!=" && p.Comparator != "not contains" {
-			return wire.BadRequest("filter comparator %q is not supported; use = or !=", p.Comparator)
+			return fault.Invalidf("filter comparator %q is not supported; use = or !=", p.Comparator)
 		}
 		switch p.Attribute {
 		case "domain":
 			q.domains = slices.DeleteFunc(q.domains, func(d string) bool { return slices.Contains(vals, d) != eq })
 		case "subaccount":
 			if q.accounts == nil {
-				return wire.BadRequest("filter attribute %q is not supported; use domain or tag", p.Attribute)
+				return fault.Invalidf("filter attribute %q is not supported; use domain or tag", p.Attribute)
 			}
 			q.domains = slices.DeleteFunc(q.domains, func(d string) bool { return slices.Contains(vals, q.accounts[d]) != eq })
 		case "tag":
@@ -209,7 +210,7 @@ func (q *metricsQuery) filter(f wire.MetricsFilter) error {
 				q.notTags, q.byTag = append(q.notTags, vals...), true
 			}
 		default:
-			return wire.BadRequest("filter attribute %q is not supported; use domain, tag or subaccount", p.Attribute)
+			return fault.Invalidf("filter attribute %q is not supported; use domain, tag or subaccount", p.Attribute)
 		}
 	}
 	if q.tags != nil {
@@ -223,7 +224,7 @@ func (q *metricsQuery) filter(f wire.MetricsFilter) error {
 
 // items turns series into sorted items, time buckets filled with zeros,
 // and returns the totals of everything.
-func (q *metricsQuery) items(series map[string]map[time.Time]Totals) ([]wire.MetricsItem, Totals) {
+func (q *metricsQuery) items(series map[string]map[time.Time]Totals) ([]mgapi.MetricsItem, Totals) {
 	byTime := slices.Contains(q.dims, "time")
 	total := Totals{}
 	type row struct {
@@ -254,14 +255,14 @@ func (q *metricsQuery) items(series map[string]map[time.Time]Totals) ([]wire.Met
 		}
 	}
 	slices.SortFunc(rows, func(a, b row) int { return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.key, b.key)) })
-	out := make([]wire.MetricsItem, len(rows))
+	out := make([]mgapi.MetricsItem, len(rows))
 	for i, r := range rows {
 		domain, rest, _ := strings.Cut(r.key, "\x00")
 		tag, account, _ := strings.Cut(rest, "\x00")
-		item := wire.MetricsItem{Dimensions: []wire.MetricsDimension{}, Metrics: q.values(r.c)}
+		item := mgapi.MetricsItem{Dimensions: []mgapi.MetricsDimension{}, Metrics: q.values(r.c)}
 		for _, d := range q.dims {
-			v := map[string]string{"domain": domain, "tag": tag, "subaccount": account, "time": wire.FormatDate(r.at)}[d]
-			item.Dimensions = append(item.Dimensions, wire.MetricsDimension{Dimension: d, Value: v, DisplayValue: v})
+			v := map[string]string{"domain": domain, "tag": tag, "subaccount": account, "time": mgapi.FormatDate(r.at)}[d]
+			item.Dimensions = append(item.Dimensions, mgapi.MetricsDimension{Dimension: d, Value: v, DisplayValue: v})
 		}
 		out[i] = item
 	}

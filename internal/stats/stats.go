@@ -1,5 +1,5 @@
-// Package stats answers the statistics and metrics APIs (reference §10.2,
-// §10.3) from the counters the store keeps as it writes events (see
+// Package stats answers the statistics and metrics APIs (docs/mailgun-contract.md §10.2,
+// docs/mailgun-contract.md §10.3) from the counters the store keeps as it writes events (see
 // store.StatsStore): a request reads a few hundred counter rows, never the
 // events themselves, whatever their number.
 //
@@ -7,7 +7,7 @@
 // resolution, monthly ones add up daily counters. A range covers every
 // bucket from the one holding its start to the one holding its end.
 //
-// Failure rules: bad parameters are a *wire.Error 400 with Mailgun's text
+// Failure rules: bad parameters are a fault.Invalid with Mailgun's text
 // where it has one.
 package stats
 
@@ -17,7 +17,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -47,7 +48,7 @@ func ParseRange(start, end, duration, resolution string, now time.Time) (Range, 
 	case Hour, Day, Month:
 		r.Resolution = resolution
 	default:
-		return r, wire.BadRequest("'resolution' parameter is invalid, valid values: 'month', 'day', 'hour'")
+		return r, fault.Invalidf("'resolution' parameter is invalid, valid values: 'month', 'day', 'hour'")
 	}
 	var err error
 	if end != "" {
@@ -67,10 +68,10 @@ func ParseRange(start, end, duration, resolution string, now time.Time) (Range, 
 		}
 	}
 	if r.Start.After(r.End) {
-		return r, wire.BadRequest("'start' must not be after 'end'")
+		return r, fault.Invalidf("'start' must not be after 'end'")
 	}
 	if n := len(r.Buckets()); n > maxBuckets {
-		return r, wire.BadRequest("the range holds %d %s buckets, more than %d; use a coarser resolution", n, r.Resolution, maxBuckets)
+		return r, fault.Invalidf("the range holds %d %s buckets, more than %d; use a coarser resolution", n, r.Resolution, maxBuckets)
 	}
 	return r, nil
 }
@@ -79,9 +80,9 @@ func ParseRange(start, end, duration, resolution string, now time.Time) (Range, 
 // is treated as absent by the callers, so it is refused here only when it
 // is not a date at all.
 func parseTime(name, s string) (time.Time, error) {
-	t, err := wire.ParseDate(s)
+	t, err := mgapi.ParseDate(s)
 	if err != nil {
-		return t, wire.BadRequest("'%s' parameter is not a valid date: %v", name, err)
+		return t, fault.Invalidf("'%s' parameter is not a valid date: %v", name, err)
 	}
 	return t.UTC(), nil
 }
@@ -89,7 +90,7 @@ func parseTime(name, s string) (time.Time, error) {
 func back(end time.Time, d string) (time.Time, error) {
 	n, err := strconv.Atoi(d[:len(d)-1])
 	if err != nil || n < 0 || len(d) < 2 {
-		return end, wire.BadRequest("'duration' parameter must look like 7d, 24h or 2m, not %q", d)
+		return end, fault.Invalidf("'duration' parameter must look like 7d, 24h or 2m, not %q", d)
 	}
 	switch d[len(d)-1] {
 	case 'h':
@@ -99,7 +100,7 @@ func back(end time.Time, d string) (time.Time, error) {
 	case 'm':
 		return end.AddDate(0, -n, 0), nil
 	}
-	return end, wire.BadRequest("'duration' parameter must look like 7d, 24h or 2m, not %q", d)
+	return end, fault.Invalidf("'duration' parameter must look like 7d, 24h or 2m, not %q", d)
 }
 
 // BucketOf is the start of the bucket holding t.
@@ -178,15 +179,15 @@ func Series(ctx context.Context, s store.StatsStore, r Range, q store.StatQuery,
 	return out, nil
 }
 
-// Total is the stats/total answer (§10.2) of domains over r: their
+// Total is the stats/total answer (docs/mailgun-contract.md §10.2) of domains over r: their
 // totals when tags is nil, else those of the tags. The API's stats
 // endpoints and the dashboard's Stats page both answer through it.
-func Total(ctx context.Context, s store.StatsStore, r Range, domains, tags, events []string) (wire.Stats, error) {
+func Total(ctx context.Context, s store.StatsStore, r Range, domains, tags, events []string) (mgapi.Stats, error) {
 	q := r.Query()
 	q.Domains, q.Tags = domains, tags
 	series, err := Series(ctx, s, r, q, func(store.StatCount) string { return "" })
 	if err != nil {
-		return wire.Stats{}, err
+		return mgapi.Stats{}, err
 	}
 	return Answer(r, series[""], events), nil
 }
@@ -204,13 +205,13 @@ func ParseEvents(events []string) ([]string, error) {
 				continue
 			}
 			if !contains(EventTypes, v) {
-				return nil, wire.BadRequest("'event' parameter is invalid: %q is not one of %s", v, strings.Join(EventTypes, ", "))
+				return nil, fault.Invalidf("'event' parameter is invalid: %q is not one of %s", v, strings.Join(EventTypes, ", "))
 			}
 			out = append(out, v)
 		}
 	}
 	if len(out) == 0 {
-		return nil, wire.BadRequest("please provide at least one event: Missing mandatory parameter: event")
+		return nil, fault.Invalidf("please provide at least one event: Missing mandatory parameter: event")
 	}
 	return out, nil
 }
@@ -225,9 +226,9 @@ func contains(l []string, s string) bool {
 }
 
 // Answer is the stats/total response of one series.
-func Answer(r Range, series map[time.Time]Totals, events []string) wire.Stats {
-	out := wire.Stats{Start: formatTime(r.BucketOf(r.Start)), End: formatTime(r.End), Resolution: r.Resolution,
-		Stats: []wire.StatsEntry{}}
+func Answer(r Range, series map[time.Time]Totals, events []string) mgapi.Stats {
+	out := mgapi.Stats{Start: formatTime(r.BucketOf(r.Start)), End: formatTime(r.End), Resolution: r.Resolution,
+		Stats: []mgapi.StatsEntry{}}
 	for _, b := range r.Buckets() {
 		out.Stats = append(out.Stats, Entry(b, series[b], events))
 	}
@@ -238,33 +239,33 @@ func Answer(r Range, series map[time.Time]Totals, events []string) wire.Stats {
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC1123) }
 
 // Entry is one bucket with the requested event types only.
-func Entry(at time.Time, c Totals, events []string) wire.StatsEntry {
-	e := wire.StatsEntry{Time: formatTime(at)}
+func Entry(at time.Time, c Totals, events []string) mgapi.StatsEntry {
+	e := mgapi.StatsEntry{Time: formatTime(at)}
 	for _, ev := range events {
 		switch ev {
 		case "accepted":
-			e.Accepted = &wire.AcceptedStats{Incoming: c["accepted.incoming"], Outgoing: c["accepted.outgoing"],
+			e.Accepted = &mgapi.AcceptedStats{Incoming: c["accepted.incoming"], Outgoing: c["accepted.outgoing"],
 				Total: c.sum("accepted.")}
 		case "delivered":
-			e.Delivered = &wire.DeliveredStats{SMTP: c["delivered.smtp"], HTTP: c["delivered.http"], Total: c.sum("delivered.")}
+			e.Delivered = &mgapi.DeliveredStats{SMTP: c["delivered.smtp"], HTTP: c["delivered.http"], Total: c.sum("delivered.")}
 		case "failed":
 			p := "failed.permanent."
-			e.Failed = &wire.FailedStats{
-				Temporary: wire.TemporaryStats{ESPBlock: c["failed.temporary.espblock"], Total: c.sum("failed.temporary.")},
-				Permanent: wire.PermanentStats{SuppressBounce: c[p+"suppress-bounce"], SuppressUnsubscribe: c[p+"suppress-unsubscribe"],
+			e.Failed = &mgapi.FailedStats{
+				Temporary: mgapi.TemporaryStats{ESPBlock: c["failed.temporary.espblock"], Total: c.sum("failed.temporary.")},
+				Permanent: mgapi.PermanentStats{SuppressBounce: c[p+"suppress-bounce"], SuppressUnsubscribe: c[p+"suppress-unsubscribe"],
 					SuppressComplaint: c[p+"suppress-complaint"], Bounce: c[p+"bounce"], DelayedBounce: c[p+"delayed-bounce"],
 					Webhook: c[p+"webhook"], Total: c.sum(p)},
 			}
 		case "stored":
-			e.Stored = &wire.TotalStat{Total: c.sum("stored.")}
+			e.Stored = &mgapi.TotalStat{Total: c.sum("stored.")}
 		case "opened":
-			e.Opened = &wire.UniqueStat{Total: c.sum("opened."), Unique: c["unique.opened"]}
+			e.Opened = &mgapi.UniqueStat{Total: c.sum("opened."), Unique: c["unique.opened"]}
 		case "clicked":
-			e.Clicked = &wire.UniqueStat{Total: c.sum("clicked."), Unique: c["unique.clicked"]}
+			e.Clicked = &mgapi.UniqueStat{Total: c.sum("clicked."), Unique: c["unique.clicked"]}
 		case "unsubscribed":
-			e.Unsubscribed = &wire.TotalStat{Total: c.sum("unsubscribed.")}
+			e.Unsubscribed = &mgapi.TotalStat{Total: c.sum("unsubscribed.")}
 		case "complained":
-			e.Complained = &wire.TotalStat{Total: c.sum("complained.")}
+			e.Complained = &mgapi.TotalStat{Total: c.sum("complained.")}
 		}
 	}
 	return e

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -82,8 +82,8 @@ func TestMetricsDimensions(t *testing.T) {
 		c("d1", "", "accepted.outgoing", 10), c("d1", "", "delivered.smtp", 8), c("d2", "", "accepted.outgoing", 5),
 		c("d1", "a", "accepted.outgoing", 4), c("d1", "b", "accepted.outgoing", 6), c("d1", "b", "delivered.smtp", 3),
 	}}
-	req := wire.MetricsRequest{Dimensions: []string{"domain", "tag"}, Metrics: []string{"accepted_count", "delivered_rate"},
-		Filter:     wire.MetricsFilter{And: []wire.MetricsPredicate{{Attribute: "tag", Comparator: "!="}}},
+	req := mgapi.MetricsRequest{Dimensions: []string{"domain", "tag"}, Metrics: []string{"accepted_count", "delivered_rate"},
+		Filter:     mgapi.MetricsFilter{And: []mgapi.MetricsPredicate{{Attribute: "tag", Comparator: "!="}}},
 		Aggregates: true, Duration: "3d"}
 	req.Filter.And[0].Values = append(req.Filter.And[0].Values, struct {
 		Label string `json:"label"`
@@ -97,7 +97,7 @@ func TestMetricsDimensions(t *testing.T) {
 		resp.Items[0].Metrics["accepted_count"] != int64(6) || resp.Items[0].Metrics["delivered_rate"] != "100.00" {
 		t.Fatalf("items = %+v; want d1/b alone with 6 accepted", resp.Items)
 	}
-	req = wire.MetricsRequest{Dimensions: []string{"time"}, Metrics: []string{"accepted_count"}, Resolution: "day", Duration: "3d"}
+	req = mgapi.MetricsRequest{Dimensions: []string{"time"}, Metrics: []string{"accepted_count"}, Resolution: "day", Duration: "3d"}
 	resp, err = Metrics(context.Background(), f, req, []string{"d1", "d2"}, day.Add(36*time.Hour))
 	if err != nil || len(resp.Items) != 4 || resp.Pagination.Total != 4 {
 		t.Fatalf("time items = %+v, %v; want 4 days, zeros included", resp.Items, err)
@@ -105,8 +105,8 @@ func TestMetricsDimensions(t *testing.T) {
 	if resp.Items[2].Metrics["accepted_count"] != int64(15) || resp.Items[0].Metrics["accepted_count"] != int64(0) {
 		t.Fatalf("time items = %+v", resp.Items)
 	}
-	for _, bad := range []wire.MetricsRequest{{Dimensions: []string{"country"}}, {Metrics: []string{"nope_count"}},
-		{Pagination: wire.MetricsPagination{Limit: 5000}}} {
+	for _, bad := range []mgapi.MetricsRequest{{Dimensions: []string{"country"}}, {Metrics: []string{"nope_count"}},
+		{Pagination: mgapi.MetricsPagination{Limit: 5000}}} {
 		if _, err := Metrics(context.Background(), f, bad, nil, day); err == nil {
 			t.Errorf("Metrics(%+v) accepted", bad)
 		}

@@ -6,7 +6,7 @@ import (
 )
 
 // IPPool is a named group of source addresses (Mailgun's dedicated IP
-// pools, reference §13.1) that domains or messages send from in rotation.
+// pools, docs/mailgun-contract.md §13.1) that domains or messages send from in rotation.
 // IPs are canonical textual addresses, each once.
 type IPPool struct {
 	ID          string

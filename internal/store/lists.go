@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Mailing list access levels and reply preferences (reference §5.1).
+// Mailing list access levels and reply preferences (docs/mailgun-contract.md §5.1).
 const (
 	AccessReadonly = "readonly"
 	AccessMembers  = "members"

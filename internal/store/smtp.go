@@ -7,7 +7,7 @@ import (
 
 // SMTPStore is the regional store's part for the SMTP services: a
 // domain's SMTP credentials, the account's routes and the inbound queue.
-// All three are region-bound (reference §14).
+// All three are region-bound (docs/mailgun-contract.md §14).
 type SMTPStore interface {
 	CredentialStore
 	RouteStore
@@ -34,7 +34,7 @@ type CredentialStore interface {
 	DeleteCredentials(ctx context.Context, domain, keep string) (int, error)
 }
 
-// Route is an inbound route (reference §6): account-level, kept in the
+// Route is an inbound route (docs/mailgun-contract.md §6): account-level, kept in the
 // region. Expression and Actions are kept as the user wrote them.
 type Route struct {
 	ID          string

@@ -204,7 +204,7 @@ type Domain struct {
 }
 
 // Tracking is a domain's open, click and unsubscribe tracking settings
-// (reference §9).
+// (docs/mailgun-contract.md §9).
 type Tracking struct {
 	Click         bool
 	ClickHTMLOnly bool // rewrite links of the HTML part only (Click is set too)

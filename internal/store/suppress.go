@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Suppression lists of a domain (reference §4), named as in their URLs.
+// Suppression lists of a domain (docs/mailgun-contract.md §4), named as in their URLs.
 const (
 	Bounces      = "bounces"
 	Unsubscribes = "unsubscribes"

@@ -10,7 +10,7 @@ import (
 // gave (templates per domain, versions per template). Nothing is written.
 var ErrLimit = errors.New("store: limit reached")
 
-// Template is a stored template of a domain (reference §13.2). Name is
+// Template is a stored template of a domain (docs/mailgun-contract.md §13.2). Name is
 // lower case and unique within the domain.
 type Template struct {
 	Domain      string

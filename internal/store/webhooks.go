@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// WebhookSet is a domain's webhooks (reference §8): for each kind
+// WebhookSet is a domain's webhooks (docs/mailgun-contract.md §8): for each kind
 // (accepted, delivered, permanent_fail, …) its URLs in the order they were
 // given. Kinds without URLs are absent.
 type WebhookSet map[string][]string

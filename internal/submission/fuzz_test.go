@@ -1,16 +1,15 @@
 package submission
 
 import (
-	"errors"
 	"testing"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
 // FuzzReadMailgunHeaders: X-Mailgun-* headers come from any SMTP client
 // and any messages.mime upload. Reading them never panics, and every
-// refusal is a client error (a 4xx *wire.Error), never an internal one.
+// refusal is a client error (a 4xx *fault.Error), never an internal one.
 func FuzzReadMailgunHeaders(f *testing.F) {
 	for _, s := range []string{
 		"From: a@b.example\r\nX-Mailgun-Tag: t1\r\nX-Mailgun-Tag: t2\r\n\r\nbody",
@@ -26,8 +25,7 @@ func FuzzReadMailgunHeaders(f *testing.F) {
 	d := store.Domain{Name: "b.example"}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		_, err := ReadMailgunHeaders(raw, d)
-		var we *wire.Error
-		if err != nil && (!errors.As(err, &we) || we.Status < 400 || we.Status >= 500) {
+		if err != nil && !fault.KindOf(err).Client() {
 			t.Fatalf("ReadMailgunHeaders(%q): %v is not a client error", raw, err)
 		}
 	})

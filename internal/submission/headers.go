@@ -4,20 +4,21 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"strings"
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/textproto"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/mail"
+	"github.com/salvo-email/salvo/internal/mgapi"
+	"github.com/salvo-email/salvo/internal/msgmeta"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-// The X-Mailgun-* headers the relay honours (reference §12.2), lower case.
+// The X-Mailgun-* headers the relay honours (docs/mailgun-contract.md §12.2), lower case.
 // Each is the twin of an HTTP o:/v: parameter; all are removed from the
 // message before it is accepted.
 const (
@@ -61,7 +62,7 @@ type mailgunHeaders struct {
 
 // headerError is a refused header: 550 5.6.0 with its text.
 func headerError(format string, args ...any) error {
-	return &wire.Error{Status: 400, Message: fmt.Sprintf(format, args...)}
+	return fault.Invalidf(format, args...)
 }
 
 // readMailgunHeaders unwraps a multipart/mailgun-variables container and
@@ -120,13 +121,13 @@ func (out *mailgunHeaders) apply(name, value string, tags *[]string) (bool, erro
 	case hTag:
 		*tags = append(*tags, value)
 	case hDKIM, hDropMessage, hRequireTLS, hSkipVerify:
-		b, ok := wire.ParseBool(value)
+		b, ok := mgapi.ParseBool(value)
 		if !ok {
 			return false, headerError("%s must be yes or no, not %q", canonical(name), value)
 		}
 		*map[string]*bool{hDKIM: &o.DKIM, hDropMessage: &o.TestMode, hRequireTLS: &o.RequireTLS, hSkipVerify: &o.SkipVerification}[name] = b
 	case hTrack, hTrackOpens:
-		b, ok := wire.ParseBool(value)
+		b, ok := mgapi.ParseBool(value)
 		if !ok {
 			return false, headerError("%s must be yes or no, not %q", canonical(name), value)
 		}
@@ -137,7 +138,7 @@ func (out *mailgunHeaders) apply(name, value string, tags *[]string) (bool, erro
 		}
 	case hTrackClicks:
 		v := strings.ToLower(value)
-		if b, ok := wire.ParseBool(v); ok {
+		if b, ok := mgapi.ParseBool(v); ok {
 			v = map[bool]string{true: "yes", false: "no"}[b]
 		} else if v != "htmlonly" {
 			return false, headerError("%s must be yes, no or htmlonly, not %q", canonical(name), value)
@@ -148,7 +149,7 @@ func (out *mailgunHeaders) apply(name, value string, tags *[]string) (bool, erro
 	case hSendingIPPool:
 		o.SendingIPPool = value
 	case hDeliverBy:
-		t, err := wire.ParseDate(value)
+		t, err := mgapi.ParseDate(value)
 		if err != nil {
 			return false, headerError("%s: %v", canonical(name), err)
 		}
@@ -210,8 +211,8 @@ func mergeVariables(vars map[string]string, value string) error {
 }
 
 // unwrapVariables reads the multipart/mailgun-variables container: a JSON
-// part with the recipient variables, then the real message (reference
-// §12.2). It returns the inner message.
+// part with the recipient variables, then the real message (docs/mailgun-contract.md
+// docs/mailgun-contract.md §12.2). It returns the inner message.
 func unwrapVariables(raw []byte) ([]byte, map[string]map[string]any, error) {
 	e, err := message.Read(bytes.NewReader(raw))
 	if err != nil && !message.IsUnknownCharset(err) {
@@ -261,7 +262,7 @@ func canonical(name string) string {
 }
 
 // templateRef completes the template of the X-Mailgun-Template-* headers
-// (reference §12.2: the SMTP twins of template, t:version and
+// (docs/mailgun-contract.md §12.2: the SMTP twins of template, t:version and
 // t:variables). Its data are the X-Mailgun-Variables values overridden by
 // X-Mailgun-Template-Variables, as on the HTTP API.
 func (out *mailgunHeaders) templateRef() error {
@@ -273,7 +274,7 @@ func (out *mailgunHeaders) templateRef() error {
 	}
 	data := map[string]any{}
 	for k, v := range out.vars {
-		data[k] = send.DecodeVar(v)
+		data[k] = msgmeta.DecodeVar(v)
 	}
 	for k, v := range out.tmplVars {
 		data[k] = v

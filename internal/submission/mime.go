@@ -6,15 +6,15 @@ import (
 
 	"github.com/emersion/go-message/textproto"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
 // MailgunHeaders is what the X-Mailgun-* headers of a ready message ask
-// for; HTTP /messages.mime reads them as the relay does (reference §2.3:
+// for; HTTP /messages.mime reads them as the relay does (docs/mailgun-contract.md §2.3:
 // template variables of a MIME upload may come in
-// X-Mailgun-Template-Variables; §12.2 for the others).
+// X-Mailgun-Template-Variables; docs/mailgun-contract.md §12.2 for the others).
 type MailgunHeaders struct {
 	Raw          []byte // the message without the headers read
 	Options      send.Options
@@ -26,12 +26,12 @@ type MailgunHeaders struct {
 
 // ReadMailgunHeaders unwraps a multipart/mailgun-variables container,
 // decodes (RFC 2047) and applies the X-Mailgun-* headers of raw and
-// removes them. A header with a bad value is a 400 *wire.Error naming it;
+// removes them. A header with a bad value is a 400 *fault.Error naming it;
 // a message whose header cannot be read is a 400 in the words of the
 // send path's own check.
 func ReadMailgunHeaders(raw []byte, d store.Domain) (MailgunHeaders, error) {
 	if _, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(raw))); err != nil {
-		return MailgunHeaders{}, wire.BadRequest("message is not a valid MIME message: %v", err)
+		return MailgunHeaders{}, fault.Invalidf("message is not a valid MIME message: %v", err)
 	}
 	h, err := readMailgunHeaders(raw, d)
 	if err != nil {

@@ -1,4 +1,4 @@
-// Package submission is the outgoing SMTP relay (reference §12.2): clients
+// Package submission is the outgoing SMTP relay (docs/mailgun-contract.md §12.2): clients
 // authenticate with a domain's SMTP credential and submit messages, which
 // go through the same send path as the HTTP API (send.Service.Send with a
 // MIME submission, method "smtp").
@@ -32,15 +32,14 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-sasl"
 	gosmtp "github.com/emersion/go-smtp"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/mail"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/smtp"
@@ -228,18 +227,19 @@ func (s *session) Data(r io.Reader) error {
 	return reply(250, gosmtp.EnhancedCode{2, 0, 0}, "OK: queued as "+resp.ID)
 }
 
-// smtpError maps a send or header error to a reply: client mistakes are
-// permanent (5.6.0 content, 5.3.4 size),
-// anything else temporary.
+// smtpError maps a send or header error to a reply, the one place a
+// fault becomes SMTP here. A client's mistake is a permanent failure
+// (RFC 5321 §4.2.1: 5yz, do not repeat it as is): TooLarge is 552 with
+// 5.3.4 "message too big for system" (RFC 3463 §3.4), every other client
+// kind 550 with 5.6.0 "other or undefined media error" (RFC 3463 §3.7:
+// the content was refused). Anything else — Unavailable, a store failure — is 451
+// temporary (4yz, try again later).
 func (s *session) smtpError(err error) error {
-	var we *wire.Error
-	if errors.As(err, &we) {
-		switch {
-		case we.Status == http.StatusRequestEntityTooLarge:
-			return reply(552, gosmtp.EnhancedCode{5, 3, 4}, we.Message)
-		case we.Status >= 400 && we.Status < 500:
-			return reply(550, gosmtp.EnhancedCode{5, 6, 0}, we.Message)
+	if f, ok := fault.As(err); ok && f.Kind.Client() {
+		if f.Kind == fault.TooLarge {
+			return reply(552, gosmtp.EnhancedCode{5, 3, 4}, f.Message)
 		}
+		return reply(550, gosmtp.EnhancedCode{5, 6, 0}, f.Message)
 	}
 	if errors.Is(err, context.Canceled) {
 		return errTemporary

@@ -11,15 +11,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/secret"
 	"github.com/salvo-email/salvo/internal/startstop"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-// Importer adds CSV files of suppressions in the background (reference
-// §4.2 "import"). An upload is stored whole with its import record, then a
+// Importer adds CSV files of suppressions in the background (docs/mailgun-contract.md
+// docs/mailgun-contract.md §4.2 "import"). An upload is stored whole with its import record, then a
 // worker of any node claims it with a lease and adds it in batches, each
 // batch written with the import's progress in one transaction. A worker
 // that dies leaves its lease to run out; the next claimer goes on from the
@@ -45,7 +46,7 @@ type Importer struct {
 // importBatch is how many rows one transaction adds.
 const importBatch = 500
 
-// csvColumns are the columns each list's CSV may have (§4.2–4.5).
+// csvColumns are the columns each list's CSV may have (docs/mailgun-contract.md §4.2–4.5).
 var csvColumns = map[string][]string{
 	store.Bounces:      {"address", "code", "error", "created_at"},
 	store.Unsubscribes: {"address", "tags", "tag", "created_at"},
@@ -73,13 +74,13 @@ func (im *Importer) Submit(ctx context.Context, domain, list string, data []byte
 func readHeader(r *csv.Reader, list string) (map[string]int, error) {
 	head, err := r.Read()
 	if err != nil {
-		return nil, wire.BadRequest("while reading csv header: %v", err)
+		return nil, fault.Invalidf("while reading csv header: %v", err)
 	}
 	cols := map[string]int{}
 	for i, h := range head {
 		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		if !slices.Contains(csvColumns[list], name) {
-			return nil, wire.BadRequest("while reading csv header: unknown column %q; %s files have columns %s",
+			return nil, fault.Invalidf("while reading csv header: unknown column %q; %s files have columns %s",
 				h, list, strings.Join(csvColumns[list], ","))
 		}
 		cols[name] = i
@@ -87,7 +88,7 @@ func readHeader(r *csv.Reader, list string) (map[string]int, error) {
 	_, hasAddr := cols["address"]
 	_, hasDomain := cols["domain"]
 	if !hasAddr && !(list == store.Allowlist && hasDomain) {
-		return nil, wire.BadRequest("while reading csv header: the address column is missing")
+		return nil, fault.Invalidf("while reading csv header: the address column is missing")
 	}
 	return cols, nil
 }
@@ -228,9 +229,8 @@ func (im *Importer) finish(ctx context.Context, rec *store.Import, rows int, msg
 }
 
 func errorText(err error) string {
-	var we *wire.Error
-	if errors.As(err, &we) {
-		return we.Message
+	if f, ok := fault.As(err); ok {
+		return f.Message
 	}
 	return err.Error()
 }
@@ -260,8 +260,8 @@ type Status struct {
 	Failed    int                 `json:"failed"`
 	Errors    []store.ImportError `json:"errors"`
 	Message   string              `json:"message,omitempty"`
-	CreatedAt wire.Time           `json:"created_at"`
-	UpdatedAt wire.Time           `json:"updated_at"`
+	CreatedAt mgapi.Time          `json:"created_at"`
+	UpdatedAt mgapi.Time          `json:"updated_at"`
 }
 
 // StatusOf is rec's Status.
@@ -271,7 +271,7 @@ func StatusOf(rec store.Import) Status {
 		errs = []store.ImportError{}
 	}
 	return Status{ID: rec.ID, List: rec.List, State: rec.State, Rows: rec.Rows, Added: rec.Added, Failed: rec.Failed,
-		Errors: errs, Message: rec.Message, CreatedAt: wire.Time(rec.CreatedAt), UpdatedAt: wire.Time(rec.UpdatedAt)}
+		Errors: errs, Message: rec.Message, CreatedAt: mgapi.Time(rec.CreatedAt), UpdatedAt: mgapi.Time(rec.UpdatedAt)}
 }
 
 // failRow records a refused row of s.

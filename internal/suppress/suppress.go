@@ -1,7 +1,7 @@
 // Package suppress is the use case of a domain's suppression lists
-// (reference §4): bounces, unsubscribes (per tag, "*" for every message),
+// (docs/mailgun-contract.md §4): bounces, unsubscribes (per tag, "*" for every message),
 // complaints and the allowlist, how records are read from Mailgun's inputs,
-// background CSV imports, and the send-time rule of §4.6.
+// background CSV imports, and the send-time rule of docs/mailgun-contract.md §4.6.
 //
 // The rule (Decide) is one pure function used at accept time (package send,
 // inside the accept transaction) and again just before delivery (package
@@ -11,18 +11,17 @@
 // is never stopped by a bounce, and a permanent delivery failure never
 // adds it to the bounces.
 //
-// Failure rules: bad input is a *wire.Error 400 and writes nothing; a bulk
+// Failure rules: bad input is a fault.Invalid and writes nothing; a bulk
 // add is one transaction, all or nothing.
 package suppress
 
 import (
-	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -42,7 +41,7 @@ type Verdict struct {
 	Message string
 }
 
-// Decide applies §4.6 to the records that match a recipient (its address,
+// Decide applies docs/mailgun-contract.md §4.6 to the records that match a recipient (its address,
 // or its domain on the allowlist) for a message carrying tags.
 func Decide(hits []store.Suppression, tags []string) Verdict {
 	allowed, bounced, unsubscribed, complained := false, false, false, false
@@ -72,8 +71,8 @@ func Decide(hits []store.Suppression, tags []string) Verdict {
 }
 
 // Status is the delivery-status of a recipient dropped for v.
-func (v Verdict) Status() wire.DeliveryStatus {
-	return wire.DeliveryStatus{Code: Code, Message: v.Message, Description: v.Message, AttemptNo: 1}
+func (v Verdict) Status() mgapi.DeliveryStatus {
+	return mgapi.DeliveryStatus{Code: Code, Message: v.Message, Description: v.Message, AttemptNo: 1}
 }
 
 // Lists are the list names of the API, as in its URLs.
@@ -96,7 +95,7 @@ type Input struct {
 const MaxBatch = 1000
 
 // Record turns an input into a record of list for domain, with Mailgun's
-// defaults and mailgun-go's quirks (§4.2): an empty code is 550, an empty
+// defaults and mailgun-go's quirks (docs/mailgun-contract.md §4.2): an empty code is 550, an empty
 // or year-1 created_at is now, an unsubscribe without tags is for every
 // message ("*").
 func Record(domain, list string, in Input, now time.Time) (store.Suppression, error) {
@@ -110,9 +109,9 @@ func Record(domain, list string, in Input, now time.Time) (store.Suppression, er
 	}
 	s.Address = addr
 	if at := strings.TrimSpace(in.CreatedAt); at != "" {
-		t, err := wire.ParseDate(at)
+		t, err := mgapi.ParseDate(at)
 		if err != nil {
-			return s, wire.BadRequest("%v", err)
+			return s, fault.Invalidf("%v", err)
 		}
 		if t.Year() > 1 {
 			s.CreatedAt = t.UTC().Truncate(time.Microsecond)
@@ -125,7 +124,7 @@ func Record(domain, list string, in Input, now time.Time) (store.Suppression, er
 			s.Code = "550"
 		}
 		if !validCode(s.Code) {
-			return s, wire.BadRequest("'code' parameter must be an SMTP reply code, not %q", s.Code)
+			return s, fault.Invalidf("'code' parameter must be an SMTP reply code, not %q", s.Code)
 		}
 	case store.Unsubscribes:
 		s.Tags = tagsOf(in)
@@ -164,7 +163,7 @@ func allowRecord(s store.Suppression, in Input) (store.Suppression, error) {
 	addr, dom := strings.TrimSpace(in.Address), strings.ToLower(strings.TrimSpace(in.Domain))
 	switch {
 	case addr != "" && dom != "":
-		return s, wire.BadRequest("Send either address or domain, not both")
+		return s, fault.Invalidf("Send either address or domain, not both")
 	case addr != "":
 		a, err := address(addr)
 		s.Address, s.Type = a, "address"
@@ -173,11 +172,11 @@ func allowRecord(s store.Suppression, in Input) (store.Suppression, error) {
 		}
 	case dom != "":
 		if strings.ContainsAny(dom, "@ \t") || !strings.Contains(dom, ".") {
-			return s, wire.BadRequest("%q is not a valid domain", dom)
+			return s, fault.Invalidf("%q is not a valid domain", dom)
 		}
 		s.Address, s.Type = dom, "domain"
 	default:
-		return s, wire.BadRequest("Missing mandatory parameter: address/domain")
+		return s, fault.Invalidf("Missing mandatory parameter: address/domain")
 	}
 	s.Reason = in.Reason
 	return s, nil
@@ -187,11 +186,11 @@ func allowRecord(s store.Suppression, in Input) (store.Suppression, error) {
 func address(a string) (string, error) {
 	a = strings.ToLower(strings.TrimSpace(a))
 	if a == "" {
-		return "", wire.BadRequest("Missing mandatory parameter: address")
+		return "", fault.Invalidf("Missing mandatory parameter: address")
 	}
 	at := strings.LastIndexByte(a, '@')
 	if at <= 0 || at == len(a)-1 || strings.ContainsAny(a, " \t\r\n<>,;") || len(a) > 512 {
-		return "", wire.BadRequest("%q is not a valid address", a)
+		return "", fault.Invalidf("%q is not a valid address", a)
 	}
 	return a, nil
 }
@@ -202,10 +201,10 @@ func Address(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 // Bulk reads a JSON array of inputs (at most MaxBatch).
 func Bulk(domain, list string, items []Input, now time.Time) ([]store.Suppression, error) {
 	if len(items) > MaxBatch {
-		return nil, wire.BadRequest("Batch size should be less than %d", MaxBatch)
+		return nil, fault.Invalidf("Batch size should be less than %d", MaxBatch)
 	}
 	if len(items) == 0 {
-		return nil, wire.BadRequest("the JSON array of records is empty")
+		return nil, fault.Invalidf("the JSON array of records is empty")
 	}
 	out := make([]store.Suppression, 0, len(items))
 	for i, in := range items {
@@ -219,8 +218,8 @@ func Bulk(domain, list string, items []Input, now time.Time) ([]store.Suppressio
 }
 
 func itemError(i int, err error) error {
-	if we, ok := err.(*wire.Error); ok {
-		return &wire.Error{Status: http.StatusBadRequest, Message: fmt.Sprintf("item %d: %s", i, we.Message)}
+	if f, ok := fault.As(err); ok {
+		return fault.Invalidf("item %d: %s", i, f.Message)
 	}
 	return err
 }

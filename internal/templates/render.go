@@ -5,16 +5,15 @@ import (
 	"strings"
 
 	"github.com/mailgun/raymond/v2"
+	"github.com/salvo-email/salvo/internal/fault"
 	"golang.org/x/net/html"
-
-	"github.com/salvo-email/salvo/internal/api/wire"
 )
 
 // Check parses content as a Handlebars template and returns a clear 400
 // when it is not one.
 func Check(content string) error {
 	if _, err := raymond.Parse(content); err != nil {
-		return wire.BadRequest("template is not valid Handlebars: %v", err)
+		return fault.Invalidf("template is not valid Handlebars: %v", err)
 	}
 	return nil
 }
@@ -27,14 +26,14 @@ func Check(content string) error {
 func Render(content string, vars map[string]any) (string, error) {
 	tpl, err := raymond.Parse(content)
 	if err != nil {
-		return "", wire.BadRequest("template is not valid Handlebars: %v", err)
+		return "", fault.Invalidf("template is not valid Handlebars: %v", err)
 	}
 	if vars == nil {
 		vars = map[string]any{}
 	}
 	out, err := tpl.Exec(vars)
 	if err != nil {
-		return "", wire.BadRequest("template could not be rendered: %v", err)
+		return "", fault.Invalidf("template could not be rendered: %v", err)
 	}
 	return out, nil
 }

@@ -2,12 +2,10 @@ package templates
 
 import (
 	"encoding/json"
-	"errors"
-	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 )
 
 // TestRenderMailgunExamples renders the examples of Mailgun's templates
@@ -63,8 +61,8 @@ func TestRenderBadSyntax(t *testing.T) {
 	t.Parallel()
 	for _, tpl := range []string{"{{#if x}}open", "{{#each}}{{/each}}{{", "{{/if}}"} {
 		_, err := Render(tpl, nil)
-		var we *wire.Error
-		if !errors.As(err, &we) || we.Status != http.StatusBadRequest || !strings.Contains(we.Message, "not valid Handlebars") {
+		we, ok := fault.As(err)
+		if !ok || we.Kind != fault.Invalid || !strings.Contains(we.Message, "not valid Handlebars") {
 			t.Errorf("Render(%q) = %v, want a 400 about the syntax", tpl, err)
 		}
 		if Check(tpl) == nil {

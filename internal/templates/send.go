@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -35,12 +35,12 @@ func (s *Service) RenderFor(ctx context.Context, domain, name, tag string, vars 
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		if _, terr := s.Store.Template(ctx, domain, name); errors.Is(terr, store.ErrNotFound) {
-			return Rendered{}, wire.BadRequest("template %s not found", name)
+			return Rendered{}, fault.Invalidf("template %s not found", name)
 		}
 		if tag == "" {
-			return Rendered{}, wire.BadRequest("template %s has no active version", name)
+			return Rendered{}, fault.Invalidf("template %s has no active version", name)
 		}
-		return Rendered{}, wire.BadRequest("version %s of template %s not found", tag, name)
+		return Rendered{}, fault.Invalidf("version %s of template %s not found", tag, name)
 	} else if err != nil {
 		return Rendered{}, err
 	}

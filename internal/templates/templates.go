@@ -1,5 +1,5 @@
 // Package templates stores a domain's Mailgun templates and their versions
-// (reference §13.2) and renders them for sends.
+// (docs/mailgun-contract.md §13.2) and renders them for sends.
 //
 // Invariants: template names are lower case; a template has at most one
 // active version, its first version becomes active, and activating a
@@ -9,9 +9,9 @@
 // (templates per domain, versions per template) are enforced by the store
 // inside the writing transaction.
 //
-// Failure rules: every client mistake is a *wire.Error with a clear text —
-// 400 for bad input and limits, 404 "template not found" / "version not
-// found", 409 for a name or tag that exists. Nothing is written when a
+// Failure rules: every client mistake is a *fault.Error with a clear text —
+// Invalid for bad input and limits, NotFound "template not found" / "version not
+// found", Conflict for a name or tag that exists. Nothing is written when a
 // request fails.
 package templates
 
@@ -19,11 +19,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/secret"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -48,8 +47,8 @@ type Service struct {
 
 // Errors with Mailgun's texts.
 var (
-	ErrTemplateNotFound = wire.NotFound("template not found")
-	ErrVersionNotFound  = wire.NotFound("version not found")
+	ErrTemplateNotFound = fault.NotFoundf("template not found")
+	ErrVersionNotFound  = fault.NotFoundf("version not found")
 )
 
 // VersionInput is a version to store; Headers is the raw JSON object of
@@ -71,21 +70,21 @@ func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Second) }
 func NormalizeName(name string) (string, error) {
 	name = strings.ToLower(strings.TrimSpace(name))
 	if name == "" {
-		return "", wire.BadRequest("Missing mandatory parameter: name")
+		return "", fault.Invalidf("Missing mandatory parameter: name")
 	}
 	if len(name) > 255 || strings.ContainsAny(name, " \t\r\n/\\?#%") {
-		return "", wire.BadRequest("template name %q is not valid: use at most 255 characters without spaces, slashes, '?', '#' or '%%'", name)
+		return "", fault.Invalidf("template name %q is not valid: use at most 255 characters without spaces, slashes, '?', '#' or '%%'", name)
 	}
 	return name, nil
 }
 
 func checkTag(tag string) error {
 	if tag == "" || len(tag) > 255 {
-		return wire.BadRequest("version tag must be 1 to 255 characters")
+		return fault.Invalidf("version tag must be 1 to 255 characters")
 	}
 	for _, r := range tag {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(".-_~", r)) {
-			return wire.BadRequest("version tag %q is not valid: use letters, digits and . - _ ~", tag)
+			return fault.Invalidf("version tag %q is not valid: use letters, digits and . - _ ~", tag)
 		}
 	}
 	return nil
@@ -102,17 +101,17 @@ func ParseHeaders(raw string) (map[string]string, error) {
 	}
 	var in map[string]any
 	if err := json.Unmarshal([]byte(raw), &in); err != nil {
-		return nil, wire.BadRequest("'headers' parameter must be a JSON object")
+		return nil, fault.Invalidf("'headers' parameter must be a JSON object")
 	}
 	out := map[string]string{}
 	for k, v := range in {
 		name, ok := headerNames[strings.ToLower(k)]
 		if !ok {
-			return nil, wire.BadRequest("'headers' may hold only From, Subject and Reply-To, not %q", k)
+			return nil, fault.Invalidf("'headers' may hold only From, Subject and Reply-To, not %q", k)
 		}
 		s, ok := v.(string)
 		if !ok {
-			return nil, wire.BadRequest("'headers' value of %s must be a string", name)
+			return nil, fault.Invalidf("'headers' value of %s must be a string", name)
 		}
 		out[name] = s
 	}
@@ -126,7 +125,7 @@ func (s *Service) version(domain, name string, in VersionInput) (store.TemplateV
 		engine = "handlebars"
 	}
 	if engine != "handlebars" {
-		return store.TemplateVersion{}, wire.BadRequest("engine %q is not supported: Salvo renders handlebars templates", in.Engine)
+		return store.TemplateVersion{}, fault.Invalidf("engine %q is not supported: Salvo renders handlebars templates", in.Engine)
 	}
 	if err := checkTag(in.Tag); err != nil {
 		return store.TemplateVersion{}, err
@@ -144,7 +143,7 @@ func (s *Service) version(domain, name string, in VersionInput) (store.TemplateV
 
 func (s *Service) checkContent(content string) error {
 	if s.Limits.MaxBytes > 0 && len(content) > s.Limits.MaxBytes {
-		return wire.BadRequest("template content is %d bytes; the limit is %d bytes (100 KB)", len(content), s.Limits.MaxBytes)
+		return fault.Invalidf("template content is %d bytes; the limit is %d bytes (100 KB)", len(content), s.Limits.MaxBytes)
 	}
 	return Check(content)
 }
@@ -169,9 +168,9 @@ func (s *Service) Create(ctx context.Context, domain, name, description, created
 	err = s.Store.CreateTemplate(ctx, t, first, s.Limits.MaxTemplates)
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		return Created{}, wire.Errorf(http.StatusConflict, "template %s already exists", name)
+		return Created{}, fault.Conflictf("template %s already exists", name)
 	case errors.Is(err, store.ErrLimit):
-		return Created{}, wire.BadRequest("templates limit reached: a domain holds at most %d templates", s.Limits.MaxTemplates)
+		return Created{}, fault.Invalidf("templates limit reached: a domain holds at most %d templates", s.Limits.MaxTemplates)
 	case err != nil:
 		return Created{}, err
 	}
@@ -236,7 +235,7 @@ func (s *Service) DeleteAll(ctx context.Context, domain string) error {
 	return s.Store.DeleteTemplates(ctx, domain)
 }
 
-func notFoundAs(err error, as *wire.Error) error {
+func notFoundAs(err error, as *fault.Error) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return as
 	}
@@ -270,9 +269,9 @@ func (s *Service) addVersion(ctx context.Context, v store.TemplateVersion) error
 	case errors.Is(err, store.ErrNotFound):
 		return ErrTemplateNotFound
 	case errors.Is(err, store.ErrConflict):
-		return wire.Errorf(http.StatusConflict, "version %s already exists", v.Tag)
+		return fault.Conflictf("version %s already exists", v.Tag)
 	case errors.Is(err, store.ErrLimit):
-		return wire.BadRequest("versions limit reached: a template holds at most %d versions", s.Limits.MaxVersions)
+		return fault.Invalidf("versions limit reached: a template holds at most %d versions", s.Limits.MaxVersions)
 	}
 	return err
 }

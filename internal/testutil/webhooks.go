@@ -25,7 +25,7 @@ type WebhookPost struct {
 	// ID, Event and Severity are read from EventData.
 	ID, Event, Severity string
 	// Verified: the signature checks out with the documented algorithm
-	// (hex HMAC-SHA256 of timestamp+token, §8.4) and with mailgun-go's
+	// (hex HMAC-SHA256 of timestamp+token, docs/mailgun-contract.md §8.4) and with mailgun-go's
 	// VerifyWebhookSignature; Parsed: mailgun-go's ParseEvent reads the
 	// event.
 	Verified, Parsed bool

@@ -3,16 +3,16 @@ package tracking
 import (
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 )
 
 // ClientInfo describes the reader's client from its User-Agent, in
-// Mailgun's terms (reference §3.4): client-type browser, mobile browser,
+// Mailgun's terms (docs/mailgun-contract.md §3.4): client-type browser, mobile browser,
 // email client, robot or unknown; device-type desktop, mobile, tablet or
 // unknown; bot gmail (Gmail's image proxy), generic (crawlers, scripts)
 // or "". It is a small table of well-known tokens, not a full parser.
-func ClientInfo(ua string) wire.ClientInfo {
-	ci := wire.ClientInfo{UserAgent: ua, ClientType: "unknown", ClientOS: "unknown", DeviceType: "unknown", ClientName: "unknown"}
+func ClientInfo(ua string) mgapi.ClientInfo {
+	ci := mgapi.ClientInfo{UserAgent: ua, ClientType: "unknown", ClientOS: "unknown", DeviceType: "unknown", ClientName: "unknown"}
 	if ua == "" {
 		return ci
 	}

@@ -10,8 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -120,7 +121,7 @@ func (s *Service) eventFrom(ctx context.Context, ip, ua string, t token, typ, ur
 	info, _ := s.messageInfo(ctx, t.domain, t.messageKey)
 	return events.NewEngagement(&info, typ, t.recipient, events.Engagement{
 		IP: ip, URL: url, Client: ClientInfo(ua),
-		Geolocation: wire.Geolocation{Country: "Unknown", Region: "Unknown", City: "Unknown"},
+		Geolocation: mgapi.Geolocation{Country: "Unknown", Region: "Unknown", City: "Unknown"},
 	}, s.deps.Now())
 }
 
@@ -205,8 +206,7 @@ func (s *Service) unsubscribeWith(ctx context.Context, t token, ev store.Event) 
 // isNotFound reports a 404 from a service (the member or list is gone:
 // there is nothing to unsubscribe from, which is what was asked).
 func isNotFound(err error) bool {
-	var we *wire.Error
-	return errors.As(err, &we) && we.Status == http.StatusNotFound
+	return fault.KindOf(err) == fault.NotFound
 }
 
 var pageTmpl = template.Must(template.New("unsubscribe").Parse(`<!doctype html>

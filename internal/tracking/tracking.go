@@ -1,4 +1,4 @@
-// Package tracking is open, click and unsubscribe tracking (reference §9).
+// Package tracking is open, click and unsubscribe tracking (docs/mailgun-contract.md §9).
 //
 // At delivery, each recipient's copy of a tracked message is rewritten
 // (Track, called by package delivery through a small interface): links of

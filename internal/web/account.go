@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -106,7 +106,7 @@ func (s *Server) addUser(rq *request) (result, error) {
 	res := result{To: usersPath}
 	f := rq.r.PostForm
 	if f.Get("password") != f.Get("password2") {
-		return res, wire.BadRequest("The two passwords differ.")
+		return res, fault.Invalidf("The two passwords differ.")
 	}
 	u, err := s.Users.Create(rq.r.Context(), auth.NewUser{Email: f.Get("email"), Name: f.Get("name"), Password: f.Get("password")})
 	if err != nil {

@@ -5,12 +5,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/fault"
 )
 
 // Domain Settings → SMTP credentials: the logins of a domain for the SMTP
-// relay (reference §12), listed, added, given a new password and deleted
+// relay (docs/mailgun-contract.md §12), listed, added, given a new password and deleted
 // through auth.Credentials, the service behind
 // /v3/domains/{d}/credentials, so logins and passwords are checked as the
 // API checks them. A typed password is never shown again; a generated one
@@ -90,7 +90,7 @@ func (s *Server) credentialForm(rq *request) (domain, login string, res result, 
 	res = result{To: credentialsPath(d.Domain.Name)}
 	login = strings.TrimSpace(rq.r.PostFormValue("login"))
 	if login == "" {
-		return "", "", res, wire.BadRequest("Enter a login: a name such as alice, or alice@%s.", d.Domain.Name)
+		return "", "", res, fault.Invalidf("Enter a login: a name such as alice, or alice@%s.", d.Domain.Name)
 	}
 	return d.Domain.Name, login, res, nil
 }
@@ -107,10 +107,10 @@ func (s *Server) addCredential(rq *request) (result, error) {
 	case "generate":
 	case "type":
 		if password = rq.r.PostFormValue("password"); password == "" {
-			return res, wire.BadRequest("Enter a password, or choose to generate one.")
+			return res, fault.Invalidf("Enter a password, or choose to generate one.")
 		}
 	default:
-		return res, wire.BadRequest("Choose whether to type a password or to generate one.")
+		return res, fault.Invalidf("Choose whether to type a password or to generate one.")
 	}
 	created, generated, err := s.Credentials.Create(rq.r.Context(), domain, []string{login}, password)
 	if err != nil {

@@ -5,9 +5,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/domains"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -118,7 +118,7 @@ func (s *Server) deleteDomain(rq *request) (result, error) {
 	name := rq.r.PathValue("name")
 	res := result{To: domainPath(name)}
 	if !strings.EqualFold(strings.TrimSpace(rq.r.PostFormValue("confirm")), name) {
-		return res, wire.BadRequest("Type the domain's name, %s, to delete it.", name)
+		return res, fault.Invalidf("Type the domain's name, %s, to delete it.", name)
 	}
 	if err := s.Domains.Delete(rq.r.Context(), name); err != nil {
 		return res, err
@@ -176,7 +176,7 @@ func (s *Server) revokeSendingKey(rq *request) (result, error) {
 			return s.revoke(rq, id, res.To)
 		}
 	}
-	return res, wire.NotFound("This domain has no sending key %s.", id)
+	return res, fault.NotFoundf("This domain has no sending key %s.", id)
 }
 
 func (s *Server) connectionPage(rq *request) error {
@@ -209,7 +209,7 @@ func (s *Server) trackingPage(rq *request) error {
 }
 
 // saveTracking stores the open, click and unsubscribe settings of the
-// Tracking tab (reference §9, as PUT /v3/domains/{d}/tracking/* does). An
+// Tracking tab (docs/mailgun-contract.md §9, as PUT /v3/domains/{d}/tracking/* does). An
 // empty footer keeps the current one, as the API does.
 func (s *Server) saveTracking(rq *request) (result, error) {
 	name := rq.r.PathValue("name")
@@ -227,7 +227,7 @@ func (s *Server) saveTracking(rq *request) (result, error) {
 	case "htmlonly":
 		t.Click, t.ClickHTMLOnly = true, true
 	default:
-		return res, wire.BadRequest("Choose how clicks are tracked: off, on or HTML only")
+		return res, fault.Invalidf("Choose how clicks are tracked: off, on or HTML only")
 	}
 	t.Open = rq.r.PostFormValue("open") == "on"
 	t.OpenTop = rq.r.PostFormValue("open_top") == "on"

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/delivery"
 	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -85,7 +85,7 @@ func (s *Server) captured(rq *request, d *inboxData) error {
 	if d.Recipient != "" {
 		p.Set("recipient", d.Recipient)
 	}
-	q, err := events.ParseQuery(wire.NewParams(p))
+	q, err := events.ParseQuery(mgapi.NewParams(p))
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func (s *Server) captured(rq *request, d *inboxData) error {
 
 // capturedRow is the row of a delivered event when it is a capture.
 func capturedRow(domain string, raw json.RawMessage) (inboxRow, bool) {
-	var e wire.Event
+	var e mgapi.Event
 	if json.Unmarshal(raw, &e) != nil || e.DeliveryStatus == nil || e.DeliveryStatus.MXHost != delivery.CaptureHost ||
 		e.Storage == nil || e.Storage.Key == "" {
 		return inboxRow{}, false

@@ -3,12 +3,11 @@ package web
 import (
 	"encoding/json"
 	"io"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/lists"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -106,11 +105,11 @@ func (s *Server) uploadMembers(rq *request) (result, error) {
 	res := result{To: mlistPath(l)}
 	mf := rq.r.MultipartForm
 	if mf == nil || len(mf.File["file"]) == 0 || mf.File["file"][0].Size == 0 {
-		return res, wire.BadRequest("Choose a CSV file to upload.")
+		return res, fault.Invalidf("Choose a CSV file to upload.")
 	}
 	file := mf.File["file"][0]
 	if file.Size > lists.MaxCSVBytes {
-		return res, wire.Errorf(http.StatusRequestEntityTooLarge, "The file is larger than 5 MB; split it in parts.")
+		return res, fault.TooLargef("The file is larger than 5 MB; split it in parts.")
 	}
 	f, err := file.Open()
 	if err != nil {
@@ -122,7 +121,7 @@ func (s *Server) uploadMembers(rq *request) (result, error) {
 		return res, err
 	}
 	if len(ms) == 0 {
-		return res, wire.BadRequest("The file has no members.")
+		return res, fault.Invalidf("The file has no members.")
 	}
 	up, err := s.Lists.AddMembers(rq.r.Context(), l, ms, rq.r.PostFormValue("upsert") == "on")
 	if err != nil {
@@ -155,7 +154,7 @@ func (s *Server) uploadPage(rq *request) error {
 	l := rq.r.PathValue("list")
 	t, ok := s.Lists.Task(rq.r.PathValue("id"))
 	if !ok || t.List != strings.ToLower(l) {
-		return wire.NotFound("There is no such upload to %s (uploads are remembered until the server restarts).", l)
+		return fault.NotFoundf("There is no such upload to %s (uploads are remembered until the server restarts).", l)
 	}
 	return s.show(rq, "list_upload", "Upload to "+l, "lists", uploadData{List: l, Task: t, Running: t.Status == "running"})
 }

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/lists"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -164,11 +164,11 @@ func (s *Server) listPage(rq *request) error {
 	return s.show(rq, "list", l.Address, "lists", d)
 }
 
-// isNotFound reports a 404, as a wire error or store.ErrNotFound.
+// isNotFound reports a thing that is not there, as a fault or
+// store.ErrNotFound.
 func isNotFound(err error) bool {
-	var we *wire.Error
-	if errors.As(err, &we) {
-		return we.Status == http.StatusNotFound
+	if f, ok := fault.As(err); ok {
+		return f.Kind == fault.NotFound
 	}
 	return errors.Is(err, store.ErrNotFound)
 }
@@ -188,7 +188,7 @@ func (s *Server) deleteList(rq *request) (result, error) {
 	addr := rq.r.PathValue("list")
 	res := result{To: mlistPath(addr)}
 	if rq.r.PostFormValue("confirm") != addr {
-		return res, wire.BadRequest("Type the list's address, %s, to delete it.", addr)
+		return res, fault.Invalidf("Type the list's address, %s, to delete it.", addr)
 	}
 	if _, err := s.Lists.Delete(rq.r.Context(), addr); err != nil {
 		return res, err

@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/fault"
 )
 
 // loginData is the login form's content.
@@ -26,13 +26,11 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // showLogin renders the login form, with err's message when it failed.
-func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, d loginData, err *wire.Error) {
+func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, d loginData, err *fault.Error) {
 	v := view{Title: "Log in"}
 	if err != nil {
-		status, v.Flash.Error = err.Status, err.Message
-		for k, vs := range err.Header {
-			w.Header()[k] = vs
-		}
+		status, v.Flash.Error = statusOf(err.Kind), err.Message
+		setRetryAfter(w.Header(), err)
 	}
 	d.Token = s.loginToken(w, r)
 	v.Data = d
@@ -41,7 +39,7 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, d
 	}
 }
 
-var errBadLogin = wire.Errorf(http.StatusUnauthorized, "Wrong email or password.")
+var errBadLogin = fault.Unauthorizedf("Wrong email or password.")
 
 // slowedMessage tells a refused login which count slowed it.
 func slowedMessage(scope auth.Scope) string {
@@ -78,7 +76,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		e := errBadLogin
 		if next > 0 {
 			secs := max(1, int((next+time.Second-1)/time.Second))
-			e = wire.Errorf(http.StatusUnauthorized, "%s Logins are now being slowed down: the next attempt must wait %v.",
+			e = fault.Unauthorizedf("%s Logins are now being slowed down: the next attempt must wait %v.",
 				errBadLogin.Message, time.Duration(secs)*time.Second)
 		}
 		s.showLogin(w, r, 0, d, e)

@@ -9,9 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/delivery"
 	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/shaping"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -103,7 +104,7 @@ func (f logsForm) query() (events.Query, error) {
 			p.Set(name, value)
 		}
 	}
-	q, err := events.ParseQuery(wire.NewParams(p))
+	q, err := events.ParseQuery(mgapi.NewParams(p))
 	if err != nil {
 		return q, err
 	}
@@ -116,7 +117,7 @@ func (f logsForm) query() (events.Query, error) {
 		return q, err
 	}
 	if !begin.IsZero() && !end.IsZero() && !end.After(begin) {
-		return q, wire.BadRequest("The end of the time range is before its start.")
+		return q, fault.Invalidf("The end of the time range is before its start.")
 	}
 	// [Begin, End) whatever the direction; newest first.
 	q.Ascending = false
@@ -146,7 +147,7 @@ func parseLocalTime(v, label string, end bool) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, wire.BadRequest("%s %q is not a date and time such as 2025-01-31T14:30.", label, v)
+	return time.Time{}, fault.Invalidf("%s %q is not a date and time such as 2025-01-31T14:30.", label, v)
 }
 
 // eventRow is one event as the Logs table shows it.
@@ -161,7 +162,7 @@ type eventRow struct {
 }
 
 func newEventRow(domain string, raw json.RawMessage) (eventRow, bool) {
-	var e wire.Event
+	var e mgapi.Event
 	if json.Unmarshal(raw, &e) != nil {
 		return eventRow{}, false
 	}
@@ -178,7 +179,7 @@ func newEventRow(domain string, raw json.RawMessage) (eventRow, bool) {
 
 // statusSummary is the one line that says how a delivery went: the SMTP
 // reply, the MX host, the attempt and when the next one comes.
-func statusSummary(e *wire.Event) string {
+func statusSummary(e *mgapi.Event) string {
 	var parts []string
 	if ds := e.DeliveryStatus; ds != nil {
 		reply := strings.TrimSpace(strings.Join(nonEmpty(codeText(ds.Code), ds.EnhancedCode, ds.Message), " "))
@@ -242,12 +243,12 @@ func (s *Server) logsPage(rq *request) error {
 	if err != nil {
 		// A refused filter is shown above the form; anything else,
 		// such as an unknown domain, is an error page.
-		var we *wire.Error
-		if !errors.As(err, &we) || we.Status != http.StatusBadRequest {
+		f, ok := fault.As(err)
+		if !ok || f.Kind != fault.Invalid {
 			return err
 		}
-		d.Error = we.Message
-		return s.showStatus(rq, we.Status, "logs", "Logs", "logs", d)
+		d.Error = f.Message
+		return s.showStatus(rq, http.StatusBadRequest, "logs", "Logs", "logs", d)
 	}
 	return s.show(rq, "logs", "Logs", "logs", d)
 }
@@ -305,7 +306,7 @@ func (s *Server) domainChoices(rq *request, name *string) ([]store.Domain, error
 	}
 	dom, err := s.Domains.Get(ctx, *name)
 	if errors.Is(err, store.ErrNotFound) {
-		return doms, wire.NotFound("There is no domain %s.", *name)
+		return doms, fault.NotFoundf("There is no domain %s.", *name)
 	}
 	*name = dom.Name
 	return doms, err

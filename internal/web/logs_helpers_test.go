@@ -12,7 +12,7 @@ import (
 
 	"github.com/mailgun/mailgun-go/v4"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -36,15 +36,15 @@ func (d *dash) send(t *testing.T, key string, m *mailgun.Message) string {
 }
 
 // events returns the stored events of a message, oldest first.
-func (d *dash) events(t *testing.T, msgID string) []wire.Event {
+func (d *dash) events(t *testing.T, msgID string) []mgapi.Event {
 	t.Helper()
 	rows, err := d.Regional.Events(context.Background(), store.EventQuery{Domain: testDomain, MessageID: msgID, Ascending: true, Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := make([]wire.Event, 0, len(rows))
+	out := make([]mgapi.Event, 0, len(rows))
 	for _, r := range rows {
-		var e wire.Event
+		var e mgapi.Event
 		if err := json.Unmarshal(r.Data, &e); err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +67,7 @@ func (d *dash) storageKey(t *testing.T, msgID string) string {
 
 // waitEvent waits until the message has an event of type typ (and
 // severity, when given) for rcpt.
-func (d *dash) waitEvent(t *testing.T, msgID, typ, severity, rcpt string) wire.Event {
+func (d *dash) waitEvent(t *testing.T, msgID, typ, severity, rcpt string) mgapi.Event {
 	t.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for {

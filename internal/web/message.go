@@ -10,10 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/delivery"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/mail"
-	"github.com/salvo-email/salvo/internal/send"
+	"github.com/salvo-email/salvo/internal/mgapi"
+	"github.com/salvo-email/salvo/internal/msgmeta"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -35,12 +36,12 @@ const (
 )
 
 // errMessageGone answers for a message that is not stored (any more).
-var errMessageGone = wire.NotFound("This message is not stored: it never was, or it expired and was removed.")
+var errMessageGone = fault.NotFoundf("This message is not stored: it never was, or it expired and was removed.")
 
 // storedMessage is a message of the path's domain and key, taken apart.
 type storedMessage struct {
 	store.Message
-	Meta   send.Meta
+	Meta   msgmeta.Meta
 	Parsed mail.Parsed
 }
 
@@ -54,7 +55,7 @@ func (s *Server) loadMessage(rq *request) (storedMessage, error) {
 		return storedMessage{}, err
 	}
 	sm := storedMessage{Message: m}
-	if sm.Meta, err = send.DecodeMeta(m.Meta); err != nil {
+	if sm.Meta, err = msgmeta.Decode(m.Meta); err != nil {
 		return sm, err
 	}
 	sm.Parsed, err = mail.Parse(m.Body)
@@ -88,13 +89,13 @@ type fileRow struct {
 }
 
 type attemptRow struct {
-	delivery.HistoryEntry
+	mgapi.QueueHistory
 	At    time.Time
 	Reply string
 }
 
 type waitingRow struct {
-	delivery.WaitingRcpt
+	mgapi.QueueWaiting
 	Next time.Time
 }
 
@@ -131,10 +132,10 @@ func (s *Server) messagePage(rq *request) error {
 	if st.Message != nil {
 		for _, h := range st.Message.History {
 			reply := strings.Join(nonEmpty(codeText(h.Code), h.Reply), " ")
-			d.Attempts = append(d.Attempts, attemptRow{HistoryEntry: h, At: time.Time(h.Time).UTC(), Reply: reply})
+			d.Attempts = append(d.Attempts, attemptRow{QueueHistory: h, At: time.Time(h.Time).UTC(), Reply: reply})
 		}
 		for _, w := range st.Message.Waiting {
-			d.Waiting = append(d.Waiting, waitingRow{WaitingRcpt: w, Next: time.Time(w.NextAttemptAt).UTC()})
+			d.Waiting = append(d.Waiting, waitingRow{QueueWaiting: w, Next: time.Time(w.NextAttemptAt).UTC()})
 		}
 	}
 	rq.w.Header().Set("Content-Security-Policy", messagePagePolicy)
@@ -153,7 +154,7 @@ func (s *Server) messageHTML(rq *request) error {
 		return err
 	}
 	if sm.Parsed.HTML == "" {
-		return wire.NotFound("This message has no HTML part.")
+		return fault.NotFoundf("This message has no HTML part.")
 	}
 	h := rq.w.Header()
 	h.Set("Content-Security-Policy", previewPolicy)
@@ -176,7 +177,7 @@ func (s *Server) messageAttachment(rq *request) error {
 	files := sm.Parsed.Files
 	n, err := strconv.Atoi(rq.r.PathValue("n"))
 	if err != nil || n < 0 || n >= len(files) {
-		return wire.NotFound("This message has no attachment %s.", rq.r.PathValue("n"))
+		return fault.NotFoundf("This message has no attachment %s.", rq.r.PathValue("n"))
 	}
 	f := files[n]
 	h := rq.w.Header()

@@ -4,8 +4,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/delivery"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/stats"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -96,7 +96,7 @@ func (s *Server) overviewPage(rq *request) error {
 }
 
 // periodOf adds up a stats/total answer.
-func periodOf(label string, t wire.Stats) periodCounts {
+func periodOf(label string, t mgapi.Stats) periodCounts {
 	p := periodCounts{Label: label}
 	for _, e := range t.Stats {
 		if e.Accepted != nil {
@@ -141,7 +141,7 @@ func rate(n, of int64) string {
 
 // weekChart is the 7 days' accepted, delivered, failed, opened and
 // clicked lines.
-func weekChart(r stats.Range, t wire.Stats) lineChart {
+func weekChart(r stats.Range, t mgapi.Stats) lineChart {
 	series := append([]seriesValues(nil), statsEvents...)
 	days := r.Buckets()
 	for i, e := range t.Stats {

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -145,36 +145,33 @@ func (s *Server) showStatus(rq *request, status int, name, title, nav string, da
 
 // fail is the one place errors become dashboard responses.
 func (s *Server) fail(rq *request, err error) {
-	var we *wire.Error
+	we, ok := fault.As(err)
 	switch {
-	case errors.As(err, &we):
+	case ok:
 	case errors.Is(err, store.ErrNotFound):
-		we = wire.NotFound("Not found.")
+		we = fault.NotFoundf("Not found.")
 	case errors.Is(err, context.Canceled) && rq.r.Context().Err() != nil:
 		return // the client went away
 	default:
 		s.Log.Error("dashboard request failed", "method", rq.r.Method, "path", rq.r.URL.Path, "err", err)
-		we = wire.Errorf(http.StatusInternalServerError, "Something went wrong; the error was logged.")
+		we = fault.New(fault.Internal, "Something went wrong; the error was logged.")
 	}
-	for k, vs := range we.Header {
-		for _, v := range vs {
-			rq.w.Header().Add(k, v)
-		}
-	}
-	v := view{Title: http.StatusText(we.Status), Data: we.Message}
+	setRetryAfter(rq.w.Header(), we)
+	status := statusOf(we.Kind)
+	v := view{Title: http.StatusText(status), Data: we.Message}
 	if rq.ses.Token != "" {
 		v.User, v.CSRF = personOf(rq.ses.User), rq.ses.CSRF()
 	}
-	if err := s.render(rq.w, we.Status, "error", v); err != nil {
+	if err := s.render(rq.w, status, "error", v); err != nil {
 		s.Log.Error("render error page", "err", err)
 	}
 }
 
 // retryAfter is a 429 telling the client when to try again.
-func retryAfter(wait time.Duration, msg string) *wire.Error {
+func retryAfter(wait time.Duration, msg string) *fault.Error {
 	secs := max(1, int((wait+time.Second-1)/time.Second))
-	e := wire.Errorf(http.StatusTooManyRequests, "%s Try again in %v.", msg, time.Duration(secs)*time.Second)
-	e.Header = http.Header{"Retry-After": {strconv.Itoa(secs)}}
+	e := fault.TooManyf("%s Try again in %v.", msg, time.Duration(secs)*time.Second)
+	e.RetryAfter = time.Duration(secs) * time.Second
 	return e
 }
 

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/routes"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -95,16 +95,16 @@ func (s *Server) readRoute(rq *request, r *store.Route) error {
 	}
 	n, err := strconv.Atoi(p)
 	if err != nil || n < 0 {
-		return wire.BadRequest("The priority is a whole number, 0 or more (0 runs first).")
+		return fault.Invalidf("The priority is a whole number, 0 or more (0 runs first).")
 	}
 	r.Priority = n
 	r.Description = strings.TrimSpace(f.Get("description"))
 	r.Expression = strings.TrimSpace(f.Get("expression"))
 	if r.Expression == "" {
-		return wire.BadRequest("Enter an expression, such as match_recipient(\".*@example.com\").")
+		return fault.Invalidf("Enter an expression, such as match_recipient(\".*@example.com\").")
 	}
 	if _, err := routes.ParseExpression(r.Expression); err != nil {
-		return wire.BadRequest("Invalid expression %q: %v", r.Expression, err)
+		return fault.Invalidf("Invalid expression %q: %v", r.Expression, err)
 	}
 	r.Actions = nil
 	for _, line := range strings.Split(f.Get("actions"), "\n") {
@@ -114,19 +114,19 @@ func (s *Server) readRoute(rq *request, r *store.Route) error {
 		}
 		act, err := routes.ParseAction(line)
 		if err != nil {
-			return wire.BadRequest("Invalid action %q: %v", line, err)
+			return fault.Invalidf("Invalid action %q: %v", line, err)
 		}
 		for _, u := range act.URLs() {
 			if s.Egress != nil {
 				if err := s.Egress.CheckURL(u); err != nil {
-					return wire.BadRequest("%s is not an allowed URL: %v", u, err)
+					return fault.Invalidf("%s is not an allowed URL: %v", u, err)
 				}
 			}
 		}
 		r.Actions = append(r.Actions, line)
 	}
 	if len(r.Actions) == 0 {
-		return wire.BadRequest("Enter at least one action, such as forward(\"https://example.com/inbound\") or stop().")
+		return fault.Invalidf("Enter at least one action, such as forward(\"https://example.com/inbound\") or stop().")
 	}
 	return nil
 }

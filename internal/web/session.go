@@ -11,8 +11,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/secret"
 )
 
@@ -27,7 +27,7 @@ const (
 )
 
 // errCSRF answers a state-changing request without a valid CSRF token.
-var errCSRF = wire.Errorf(http.StatusForbidden, "This form has expired or did not come from this dashboard. Reload the page and try again.")
+var errCSRF = fault.Forbiddenf("This form has expired or did not come from this dashboard. Reload the page and try again.")
 
 // flash is a one-time message for the next page of a session.
 type flash struct {
@@ -129,9 +129,9 @@ func readBody(r *http.Request) error {
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		return wire.Errorf(http.StatusRequestEntityTooLarge, "The form is larger than %s, the most this page takes.", byteSize(int(tooBig.Limit)))
+		return fault.TooLargef("The form is larger than %s, the most this page takes.", byteSize(int(tooBig.Limit)))
 	case err != nil:
-		return wire.BadRequest("The form could not be read: %v", err)
+		return fault.Invalidf("The form could not be read: %v", err)
 	}
 	return nil
 }

@@ -7,7 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/stats"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -123,9 +124,9 @@ func (s *Server) statsPage(rq *request) error {
 	if err == nil {
 		err = s.readStats(rq, r, &d)
 	}
-	if we, ok := err.(*wire.Error); ok && we.Status == http.StatusBadRequest {
-		d.Error = we.Message
-		return s.showStatus(rq, we.Status, "stats", "Stats", "stats", d)
+	if f, ok := fault.As(err); ok && f.Kind == fault.Invalid {
+		d.Error = f.Message
+		return s.showStatus(rq, http.StatusBadRequest, "stats", "Stats", "stats", d)
 	}
 	if err != nil {
 		return err
@@ -147,9 +148,9 @@ func (d *statsData) statsRange(now time.Time) (stats.Range, error) {
 	d.From, d.To = from.Format(time.DateOnly), to.Format(time.DateOnly)
 	switch {
 	case from.After(to):
-		return r, wire.BadRequest("The range starts (%s) after it ends (%s).", d.From, d.To)
+		return r, fault.Invalidf("The range starts (%s) after it ends (%s).", d.From, d.To)
 	case to.Sub(from) >= statsMaxDays*24*time.Hour:
-		return r, wire.BadRequest("The range is longer than %d days; choose a shorter one.", statsMaxDays)
+		return r, fault.Invalidf("The range is longer than %d days; choose a shorter one.", statsMaxDays)
 	}
 	r.Start, r.End = from, to
 	return r, nil
@@ -162,7 +163,7 @@ func formDate(v, label string, def time.Time) (time.Time, error) {
 	}
 	t, err := time.Parse(time.DateOnly, v)
 	if err != nil {
-		return t, wire.BadRequest("%s %q is not a date such as 2025-01-31.", label, v)
+		return t, fault.Invalidf("%s %q is not a date such as 2025-01-31.", label, v)
 	}
 	return t, nil
 }
@@ -210,7 +211,7 @@ func (s *Server) readStats(rq *request, r stats.Range, d *statsData) error {
 
 // statsDayOf is one bucket of the stats/total answer as a table row.
 // Failed counts temporary and permanent failures, as failed events do.
-func statsDayOf(day time.Time, e wire.StatsEntry) statsDay {
+func statsDayOf(day time.Time, e mgapi.StatsEntry) statsDay {
 	row := statsDay{Day: day}
 	if e.Accepted != nil {
 		row.Accepted = e.Accepted.Total

@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/suppress"
 )
@@ -247,7 +247,7 @@ func (s *Server) deleteSuppression(lr listRequest) (result, error) {
 		res.Flash.Notice = addr + " was removed from " + lr.List.Title + "."
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return res, wire.NotFound("%s is not in %s (or no longer).", addr, lr.List.Title)
+		return res, fault.NotFoundf("%s is not in %s (or no longer).", addr, lr.List.Title)
 	}
 	if err != nil {
 		return res, err
@@ -265,7 +265,7 @@ func (s *Server) clearPage(lr listRequest) error {
 func (s *Server) clearSuppressions(lr listRequest) (result, error) {
 	res := result{To: lr.path() + "/clear"}
 	if !strings.EqualFold(strings.TrimSpace(lr.r.PostFormValue("confirm")), lr.Domain) {
-		return res, wire.BadRequest("Type the domain's name, %s, to confirm.", lr.Domain)
+		return res, fault.Invalidf("Type the domain's name, %s, to confirm.", lr.Domain)
 	}
 	if err := s.Regional.ClearSuppressions(lr.r.Context(), lr.Domain, lr.List.List); err != nil {
 		return res, err
@@ -279,11 +279,11 @@ func (s *Server) clearSuppressions(lr listRequest) (result, error) {
 func (s *Server) importSuppressions(lr listRequest) (result, error) {
 	res := result{To: lr.path()}
 	if lr.r.MultipartForm == nil || len(lr.r.MultipartForm.File["file"]) == 0 || lr.r.MultipartForm.File["file"][0].Size == 0 {
-		return res, wire.BadRequest("Choose a CSV file to import.")
+		return res, fault.Invalidf("Choose a CSV file to import.")
 	}
 	file := lr.r.MultipartForm.File["file"][0]
 	if file.Size > maxCSV {
-		return res, wire.Errorf(http.StatusRequestEntityTooLarge, "The file is larger than 25 MB; split it in parts.")
+		return res, fault.TooLargef("The file is larger than 25 MB; split it in parts.")
 	}
 	f, err := file.Open()
 	if err != nil {
@@ -316,7 +316,7 @@ type importData struct {
 func (s *Server) importPage(lr listRequest) error {
 	im, err := s.Regional.Import(lr.r.Context(), lr.Domain, lr.r.PathValue("id"))
 	if errors.Is(err, store.ErrNotFound) || err == nil && im.List != lr.List.List {
-		return wire.NotFound("There is no such import of %s.", lr.List.Title)
+		return fault.NotFoundf("There is no such import of %s.", lr.List.Title)
 	}
 	if err != nil {
 		return err

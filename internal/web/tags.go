@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/stats"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -122,7 +122,7 @@ func (s *Server) deleteTag(rq *request) (result, error) {
 	}
 	res := result{To: tagsPath + "?" + url.Values{"domain": {domain}}.Encode()}
 	if err := s.Regional.DeleteTag(rq.r.Context(), domain, tag); errors.Is(err, store.ErrNotFound) {
-		return res, wire.NotFound("There is no tag %s.", tag)
+		return res, fault.NotFoundf("There is no tag %s.", tag)
 	} else if err != nil {
 		return res, err
 	}

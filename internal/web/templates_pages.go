@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/templates"
@@ -72,7 +72,7 @@ func (s *Server) createTemplate(rq *request) (result, error) {
 	domain := f.Get("domain")
 	res := result{To: templatesPath + "?" + url.Values{"domain": {domain}}.Encode()}
 	if _, err := s.Domains.Get(rq.r.Context(), domain); err != nil {
-		return res, wire.NotFound("There is no domain %s.", domain)
+		return res, fault.NotFoundf("There is no domain %s.", domain)
 	}
 	var first *templates.VersionInput
 	if content := f.Get("template"); strings.TrimSpace(content) != "" {
@@ -115,7 +115,7 @@ func (s *Server) templatePage(rq *request) error {
 		}
 	}
 	if want != "" && want != "new" && d.Editing == nil {
-		return wire.NotFound("Template %s has no version %s.", t.Name, want)
+		return fault.NotFoundf("Template %s has no version %s.", t.Name, want)
 	}
 	rq.w.Header().Set("Content-Security-Policy", messagePagePolicy)
 	return s.show(rq, "template", t.Name, "templates", d)
@@ -248,16 +248,16 @@ func (s *Server) sendTemplateTest(rq *request) (result, error) {
 	f := rq.r.PostForm
 	to, from := strings.TrimSpace(f.Get("to")), strings.TrimSpace(f.Get("from"))
 	if to == "" {
-		return res, wire.BadRequest("Enter the address to send the test to.")
+		return res, fault.Invalidf("Enter the address to send the test to.")
 	}
 	var vars map[string]any
 	if raw := strings.TrimSpace(f.Get("vars")); raw != "" {
 		if err := json.Unmarshal([]byte(raw), &vars); err != nil {
-			return res, wire.BadRequest("The sample variables are not a JSON object: %v", err)
+			return res, fault.Invalidf("The sample variables are not a JSON object: %v", err)
 		}
 	}
 	if s.Send == nil {
-		return res, wire.BadRequest("Sending is not set up on this node.")
+		return res, fault.Invalidf("Sending is not set up on this node.")
 	}
 	dom, err := s.Domains.Get(rq.r.Context(), domain)
 	if err != nil {

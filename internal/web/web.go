@@ -31,13 +31,12 @@
 //     response to its eye icon's POST.
 //
 // Failure rules: handlers return errors, and one place, fail, renders them:
-// a *wire.Error with its status and text, store.ErrNotFound as 404, and
+// a *fault.Error with its status and text, store.ErrNotFound as 404, and
 // anything else as a logged 500 without details. A form's client error
 // (4xx) goes back to the form's page as a one-time error message.
 package web
 
 import (
-	"errors"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -45,12 +44,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
-	"github.com/salvo-email/salvo/internal/delivery"
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/egress"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/lists"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/obs"
 	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/shaping"
@@ -96,7 +95,7 @@ type Deps struct {
 	Egress *egress.Policy
 	// DestinationHealth lists the destinations this node's delivery
 	// engine knows to be down, for the queue page (nil: none).
-	DestinationHealth func() []delivery.DestinationHealth
+	DestinationHealth func() []mgapi.QueueHealth
 	// Shaping lists this node's traffic shaping state (limits in force,
 	// back-offs and why) for the queue page (nil: none).
 	Shaping func() []shaping.State
@@ -170,7 +169,7 @@ func (s *Server) register() {
 	s.public("GET "+prefix+"/static/", staticHandler())
 	s.call("POST "+prefix+"/logout", s.logout)
 	s.page("GET "+prefix+"/{$}", s.overviewPage)
-	s.page(prefix+"/", func(rq *request) error { return wire.NotFound("There is no page at %s.", rq.r.URL.Path) })
+	s.page(prefix+"/", func(rq *request) error { return fault.NotFoundf("There is no page at %s.", rq.r.URL.Path) })
 
 	s.page("GET "+apiKeysPath, s.apiKeysPage)
 	s.call("POST "+apiKeysPath+"/primary/reveal", s.revealPrimary)
@@ -262,11 +261,11 @@ func (s *Server) redirect(h func(*request) (result, error)) func(*request) error
 	return func(rq *request) error {
 		res, err := h(rq)
 		if err != nil {
-			var we *wire.Error
-			if res.To == "" || !errors.As(err, &we) || we.Status >= 500 {
+			f, ok := fault.As(err)
+			if res.To == "" || !ok || !f.Kind.Client() {
 				return err
 			}
-			res.Flash = flash{Error: we.Message}
+			res.Flash = flash{Error: f.Message}
 		}
 		if res.Flash != (flash{}) {
 			if err := s.setFlash(rq, res.Flash); err != nil {

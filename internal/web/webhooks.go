@@ -7,7 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 	"github.com/salvo-email/salvo/internal/webhooks"
 )
@@ -105,7 +106,7 @@ func (s *Server) webhooksPageWith(rq *request, signingKey string) error {
 	return s.show(rq, "webhooks", dd.Domain.Name+": Webhooks", "domains", d)
 }
 
-func urlStateOf(u wire.WebhookURLState) urlState {
+func urlStateOf(u mgapi.WebhookURLState) urlState {
 	st := urlState{URL: u.URL, EventTypes: u.EventTypes, Posted: u.Posted, Failures: u.Failures, Dropped: u.Dropped,
 		LastAttemptAt: timeOf(u.LastAttemptAt), LastStatus: u.LastStatus, LastError: errorDetail(u.LastStatus, u.LastError)}
 	for _, r := range u.Retrying {
@@ -125,7 +126,7 @@ func errorDetail(status int, msg string) string {
 	return strings.TrimPrefix(rest, ": ")
 }
 
-func timeOf(t *wire.Time) time.Time {
+func timeOf(t *mgapi.Time) time.Time {
 	if t == nil {
 		return time.Time{}
 	}
@@ -148,15 +149,15 @@ func (s *Server) editWebhooks(rq *request, done string, edit func(store.WebhookS
 	f := webhookForm{Kind: rq.r.PostFormValue("kind"), URL: strings.TrimSpace(rq.r.PostFormValue("url")),
 		NewURL: strings.TrimSpace(rq.r.PostFormValue("new_url"))}
 	if !webhooks.ValidKind(f.Kind) {
-		return res, wire.BadRequest("Choose an event type.")
+		return res, fault.Invalidf("Choose an event type.")
 	}
 	if f.URL == "" {
-		return res, wire.BadRequest("Enter the URL to post events to.")
+		return res, fault.Invalidf("Enter the URL to post events to.")
 	}
 	if s.Egress != nil {
 		for _, u := range []string{f.URL, f.NewURL} {
 			if err := s.Egress.CheckURL(u); u != "" && err != nil {
-				return res, wire.BadRequest("%s is not an allowed URL: %v", u, err)
+				return res, fault.Invalidf("%s is not an allowed URL: %v", u, err)
 			}
 		}
 	}
@@ -185,7 +186,7 @@ func (s *Server) replaceWebhook(rq *request) (result, error) {
 			return nil, webhooks.ErrNotFound
 		}
 		if f.NewURL == "" {
-			return nil, wire.BadRequest("Enter the new URL.")
+			return nil, fault.Invalidf("Enter the new URL.")
 		}
 		urls := slices.Clone(set[f.Kind])
 		urls[i] = f.NewURL
@@ -218,18 +219,18 @@ func (s *Server) testWebhook(rq *request) (result, error) {
 	res := result{To: webhooksPath(d.Domain.Name)}
 	kind, u := rq.r.PostFormValue("kind"), strings.TrimSpace(rq.r.PostFormValue("url"))
 	if !webhooks.ValidKind(kind) {
-		return res, wire.BadRequest("Choose an event type.")
+		return res, fault.Invalidf("Choose an event type.")
 	}
 	if err := webhooks.ValidateURL(u); err != nil {
 		return res, err
 	}
 	if s.Egress != nil {
 		if err := s.Egress.CheckURL(u); err != nil {
-			return res, wire.BadRequest("%s is not an allowed URL: %v", u, err)
+			return res, fault.Invalidf("%s is not an allowed URL: %v", u, err)
 		}
 	}
 	if s.WebhookTester == nil {
-		return res, wire.BadRequest("Webhook tests are not set up on this node.")
+		return res, fault.Invalidf("Webhook tests are not set up on this node.")
 	}
 	tr, err := s.WebhookTester.Test(rq.r.Context(), d.Domain.Name, kind, u)
 	if err != nil {

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -16,8 +16,8 @@ const maxRetriesShown = 100
 // with kind "" every URL and its retries, else the URLs of that kind and
 // their retries of it (ErrNotFound when the domain has no such webhook).
 // The API's attempts views and the dashboard's Webhooks tab show it.
-func Attempts(ctx context.Context, st store.WebhookStore, domain, kind string) (wire.WebhookAttempts, error) {
-	out := wire.WebhookAttempts{URLs: []wire.WebhookURLState{}}
+func Attempts(ctx context.Context, st store.WebhookStore, domain, kind string) (mgapi.WebhookAttempts, error) {
+	out := mgapi.WebhookAttempts{URLs: []mgapi.WebhookURLState{}}
 	set, err := st.Webhooks(ctx, domain)
 	if err != nil {
 		return out, err
@@ -42,11 +42,11 @@ func Attempts(ctx context.Context, st store.WebhookStore, domain, kind string) (
 	return out, nil
 }
 
-func urlState(ctx context.Context, st store.WebhookStore, set store.WebhookSet, cur store.WebhookCursor, kind string) (wire.WebhookURLState, error) {
-	s := wire.WebhookURLState{
+func urlState(ctx context.Context, st store.WebhookStore, set store.WebhookSet, cur store.WebhookCursor, kind string) (mgapi.WebhookURLState, error) {
+	s := mgapi.WebhookURLState{
 		URL: cur.URL, EventTypes: []string{}, Posted: cur.Posted, Failures: cur.Failures, Dropped: cur.Dropped,
 		LastAttemptAt: optTime(cur.LastAttemptAt), LastStatus: cur.LastStatus, LastError: cur.LastError,
-		Retrying: []wire.WebhookRetry{},
+		Retrying: []mgapi.WebhookRetry{},
 	}
 	for _, k := range Kinds {
 		if slices.Contains(set[k], cur.URL) {
@@ -58,19 +58,19 @@ func urlState(ctx context.Context, st store.WebhookStore, set store.WebhookSet, 
 		if kind != "" && r.Kind != kind {
 			continue
 		}
-		s.Retrying = append(s.Retrying, wire.WebhookRetry{
-			EventID: r.EventID, EventType: r.Kind, Attempts: r.Attempts, FirstAttemptAt: wire.Time(r.FirstAttemptAt),
+		s.Retrying = append(s.Retrying, mgapi.WebhookRetry{
+			EventID: r.EventID, EventType: r.Kind, Attempts: r.Attempts, FirstAttemptAt: mgapi.Time(r.FirstAttemptAt),
 			LastAttemptAt: optTime(r.LastAttemptAt), LastStatus: r.LastStatus, LastError: r.LastError,
-			NextAttemptAt: wire.Time(r.NextAttemptAt),
+			NextAttemptAt: mgapi.Time(r.NextAttemptAt),
 		})
 	}
 	return s, err
 }
 
-func optTime(t time.Time) *wire.Time {
+func optTime(t time.Time) *mgapi.Time {
 	if t.IsZero() {
 		return nil
 	}
-	w := wire.Time(t)
+	w := mgapi.Time(t)
 	return &w
 }

@@ -29,7 +29,7 @@ type Config struct {
 	// Lease is how long a pipeline stays reserved to this node; it is
 	// renewed every third of it.
 	Lease time.Duration
-	// Schedule and MaxAge are the retry schedule (§8.5).
+	// Schedule and MaxAge are the retry schedule (docs/mailgun-contract.md §8.5).
 	Schedule []time.Duration
 	MaxAge   time.Duration
 }

@@ -9,8 +9,8 @@ import (
 
 // The edits below are what the webhook endpoints do to a domain's set
 // (store.UpdateWebhooks runs them in its transaction). Each returns a new
-// set and never changes the one it is given; a refusal is a *wire.Error
-// with Mailgun's status and key.
+// set and never changes the one it is given; a refusal is a *fault.Error
+// (fault.Invalid, fault.Conflict, fault.NotFound) with Mailgun's text and key.
 
 // Create adds kind with urls (v3 POST); the kind must not exist yet.
 func Create(set store.WebhookSet, kind string, urls []string) (store.WebhookSet, error) {

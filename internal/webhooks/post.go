@@ -49,7 +49,7 @@ func (r result) describe() string {
 	}
 }
 
-// Body is the JSON a webhook POSTs (§8.4): the signature and the event
+// Body is the JSON a webhook POSTs (docs/mailgun-contract.md §8.4): the signature and the event
 // exactly as the Events API shows it (data is the stored event JSON).
 func Body(sig Signature, data []byte) []byte {
 	s, _ := json.Marshal(sig) // three strings: cannot fail
@@ -111,7 +111,7 @@ func printable(b []byte) string {
 }
 
 // Retryable reports whether a failed POST of kind answered status is
-// tried again (§8.5): not after 406 Not Acceptable, and never for
+// tried again (docs/mailgun-contract.md §8.5): not after 406 Not Acceptable, and never for
 // delivered events.
 func Retryable(kind string, status int) bool {
 	return status != http.StatusNotAcceptable && kind != "delivered"

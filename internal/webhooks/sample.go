@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/mgapi"
 )
 
 // A webhook test (PUT /v3/domains/{d}/webhooks/{kind}/test, which
@@ -30,10 +30,10 @@ func SampleEvent(domain, kind string, now time.Time) ([]byte, error) {
 		From: "Sender <sender@" + domain + ">", To: "alice@example.com", Subject: "A sample event of " + kind,
 		Size: 1024, Method: "http", Sender: "sender@" + domain, Tags: []string{"sample"}, UserVariables: map[string]any{}}
 	const rcpt = "alice@example.com"
-	ds := wire.DeliveryStatus{Code: 250, Message: "OK", MXHost: "mx.example.com", AttemptNo: 1, TLS: true, CertificateVerified: true}
-	g := events.Engagement{IP: "192.0.2.1", Client: wire.ClientInfo{ClientName: "Firefox", ClientOS: "Linux",
+	ds := mgapi.DeliveryStatus{Code: 250, Message: "OK", MXHost: "mx.example.com", AttemptNo: 1, TLS: true, CertificateVerified: true}
+	g := events.Engagement{IP: "192.0.2.1", Client: mgapi.ClientInfo{ClientName: "Firefox", ClientOS: "Linux",
 		ClientType: "browser", DeviceType: "desktop", UserAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"},
-		Geolocation: wire.Geolocation{Country: "US", Region: "Unknown", City: "Unknown"}}
+		Geolocation: mgapi.Geolocation{Country: "US", Region: "Unknown", City: "Unknown"}}
 	var rec = events.NewAccepted(mi, rcpt, nil, now)
 	switch kind {
 	case "delivered":

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Signature is the signature object of a webhook POST (§8.4); in form
+// Signature is the signature object of a webhook POST (docs/mailgun-contract.md §8.4); in form
 // posts (route forwards) its fields are sent as timestamp, token, signature.
 type Signature struct {
 	Timestamp string `json:"timestamp"`
@@ -41,9 +41,9 @@ func Verify(key []byte, s Signature) bool {
 }
 
 // Schedule is the delay after each failed attempt of a webhook or route
-// forward POST (reference §8.5, current documentation), and MaxAge how long
+// forward POST (docs/mailgun-contract.md §8.5, current documentation), and MaxAge how long
 // retries go on. 406 Not Acceptable stops retries at once.
 var Schedule = []time.Duration{5 * time.Minute, 10 * time.Minute, 15 * time.Minute, time.Hour, 2 * time.Hour, 4 * time.Hour}
 
-// MaxAge bounds retries (§8.5: about 8 hours).
+// MaxAge bounds retries (docs/mailgun-contract.md §8.5: about 8 hours).
 const MaxAge = 8 * time.Hour

@@ -1,5 +1,5 @@
 // Package webhooks signs and delivers HTTP notifications: event webhooks
-// (reference §8) and, through the same signing, route forwards (§6.4).
+// (docs/mailgun-contract.md §8) and, through the same signing, route forwards (§6.4).
 //
 // # Signatures
 //
@@ -58,7 +58,7 @@
 // never makes it skip an event. On SQLite txid is 0 and the single writer
 // makes seq order commit order.
 //
-// # Failure rules (§8.5)
+// # Failure rules (docs/mailgun-contract.md §8.5)
 //
 // A 2xx answer is success. 406 Not Acceptable gives the event up at once.
 // Any other status, a timeout or a connection error is retried on
@@ -71,14 +71,13 @@
 package webhooks
 
 import (
-	"net/http"
 	"net/url"
 	"strings"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 )
 
-// Webhook kinds (§8.1), in the order lists show them.
+// Webhook kinds (docs/mailgun-contract.md §8.1), in the order lists show them.
 var Kinds = []string{"accepted", "delivered", "opened", "clicked", "unsubscribed", "complained",
 	"permanent_fail", "temporary_fail"}
 
@@ -113,14 +112,14 @@ func KindOf(eventType, severity string) string {
 }
 
 // reason is a 400 with the webhook endpoints' capitalised "Reason" key.
-func reason(format string, args ...any) *wire.Error {
-	e := wire.BadRequest(format, args...)
+func reason(format string, args ...any) *fault.Error {
+	e := fault.Invalidf(format, args...)
 	e.Key = "Reason"
 	return e
 }
 
 // ErrNotFound is the 404 of a webhook kind or URL the domain does not have.
-var ErrNotFound = &wire.Error{Status: http.StatusNotFound, Key: "Description", Message: "Webhook not found"}
+var ErrNotFound = &fault.Error{Kind: fault.NotFound, Key: "Description", Message: "Webhook not found"}
 
 // ValidateURL checks that u is an absolute http or https URL. Credentials
 // in the URL are refused: they would be stored and shown in plaintext;

@@ -2,18 +2,16 @@ package webhooks
 
 import (
 	"encoding/json"
-	"errors"
-	"net/http"
 	"reflect"
 	"testing"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
 // TestSchedule: after the n-th failed attempt the next comes after the
-// n-th delay of §8.5 (the last one repeating), until MaxAge after the
+// n-th delay of docs/mailgun-contract.md §8.5 (the last one repeating), until MaxAge after the
 // first attempt.
 func TestSchedule(t *testing.T) {
 	t.Parallel()
@@ -79,8 +77,8 @@ func TestKindOf(t *testing.T) {
 // wantReason checks a 400 with a "Reason" key.
 func wantReason(t *testing.T, what string, err error) {
 	t.Helper()
-	var we *wire.Error
-	if !errors.As(err, &we) || we.Status != http.StatusBadRequest || we.Key != "Reason" || we.Message == "" {
+	we, ok := fault.As(err)
+	if !ok || we.Kind != fault.Invalid || we.Key != "Reason" || we.Message == "" {
 		t.Errorf("%s: error %v, want a 400 with a Reason", what, err)
 	}
 }

@@ -47,8 +47,9 @@ func isUnique(err error) bool {
 // Its sessions run with jit=off unless url sets jit: Salvo's statements
 // are short, and PostgreSQL compiles any whose estimated cost passes
 // jit_above_cost, which a claim by destination over a deep queue does
-// (its per-destination LIMITs are estimated, not known): 58 ms of JIT
-// compilation for a 1.6 ms statement with 1,000,000 jobs queued.
+// (its per-destination LIMITs are estimated, not known), and the
+// compilation then costs many times the statement itself
+// (docs/performance.md, "Figures moved out of code comments").
 func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {

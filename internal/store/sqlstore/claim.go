@@ -40,8 +40,8 @@ import (
 // (A probe walking a bounded number of due jobs first, to spare the seeks
 // when the skipped backlogs are small, was tried: on PostgreSQL its
 // ORDER BY … LIMIT turned into a sequential scan and sort of the whole
-// queue whenever the table's statistics were stale, 60–115 ms at 100,000
-// jobs.)
+// queue whenever the table's statistics were stale; docs/performance.md,
+// "Claims with a deep queue", has the figures.)
 
 // maxLooseDests bounds the destinations a claim reads one by one.
 const maxLooseDests = 1000

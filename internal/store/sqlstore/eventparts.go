@@ -22,7 +22,7 @@ import (
 //
 // The run is the members from "message" through the message-level members
 // that follow it without a gap ("flags", "tags", "campaigns",
-// "user-variables", "storage", in wire.Event's order). Two events whose
+// "user-variables", "storage", in mgapi.Event's order). Two events whose
 // runs are equal share one part row: all events of a message sent to many
 // recipients in one To header, and most events of a single recipient.
 // Events that differ (a batch send's per-recipient To and variables) get a

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store/sqlstore"
 )
 
@@ -21,7 +21,7 @@ func TestSplitEvent(t *testing.T) {
 		From: "s@a.com", To: strings.Repeat("someone@example.com, ", 50), Subject: "hi", Size: 10,
 		Tags: []string{"t"}, UserVariables: map[string]any{"v": "1"}, Method: "http", Sender: "s@a.com"}
 	at := time.Unix(1700000000, 123000)
-	ds := wire.DeliveryStatus{Code: 250, Message: "OK"}
+	ds := mgapi.DeliveryStatus{Code: 250, Message: "OK"}
 	for _, e := range [][]byte{
 		events.NewAccepted(mi, "r@x.com", nil, at).Data,
 		events.NewDelivered(mi, "r@x.com", nil, ds, at).Data,

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/events"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -22,7 +22,7 @@ func partsInfo(m store.Message, n int) (*events.MessageInfo, []string) {
 		Domain: m.Domain, StorageKey: m.Key, StorageURL: "https://api.example/v3/domains/" + m.Domain + "/messages/" + m.Key,
 		MessageID: m.MessageID, From: "Sender <s@" + m.Domain + ">", To: strings.Join(rcpts, ", "),
 		Subject: "Ünïcode \"quoted\" \\ subject <b>", Size: m.Size,
-		Attachments: []wire.AttachmentInfo{{Filename: "a.pdf", ContentType: "application/pdf", Size: 3}},
+		Attachments: []mgapi.AttachmentInfo{{Filename: "a.pdf", ContentType: "application/pdf", Size: 3}},
 		Tags:        []string{"news", "big"}, UserVariables: map[string]any{"n": 1.5, "s": "x\u2028y"},
 		Method: "http", Sender: m.Sender,
 	}, rcpts
@@ -65,10 +65,10 @@ func testEventParts(t *testing.T, r store.Regional) {
 	}
 	var outs []store.Outcome
 	for i, j := range jobs {
-		ds := wire.DeliveryStatus{Code: 250, Message: "OK", AttemptNo: 1, MXHost: "mx.example.com"}
+		ds := mgapi.DeliveryStatus{Code: 250, Message: "OK", AttemptNo: 1, MXHost: "mx.example.com"}
 		e := events.NewDelivered(mi, j.Recipient, nil, ds, at(3))
 		if i%2 == 1 {
-			ds = wire.DeliveryStatus{Code: 451, Message: "try later", AttemptNo: 1}
+			ds = mgapi.DeliveryStatus{Code: 451, Message: "try later", AttemptNo: 1}
 			e = events.NewFailed(mi, j.Recipient, nil, events.Temporary, events.ReasonGeneric, ds, at(3))
 		}
 		outs = append(outs, store.Outcome{JobID: j.ID, Done: i%2 == 0, NextAttemptAt: at(600), Events: keep(e)})
@@ -91,7 +91,7 @@ func testEventParts(t *testing.T, r store.Regional) {
 	mustOK(t, r.AppendEvents(ctx, keep(events.NewAccepted(smi, "s@x.com", nil, at(6)))), "AppendEvents")
 
 	// A row as written before migration 0017: the whole JSON inline.
-	old := events.NewDelivered(mi, rcpts[1], nil, wire.DeliveryStatus{Code: 250}, at(7))
+	old := events.NewDelivered(mi, rcpts[1], nil, mgapi.DeliveryStatus{Code: 250}, at(7))
 	keep(old)
 	_, err = sqlDB(t, r).Writer().ExecContext(ctx, rebind(t, r, `INSERT INTO events (id, domain, type, severity, ts, message_id, recipient, data)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), old.ID, old.Domain, old.Type, old.Severity, old.Timestamp.UnixMicro(),

@@ -1,8 +1,8 @@
-package wire
+package mgapi
 
 import "encoding/json"
 
-// Stats is GET /v3/{d}/stats/total and the tag stats (§10.2); tag and
+// Stats is GET /v3/{d}/stats/total and the tag stats (docs/mailgun-contract.md §10.2); tag and
 // description only in the latter. Only the requested event types appear
 // in each entry; every counter is an integer.
 type Stats struct {
@@ -66,7 +66,7 @@ type (
 	}
 )
 
-// MetricsRequest is the body of POST /v1/analytics/metrics (§10.3).
+// MetricsRequest is the body of POST /v1/analytics/metrics (docs/mailgun-contract.md §10.3).
 type MetricsRequest struct {
 	Start      string            `json:"start"`
 	End        string            `json:"end"`

@@ -1,6 +1,6 @@
-package wire
+package mgapi
 
-// MailingList is a list object (reference §5.1).
+// MailingList is a list object (docs/mailgun-contract.md §5.1).
 type MailingList struct {
 	Address         string `json:"address"`
 	Name            string `json:"name"`

@@ -1,4 +1,4 @@
-package wire
+package mgapi
 
 // SendingQueues is GET /v3/domains/{d}/sending_queues (reference §2.5).
 type SendingQueues struct {

@@ -1,4 +1,4 @@
-package wire
+package mgapi
 
 // LogsRequest is the JSON body of POST /v1/analytics/logs (Mailgun's
 // newer logs API; mailgun.js logs.list).

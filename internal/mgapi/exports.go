@@ -1,4 +1,4 @@
-package wire
+package mgapi
 
 // Export is one export of GET /v3/exports and GET /v3/exports/{id}
 // (mailgun-go's Export): status is queued, processing, complete or failed.

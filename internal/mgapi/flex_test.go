@@ -1,11 +1,11 @@
-package wire_test
+package mgapi_test
 
 import (
 	"encoding/json"
 	"reflect"
 	"testing"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 )
 
 // TestFlexTypes: each Flex type takes the spellings Mailgun's SDKs send
@@ -13,18 +13,18 @@ import (
 func TestFlexTypes(t *testing.T) {
 	t.Parallel()
 	type doc struct {
-		S  wire.FlexString  `json:"s"`
-		SS wire.FlexStrings `json:"ss"`
-		B  wire.FlexBool    `json:"b"`
-		I  wire.FlexInt     `json:"i"`
+		S  mgapi.FlexString  `json:"s"`
+		SS mgapi.FlexStrings `json:"ss"`
+		B  mgapi.FlexBool    `json:"b"`
+		I  mgapi.FlexInt     `json:"i"`
 	}
 	for _, c := range []struct {
 		in   string
 		want doc
 	}{
-		{`{"s":"550","ss":["a","b"],"b":true,"i":10}`, doc{"550", wire.FlexStrings{"a", "b"}, true, 10}},
-		{`{"s":550,"ss":"a","b":"yes","i":"10"}`, doc{"550", wire.FlexStrings{"a"}, true, 10}},
-		{`{"s":1700000000.5,"ss":[7],"b":"False","i":" 3 "}`, doc{"1700000000.5", wire.FlexStrings{"7"}, false, 3}},
+		{`{"s":"550","ss":["a","b"],"b":true,"i":10}`, doc{"550", mgapi.FlexStrings{"a", "b"}, true, 10}},
+		{`{"s":550,"ss":"a","b":"yes","i":"10"}`, doc{"550", mgapi.FlexStrings{"a"}, true, 10}},
+		{`{"s":1700000000.5,"ss":[7],"b":"False","i":" 3 "}`, doc{"1700000000.5", mgapi.FlexStrings{"7"}, false, 3}},
 		{`{"s":true,"b":1,"i":""}`, doc{S: "true", B: true}},
 		{`{"s":null,"ss":null,"b":null,"i":null}`, doc{}},
 	} {
@@ -40,7 +40,7 @@ func TestFlexTypes(t *testing.T) {
 		}
 	}
 	// Exact out: each encodes as its Go kind.
-	out, _ := json.Marshal(doc{"550", wire.FlexStrings{"a"}, true, 10})
+	out, _ := json.Marshal(doc{"550", mgapi.FlexStrings{"a"}, true, 10})
 	if string(out) != `{"s":"550","ss":["a"],"b":true,"i":10}` {
 		t.Errorf("Marshal = %s", out)
 	}
@@ -50,7 +50,7 @@ func TestFlexTypes(t *testing.T) {
 // booleans and epoch numbers decodes like the typed one.
 func TestMetricsRequestScalars(t *testing.T) {
 	t.Parallel()
-	var a, b wire.MetricsRequest
+	var a, b mgapi.MetricsRequest
 	if err := json.Unmarshal([]byte(`{"start":"1700000000","duration":"1d","metrics":["delivered_count"],"include_aggregates":true,"pagination":{"skip":2,"limit":5}}`), &a); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,7 @@
-package wire
+package mgapi
 
 // Credential is one SMTP credential in GET /v3/domains/{d}/credentials
-// (reference §12.1). size_bytes is always null (no mailboxes here).
+// (docs/mailgun-contract.md §12.1). size_bytes is always null (no mailboxes here).
 type Credential struct {
 	Login     string `json:"login"`
 	Mailbox   string `json:"mailbox"`
@@ -35,7 +35,7 @@ type CredentialsDeleted struct {
 	Count   int    `json:"count"`
 }
 
-// Route is a route object (reference §6.1); priority is a number, as
+// Route is a route object (docs/mailgun-contract.md §6.1); priority is a number, as
 // mailgun-go decodes it.
 type Route struct {
 	ID          string   `json:"id"`

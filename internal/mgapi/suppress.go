@@ -1,8 +1,8 @@
-package wire
+package mgapi
 
 import "time"
 
-// Suppression list items (reference §4). A bounce's code is a string
+// Suppression list items (docs/mailgun-contract.md §4). A bounce's code is a string
 // (mailgun-go fails on a number); the allowlist writes createdAt in camel
 // case.
 type (
@@ -58,7 +58,7 @@ type ImportAccepted struct {
 	StatusURL string `json:"status_url"`
 }
 
-// Tag is a tag (§10.1); first-seen and last-seen are RFC 3339, as
+// Tag is a tag (docs/mailgun-contract.md §10.1); first-seen and last-seen are RFC 3339, as
 // mailgun-go's *time.Time needs.
 type Tag struct {
 	Tag         string     `json:"tag"`

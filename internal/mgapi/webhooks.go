@@ -1,6 +1,6 @@
-package wire
+package mgapi
 
-// WebhookURLs is one webhook kind's URLs (§8.2). Both SDKs also accept a
+// WebhookURLs is one webhook kind's URLs (docs/mailgun-contract.md §8.2). Both SDKs also accept a
 // legacy single "url"; Salvo always answers with the list.
 type WebhookURLs struct {
 	URLs []string `json:"urls"`

@@ -1,6 +1,6 @@
-package wire
+package mgapi
 
-// Tracking is GET /v3/domains/{d}/tracking (reference §9). Active is always
+// Tracking is GET /v3/domains/{d}/tracking (docs/mailgun-contract.md §9). Active is always
 // a JSON boolean: mailgun-go's TrackingStatus.Active is a bool, so click
 // tracking in "htmlonly" mode is reported as true (and as htmlonly in
 // HTMLOnly, which the SDKs ignore).

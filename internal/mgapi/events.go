@@ -1,8 +1,8 @@
-package wire
+package mgapi
 
 import "time"
 
-// Event is the Events API object (reference §3.4), also the event-data of
+// Event is the Events API object (docs/mailgun-contract.md §3.4), also the event-data of
 // webhooks. Numeric fields are numbers and dates are float Unix seconds, as
 // mailgun-go's decoders require; tags, campaigns and user-variables are
 // always present.
@@ -35,7 +35,7 @@ type Event struct {
 	Geolocation *Geolocation `json:"geolocation,omitempty"`
 }
 
-// RouteRef names a route in an event (reference §3.4: routed mail adds
+// RouteRef names a route in an event (docs/mailgun-contract.md §3.4: routed mail adds
 // routes[{expression,id,match{recipient}}]).
 type RouteRef struct {
 	ID          string     `json:"id"`

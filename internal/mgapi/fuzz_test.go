@@ -1,11 +1,12 @@
-package wire
+package mgapi
 
 import (
 	"bytes"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/salvo-email/salvo/internal/fault"
 )
 
 // FuzzParseParams: any query string, content type and body a client sends
@@ -21,8 +22,7 @@ func FuzzParseParams(f *testing.F) {
 		r.URL.RawQuery = query
 		r.Header.Set("Content-Type", ctype)
 		_, err := ParseParams(r, 1<<20)
-		var we *Error
-		if err != nil && (!errors.As(err, &we) || we.Status < 400 || we.Status >= 500) {
+		if f, ok := fault.As(err); err != nil && (!ok || !f.Kind.Client()) {
 			t.Fatalf("ParseParams(%q, %q, %q): %v is not a client error", query, ctype, body, err)
 		}
 	})

@@ -1,4 +1,4 @@
-package wire
+package mgapi
 
 // Validation is the answer of GET/POST /v4/address/validate (reference
 // §13.3; mailgun-go's mtypes.ValidateEmailResponse). did_you_mean and

@@ -1,6 +1,6 @@
-package wire
+package mgapi
 
-// Key is an item of GET /v1/keys (reference §1.3). Dates are ISO-8601
+// Key is an item of GET /v1/keys (docs/mailgun-contract.md §1.3). Dates are ISO-8601
 // without a zone; domain_name is null for keys that are not domain keys.
 type Key struct {
 	ID             string   `json:"id"`
@@ -31,7 +31,7 @@ type KeyCreated struct {
 	Key     Key    `json:"key"`
 }
 
-// Domain is the domain object (union of the v3 and v4 shapes, §11.1).
+// Domain is the domain object (union of the v3 and v4 shapes, docs/mailgun-contract.md §11.1).
 type Domain struct {
 	ID                         string `json:"id"`
 	Name                       string `json:"name"`
@@ -98,4 +98,9 @@ type ConnectionUpdated struct {
 	Message          string `json:"message"`
 	RequireTLS       bool   `json:"require-tls"`
 	SkipVerification bool   `json:"skip-verification"`
+}
+
+// Message is the `{"message": "..."}` body of most successful writes.
+type Message struct {
+	Message string `json:"message"`
 }

@@ -1,4 +1,4 @@
-package wire_test
+package mgapi_test
 
 import (
 	"encoding/json"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/mailgun/mailgun-go/v4"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/mgapi"
 )
 
 func TestParseDate(t *testing.T) {
@@ -58,7 +58,7 @@ func TestParseDate(t *testing.T) {
 		{"2023-01-02T02:14:27.5Z", utc(2023, time.January, 2, 2, 14, 27, 500000000)},
 	}
 	for _, c := range cases {
-		got, err := wire.ParseDate(c.in)
+		got, err := mgapi.ParseDate(c.in)
 		if err != nil {
 			t.Errorf("ParseDate(%q): %v", c.in, err)
 			continue
@@ -100,8 +100,8 @@ func TestParseDateRefusals(t *testing.T) {
 		{"2011-13-45T00:00:00Z", ""},
 	}
 	for _, c := range cases {
-		got, err := wire.ParseDate(c.in)
-		var de *wire.DateError
+		got, err := mgapi.ParseDate(c.in)
+		var de *mgapi.DateError
 		if !errors.As(err, &de) {
 			t.Errorf("ParseDate(%q) = %v, %v; want a *DateError", c.in, got, err)
 			continue
@@ -124,10 +124,10 @@ func TestFormatDate(t *testing.T) {
 		{time.Date(2011, time.October, 13, 18, 2, 0, 0, time.UTC), "Thu, 13 Oct 2011 18:02:00 +0000"},
 	}
 	for _, c := range cases {
-		if got := wire.FormatDate(c.in); got != c.want {
+		if got := mgapi.FormatDate(c.in); got != c.want {
 			t.Errorf("FormatDate(%v) = %q, want %q", c.in, got, c.want)
 		}
-		back, err := wire.ParseDate(wire.FormatDate(c.in))
+		back, err := mgapi.ParseDate(mgapi.FormatDate(c.in))
 		if err != nil || !back.Equal(c.in.Truncate(time.Second)) {
 			t.Errorf("ParseDate(FormatDate(%v)) = %v, %v", c.in, back, err)
 		}
@@ -145,8 +145,8 @@ func TestTimeDecodesInMailgunGo(t *testing.T) {
 		{}, // zero time still writes a valid date
 	} {
 		b, err := json.Marshal(struct {
-			CreatedAt wire.Time `json:"created_at"`
-		}{wire.Time(in)})
+			CreatedAt mgapi.Time `json:"created_at"`
+		}{mgapi.Time(in)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,9 +160,9 @@ func TestTimeDecodesInMailgunGo(t *testing.T) {
 		if !time.Time(got.CreatedAt).Equal(in.Truncate(time.Second)) {
 			t.Errorf("%s decoded by mailgun-go as %v, want %v", b, time.Time(got.CreatedAt), in)
 		}
-		var back wire.Time
+		var back mgapi.Time
 		if err := json.Unmarshal(b[len(`{"created_at":`):len(b)-1], &back); err != nil || !time.Time(back).Equal(in.Truncate(time.Second)) {
-			t.Errorf("wire.Time round trip of %s = %v, %v", b, time.Time(back), err)
+			t.Errorf("mgapi.Time round trip of %s = %v, %v", b, time.Time(back), err)
 		}
 	}
 	// And what mailgun-go writes, Salvo reads.
@@ -170,20 +170,20 @@ func TestTimeDecodesInMailgunGo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back wire.Time
+	var back mgapi.Time
 	if err := json.Unmarshal(b, &back); err != nil || !time.Time(back).Equal(time.Date(2026, time.March, 4, 5, 6, 7, 0, time.UTC)) {
-		t.Errorf("wire.Time of mailgun-go's %s = %v, %v", b, time.Time(back), err)
+		t.Errorf("mgapi.Time of mailgun-go's %s = %v, %v", b, time.Time(back), err)
 	}
 }
 
 func TestISOTime(t *testing.T) {
 	t.Parallel()
 	in := time.Date(2026, time.January, 23, 12, 16, 0, 0, time.FixedZone("", 2*3600))
-	b, err := json.Marshal(wire.ISOTime(in))
+	b, err := json.Marshal(mgapi.ISOTime(in))
 	if err != nil || string(b) != `"2026-01-23T10:16:00"` {
 		t.Fatalf("ISOTime = %s, %v; want UTC without a zone", b, err)
 	}
-	var back wire.ISOTime
+	var back mgapi.ISOTime
 	if err := json.Unmarshal(b, &back); err != nil || !time.Time(back).Equal(in) {
 		t.Errorf("ISOTime round trip = %v, %v", time.Time(back), err)
 	}

@@ -1,15 +1,9 @@
-// Package wire is Mailgun's HTTP contract: request decoding, response shapes
-// and the date formats, with no server or store imports. Handlers,
-// dashboard and tests share these definitions.
-//
-// Mailgun clients send the same parameters as multipart/form-data,
-// application/x-www-form-urlencoded, JSON or query strings (mailgun.js puts
-// some writes in the query), so Params merges them all; booleans arrive as
-// yes/no/true/false in any case, and JSON bodies may hold numbers where
-// strings are meant and back (flex.go). A parameter an endpoint does not
-// know is ignored and recorded (Accept), never refused: Mailgun ignores
-// it, and real clients send such parameters.
-package wire
+// Request parameters: Mailgun clients send the same parameters as
+// multipart/form-data, application/x-www-form-urlencoded, JSON or query
+// strings (mailgun.js puts some writes in the query), so Params merges
+// them all.
+
+package mgapi
 
 import (
 	"bytes"
@@ -25,10 +19,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/salvo-email/salvo/internal/fault"
 )
 
 // RequestTooLarge is Mailgun's 413.
-var RequestTooLarge = &Error{Status: http.StatusRequestEntityTooLarge, Message: "request size exceeds 52.4MiB limit"}
+var RequestTooLarge = &fault.Error{Kind: fault.TooLarge, Message: "request size exceeds 52.4MiB limit"}
 
 // Params are a request's parameters: query string and body merged.
 type Params struct {
@@ -68,7 +64,7 @@ func ParseParams(r *http.Request, maxBytes int64) (*Params, error) {
 	p := NewParams(nil)
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		return nil, BadRequest("unable to parse request: invalid URL escape")
+		return nil, fault.Invalidf("unable to parse request: invalid URL escape")
 	}
 	// An empty body (Content-Length: 0) carries no parameters whatever its
 	// Content-Type says; r.Body is no longer http.NoBody once limited.
@@ -91,7 +87,7 @@ func ParseParams(r *http.Request, maxBytes int64) (*Params, error) {
 	case "multipart/form-data":
 		boundary := mparams["boundary"]
 		if boundary == "" {
-			return nil, BadRequest("malformed multipart/form-data request")
+			return nil, fault.Invalidf("malformed multipart/form-data request")
 		}
 		form, err := multipart.NewReader(body, boundary).ReadForm(maxBytes)
 		if err != nil {
@@ -116,11 +112,11 @@ func ParseParams(r *http.Request, maxBytes int64) (*Params, error) {
 		case mt == "application/x-www-form-urlencoded" || mt == "" || mt == "text/plain":
 			v, err := url.ParseQuery(string(trimmed))
 			if err != nil {
-				return nil, BadRequest("unable to parse request: invalid URL escape")
+				return nil, fault.Invalidf("unable to parse request: invalid URL escape")
 			}
 			p.values = v
 		default:
-			return nil, Errorf(http.StatusBadRequest, "unsupported Content-Type %q; send multipart/form-data, application/x-www-form-urlencoded or application/json", mt)
+			return nil, fault.Invalidf("unsupported Content-Type %q; send multipart/form-data, application/x-www-form-urlencoded or application/json", mt)
 		}
 	}
 	for k, vs := range q {
@@ -134,14 +130,14 @@ func bodyError(err error, msg string) error {
 	if errors.As(err, &mbe) {
 		return RequestTooLarge
 	}
-	return BadRequest("%s", msg)
+	return fault.Invalidf("%s", msg)
 }
 
 func (p *Params) readJSON(b []byte) error {
 	p.JSON = b
 	if b[0] == '[' {
 		if !json.Valid(b) {
-			return BadRequest("request body is not valid JSON")
+			return fault.Invalidf("request body is not valid JSON")
 		}
 		return nil
 	}
@@ -149,12 +145,12 @@ func (p *Params) readJSON(b []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := dec.Decode(&obj); err != nil {
-		return BadRequest("request body is not valid JSON: %v", err)
+		return fault.Invalidf("request body is not valid JSON: %v", err)
 	}
 	for k, raw := range obj {
 		vals, err := jsonValues(raw)
 		if err != nil {
-			return BadRequest("parameter %q: %v", k, err)
+			return fault.Invalidf("parameter %q: %v", k, err)
 		}
 		if vals == nil {
 			continue // null: as if absent
@@ -331,7 +327,7 @@ func (p *Params) Bool(name string, def bool) (bool, error) {
 	}
 	b, ok := ParseBool(s)
 	if !ok {
-		return false, BadRequest("'%s' parameter must be yes, no, true or false, not %q", name, s)
+		return false, fault.Invalidf("'%s' parameter must be yes, no, true or false, not %q", name, s)
 	}
 	return b, nil
 }
@@ -344,10 +340,10 @@ func (p *Params) Int(name string, def, min, max int) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, BadRequest("'%s' parameter must be an integer, not %q", name, s)
+		return 0, fault.Invalidf("'%s' parameter must be an integer, not %q", name, s)
 	}
 	if n < min || n > max {
-		return 0, BadRequest("'%s' parameter must be between %d and %d", name, min, max)
+		return 0, fault.Invalidf("'%s' parameter must be between %d and %d", name, min, max)
 	}
 	return n, nil
 }
@@ -356,7 +352,7 @@ func (p *Params) Int(name string, def, min, max int) (int, error) {
 func (p *Params) Required(name string) (string, error) {
 	v := p.Get(name)
 	if v == "" {
-		return "", BadRequest("Missing mandatory parameter: %s", name)
+		return "", fault.Invalidf("Missing mandatory parameter: %s", name)
 	}
 	return v, nil
 }

@@ -1,8 +1,7 @@
-package wire_test
+package mgapi_test
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -13,7 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
+	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
@@ -22,21 +22,21 @@ const defaultMax = 52_428_800
 
 // parse runs ParseParams on a request built the way the server sees it:
 // the body already limited by http.MaxBytesReader.
-func parse(t *testing.T, method, target string, b testutil.Body, max int64) (*wire.Params, error) {
+func parse(t *testing.T, method, target string, b testutil.Body, max int64) (*mgapi.Params, error) {
 	t.Helper()
 	r := httptest.NewRequest(method, target, bytes.NewReader(b.Data))
 	for k, vs := range b.Header {
 		r.Header[k] = vs
 	}
 	r.Body = http.MaxBytesReader(httptest.NewRecorder(), r.Body, max)
-	p, err := wire.ParseParams(r, max)
+	p, err := mgapi.ParseParams(r, max)
 	if p != nil {
 		t.Cleanup(p.Close)
 	}
 	return p, err
 }
 
-func mustParse(t *testing.T, method, target string, b testutil.Body) *wire.Params {
+func mustParse(t *testing.T, method, target string, b testutil.Body) *mgapi.Params {
 	t.Helper()
 	p, err := parse(t, method, target, b, defaultMax)
 	if err != nil {
@@ -46,7 +46,7 @@ func mustParse(t *testing.T, method, target string, b testutil.Body) *wire.Param
 }
 
 // want compares every parameter of p with values.
-func want(t *testing.T, p *wire.Params, values url.Values) {
+func want(t *testing.T, p *mgapi.Params, values url.Values) {
 	t.Helper()
 	got := url.Values{}
 	for _, name := range p.Names() {
@@ -157,29 +157,29 @@ func TestParseParamsRefusals(t *testing.T) {
 		name   string
 		target string
 		body   testutil.Body
-		status int
+		kind   fault.Kind
 		msg    string
 	}{
-		{"urlencoded over the limit", "/x", testutil.Form(url.Values{"a": {big}}), 413, "request size exceeds 52.4MiB limit"},
-		{"multipart over the limit", "/x", testutil.Multipart(url.Values{"a": {big}}), 413, "request size exceeds 52.4MiB limit"},
-		{"JSON over the limit", "/x", testutil.JSON(`{"a":"` + big + `"}`), 413, "request size exceeds 52.4MiB limit"},
-		{"gzip over the limit once inflated", "/x", testutil.Gzip(testutil.Form(url.Values{"a": {big}})), 413, "request size exceeds 52.4MiB limit"},
-		{"bad escape in body", "/x", testutil.Raw("application/x-www-form-urlencoded", "a=%G1"), 400, "unable to parse request: invalid URL escape"},
-		{"bad escape in query", "/x?a=%", testutil.Body{}, 400, "unable to parse request: invalid URL escape"},
-		{"multipart without boundary", "/x", testutil.Raw("multipart/form-data", "a=1"), 400, "malformed multipart/form-data request"},
-		{"multipart cut short", "/x", testutil.Raw("multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1"), 400, "malformed multipart/form-data request"},
-		{"not gzip", "/x", testutil.Body{Header: http.Header{"Content-Encoding": {"gzip"}}, Data: []byte("a=1")}, 400, "request body is not valid gzip"},
-		{"JSON array cut short", "/x", testutil.JSON(`[{"a":1}`), 400, "request body is not valid JSON"},
-		{"JSON string", "/x", testutil.JSON(`"a=1"`), 400, "request body is not valid JSON: json: cannot unmarshal string into Go value of type map[string]json.RawMessage"},
-		{"unsupported type", "/x", testutil.Raw("application/xml", "<a/>"), 400, `unsupported Content-Type "application/xml"; send multipart/form-data, application/x-www-form-urlencoded or application/json`},
+		{"urlencoded over the limit", "/x", testutil.Form(url.Values{"a": {big}}), fault.TooLarge, "request size exceeds 52.4MiB limit"},
+		{"multipart over the limit", "/x", testutil.Multipart(url.Values{"a": {big}}), fault.TooLarge, "request size exceeds 52.4MiB limit"},
+		{"JSON over the limit", "/x", testutil.JSON(`{"a":"` + big + `"}`), fault.TooLarge, "request size exceeds 52.4MiB limit"},
+		{"gzip over the limit once inflated", "/x", testutil.Gzip(testutil.Form(url.Values{"a": {big}})), fault.TooLarge, "request size exceeds 52.4MiB limit"},
+		{"bad escape in body", "/x", testutil.Raw("application/x-www-form-urlencoded", "a=%G1"), fault.Invalid, "unable to parse request: invalid URL escape"},
+		{"bad escape in query", "/x?a=%", testutil.Body{}, fault.Invalid, "unable to parse request: invalid URL escape"},
+		{"multipart without boundary", "/x", testutil.Raw("multipart/form-data", "a=1"), fault.Invalid, "malformed multipart/form-data request"},
+		{"multipart cut short", "/x", testutil.Raw("multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1"), fault.Invalid, "malformed multipart/form-data request"},
+		{"not gzip", "/x", testutil.Body{Header: http.Header{"Content-Encoding": {"gzip"}}, Data: []byte("a=1")}, fault.Invalid, "request body is not valid gzip"},
+		{"JSON array cut short", "/x", testutil.JSON(`[{"a":1}`), fault.Invalid, "request body is not valid JSON"},
+		{"JSON string", "/x", testutil.JSON(`"a=1"`), fault.Invalid, "request body is not valid JSON: json: cannot unmarshal string into Go value of type map[string]json.RawMessage"},
+		{"unsupported type", "/x", testutil.Raw("application/xml", "<a/>"), fault.Invalid, `unsupported Content-Type "application/xml"; send multipart/form-data, application/x-www-form-urlencoded or application/json`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := parse(t, http.MethodPost, c.target, c.body, max)
-			var we *wire.Error
-			if !errors.As(err, &we) || we.Status != c.status || we.Message != c.msg {
-				t.Errorf("ParseParams error = %v, want %d %q", err, c.status, c.msg)
+			f, ok := fault.As(err)
+			if !ok || f.Kind != c.kind || f.Message != c.msg {
+				t.Errorf("ParseParams error = %v, want %v %q", err, c.kind, c.msg)
 			}
 		})
 	}
@@ -194,26 +194,26 @@ func TestBool(t *testing.T) {
 		"yes": true, "Yes": true, "YES": true, "true": true, "True": true, "TRUE": true, "1": true, "on": true, " yes ": true,
 		"no": false, "No": false, "false": false, "False": false, "0": false, "off": false, "OFF": false,
 	} {
-		got, ok := wire.ParseBool(in)
+		got, ok := mgapi.ParseBool(in)
 		if !ok || got != v {
 			t.Errorf("ParseBool(%q) = %v, %v; want %v", in, got, ok, v)
 		}
-		p := wire.NewParams(url.Values{"flag": {in}})
+		p := mgapi.NewParams(url.Values{"flag": {in}})
 		if got, err := p.Bool("flag", !v); err != nil || got != v {
 			t.Errorf("Bool(%q) = %v, %v", in, got, err)
 		}
 	}
 	for _, in := range []string{"y", "n", "maybe", "2", "truee", "htmlonly"} {
-		if _, ok := wire.ParseBool(in); ok {
+		if _, ok := mgapi.ParseBool(in); ok {
 			t.Errorf("ParseBool(%q) accepted", in)
 		}
-		_, err := wire.NewParams(url.Values{"flag": {in}}).Bool("flag", false)
-		var we *wire.Error
-		if !errors.As(err, &we) || we.Status != 400 || we.Message != fmt.Sprintf("'flag' parameter must be yes, no, true or false, not %q", in) {
+		_, err := mgapi.NewParams(url.Values{"flag": {in}}).Bool("flag", false)
+		f, ok := fault.As(err)
+		if !ok || f.Kind != fault.Invalid || f.Message != fmt.Sprintf("'flag' parameter must be yes, no, true or false, not %q", in) {
 			t.Errorf("Bool(%q) error = %v", in, err)
 		}
 	}
-	for _, p := range []*wire.Params{wire.NewParams(nil), wire.NewParams(url.Values{"flag": {""}})} {
+	for _, p := range []*mgapi.Params{mgapi.NewParams(nil), mgapi.NewParams(url.Values{"flag": {""}})} {
 		if got, err := p.Bool("flag", true); err != nil || !got {
 			t.Errorf("absent or empty flag = %v, %v; want the default", got, err)
 		}
@@ -222,7 +222,7 @@ func TestBool(t *testing.T) {
 
 func TestIntAndRequired(t *testing.T) {
 	t.Parallel()
-	p := wire.NewParams(url.Values{"n": {" 42 "}, "neg": {"-1"}, "word": {"ten"}, "blank": {" "}})
+	p := mgapi.NewParams(url.Values{"n": {" 42 "}, "neg": {"-1"}, "word": {"ten"}, "blank": {" "}})
 	if n, err := p.Int("n", 0, 0, 100); err != nil || n != 42 {
 		t.Errorf("Int(n) = %d, %v", n, err)
 	}
@@ -233,11 +233,11 @@ func TestIntAndRequired(t *testing.T) {
 		"neg":  "'neg' parameter must be between 0 and 100",
 		"word": `'word' parameter must be an integer, not "ten"`,
 	} {
-		if _, err := p.Int(name, 0, 0, 100); err == nil || err.(*wire.Error).Message != msg {
+		if _, err := p.Int(name, 0, 0, 100); err == nil || err.(*fault.Error).Message != msg {
 			t.Errorf("Int(%s) error = %v, want %q", name, err, msg)
 		}
 	}
-	if _, err := p.Required("blank"); err == nil || err.Error() != "400 Missing mandatory parameter: blank" {
+	if _, err := p.Required("blank"); err == nil || fault.KindOf(err) != fault.Invalid || err.(*fault.Error).Message != "Missing mandatory parameter: blank" {
 		t.Errorf("Required(blank) = %v", err)
 	}
 	if v, err := p.Required("n"); err != nil || v != "42" {
@@ -247,7 +247,7 @@ func TestIntAndRequired(t *testing.T) {
 
 func TestAccept(t *testing.T) {
 	t.Parallel()
-	p := wire.NewParams(url.Values{"to": {"a"}, "h:X-Custom": {"1"}, "v:id": {"2"}, "x": {""}})
+	p := mgapi.NewParams(url.Values{"to": {"a"}, "h:X-Custom": {"1"}, "v:id": {"2"}, "x": {""}})
 	var seen [][]string
 	p.OnIgnore = func(names []string) { seen = append(seen, names) }
 	p.Accept("to", "h:*", "v:*", "cc")
@@ -267,10 +267,10 @@ func TestAccept(t *testing.T) {
 	if len(seen) != 3 {
 		t.Errorf("OnIgnore called again for a name already recorded: %q", seen)
 	}
-	if got := wire.NewParams(nil); len(got.Ignored()) != 0 {
+	if got := mgapi.NewParams(nil); len(got.Ignored()) != 0 {
 		t.Errorf("no parameters, yet Ignored() = %q", got.Ignored())
 	}
-	if s := wire.NewParams(url.Values{"smtp_password": {"hunter22"}}).String(); strings.Contains(s, "hunter22") || !strings.Contains(s, "smtp_password") {
+	if s := mgapi.NewParams(url.Values{"smtp_password": {"hunter22"}}).String(); strings.Contains(s, "hunter22") || !strings.Contains(s, "smtp_password") {
 		t.Errorf("String() = %q; it must name parameters and hide values", s)
 	}
 }

@@ -1,6 +1,6 @@
-package wire
+package mgapi
 
-// Template is a stored template (reference §13.2); dates are camelCase
+// Template is a stored template (docs/mailgun-contract.md §13.2); dates are camelCase
 // createdAt in RFC 2822. Version is the active (or just written) version.
 type Template struct {
 	Name        string           `json:"name"`

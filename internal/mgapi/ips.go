@@ -1,7 +1,7 @@
-package wire
+package mgapi
 
-// IPList is GET /v3/ips and GET /v3/domains/{d}/ips (reference §13.1,
-// §11.4): mailgun-go reads items; details and assignable_to_pools are
+// IPList is GET /v3/ips and GET /v3/domains/{d}/ips (docs/mailgun-contract.md §13.1,
+// docs/mailgun-contract.md §11.4): mailgun-go reads items; details and assignable_to_pools are
 // Mailgun's newer fields (account list only).
 type IPList struct {
 	Items             []string   `json:"items"`

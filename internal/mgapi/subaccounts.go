@@ -1,4 +1,4 @@
-package wire
+package mgapi
 
 // Subaccount is one subaccount (reference §13.4): mailgun-go decodes id,
 // name and status; mailgun.js also reads the dates.
