@@ -25,6 +25,9 @@ import (
 var (
 	ErrNotFound = errors.New("store: not found")
 	ErrConflict = errors.New("store: conflict")
+	// ErrLastUser refuses to delete the only dashboard user: nobody could
+	// log in after it.
+	ErrLastUser = errors.New("store: the last user")
 )
 
 // Account is the one account of an installation.

@@ -189,14 +189,14 @@ func TestBrowserLogin(t *testing.T) {
 		t.Fatalf("error = %q", got)
 	}
 	b.login(testEmail, testPassword)
-	b.do("land on the domains page", chromedp.WaitVisible(chromedp.ID("who")))
+	b.do("land on the overview", chromedp.WaitVisible(chromedp.ID("who")))
 	if got := b.text("#who"); got != testEmail {
 		t.Errorf("header user = %q", got)
 	}
 	if got := b.text("#region"); got != "Region US" {
 		t.Errorf("header region = %q", got)
 	}
-	if loc := b.location(); loc != d.Base+"/dashboard/domains" {
+	if loc := b.location(); loc != d.Base+"/dashboard/" {
 		t.Errorf("after login at %s", loc)
 	}
 	b.do("log out", loads(chromedp.Click(chromedp.CSS(".logout button"))), chromedp.WaitVisible(chromedp.ID("email")))

@@ -145,13 +145,14 @@ func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 // safeNext returns next when it is a dashboard page to come back to after
-// login, and the domains page otherwise (no open redirects).
+// login, and the Overview otherwise (no open redirects: only a path under
+// /dashboard/ of this host).
 func safeNext(next string) string {
 	u, err := url.Parse(next)
 	if err != nil || next == "" || u.Scheme != "" || u.Host != "" || u.User != nil ||
 		!strings.HasPrefix(u.Path, prefix+"/") || strings.HasPrefix(u.Path, loginPath) ||
 		strings.ContainsAny(next, "\\\r\n") || strings.HasPrefix(next, "//") {
-		return domainsPath
+		return prefix + "/"
 	}
 	return next
 }

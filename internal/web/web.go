@@ -175,6 +175,8 @@ func (s *Server) register() {
 	s.form("POST "+apiKeysPath+"/{id}/revoke", s.revokeKey)
 	s.page("GET "+usersPath, s.usersPage)
 	s.form("POST "+usersPath, s.addUser)
+	s.call("POST "+usersPath+"/{user}/delete", s.deleteUser)
+	s.form("POST "+usersPath+"/password", s.changePassword)
 
 	s.page("GET "+domainsPath, s.domainsPage)
 	s.form("POST "+domainsPath, s.addDomain)
