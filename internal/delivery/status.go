@@ -84,7 +84,9 @@ type HistoryEntry struct {
 	Severity  string    `json:"severity,omitempty"`
 	Recipient string    `json:"recipient"`
 	Code      int       `json:"code,omitempty"`
-	Reply     string    `json:"reply,omitempty"`
+	// EnhancedCode is the reply's RFC 3463 status code (5.1.1), if any.
+	EnhancedCode string `json:"enhanced-code,omitempty"`
+	Reply        string `json:"reply,omitempty"`
 	MXHost    string    `json:"mx-host,omitempty"`
 	Attempt   int       `json:"attempt,omitempty"`
 }
@@ -130,6 +132,7 @@ func QueueStatus(ctx context.Context, s store.Regional, domain, messageID string
 		h := HistoryEntry{Time: wire.Time(e.Timestamp), Event: e.Type, Severity: e.Severity, Recipient: e.Recipient}
 		if ds := w.DeliveryStatus; ds != nil {
 			h.Code, h.Reply, h.MXHost, h.Attempt = ds.Code, ds.Message, ds.MXHost, ds.AttemptNo
+			h.EnhancedCode = ds.EnhancedCode
 		}
 		m.History = append(m.History, h)
 	}

@@ -21,12 +21,13 @@ const (
 	queuePath = prefix + "/queue"
 )
 
-// logsRoutes registers the Logs section: all pages, no state changes.
+// logsRoutes registers the Logs section: pages, and a message's resend.
 func (s *Server) logsRoutes() {
 	s.page("GET "+logsPath, s.logsPage)
 	s.page("GET "+logsPath+"/{domain}/messages/{key}", s.messagePage)
 	s.page("GET "+logsPath+"/{domain}/messages/{key}/html", s.messageHTML)
 	s.page("GET "+logsPath+"/{domain}/messages/{key}/attachments/{n}", s.messageAttachment)
+	s.form("POST "+logsPath+"/{domain}/messages/{key}/resend", s.resendMessage)
 	s.page("GET "+queuePath, s.queuePage)
 }
 

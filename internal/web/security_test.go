@@ -220,6 +220,7 @@ func postCases() map[string]url.Values {
 		"/dashboard/routes/{id}":                                      {"priority": {"4"}, "expression": {`match_recipient("csrf2@.*")`}, "actions": {"stop()"}},
 		"/dashboard/routes/{id}/delete":                               {},
 		"/dashboard/domains/{name}/delete":                            {"confirm": {testDomain}},
+		"/dashboard/logs/{domain}/messages/{key}/resend":              {"to": {"csrf-resend@example.org"}},
 		"/dashboard/tags/delete":                                      {"domain": {testDomain}, "tag": {"csrf-tag"}},
 	}
 	// Mailing lists: create one, edit the fixture's, add, upload, edit and
