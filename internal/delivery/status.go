@@ -87,8 +87,8 @@ type HistoryEntry struct {
 	// EnhancedCode is the reply's RFC 3463 status code (5.1.1), if any.
 	EnhancedCode string `json:"enhanced-code,omitempty"`
 	Reply        string `json:"reply,omitempty"`
-	MXHost    string    `json:"mx-host,omitempty"`
-	Attempt   int       `json:"attempt,omitempty"`
+	MXHost       string `json:"mx-host,omitempty"`
+	Attempt      int    `json:"attempt,omitempty"`
 }
 
 // QueueStatus reads the status of domain's queue ("" for every domain)

@@ -195,6 +195,8 @@ type DNSCheck struct {
 	Value  string   `json:"value"`
 	Valid  string   `json:"valid"` // valid, invalid, unknown
 	Cached []string `json:"cached"`
+	// CheckedAt is when the record was looked up (zero before any check).
+	CheckedAt time.Time `json:"checked_at,omitzero"`
 }
 
 // Credential is an SMTP login of a domain; Hash is a bcrypt hash.

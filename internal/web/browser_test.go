@@ -323,7 +323,7 @@ func TestBrowserCreateDomain(t *testing.T) {
 	t.Parallel()
 	d := startDash(t, dashOptions{})
 	b := loggedIn(t, d, phoneW, phoneH)
-	b.do("add a domain", chromedp.WaitVisible(chromedp.ID("domain-name")),
+	b.do("add a domain", chromedp.Navigate(d.Base+"/dashboard/domains"), chromedp.WaitVisible(chromedp.ID("domain-name")),
 		chromedp.SendKeys(chromedp.ID("domain-name"), testDomain),
 		loads(chromedp.Click(chromedp.ID("add-domain"))),
 		chromedp.WaitVisible(chromedp.ID("verify")),

@@ -41,6 +41,30 @@ type flash struct {
 	// shown on the one page after its creation, never again.
 	Password string `json:"password,omitempty"`
 	Login    string `json:"login,omitempty"`
+	// Form is what a refused form had typed in, so that its page shows it
+	// again (keptForm: never a password, a token or a file).
+	Form map[string]string `json:"form,omitempty"`
+}
+
+// maxKeptValue bounds a typed value kept for the form's page.
+const maxKeptValue = 16 << 10
+
+// keptForm is a refused form's typed values, without the CSRF token,
+// passwords, secrets and confirmations (those are typed again).
+func keptForm(r *http.Request) map[string]string {
+	var kept map[string]string
+	for name, vs := range r.PostForm {
+		lower := strings.ToLower(name)
+		if len(vs) == 0 || vs[0] == "" || len(vs[0]) > maxKeptValue || name == csrfField ||
+			strings.Contains(lower, "password") || strings.Contains(lower, "secret") || lower == "confirm" || lower == "current" {
+			continue
+		}
+		if kept == nil {
+			kept = map[string]string{}
+		}
+		kept[name] = vs[0]
+	}
+	return kept
 }
 
 // secure reports whether cookies must be Secure: the request came over

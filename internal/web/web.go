@@ -264,9 +264,9 @@ func (s *Server) redirect(h func(*request) (result, error)) func(*request) error
 			if res.To == "" || !errors.As(err, &we) || we.Status >= 500 {
 				return err
 			}
-			res.Flash = flash{Error: we.Message}
+			res.Flash = flash{Error: we.Message, Form: keptForm(rq.r)}
 		}
-		if res.Flash != (flash{}) {
+		if res.Flash.Notice != "" || res.Flash.Error != "" || res.Flash.Secret != "" || res.Flash.Password != "" {
 			if err := s.setFlash(rq, res.Flash); err != nil {
 				return err
 			}
