@@ -116,6 +116,10 @@ func (f *fixture) path(pattern string) string {
 		return "/dashboard/no-such-page"
 	case "/dashboard/static/":
 		return "/dashboard/static/app.css"
+	case "/dashboard/logs/{domain}/message":
+		return "/dashboard/logs/" + testDomain + "/message?id=" + url.QueryEscape(f.msgID)
+	case "/dashboard/logs/export":
+		return "/dashboard/logs/export?format=json&domain=" + testDomain
 	}
 	id := f.userKeyID
 	if strings.Contains(pattern, "sending-keys") {
@@ -534,7 +538,8 @@ func (f *fixture) crawl(t *testing.T, c *client) map[string]string {
 		}
 		path := f.path(r.Pattern)
 		p := c.get(path)
-		redirects := r.Pattern == "/dashboard/{$}" || r.Pattern == "/dashboard/login" || r.Pattern == "/dashboard/suppressions"
+		redirects := r.Pattern == "/dashboard/{$}" || r.Pattern == "/dashboard/login" || r.Pattern == "/dashboard/suppressions" ||
+			r.Pattern == "/dashboard/logs/{domain}/message"
 		ok := p.StatusCode == http.StatusOK || (redirects && p.StatusCode == http.StatusSeeOther) ||
 			(r.Pattern == "/dashboard/" && p.StatusCode == http.StatusNotFound)
 		if !ok {
