@@ -155,17 +155,32 @@ func (s *Server) deleteUser(rq *request) error {
 }
 
 // changePassword is the logged-in user changing their own password: the
-// current one is required, and their other sessions end.
+// current one is required (its failures count in the login throttle), and
+// their other sessions end.
 func (s *Server) changePassword(rq *request) (result, error) {
 	res := result{To: usersPath}
 	f := rq.r.PostForm
 	if f.Get("password") != f.Get("password2") {
 		return res, wire.BadRequest("The two new passwords differ.")
 	}
+	// The current password is guessed no faster here than at the login
+	// form: the same throttle counts its failures.
+	addr, account := throttleKeys(rq.r, rq.ses.User.Email)
+	attempt, slowed := s.Throttle.Begin(addr, account)
+	if slowed != nil {
+		return res, retryAfter(slowed.Wait, slowedMessage(slowed.Scope))
+	}
+	defer attempt.Release()
 	err := s.Users.ChangePassword(rq.r.Context(), rq.ses.User.ID, f.Get("current"), f.Get("password"), rq.ses.Hash)
+	if errors.Is(err, auth.ErrWrongPassword) {
+		attempt.Fail()
+		s.Log.Info("password change with a wrong current password", "user_id", rq.ses.User.ID, "addr", addr)
+		return res, err
+	}
 	if err != nil {
 		return res, err
 	}
+	attempt.Succeed()
 	s.Log.Info("password changed", "user_id", rq.ses.User.ID)
 	res.Flash.Notice = "Your password was changed; your other sessions were logged out."
 	return res, nil
