@@ -245,7 +245,7 @@ func TestBrowserSendingKey(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("clipboard permission: %v", err)
 	}
-	b.do("open the domain", chromedp.WaitVisible(chromedp.ID("who")),
+	b.do("open the domain", chromedp.WaitVisible(chromedp.ID("who")), loads(chromedp.Navigate(f.Base+"/dashboard/domains")),
 		loads(chromedp.Click(chromedp.CSS(`#domains a[href="/dashboard/domains/`+testDomain+`"]`))), chromedp.WaitVisible(chromedp.ID("verify")))
 	b.do("open Domain Settings", loads(chromedp.Click(chromedp.CSS(`a[href$="/settings/sending-keys"]`))), chromedp.WaitVisible(chromedp.ID("key-description")))
 	b.do("add a sending key",
