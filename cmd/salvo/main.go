@@ -33,7 +33,7 @@ Usage:
   salvo queue [flags]     show what waits in the delivery queue, per destination, and why
   salvo usage [flags]     show the month's usage: messages accepted, delivered, failed
   salvo bench [flags]     measure accept and delivery throughput on this machine
-  salvo users <command>   add or list dashboard users (create | list)
+  salvo users <command>   manage dashboard users (create | list | passwd | delete)
   salvo version           print the version
 
 Run "salvo <command> --help" for the flags of a command. Every flag has an

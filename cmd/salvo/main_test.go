@@ -59,6 +59,8 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 		{[]string{"usage", "--help"}, globalSettings},
 		{[]string{"users", "create", "--help"}, append(slices.Clone(globalSettings), "public-url", "http-addr")},
 		{[]string{"users", "list", "--help"}, globalSettings},
+		{[]string{"users", "passwd", "--help"}, globalSettings},
+		{[]string{"users", "delete", "--help"}, globalSettings},
 	} {
 		code, out, errOut := runSalvo(env(), c.args...)
 		if code != 0 || errOut != "" {

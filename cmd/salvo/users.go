@@ -23,10 +23,15 @@ import (
 const usersUsage = `Usage:
   salvo users create --email ADDRESS [--name NAME] [--password-file FILE]
   salvo users list
+  salvo users passwd EMAIL [--password-file FILE]
+  salvo users delete EMAIL
 
 Users log in to the dashboard (/dashboard/) with their email and password.
 The password is read from --password-file, or else from standard input
 (asked for twice, without echo, on a terminal); it is never a flag value.
+passwd gives a user a new password and logs out every session of theirs.
+delete removes a user and logs them out; the last user is never deleted,
+so someone can always log in.
 The users live in the global store named by --data-dir /
 --global-database-url, the same settings as "salvo serve".
 `
@@ -45,17 +50,20 @@ func usersMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		}
 		return 0
 	}
-	sub := args[0]
+	sub, rest := args[0], args[1:]
 	var req auth.NewUser
 	var passwordFile string
 	extra := func(fs *flag.FlagSet) {
 		if sub == "create" {
 			fs.StringVar(&req.Email, "email", "", "the user's email address; they log in with it")
 			fs.StringVar(&req.Name, "name", "", "the user's name (optional)")
+		}
+		if sub == "create" || sub == "passwd" {
 			fs.StringVar(&passwordFile, "password-file", "", "file whose first line is the password (default: read standard input)")
 		}
 	}
-	synopsis := map[string]string{"create": "users create --email ADDRESS [flags]", "list": "users list [flags]"}[sub]
+	synopsis := map[string]string{"create": "users create --email ADDRESS [flags]", "list": "users list [flags]",
+		"passwd": "users passwd EMAIL [flags]", "delete": "users delete EMAIL [flags]"}[sub]
 	if synopsis == "" {
 		fmt.Fprintf(stderr, "salvo users: unknown command %q\n\n%s", sub, usersUsage)
 		return 2
@@ -64,10 +72,24 @@ func usersMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if sub == "create" { // the dashboard's address, as salvo serve has it
 		settings = append(slices.Clone(globalSettings), "public-url", "http-addr")
 	}
+	// passwd and delete name the user: before the flags or after them.
+	var email string
+	byEmail := sub == "passwd" || sub == "delete"
+	if byEmail && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		email, rest = rest[0], rest[1:]
+	}
 	cfg, fs, code, ok := parseConfig(command{name: "users " + sub, synopsis: synopsis, settings: settings, extra: extra},
-		args[1:], stdout, stderr, getenv)
+		rest, stdout, stderr, getenv)
 	if !ok {
 		return code
+	}
+	if byEmail && email == "" && fs.NArg() > 0 {
+		email = fs.Arg(0)
+		_ = fs.Parse(fs.Args()[1:])
+	}
+	if byEmail && email == "" {
+		fmt.Fprintf(stderr, "salvo users %s: the user's email is required: salvo %s\n", sub, synopsis)
+		return 2
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "salvo users %s: unexpected argument %q (the password is never an argument)\n", sub, fs.Arg(0))
@@ -80,9 +102,14 @@ func usersMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	defer g.Close()
 	users := &auth.Users{Global: g, Now: time.Now, BcryptCost: cost}
 	var err error
-	if sub == "list" {
+	switch sub {
+	case "list":
 		err = usersList(ctx, users, stdout)
-	} else {
+	case "passwd":
+		err = usersPasswd(ctx, users, email, passwordFile, stdin, stdout, stderr)
+	case "delete":
+		err = usersDelete(ctx, users, email, stdout)
+	default:
 		err = usersCreate(ctx, users, req, passwordFile, dashboardURL(cfg), stdin, stdout, stderr)
 	}
 	if err != nil {
@@ -108,6 +135,34 @@ func usersCreate(ctx context.Context, users *auth.Users, req auth.NewUser, passw
 		return err
 	}
 	fmt.Fprintf(stdout, "created user %s (id %s); they can log in at %s\n", u.Email, u.ID, dashboard)
+	return nil
+}
+
+func usersPasswd(ctx context.Context, users *auth.Users, email, passwordFile string, stdin io.Reader, stdout, stderr io.Writer) error {
+	u, err := users.ByEmail(ctx, email)
+	if err != nil {
+		return err
+	}
+	password, err := readPassword(passwordFile, stdin, stderr)
+	if err != nil {
+		return err
+	}
+	if err := users.SetPassword(ctx, u.ID, password, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "changed the password of %s; their sessions were logged out\n", u.Email)
+	return nil
+}
+
+func usersDelete(ctx context.Context, users *auth.Users, email string, stdout io.Writer) error {
+	u, err := users.ByEmail(ctx, email)
+	if err != nil {
+		return err
+	}
+	if err := users.Delete(ctx, u.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "deleted user %s; their sessions were logged out\n", u.Email)
 	return nil
 }
 

@@ -137,3 +137,70 @@ func (s *Users) dummyHash() []byte {
 	})
 	return s.dummy
 }
+
+// ErrLastUser refuses to delete the only user: nobody could log in to
+// the dashboard after it.
+var ErrLastUser = fault.Conflictf("This is the only user: nobody could log in after deleting it. Add another user first.")
+
+// Delete removes the user with this id and ends their sessions. The last
+// user is never deleted (ErrLastUser).
+func (s *Users) Delete(ctx context.Context, id string) error {
+	err := s.Global.DeleteUser(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrLastUser):
+		return ErrLastUser
+	case errors.Is(err, store.ErrNotFound):
+		return fault.NotFoundf("There is no such user.")
+	}
+	return err
+}
+
+// ByEmail returns the user with this email (wire 404 when there is none).
+func (s *Users) ByEmail(ctx context.Context, email string) (store.User, error) {
+	e, err := NormalizeEmail(email)
+	if err != nil {
+		return store.User{}, err
+	}
+	u, err := s.Global.UserByEmail(ctx, e)
+	if errors.Is(err, store.ErrNotFound) {
+		return u, fault.NotFoundf("There is no user %s.", e)
+	}
+	return u, err
+}
+
+// SetPassword gives the user id a new password and ends every session of
+// theirs but the one whose hash is keep (nil: all). It does not ask for
+// the current password: callers that act for the user themselves use
+// ChangePassword.
+func (s *Users) SetPassword(ctx context.Context, id, password string, keep []byte) error {
+	if err := CheckPassword(password); err != nil {
+		return err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost())
+	if err != nil {
+		return err
+	}
+	err = s.Global.SetUserPassword(ctx, id, hash, s.Now().UTC(), keep)
+	if errors.Is(err, store.ErrNotFound) {
+		return fault.NotFoundf("There is no such user.")
+	}
+	return err
+}
+
+// ErrWrongPassword answers a password change whose current password is
+// wrong.
+var ErrWrongPassword = fault.Invalidf("The current password is wrong.")
+
+// ChangePassword is a user changing their own password: current must be
+// their password now. Their other sessions end; the session whose hash is
+// keep stays.
+func (s *Users) ChangePassword(ctx context.Context, id, current, password string, keep []byte) error {
+	u, err := s.Global.User(ctx, id)
+	if err != nil {
+		return err
+	}
+	if bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(current)) != nil {
+		return ErrWrongPassword
+	}
+	return s.SetPassword(ctx, id, password, keep)
+}

@@ -65,6 +65,7 @@ func QueueStatus(ctx context.Context, s store.Regional, domain, messageID string
 		h := HistoryEntry{Time: mgapi.Time(e.Timestamp), Event: e.Type, Severity: e.Severity, Recipient: e.Recipient}
 		if ds := w.DeliveryStatus; ds != nil {
 			h.Code, h.Reply, h.MXHost, h.Attempt = ds.Code, ds.Message, ds.MXHost, ds.AttemptNo
+			h.EnhancedCode = ds.EnhancedCode
 		}
 		m.History = append(m.History, h)
 	}

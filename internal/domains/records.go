@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/salvo-email/salvo/internal/dkim"
 	"github.com/salvo-email/salvo/internal/dns"
@@ -21,6 +22,8 @@ type Record struct {
 	Priority string // MX only
 	Valid    string // valid, invalid, unknown
 	Cached   []string
+	// CheckedAt is when Cached was looked up (zero: never).
+	CheckedAt time.Time
 }
 
 // Validity values.
@@ -45,7 +48,7 @@ func (s *Service) Records(d store.Domain) []Record {
 		recs[i].Valid, recs[i].Cached = Unknown, []string{}
 		for _, c := range d.DNSChecks {
 			if c.Record == recs[i].Check && c.Name == recs[i].Name && c.Value == recs[i].Value {
-				recs[i].Valid = c.Valid
+				recs[i].Valid, recs[i].CheckedAt = c.Valid, c.CheckedAt
 				if c.Cached != nil {
 					recs[i].Cached = c.Cached
 				}
@@ -64,13 +67,14 @@ func (s *Service) Verify(ctx context.Context, name string) (store.Domain, error)
 	}
 	recs := s.Records(d)
 	checks := make([]store.DNSCheck, 0, len(recs))
+	now := s.Now().UTC()
 	sendingOK := true
 	for _, r := range recs {
 		valid, cached := s.check(ctx, d, r)
 		if r.Check == "spf" || r.Check == "dkim" {
 			sendingOK = sendingOK && valid == Valid
 		}
-		checks = append(checks, store.DNSCheck{Record: r.Check, Name: r.Name, Value: r.Value, Valid: valid, Cached: cached})
+		checks = append(checks, store.DNSCheck{Record: r.Check, Name: r.Name, Value: r.Value, Valid: valid, Cached: cached, CheckedAt: now})
 	}
 	d.DNSChecks = checks
 	if d.State != store.DomainDisabled {
@@ -79,7 +83,7 @@ func (s *Service) Verify(ctx context.Context, name string) (store.Domain, error)
 			d.State = store.DomainActive
 		}
 	}
-	d.UpdatedAt = s.Now().UTC()
+	d.UpdatedAt = now
 	return d, s.Regional.UpdateDomain(ctx, d)
 }
 

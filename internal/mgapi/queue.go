@@ -135,9 +135,11 @@ type QueueHistory struct {
 	Severity  string `json:"severity,omitempty"`
 	Recipient string `json:"recipient"`
 	Code      int    `json:"code,omitempty"`
-	Reply     string `json:"reply,omitempty"`
-	MXHost    string `json:"mx-host,omitempty"`
-	Attempt   int    `json:"attempt,omitempty"`
+	// EnhancedCode is the reply's RFC 3463 status code (5.1.1), if any.
+	EnhancedCode string `json:"enhanced-code,omitempty"`
+	Reply        string `json:"reply,omitempty"`
+	MXHost       string `json:"mx-host,omitempty"`
+	Attempt      int    `json:"attempt,omitempty"`
 }
 
 // QueueHealth is a destination's state as the queue view shows it: what

@@ -25,6 +25,9 @@ import (
 var (
 	ErrNotFound = errors.New("store: not found")
 	ErrConflict = errors.New("store: conflict")
+	// ErrLastUser refuses to delete the only dashboard user: nobody could
+	// log in after it.
+	ErrLastUser = errors.New("store: the last user")
 )
 
 // Account is the one account of an installation.
@@ -234,6 +237,8 @@ type DNSCheck struct {
 	Value  string   `json:"value"`
 	Valid  string   `json:"valid"` // valid, invalid, unknown
 	Cached []string `json:"cached"`
+	// CheckedAt is when the record was looked up (zero before any check).
+	CheckedAt time.Time `json:"checked_at,omitzero"`
 }
 
 // Credential is an SMTP login of a domain; Hash is a bcrypt hash.

@@ -36,6 +36,14 @@ type UserStore interface {
 	UserByEmail(ctx context.Context, email string) (User, error)
 	// ListUsers returns every user by email.
 	ListUsers(ctx context.Context) ([]User, error)
+	// DeleteUser removes a user and their sessions; ErrNotFound when there
+	// is none, ErrLastUser when they are the only user (checked and deleted
+	// in one transaction, so concurrent deletes never leave zero users).
+	DeleteUser(ctx context.Context, id string) error
+	// SetUserPassword replaces a user's password hash, stamps updatedAt,
+	// and ends every session of theirs but the one whose hash is keep (nil:
+	// all of them); ErrNotFound when there is no such user.
+	SetUserPassword(ctx context.Context, id string, hash []byte, updatedAt time.Time, keep []byte) error
 
 	CreateSession(ctx context.Context, s Session) error
 	Session(ctx context.Context, hash []byte) (Session, error)

@@ -2,6 +2,8 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
+	"net/http"
 	"strings"
 
 	"github.com/salvo-email/salvo/internal/auth"
@@ -114,5 +116,72 @@ func (s *Server) addUser(rq *request) (result, error) {
 	}
 	s.Log.Info("user added", "user_id", u.ID, "by", rq.ses.User.ID)
 	res.Flash.Notice = "User " + u.Email + " was added; they can log in now."
+	return res, nil
+}
+
+// deleteUser removes a user and their sessions. Deleting yourself needs
+// your own email typed again and logs you out; the last user is never
+// deleted (auth.ErrLastUser), so someone can always log in.
+func (s *Server) deleteUser(rq *request) error {
+	id := rq.r.PathValue("user")
+	self := id == rq.ses.User.ID
+	u, err := s.Users.Global.User(rq.r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return s.redirect(func(*request) (result, error) {
+			return result{To: usersPath}, fault.NotFoundf("There is no such user.")
+		})(rq)
+	}
+	if err != nil {
+		return err
+	}
+	if self && !strings.EqualFold(strings.TrimSpace(rq.r.PostFormValue("confirm")), u.Email) {
+		return s.redirect(func(*request) (result, error) {
+			return result{To: usersPath}, fault.Invalidf("To delete yourself, type your own email, %s; you will be logged out.", u.Email)
+		})(rq)
+	}
+	if err := s.Users.Delete(rq.r.Context(), id); err != nil {
+		return s.redirect(func(*request) (result, error) { return result{To: usersPath}, err })(rq)
+	}
+	s.Log.Info("user deleted", "user_id", id, "by", rq.ses.User.ID)
+	if self {
+		// The session went with the user.
+		s.clearCookie(rq.w, rq.r, sessionCookie, prefix)
+		http.Redirect(rq.w, rq.r, loginPath, http.StatusSeeOther)
+		return nil
+	}
+	return s.redirect(func(*request) (result, error) {
+		return result{To: usersPath, Flash: flash{Notice: "User " + u.Email + " was deleted and logged out."}}, nil
+	})(rq)
+}
+
+// changePassword is the logged-in user changing their own password: the
+// current one is required (its failures count in the login throttle), and
+// their other sessions end.
+func (s *Server) changePassword(rq *request) (result, error) {
+	res := result{To: usersPath}
+	f := rq.r.PostForm
+	if f.Get("password") != f.Get("password2") {
+		return res, fault.Invalidf("The two new passwords differ.")
+	}
+	// The current password is guessed no faster here than at the login
+	// form: the same throttle counts its failures.
+	addr, account := throttleKeys(rq.r, rq.ses.User.Email)
+	attempt, slowed := s.Throttle.Begin(addr, account)
+	if slowed != nil {
+		return res, retryAfter(slowed.Wait, slowedMessage(slowed.Scope))
+	}
+	defer attempt.Release()
+	err := s.Users.ChangePassword(rq.r.Context(), rq.ses.User.ID, f.Get("current"), f.Get("password"), rq.ses.Hash)
+	if errors.Is(err, auth.ErrWrongPassword) {
+		attempt.Fail()
+		s.Log.Info("password change with a wrong current password", "user_id", rq.ses.User.ID, "addr", addr)
+		return res, err
+	}
+	if err != nil {
+		return res, err
+	}
+	attempt.Succeed()
+	s.Log.Info("password changed", "user_id", rq.ses.User.ID)
+	res.Flash.Notice = "Your password was changed; your other sessions were logged out."
 	return res, nil
 }

@@ -80,7 +80,7 @@ func TestBrowserFindMessageInLogs(t *testing.T) {
 		t.Errorf("message page Message-ID = %q, want %q", got, id)
 	}
 	bobRow := b.text(`#attempts tr[data-event="failed"][data-recipient="` + bob + `"]`)
-	for _, want := range []string{"temporary", "451 Mailbox busy", ds.MXHost, "1"} {
+	for _, want := range []string{"temporary", "451 4.2.0 Mailbox busy", ds.MXHost, "1"} {
 		if !strings.Contains(bobRow, want) {
 			t.Errorf("attempt row of %s = %q, lacks %q", bob, bobRow, want)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 )
 
 // statsSeries are the series of the Stats page.
-var statsSeries = []string{"accepted", "delivered", "failed", "opened", "clicked"}
+var statsSeries = []string{"accepted", "delivered", "failed", "opened", "clicked", "unsubscribed", "complained"}
 
 // dayCounts are counts by series and day (2006-01-02).
 type dayCounts map[string]map[string]int
@@ -172,6 +173,39 @@ func TestBrowserStats(t *testing.T) {
 	checkCounts(t, testDomain, b.chartCounts(), domainEvents)
 	if got := b.text(`#stats-table tfoot td[data-event="failed"]`); got != "2 (1 permanent, 1 temporary)" {
 		t.Errorf("failed total = %q", got)
+	}
+	if got := b.text(`#stats-rates td[data-event="delivered"]`); !strings.HasPrefix(got, "50") || !strings.HasSuffix(got, "%") {
+		t.Errorf("delivered rate = %q, want 50 %%", got)
+	}
+	b.snap("stats-daily-phone")
+	for _, res := range []struct {
+		value string
+		rows  int
+		key   string
+	}{{"hour", 7 * 24, "2006-01-02T15:04"}, {"month", 1, "2006-01"}} {
+		b.do("choose "+res.value+"ly", chromedp.SetValue(chromedp.ID("stats-resolution"), res.value),
+			loads(chromedp.Click(chromedp.ID("stats-show"))), chromedp.WaitVisible(chromedp.ID("stats-chart")))
+		if n := eval[int](b, `document.querySelectorAll("#stats-table tr.stats-day").length`); n < res.rows || n > res.rows+1 {
+			t.Errorf("%s: %d rows, want %d", res.value, n, res.rows)
+		}
+		now := time.Now().UTC()
+		last := eval[string](b, `document.querySelector("#stats-table tr.stats-day:last-child").dataset.day`)
+		if res.value == "month" && last != now.Format(res.key) {
+			t.Errorf("%s: last row %s, want %s", res.value, last, now.Format(res.key))
+		}
+		if got := b.text(`#stats-table tfoot td[data-event="accepted"]`); got != "4" {
+			t.Errorf("%s: accepted total = %q, want 4", res.value, got)
+		}
+		if n := eval[int](b, `document.querySelectorAll("#stats-chart polyline").length`); n != len(statsSeries) {
+			t.Errorf("%s: %d lines, want %d", res.value, n, len(statsSeries))
+		}
+		phoneFits(b, "the Stats page by "+res.value)
+	}
+	b.do("hourly over 40 days", chromedp.SetValue(chromedp.ID("stats-resolution"), "hour"),
+		chromedp.SetValue(chromedp.ID("stats-from"), time.Now().UTC().AddDate(0, 0, -40).Format(time.DateOnly)),
+		loads(chromedp.Click(chromedp.ID("stats-show"))), chromedp.WaitVisible(chromedp.ID("stats-error")))
+	if got := b.text("#stats-error"); !strings.Contains(got, "the most the hourly view shows") {
+		t.Errorf("hourly over 40 days: %q", got)
 	}
 	b.noConsoleErrors()
 }

@@ -189,14 +189,14 @@ func TestBrowserLogin(t *testing.T) {
 		t.Fatalf("error = %q", got)
 	}
 	b.login(testEmail, testPassword)
-	b.do("land on the domains page", chromedp.WaitVisible(chromedp.ID("who")))
+	b.do("land on the overview", chromedp.WaitVisible(chromedp.ID("who")))
 	if got := b.text("#who"); got != testEmail {
 		t.Errorf("header user = %q", got)
 	}
 	if got := b.text("#region"); got != "Region US" {
 		t.Errorf("header region = %q", got)
 	}
-	if loc := b.location(); loc != d.Base+"/dashboard/domains" {
+	if loc := b.location(); loc != d.Base+"/dashboard/" {
 		t.Errorf("after login at %s", loc)
 	}
 	b.do("log out", loads(chromedp.Click(chromedp.CSS(".logout button"))), chromedp.WaitVisible(chromedp.ID("email")))
@@ -245,7 +245,7 @@ func TestBrowserSendingKey(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("clipboard permission: %v", err)
 	}
-	b.do("open the domain", chromedp.WaitVisible(chromedp.ID("who")),
+	b.do("open the domain", chromedp.WaitVisible(chromedp.ID("who")), loads(chromedp.Navigate(f.Base+"/dashboard/domains")),
 		loads(chromedp.Click(chromedp.CSS(`#domains a[href="/dashboard/domains/`+testDomain+`"]`))), chromedp.WaitVisible(chromedp.ID("verify")))
 	b.do("open Domain Settings", loads(chromedp.Click(chromedp.CSS(`a[href$="/settings/sending-keys"]`))), chromedp.WaitVisible(chromedp.ID("key-description")))
 	b.do("add a sending key",
@@ -323,7 +323,7 @@ func TestBrowserCreateDomain(t *testing.T) {
 	t.Parallel()
 	d := startDash(t, dashOptions{})
 	b := loggedIn(t, d, phoneW, phoneH)
-	b.do("add a domain", chromedp.WaitVisible(chromedp.ID("domain-name")),
+	b.do("add a domain", chromedp.Navigate(d.Base+"/dashboard/domains"), chromedp.WaitVisible(chromedp.ID("domain-name")),
 		chromedp.SendKeys(chromedp.ID("domain-name"), testDomain),
 		loads(chromedp.Click(chromedp.ID("add-domain"))),
 		chromedp.WaitVisible(chromedp.ID("verify")),

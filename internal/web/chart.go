@@ -66,6 +66,13 @@ type seriesValues struct {
 // day). The y axis starts at 0 and ends at a round number above the
 // largest value.
 func newLineChart(days []time.Time, series []seriesValues) lineChart {
+	return newLineChartAt(days, series, "Jan 2", time.DateOnly)
+}
+
+// newLineChartAt is newLineChart for buckets of any size: the x axis
+// labels them with label, the points name them with key (layouts of
+// time.Format).
+func newLineChartAt(days []time.Time, series []seriesValues, label, key string) lineChart {
 	c := lineChart{Width: chartW, Height: chartH, Left: chartLeft, Right: chartRight, Top: chartTop, Bottom: chartBottom,
 		XLabelY: chartBottom + 22, YLabelX: chartLeft - 8}
 	var top int64
@@ -100,13 +107,13 @@ func newLineChart(days []time.Time, series []seriesValues) lineChart {
 		case i == len(days)-1:
 			anchor = "end"
 		}
-		c.XTicks = append(c.XTicks, chartTick{Pos: x(i), Label: d.Format("Jan 2"), Anchor: anchor, Minor: len(c.XTicks)%2 == 1})
+		c.XTicks = append(c.XTicks, chartTick{Pos: x(i), Label: d.Format(label), Anchor: anchor, Minor: len(c.XTicks)%2 == 1})
 	}
 	for _, s := range series {
 		cs := chartSeries{Name: s.Name, Label: s.Label}
 		var line []string
 		for i, v := range s.Values {
-			p := chartPoint{X: x(i), Y: y(v), Day: days[i].Format(time.DateOnly), Value: v}
+			p := chartPoint{X: x(i), Y: y(v), Day: days[i].Format(key), Value: v}
 			cs.Points = append(cs.Points, p)
 			line = append(line, strconv.FormatFloat(p.X, 'f', -1, 64)+","+strconv.FormatFloat(p.Y, 'f', -1, 64))
 		}

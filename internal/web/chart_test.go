@@ -64,3 +64,34 @@ func TestLineChartShapes(t *testing.T) {
 		t.Errorf("90 days: y ticks %+v", c.YTicks)
 	}
 }
+
+// TestHistogram: every time in the range lands in one bar, the bars
+// cover the range, and the step is the smallest that needs at most
+// histogramBars bars.
+func TestHistogram(t *testing.T) {
+	t.Parallel()
+	from := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		span time.Duration
+		step string
+	}{{20 * time.Second, "second"}, {10 * time.Minute, "30 seconds"}, {2 * time.Hour, "5 minutes"}, {7 * 24 * time.Hour, "12 hours"}, {400 * 24 * time.Hour, "30 days"}} {
+		to := from.Add(c.span)
+		var times []time.Time
+		for i := range 97 {
+			times = append(times, from.Add(time.Duration(i)*c.span/97))
+		}
+		h := newHistogram(times, from, to)
+		var sum int64
+		for _, b := range h.Bars {
+			sum += b.Count
+			if b.H < 0 || b.Y+b.H > 100.01 {
+				t.Errorf("span %v: bar %+v outside the plot", c.span, b)
+			}
+		}
+		if sum != 97 || h.Step != c.step || len(h.Bars) > histogramBars+1 || h.Bars[0].Start.After(from) ||
+			h.Bars[len(h.Bars)-1].Start.Add(h.Bars[1].Start.Sub(h.Bars[0].Start)).Before(to) {
+			t.Errorf("span %v: %d bars of %s summing to %d from %v to %v, want %s summing to 97", c.span, len(h.Bars), h.Step, sum,
+				h.Bars[0].Start, h.Bars[len(h.Bars)-1].Start, c.step)
+		}
+	}
+}

@@ -23,12 +23,15 @@ const (
 	queuePath = prefix + "/queue"
 )
 
-// logsRoutes registers the Logs section: all pages, no state changes.
+// logsRoutes registers the Logs section: pages, and a message's resend.
 func (s *Server) logsRoutes() {
 	s.page("GET "+logsPath, s.logsPage)
 	s.page("GET "+logsPath+"/{domain}/messages/{key}", s.messagePage)
 	s.page("GET "+logsPath+"/{domain}/messages/{key}/html", s.messageHTML)
 	s.page("GET "+logsPath+"/{domain}/messages/{key}/attachments/{n}", s.messageAttachment)
+	s.form("POST "+logsPath+"/{domain}/messages/{key}/resend", s.resendMessage)
+	s.page("GET "+logsPath+"/{domain}/message", s.messageByID)
+	s.page("GET "+logsPath+"/export", s.exportEvents)
 	s.page("GET "+queuePath, s.queuePage)
 }
 
@@ -156,9 +159,15 @@ type eventRow struct {
 	Event, Severity             string
 	Recipient, Subject, Summary string
 	Tags                        []string
-	// MessageURL is the message's page, "" when the event names no
-	// stored message.
+	// MessageURL is the message's page: by its storage key, or by its
+	// Message-ID for events that name no stored copy (opened, clicked);
+	// "" when the event names neither.
 	MessageURL string
+	// Engagement is where an opened, clicked or unsubscribed event came
+	// from (IP, client, device, link).
+	Engagement string
+	// JSON is the event as the Events API returns it.
+	JSON string
 }
 
 func newEventRow(domain string, raw json.RawMessage) (eventRow, bool) {
@@ -173,7 +182,11 @@ func newEventRow(domain string, raw json.RawMessage) (eventRow, bool) {
 	}
 	if e.Storage != nil && e.Storage.Key != "" {
 		r.MessageURL = messagePath(domain, e.Storage.Key)
+	} else if e.Message != nil && e.Message.Headers.MessageID != "" {
+		r.MessageURL = messageByIDPath(domain, e.Message.Headers.MessageID)
 	}
+	r.Engagement = engagementSummary(&e)
+	r.JSON = prettyJSON(raw)
 	return r, true
 }
 
@@ -232,6 +245,12 @@ type logsData struct {
 	Newer, Older, Newest string
 	// Paged is set on any page but the first.
 	Paged bool
+	// Histogram counts the search's events over its range (nil: none).
+	Histogram *histogram
+	// ExportCSV and ExportJSON download the search; ExportCap is their
+	// row cap.
+	ExportCSV, ExportJSON string
+	ExportCap             int
 }
 
 func (s *Server) logsPage(rq *request) error {
@@ -287,7 +306,13 @@ func (s *Server) searchEvents(rq *request, d *logsData) error {
 	if d.Paged {
 		d.Newest = logsPath + "?" + f.values().Encode()
 	}
-	return nil
+	v := f.values()
+	v.Set("format", "csv")
+	d.ExportCSV = logsPath + "/export?" + v.Encode()
+	v.Set("format", "json")
+	d.ExportJSON, d.ExportCap = logsPath+"/export?"+v.Encode(), maxExportRows
+	d.Histogram, err = s.searchHistogram(rq, f)
+	return err
 }
 
 // domainChoices lists the domains for a menu and settles on the one asked

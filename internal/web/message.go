@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"mime"
+	"net"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -15,6 +17,7 @@ import (
 	"github.com/salvo-email/salvo/internal/mail"
 	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/msgmeta"
+	"github.com/salvo-email/salvo/internal/send"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -77,9 +80,11 @@ type messageData struct {
 	// RawURL downloads the message as stored (.eml).
 	RawURL       string
 	RemoteImages bool
-	Files        []fileRow
-	Attempts     []attemptRow
-	Waiting      []waitingRow
+	// ResendURL takes the resend form ("" when this node cannot send).
+	ResendURL string
+	Files     []fileRow
+	Attempts  []attemptRow
+	Waiting   []waitingRow
 }
 
 type fileRow struct {
@@ -118,6 +123,9 @@ func (s *Server) messagePage(rq *request) error {
 		QueueURL: queuePath + "?" + url.Values{"domain": {sm.Domain}}.Encode(),
 		RawURL:   base + "/raw",
 	}
+	if s.Send != nil {
+		d.ResendURL = base + "/resend"
+	}
 	if p.HTML != "" {
 		d.RemoteImages = rq.r.URL.Query().Get("images") == "remote"
 		d.PreviewURL, d.ImagesURL = base+"/html", base+"?images=remote"
@@ -131,7 +139,7 @@ func (s *Server) messagePage(rq *request) error {
 	}
 	if st.Message != nil {
 		for _, h := range st.Message.History {
-			reply := strings.Join(nonEmpty(codeText(h.Code), h.Reply), " ")
+			reply := smtpReply(h.Code, h.EnhancedCode, h.Reply)
 			d.Attempts = append(d.Attempts, attemptRow{QueueHistory: h, At: time.Time(h.Time).UTC(), Reply: reply})
 		}
 		for _, w := range st.Message.Waiting {
@@ -253,4 +261,68 @@ func inlineParts(html string, files []mail.ParsedFile) string {
 		}
 		return "data:" + strings.ToLower(f.ContentType) + ";base64," + base64.StdEncoding.EncodeToString(f.Data)
 	})
+}
+
+// smtpReply is an SMTP reply as the dashboard shows it: the code, the
+// enhanced status code (RFC 3463) and the text, without repeating an
+// enhanced code the text already starts with.
+func smtpReply(code int, enhanced, text string) string {
+	text = strings.TrimSpace(text)
+	if enhanced != "" && (text == enhanced || strings.HasPrefix(text, enhanced+" ")) {
+		enhanced = ""
+	}
+	return strings.Join(nonEmpty(codeText(code), enhanced, text), " ")
+}
+
+// maxResendRecipients bounds a resend's recipients (Mailgun's limit of a
+// message's recipients).
+const maxResendRecipients = 1000
+
+// resendMessage sends the stored message again to other recipients, as
+// POST /v3/domains/{d}/messages/{key} does: the same stored content, tags,
+// variables and options, a new Message-Id, and so its own events.
+func (s *Server) resendMessage(rq *request) (result, error) {
+	domain, key := rq.r.PathValue("domain"), rq.r.PathValue("key")
+	res := result{To: messagePath(domain, key)}
+	var to []string
+	for _, line := range strings.FieldsFunc(rq.r.PostFormValue("to"), func(r rune) bool { return r == '\n' || r == '\r' || r == ',' }) {
+		if a := strings.TrimSpace(line); a != "" {
+			to = append(to, a)
+		}
+	}
+	switch {
+	case len(to) == 0:
+		return res, fault.Invalidf("Enter at least one address to resend the message to.")
+	case len(to) > maxResendRecipients:
+		return res, fault.Invalidf("A resend goes to at most %d addresses; this one has %d.", maxResendRecipients, len(to))
+	case s.Send == nil:
+		return res, fault.Invalidf("Sending is not set up on this node.")
+	}
+	sm, err := s.loadMessage(rq)
+	if err != nil {
+		return res, err
+	}
+	dom, err := s.Domains.Get(rq.r.Context(), sm.Domain)
+	if err != nil {
+		return res, err
+	}
+	sub := &send.Submission{Domain: dom, Method: "http", OriginatingIP: remoteIP(rq.r),
+		MIME: mail.RemoveHeader(sm.Body, "Message-Id"), To: to, Tags: sm.Meta.Info.Tags, Options: sm.Meta.Options, Vars: sm.Meta.Vars}
+	sub.Options.DeliveryTime = 0
+	out, err := s.Send.Send(rq.r.Context(), sub)
+	if err != nil {
+		return res, err
+	}
+	s.Log.Info("message resent", "domain", sm.Domain, "key", key, "msg_id", out.ID, "recipients", len(to), "user_id", rq.ses.User.ID)
+	res.Flash.Notice = "Resent to " + strings.Join(to, ", ") + " as " + out.ID + "; follow it in Logs."
+	return res, nil
+}
+
+// remoteIP is the address the request came from, without its port.
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

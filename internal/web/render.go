@@ -73,6 +73,8 @@ func parsePages() (map[string]*template.Template, error) {
 		"upper": strings.ToUpper,
 		"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"stamp": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
+		// kept is what a refused form had in its field name (flash.Form).
+		"kept":  func(f flash, name string) string { return f.Form[name] },
 		"until": until,
 		"bytes": byteSize,
 		"tabs":  func() []settingsTab { return settingsTabs },

@@ -40,6 +40,8 @@ type fixture struct {
 	// listAddr is a mailing list with the member memberAddr, and
 	// uploadID a background upload of members to it.
 	listAddr, memberAddr, uploadID string
+	// otherUserID is a second dashboard user (the Users page deletes it).
+	otherUserID string
 }
 
 func newFixture(t *testing.T, o dashOptions) *fixture {
@@ -70,6 +72,11 @@ func newFixture(t *testing.T, o dashOptions) *fixture {
 	if _, err := d.Templates.Create(ctx, testDomain, "fixture", "", "", &templates.VersionInput{Tag: "v1", Content: "<p>{{x}}</p>"}); err != nil {
 		t.Fatal(err)
 	}
+	other, err := d.Users.Create(ctx, auth.NewUser{Email: "other@example.com", Password: "other password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.otherUserID = other.ID
 	f.imports = map[string]string{}
 	for slug, list := range map[string]string{"bounces": store.Bounces, "unsubscribes": store.Unsubscribes,
 		"complaints": store.Complaints, "allowlist": store.Allowlist} {
@@ -109,6 +116,10 @@ func (f *fixture) path(pattern string) string {
 		return "/dashboard/no-such-page"
 	case "/dashboard/static/":
 		return "/dashboard/static/app.css"
+	case "/dashboard/logs/{domain}/message":
+		return "/dashboard/logs/" + testDomain + "/message?id=" + url.QueryEscape(f.msgID)
+	case "/dashboard/logs/export":
+		return "/dashboard/logs/export?format=json&domain=" + testDomain
 	}
 	id := f.userKeyID
 	if strings.Contains(pattern, "sending-keys") {
@@ -124,7 +135,7 @@ func (f *fixture) path(pattern string) string {
 		id = f.imports[before[strings.LastIndexByte(before, '/')+1:]]
 	}
 	return strings.NewReplacer("{name}", testDomain, "{domain}", testDomain, "{id}", id, "{key}", f.msgKey,
-		"{list}", f.listAddr, "{member}", f.memberAddr,
+		"{list}", f.listAddr, "{user}", f.otherUserID, "{member}", f.memberAddr,
 		"{template}", "fixture", "{tag}", "v1",
 		"{n}", "0", "{$}", "").Replace(pattern)
 }
@@ -199,6 +210,9 @@ func postCases() map[string]url.Values {
 		"/dashboard/account/api-keys/{id}/revoke":    {},
 		"/dashboard/account/users": {"email": {"new@example.com"}, "password": {"another password"},
 			"password2": {"another password"}},
+		"/dashboard/account/users/{user}/delete": {},
+		"/dashboard/account/users/password": {"current": {testPassword}, "password": {"a new password"},
+			"password2": {"a new password"}},
 		"/dashboard/domains":                                          {"name": {"new.example.com"}},
 		"/dashboard/domains/{name}/verify":                            {},
 		"/dashboard/domains/{name}/settings/sending-keys":             {"description": {"new key"}},
@@ -210,6 +224,7 @@ func postCases() map[string]url.Values {
 		"/dashboard/routes/{id}":                                      {"priority": {"4"}, "expression": {`match_recipient("csrf2@.*")`}, "actions": {"stop()"}},
 		"/dashboard/routes/{id}/delete":                               {},
 		"/dashboard/domains/{name}/delete":                            {"confirm": {testDomain}},
+		"/dashboard/logs/{domain}/messages/{key}/resend":              {"to": {"csrf-resend@example.org"}},
 		"/dashboard/tags/delete":                                      {"domain": {testDomain}, "tag": {"csrf-tag"}},
 	}
 	// Mailing lists: create one, edit the fixture's, add, upload, edit and
@@ -523,7 +538,8 @@ func (f *fixture) crawl(t *testing.T, c *client) map[string]string {
 		}
 		path := f.path(r.Pattern)
 		p := c.get(path)
-		redirects := r.Pattern == "/dashboard/{$}" || r.Pattern == "/dashboard/login" || r.Pattern == "/dashboard/suppressions"
+		redirects := r.Pattern == "/dashboard/{$}" || r.Pattern == "/dashboard/login" || r.Pattern == "/dashboard/suppressions" ||
+			r.Pattern == "/dashboard/logs/{domain}/message"
 		ok := p.StatusCode == http.StatusOK || (redirects && p.StatusCode == http.StatusSeeOther) ||
 			(r.Pattern == "/dashboard/" && p.StatusCode == http.StatusNotFound)
 		if !ok {

@@ -41,6 +41,30 @@ type flash struct {
 	// shown on the one page after its creation, never again.
 	Password string `json:"password,omitempty"`
 	Login    string `json:"login,omitempty"`
+	// Form is what a refused form had typed in, so that its page shows it
+	// again (keptForm: never a password, a token or a file).
+	Form map[string]string `json:"form,omitempty"`
+}
+
+// maxKeptValue bounds a typed value kept for the form's page.
+const maxKeptValue = 16 << 10
+
+// keptForm is a refused form's typed values, without the CSRF token,
+// passwords, secrets and confirmations (those are typed again).
+func keptForm(r *http.Request) map[string]string {
+	var kept map[string]string
+	for name, vs := range r.PostForm {
+		lower := strings.ToLower(name)
+		if len(vs) == 0 || vs[0] == "" || len(vs[0]) > maxKeptValue || name == csrfField ||
+			strings.Contains(lower, "password") || strings.Contains(lower, "secret") || lower == "confirm" || lower == "current" {
+			continue
+		}
+		if kept == nil {
+			kept = map[string]string{}
+		}
+		kept[name] = vs[0]
+	}
+	return kept
 }
 
 // secure reports whether cookies must be Secure: the request came over
@@ -145,13 +169,14 @@ func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 // safeNext returns next when it is a dashboard page to come back to after
-// login, and the domains page otherwise (no open redirects).
+// login, and the Overview otherwise (no open redirects: only a path under
+// /dashboard/ of this host).
 func safeNext(next string) string {
 	u, err := url.Parse(next)
 	if err != nil || next == "" || u.Scheme != "" || u.Host != "" || u.User != nil ||
 		!strings.HasPrefix(u.Path, prefix+"/") || strings.HasPrefix(u.Path, loginPath) ||
 		strings.ContainsAny(next, "\\\r\n") || strings.HasPrefix(next, "//") {
-		return domainsPath
+		return prefix + "/"
 	}
 	return next
 }

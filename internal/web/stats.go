@@ -26,11 +26,21 @@ const (
 	statsMaxDays     = 366
 )
 
-// statsEvents are the counted event types the page shows, in order.
+// statsEvents are the counted event types the Overview's chart shows,
+// in order; the Stats page adds statsMoreEvents.
 var statsEvents = []seriesValues{
 	{Name: "accepted", Label: "Accepted"}, {Name: "delivered", Label: "Delivered"}, {Name: "failed", Label: "Failed"},
 	{Name: "opened", Label: "Opened"}, {Name: "clicked", Label: "Clicked"},
 }
+
+var statsMoreEvents = []seriesValues{{Name: "unsubscribed", Label: "Unsubscribed"}, {Name: "complained", Label: "Complained"}}
+
+// statsResolutions are the bucket sizes the page offers, with the longest
+// range each takes (hours: 31 days, so a chart stays readable).
+var statsResolutions = []struct {
+	Value, Label string
+	MaxDays      int
+}{{stats.Hour, "Hourly", 31}, {stats.Day, "Daily", statsMaxDays}, {stats.Month, "Monthly", 5 * statsMaxDays}}
 
 func (s *Server) statsRoutes() {
 	s.page("GET "+statsPath, s.statsPage)
@@ -41,6 +51,19 @@ type statsDay struct {
 	Day                                      time.Time
 	Accepted, Delivered, Opened, Clicked     int64
 	Failed, FailedPermanent, FailedTemporary int64
+	Unsubscribed, Complained                 int64
+}
+
+// statsRates are the totals as rates: delivered and failed of accepted,
+// engagement of delivered (as the Overview counts them).
+type statsRates struct {
+	Delivered, Failed, Opened, Clicked, Unsubscribed, Complained string
+}
+
+func ratesOf(t statsDay) statsRates {
+	return statsRates{Delivered: rate(t.Delivered, t.Accepted), Failed: rate(t.Failed, t.Accepted),
+		Opened: rate(t.Opened, t.Delivered), Clicked: rate(t.Clicked, t.Delivered),
+		Unsubscribed: rate(t.Unsubscribed, t.Delivered), Complained: rate(t.Complained, t.Delivered)}
 }
 
 // value is the count of one of statsEvents.
@@ -56,6 +79,10 @@ func (d statsDay) value(event string) int64 {
 		return d.Opened
 	case "clicked":
 		return d.Clicked
+	case "unsubscribed":
+		return d.Unsubscribed
+	case "complained":
+		return d.Complained
 	}
 	return 0
 }
@@ -68,6 +95,8 @@ func (d *statsDay) add(e statsDay) {
 	d.FailedTemporary += e.FailedTemporary
 	d.Opened += e.Opened
 	d.Clicked += e.Clicked
+	d.Unsubscribed += e.Unsubscribed
+	d.Complained += e.Complained
 }
 
 // statsData is the Stats page.
@@ -82,7 +111,13 @@ type statsData struct {
 	Error  string
 	Days   []statsDay
 	Totals statsDay
+	Rates  statsRates
 	Chart  lineChart
+	// Resolution is hour, day or month; Resolutions the choices.
+	Resolution  string
+	Resolutions any
+	// RowLabel and RowKey are the layouts of a row's bucket.
+	RowLabel, RowKey string
 	// Presets link to ranges ending today.
 	Presets []preset
 }
@@ -91,7 +126,7 @@ type statsData struct {
 type preset struct{ Label, URL string }
 
 // statsPresets are links to the last 7, 30 and 90 days of domain.
-func statsPresets(now time.Time, domain, tag string) []preset {
+func statsPresets(now time.Time, domain, tag, resolution string) []preset {
 	var out []preset
 	to := store.BucketStart(now, store.Daily)
 	for _, n := range []int{7, 30, 90} {
@@ -102,6 +137,9 @@ func statsPresets(now time.Time, domain, tag string) []preset {
 		if tag != "" {
 			v.Set("tag", tag)
 		}
+		if resolution != stats.Day {
+			v.Set("resolution", resolution)
+		}
 		out = append(out, preset{Label: "Last " + strconv.Itoa(n) + " days", URL: statsPath + "?" + v.Encode()})
 	}
 	return out
@@ -110,7 +148,12 @@ func statsPresets(now time.Time, domain, tag string) []preset {
 func (s *Server) statsPage(rq *request) error {
 	v := rq.r.URL.Query()
 	d := statsData{Domain: strings.TrimSpace(v.Get("domain")), From: v.Get("from"), To: v.Get("to"),
-		Tag: strings.ToLower(strings.TrimSpace(v.Get("tag")))}
+		Tag: strings.ToLower(strings.TrimSpace(v.Get("tag"))), Resolution: stats.Day, Resolutions: statsResolutions}
+	for _, r := range statsResolutions {
+		if v.Get("resolution") == r.Value {
+			d.Resolution = r.Value
+		}
+	}
 	all := d.Domain == ""
 	var err error
 	if d.Domains, err = s.domainChoices(rq, &d.Domain); err != nil {
@@ -119,7 +162,7 @@ func (s *Server) statsPage(rq *request) error {
 	if all {
 		d.Domain = ""
 	}
-	d.Presets = statsPresets(s.Now(), d.Domain, d.Tag)
+	d.Presets = statsPresets(s.Now(), d.Domain, d.Tag, d.Resolution)
 	r, err := d.statsRange(s.Now())
 	if err == nil {
 		err = s.readStats(rq, r, &d)
@@ -136,7 +179,7 @@ func (s *Server) statsPage(rq *request) error {
 
 // statsRange reads the form's dates; both default to the last week.
 func (d *statsData) statsRange(now time.Time) (stats.Range, error) {
-	r := stats.Range{Resolution: stats.Day}
+	r := stats.Range{Resolution: d.Resolution}
 	to, err := formDate(d.To, "To", store.BucketStart(now, store.Daily))
 	if err != nil {
 		return r, err
@@ -149,10 +192,20 @@ func (d *statsData) statsRange(now time.Time) (stats.Range, error) {
 	switch {
 	case from.After(to):
 		return r, fault.Invalidf("The range starts (%s) after it ends (%s).", d.From, d.To)
-	case to.Sub(from) >= statsMaxDays*24*time.Hour:
-		return r, fault.Invalidf("The range is longer than %d days; choose a shorter one.", statsMaxDays)
+	}
+	for _, res := range statsResolutions {
+		if res.Value == d.Resolution && to.Sub(from) >= time.Duration(res.MaxDays)*24*time.Hour {
+			return r, fault.Invalidf("The range is longer than %d days, the most the %s view shows; choose a shorter one or a coarser resolution.",
+				res.MaxDays, strings.ToLower(res.Label))
+		}
 	}
 	r.Start, r.End = from, to
+	switch d.Resolution {
+	case stats.Hour: // every hour of the last day too
+		r.End = to.Add(23 * time.Hour)
+	case stats.Month:
+		r.Start = time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC)
+	}
 	return r, nil
 }
 
@@ -183,8 +236,9 @@ func (s *Server) readStats(rq *request, r stats.Range, d *statsData) error {
 			names[i] = dom.Name
 		}
 	}
-	events := make([]string, len(statsEvents))
-	for i, e := range statsEvents {
+	pageEvents := append(append([]seriesValues(nil), statsEvents...), statsMoreEvents...)
+	events := make([]string, len(pageEvents))
+	for i, e := range pageEvents {
 		events[i] = e.Name
 	}
 	var tags []string
@@ -195,7 +249,7 @@ func (s *Server) readStats(rq *request, r stats.Range, d *statsData) error {
 	if err != nil {
 		return err
 	}
-	series := append([]seriesValues(nil), statsEvents...)
+	series := pageEvents
 	days := r.Buckets()
 	for i, e := range total.Stats {
 		row := statsDayOf(days[i], e)
@@ -205,7 +259,15 @@ func (s *Server) readStats(rq *request, r stats.Range, d *statsData) error {
 			series[j].Values = append(series[j].Values, row.value(series[j].Name))
 		}
 	}
-	d.Chart = newLineChart(days, series)
+	d.RowLabel, d.RowKey = "Jan 2", time.DateOnly
+	switch d.Resolution {
+	case stats.Hour:
+		d.RowLabel, d.RowKey = "Jan 2 15:04", "2006-01-02T15:04"
+	case stats.Month:
+		d.RowLabel, d.RowKey = "Jan 2006", "2006-01"
+	}
+	d.Chart = newLineChartAt(days, series, d.RowLabel, d.RowKey)
+	d.Rates = ratesOf(d.Totals)
 	return nil
 }
 
@@ -228,6 +290,12 @@ func statsDayOf(day time.Time, e mgapi.StatsEntry) statsDay {
 	}
 	if e.Clicked != nil {
 		row.Clicked = e.Clicked.Total
+	}
+	if e.Unsubscribed != nil {
+		row.Unsubscribed = e.Unsubscribed.Total
+	}
+	if e.Complained != nil {
+		row.Complained = e.Complained.Total
 	}
 	return row
 }

@@ -20,14 +20,15 @@ func TestStatsRanges(t *testing.T) {
 	}
 	p = c.get("/dashboard/stats?domain=" + testDomain + "&from=2025-01-01&to=2025-01-31")
 	if p.StatusCode != http.StatusOK || strings.Count(p.Body, `<tr class="stats-day"`) != 31 ||
-		strings.Count(p.Body, `<circle `) != 31*5 {
+		strings.Count(p.Body, `<circle `) != 31*7 {
 		t.Fatalf("January: %d", p.StatusCode)
 	}
 	for query, want := range map[string]string{
-		"from=2025-02-01&to=2025-01-01": "The range starts (2025-02-01) after it ends (2025-01-01).",
-		"from=2023-01-01&to=2025-01-01": "The range is longer than 366 days; choose a shorter one.",
-		"from=yesterday":                `From &#34;yesterday&#34; is not a date such as 2025-01-31.`,
-		"to=2025-13-01":                 `To &#34;2025-13-01&#34; is not a date such as 2025-01-31.`,
+		"from=2025-02-01&to=2025-01-01":                 "The range starts (2025-02-01) after it ends (2025-01-01).",
+		"from=2023-01-01&to=2025-01-01":                 "The range is longer than 366 days, the most the daily view shows; choose a shorter one or a coarser resolution.",
+		"from=yesterday":                                `From &#34;yesterday&#34; is not a date such as 2025-01-31.`,
+		"to=2025-13-01":                                 `To &#34;2025-13-01&#34; is not a date such as 2025-01-31.`,
+		"resolution=hour&from=2025-01-01&to=2025-03-01": "The range is longer than 31 days, the most the hourly view shows; choose a shorter one or a coarser resolution.",
 	} {
 		p := c.get("/dashboard/stats?" + query)
 		if p.StatusCode != http.StatusBadRequest || !strings.Contains(p.Body, `id="stats-error">`+want) || strings.Contains(p.Body, "stats-chart") {

@@ -178,6 +178,8 @@ func (s *Server) register() {
 	s.form("POST "+apiKeysPath+"/{id}/revoke", s.revokeKey)
 	s.page("GET "+usersPath, s.usersPage)
 	s.form("POST "+usersPath, s.addUser)
+	s.call("POST "+usersPath+"/{user}/delete", s.deleteUser)
+	s.form("POST "+usersPath+"/password", s.changePassword)
 
 	s.page("GET "+domainsPath, s.domainsPage)
 	s.form("POST "+domainsPath, s.addDomain)
@@ -265,9 +267,9 @@ func (s *Server) redirect(h func(*request) (result, error)) func(*request) error
 			if res.To == "" || !ok || !f.Kind.Client() {
 				return err
 			}
-			res.Flash = flash{Error: f.Message}
+			res.Flash = flash{Error: f.Message, Form: keptForm(rq.r)}
 		}
-		if res.Flash != (flash{}) {
+		if res.Flash.Notice != "" || res.Flash.Error != "" || res.Flash.Secret != "" || res.Flash.Password != "" {
 			if err := s.setFlash(rq, res.Flash); err != nil {
 				return err
 			}

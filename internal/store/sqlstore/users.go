@@ -41,6 +41,62 @@ func (g *Global) ListUsers(ctx context.Context) ([]store.User, error) {
 	return scanRows(rows, err, scanUser)
 }
 
+// DeleteUser implements store.UserStore. On PostgreSQL the transaction
+// locks every user row before it counts them, so two deletes of the last
+// two users run one after the other and the second is refused; SQLite has
+// one writer at a time.
+func (g *Global) DeleteUser(ctx context.Context, id string) error {
+	return g.inTx(ctx, func(tx *Tx) error {
+		lock := `SELECT id FROM users`
+		if g.dialect.postgres() {
+			lock += ` ORDER BY id FOR UPDATE`
+		}
+		rows, err := tx.rawQuery(ctx, lock)
+		if err != nil {
+			return g.classify(err)
+		}
+		n, found := 0, false
+		for rows.Next() {
+			var uid string
+			if err := rows.Scan(&uid); err != nil {
+				rows.Close()
+				return err
+			}
+			n++
+			found = found || uid == id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return g.classify(err)
+		}
+		switch {
+		case !found:
+			return store.ErrNotFound
+		case n <= 1:
+			return store.ErrLastUser
+		}
+		if _, err := tx.exec(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
+			return err
+		}
+		return affected(tx.exec(ctx, `DELETE FROM users WHERE id = ?`, id))
+	})
+}
+
+// SetUserPassword implements store.UserStore.
+func (g *Global) SetUserPassword(ctx context.Context, id string, hash []byte, updatedAt time.Time, keep []byte) error {
+	return g.inTx(ctx, func(tx *Tx) error {
+		err := affected(tx.exec(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`, hash, ts(updatedAt), id))
+		if err != nil {
+			return err
+		}
+		if keep == nil {
+			keep = []byte{}
+		}
+		_, err = tx.exec(ctx, `DELETE FROM sessions WHERE user_id = ? AND hash <> ?`, id, keep)
+		return err
+	})
+}
+
 // CreateSession implements store.UserStore.
 func (g *Global) CreateSession(ctx context.Context, s store.Session) error {
 	_, err := g.exec(ctx, `INSERT INTO sessions (hash, user_id, created_at, last_seen_at, flash) VALUES (?, ?, ?, ?, ?)`,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -216,6 +217,101 @@ func TestDeleteExpiredSessions(t *testing.T) {
 			if gone != (name == "idle" || name == "too-old") {
 				t.Errorf("session %s: err %v", name, err)
 			}
+		}
+	})
+}
+
+// TestDeleteUser: a user goes with their sessions; the last user stays,
+// even when every user is deleted at once.
+func TestDeleteUser(t *testing.T) {
+	t.Parallel()
+	openGlobals(t, func(t *testing.T, g store.Global) {
+		ctx := context.Background()
+		s := mkSession(t, g) // alice, u1
+		mkUser(t, g, "u2", "bob@example.com")
+		if err := g.DeleteUser(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("delete unknown: %v, want ErrNotFound", err)
+		}
+		if err := g.DeleteUser(ctx, "u1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := g.User(ctx, "u1"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("deleted user still there: %v", err)
+		}
+		if _, err := g.Session(ctx, s.Hash); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("deleted user's session still there: %v", err)
+		}
+		if err := g.DeleteUser(ctx, "u2"); !errors.Is(err, store.ErrLastUser) {
+			t.Fatalf("delete the last user: %v, want ErrLastUser", err)
+		}
+		// Many users deleted concurrently: exactly one stays.
+		for i := 3; i < 9; i++ {
+			mkUser(t, g, fmt.Sprintf("u%d", i), fmt.Sprintf("u%d@example.com", i))
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		refused := 0
+		for i := 2; i < 9; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := g.DeleteUser(ctx, fmt.Sprintf("u%d", i))
+				if errors.Is(err, store.ErrLastUser) {
+					mu.Lock()
+					refused++
+					mu.Unlock()
+				} else if err != nil {
+					t.Errorf("delete u%d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		users, err := g.ListUsers(ctx)
+		if err != nil || len(users) != 1 || refused != 1 {
+			t.Fatalf("after deleting all at once: %d users left (%v), %d refusals; want 1 and 1", len(users), err, refused)
+		}
+	})
+}
+
+// TestSetUserPassword: the hash changes and every other session ends.
+func TestSetUserPassword(t *testing.T) {
+	t.Parallel()
+	openGlobals(t, func(t *testing.T, g store.Global) {
+		ctx := context.Background()
+		keep := mkSession(t, g) // alice, u1
+		other := store.Session{Hash: hashOf("token-2"), UserID: "u1", CreatedAt: t0, LastSeenAt: t0}
+		bob := mkUser(t, g, "u2", "bob@example.com")
+		bobs := store.Session{Hash: hashOf("token-3"), UserID: bob.ID, CreatedAt: t0, LastSeenAt: t0}
+		for _, s := range []store.Session{other, bobs} {
+			if err := g.CreateSession(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		at := t0.Add(time.Hour)
+		if err := g.SetUserPassword(ctx, "u1", []byte("new-hash"), at, keep.Hash); err != nil {
+			t.Fatal(err)
+		}
+		u, err := g.User(ctx, "u1")
+		if err != nil || string(u.PasswordHash) != "new-hash" || !u.UpdatedAt.Equal(at) || !u.CreatedAt.Equal(t0) {
+			t.Fatalf("after SetUserPassword: %+v, %v", u, err)
+		}
+		if _, err := g.Session(ctx, keep.Hash); err != nil {
+			t.Fatalf("the kept session went: %v", err)
+		}
+		if _, err := g.Session(ctx, other.Hash); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the other session stayed: %v", err)
+		}
+		if _, err := g.Session(ctx, bobs.Hash); err != nil {
+			t.Fatalf("another user's session went: %v", err)
+		}
+		if err := g.SetUserPassword(ctx, "u2", []byte("h2"), at, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := g.Session(ctx, bobs.Hash); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("keep=nil left a session: %v", err)
+		}
+		if err := g.SetUserPassword(ctx, "nobody", []byte("h"), at, nil); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("unknown user: %v", err)
 		}
 	})
 }

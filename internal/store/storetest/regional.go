@@ -28,7 +28,7 @@ func fullDomain(name string) store.Domain {
 		MessageTTL: 259200, ArchiveTo: "https://archive.example.com/hook", IPs: "192.0.2.1,192.0.2.2",
 		PoolID: "pool-1", MailFromHost: "bounce." + name,
 		DNSChecks: []store.DNSCheck{
-			{Record: "spf", Name: name, Value: "v=spf1 include:spf.salvo.localhost ~all", Valid: "valid", Cached: []string{"v=spf1 -all"}},
+			{Record: "spf", Name: name, Value: "v=spf1 include:spf.salvo.localhost ~all", Valid: "valid", Cached: []string{"v=spf1 -all"}, CheckedAt: at(2)},
 			{Record: "mx", Name: name, Value: "mxa.salvo.localhost", Valid: "unknown"},
 		},
 		Tracking: store.Tracking{Click: true, ClickHTMLOnly: true, Open: true, OpenTop: true, Unsubscribe: true,
@@ -152,7 +152,7 @@ func testUpdateDomain(t *testing.T, r store.Regional) {
 		MessageTTL: 3600, ArchiveTo: "https://other.example.com/", IPs: "198.51.100.7", PoolID: "pool-2",
 		MailFromHost: "mail.mg.example.com",
 		DNSChecks: []store.DNSCheck{
-			{Record: "dkim", Name: "s2._domainkey.mg.example.com", Value: "k=rsa; p=MIGfMA0G", Valid: "invalid", Cached: []string{}},
+			{Record: "dkim", Name: "s2._domainkey.mg.example.com", Value: "k=rsa; p=MIGfMA0G", Valid: "invalid", Cached: []string{}, CheckedAt: at(59)},
 			{Record: "spf", Name: "mg.example.com", Value: "v=spf1 ~all", Valid: "valid", Cached: []string{"a", "b"}},
 			{Record: "tracking", Name: "track.mg.example.com", Value: "salvo.localhost", Valid: "valid"},
 		},
