@@ -8,11 +8,6 @@ import (
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-// KeyJSON is the Mailgun form of a key (never with its secret).
-//
-// Deprecated: use auth.KeyShape.
-func KeyJSON(k store.Key) mgapi.Key { return auth.KeyShape(k) }
-
 func (s *Server) listKeys(c *Ctx) (any, error) {
 	c.P.Accept("kind", "domain_name")
 	keys, err := s.Keys.List(c.R.Context(), store.KeyFilter{Kind: c.P.Get("kind"), DomainName: c.P.Get("domain_name"),

@@ -6,8 +6,7 @@
 // becomes Mailgun's status (httpStatus) and its message Mailgun's text,
 // store.ErrNotFound is 404, store.ErrConflict is 409, anything else is
 // logged and answered 500 without details. Handlers never write status
-// codes for client mistakes themselves. (The deprecated *wire.Error, which
-// carries a status of its own, is still written as it says.)
+// codes for client mistakes themselves.
 //
 // Order of work for a request: match the route (404/405), authenticate and
 // authorize (401, or 429 for an address that keeps failing), check that a
@@ -31,7 +30,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/salvo-email/salvo/internal/api/wire"
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/egress"
@@ -403,17 +401,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, plain bool, 
 	var (
 		status int
 		f      *fault.Error
-		we     *wire.Error
 	)
-	if errors.As(err, &we) { // deprecated: its own status and headers
-		status, f = we.Status, we.Fault()
-		f.RetryAfter = 0
-		for k, vs := range we.Header {
-			for _, v := range vs {
-				w.Header().Add(k, v)
-			}
-		}
-	} else if ff, ok := fault.As(err); ok {
+	if ff, ok := fault.As(err); ok {
 		status, f = httpStatus(ff.Kind), ff
 	} else {
 		switch {
@@ -432,7 +421,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, plain bool, 
 	if f.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((f.RetryAfter+time.Second-1)/time.Second)))
 	}
-	if (we != nil && we.Plain) || (plain && status == http.StatusUnauthorized) {
+	if plain && status == http.StatusUnauthorized {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(status)
 		if status == http.StatusUnauthorized {

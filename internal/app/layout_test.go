@@ -92,7 +92,7 @@ func TestImportRule(t *testing.T) {
 		}
 		for _, p := range imports {
 			if under(p, "internal/api") {
-				t.Errorf("%s imports %s: only internal/app may import the HTTP edge (see docs/architecture.md; scripts/unwire.sh rewrites api/wire uses)", file, p)
+				t.Errorf("%s imports %s: only internal/app may import the HTTP edge (see docs/architecture.md)", file, p)
 			}
 		}
 	}

@@ -235,11 +235,6 @@ func (e *Engine) probe(dest string) {
 	e.connected(dest)
 }
 
-// DestinationHealth is a destination's state as the queue view shows it.
-//
-// Deprecated: use mgapi.QueueHealth.
-type DestinationHealth = mgapi.QueueHealth
-
 // Health lists the destinations this node knows to be down.
 func (e *Engine) Health() []mgapi.QueueHealth {
 	h := &e.health

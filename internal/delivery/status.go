@@ -9,31 +9,16 @@ import (
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-// The /queue shapes moved to package mgapi (beside Mailgun's, as the
-// API's other answers); these names remain for code that still uses them.
-type (
-	// Deprecated: use mgapi.QueueStatus.
-	Status = mgapi.QueueStatus
-	// Deprecated: use mgapi.QueueDestination.
-	Destination = mgapi.QueueDestination
-	// Deprecated: use mgapi.QueueMessage.
-	MessageState = mgapi.QueueMessage
-	// Deprecated: use mgapi.QueueWaiting.
-	WaitingRcpt = mgapi.QueueWaiting
-	// Deprecated: use mgapi.QueueHistory.
-	HistoryEntry = mgapi.QueueHistory
-)
-
 // QueueStatus reads the status of domain's queue ("" for every domain)
 // and, when messageID is given, of that message.
-func QueueStatus(ctx context.Context, s store.Regional, domain, messageID string, now time.Time) (Status, error) {
+func QueueStatus(ctx context.Context, s store.Regional, domain, messageID string, now time.Time) (mgapi.QueueStatus, error) {
 	stats, err := s.QueueStats(ctx, domain, now)
 	if err != nil {
-		return Status{}, err
+		return mgapi.QueueStatus{}, err
 	}
-	out := Status{Domain: domain, Destinations: []Destination{}}
+	out := mgapi.QueueStatus{Domain: domain, Destinations: []mgapi.QueueDestination{}}
 	for _, st := range stats {
-		d := Destination{Destination: st.RcptDomain, Waiting: st.Waiting, Due: st.Due, InFlight: st.InFlight,
+		d := mgapi.QueueDestination{Destination: st.RcptDomain, Waiting: st.Waiting, Due: st.Due, InFlight: st.InFlight,
 			LastError: st.LastError, State: "up"}
 		if !st.NextAttemptAt.IsZero() {
 			t := mgapi.Time(st.NextAttemptAt)
@@ -46,23 +31,23 @@ func QueueStatus(ctx context.Context, s store.Regional, domain, messageID string
 	}
 	jobs, err := s.JobsOfMessage(ctx, domain, messageID)
 	if err != nil {
-		return Status{}, err
+		return mgapi.QueueStatus{}, err
 	}
-	m := &MessageState{MessageID: messageID, Waiting: []WaitingRcpt{}, History: []HistoryEntry{}}
+	m := &mgapi.QueueMessage{MessageID: messageID, Waiting: []mgapi.QueueWaiting{}, History: []mgapi.QueueHistory{}}
 	for _, j := range jobs {
-		m.Waiting = append(m.Waiting, WaitingRcpt{Recipient: j.Recipient, Attempts: j.Attempts,
+		m.Waiting = append(m.Waiting, mgapi.QueueWaiting{Recipient: j.Recipient, Attempts: j.Attempts,
 			NextAttemptAt: mgapi.Time(j.NextAttemptAt), LastError: j.LastError})
 	}
 	evs, err := s.Events(ctx, store.EventQuery{Domain: domain, MessageID: messageID, Ascending: true, Limit: 1000})
 	if err != nil {
-		return Status{}, err
+		return mgapi.QueueStatus{}, err
 	}
 	for _, e := range evs {
 		var w mgapi.Event
 		if json.Unmarshal(e.Data, &w) != nil {
 			continue
 		}
-		h := HistoryEntry{Time: mgapi.Time(e.Timestamp), Event: e.Type, Severity: e.Severity, Recipient: e.Recipient}
+		h := mgapi.QueueHistory{Time: mgapi.Time(e.Timestamp), Event: e.Type, Severity: e.Severity, Recipient: e.Recipient}
 		if ds := w.DeliveryStatus; ds != nil {
 			h.Code, h.Reply, h.MXHost, h.Attempt = ds.Code, ds.Message, ds.MXHost, ds.AttemptNo
 			h.EnhancedCode = ds.EnhancedCode

@@ -88,9 +88,9 @@ func (e *Error) Error() string { return e.Kind.String() + ": " + e.Message }
 // Fault returns e itself: *Error is a Faulter.
 func (e *Error) Fault() *Error { return e }
 
-// Faulter is an error that can say which fault it is. Error types of other
-// packages (the deprecated api/wire.Error) implement it so that every edge
-// understands them through As.
+// Faulter is an error that can say which fault it is. An error type of
+// another package may implement it so that every edge understands it
+// through As.
 type Faulter interface {
 	error
 	Fault() *Error

@@ -9,8 +9,8 @@ import (
 	"github.com/salvo-email/salvo/internal/fault"
 )
 
-// legacy is an error type of another package that can say its fault, as
-// the deprecated api/wire.Error does.
+// legacy is an error type of another package that can say its fault
+// (a Faulter).
 type legacy struct{ status int }
 
 func (l *legacy) Error() string { return fmt.Sprint(l.status) }

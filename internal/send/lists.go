@@ -6,6 +6,7 @@ import (
 
 	"github.com/salvo-email/salvo/internal/fault"
 	"github.com/salvo-email/salvo/internal/mail"
+	"github.com/salvo-email/salvo/internal/msgmeta"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -16,10 +17,10 @@ const memberBatch = 5000
 // subscribed member of each list, with its personalisation. A nil fanout
 // expands nothing.
 type fanout struct {
-	listAddrs map[string]bool     // lower-case list addresses
-	members   map[string]Personal // lower-case member address → personalisation
-	order     []string            // member addresses, in list then address order
-	names     []string            // list addresses, in recipient order
+	listAddrs map[string]bool             // lower-case list addresses
+	members   map[string]msgmeta.Personal // lower-case member address → personalisation
+	order     []string                    // member addresses, in list then address order
+	names     []string                    // list addresses, in recipient order
 }
 
 // fanOut finds the mailing lists among sub's recipients (docs/mailgun-contract.md §5.3)
@@ -46,7 +47,7 @@ func (s *Service) fanOut(ctx context.Context, sub *Submission) (*fanout, error) 
 	for _, l := range lists {
 		byAddr[l.Address] = l
 	}
-	f := &fanout{listAddrs: map[string]bool{}, members: map[string]Personal{}}
+	f := &fanout{listAddrs: map[string]bool{}, members: map[string]msgmeta.Personal{}}
 	replyTo := ""
 	for _, a := range addrs {
 		l, ok := byAddr[a]
@@ -92,7 +93,7 @@ func (f *fanout) readMembers(ctx context.Context, ls store.ListStore, list strin
 		for _, m := range ms {
 			k := strings.ToLower(m.Address)
 			if _, dup := f.members[k]; !dup {
-				f.members[k] = Personal{Vars: m.Vars, Name: m.Name, List: list}
+				f.members[k] = msgmeta.Personal{Vars: m.Vars, Name: m.Name, List: list}
 				f.order = append(f.order, m.Address)
 			}
 		}
@@ -179,13 +180,13 @@ func (f *fanout) lists() []string {
 // personal is recipient r's personalisation: a member's (with any
 // recipient-variables given for it winning over its vars), else its
 // recipient-variables.
-func (f *fanout) personal(r string, vars map[string]any) Personal {
+func (f *fanout) personal(r string, vars map[string]any) msgmeta.Personal {
 	if f == nil {
-		return Personal{Vars: vars}
+		return msgmeta.Personal{Vars: vars}
 	}
 	p, ok := f.members[strings.ToLower(r)]
 	if !ok {
-		return Personal{Vars: vars}
+		return msgmeta.Personal{Vars: vars}
 	}
 	if len(vars) > 0 {
 		merged := make(map[string]any, len(p.Vars)+len(vars))

@@ -56,23 +56,6 @@ type Limits struct {
 type (
 	// Options are the o:* options of a submission, stored with it.
 	Options = msgmeta.Options
-	// Meta is what the store keeps beside a message body.
-	//
-	// Deprecated: use msgmeta.Meta.
-	Meta = msgmeta.Meta
-	// Personal personalises one recipient's copy.
-	//
-	// Deprecated: use msgmeta.Personal.
-	Personal = msgmeta.Personal
-)
-
-// Deprecated: use msgmeta.Decode, msgmeta.DecodeVar, msgmeta.Replacer and
-// msgmeta.PersonalReplacer.
-var (
-	DecodeMeta       = msgmeta.Decode
-	DecodeVar        = msgmeta.DecodeVar
-	Replacer         = msgmeta.Replacer
-	PersonalReplacer = msgmeta.PersonalReplacer
 )
 
 // Submission is one request to send.
@@ -221,7 +204,7 @@ func destinations(jobs []store.Job) []string {
 }
 
 type prepared struct {
-	meta   Meta
+	meta   msgmeta.Meta
 	msg    store.Message
 	jobs   []store.Job
 	events []store.Event
@@ -237,7 +220,7 @@ func (s *Service) prepare(sub *Submission, fan *fanout, now time.Time) (*prepare
 	// recipients as given (the list address, not every member).
 	rcpts := fan.expand(given)
 	key := newKey(now)
-	meta := Meta{Options: sub.Options, Batch: len(sub.RecipientVar) > 0, Lists: fan.lists(), Recipients: given, Vars: sub.Vars}
+	meta := msgmeta.Meta{Options: sub.Options, Batch: len(sub.RecipientVar) > 0, Lists: fan.lists(), Recipients: given, Vars: sub.Vars}
 	meta.SameContent = len(meta.Lists) > 0 && !hasPlaceholders(sub)
 	var raw []byte
 	if sub.MIME != nil {
@@ -400,7 +383,7 @@ func validDomain(d string) bool {
 }
 
 // build makes the MIME message from the submission's fields.
-func (s *Service) build(sub *Submission, meta *Meta, now time.Time) ([]byte, error) {
+func (s *Service) build(sub *Submission, meta *msgmeta.Meta, now time.Time) ([]byte, error) {
 	from, err := netmail.ParseAddress(sub.From)
 	if err != nil || !validAddress(from.Address) {
 		return nil, badAddress("from", sub.From)
@@ -477,7 +460,7 @@ func checkHeaderSize(raw []byte) error {
 
 // fromMIME takes a ready message, adding a Message-ID and Date if missing
 // and removing Bcc fields (the envelope carries those recipients).
-func (s *Service) fromMIME(sub *Submission, meta *Meta, now time.Time) ([]byte, error) {
+func (s *Service) fromMIME(sub *Submission, meta *msgmeta.Meta, now time.Time) ([]byte, error) {
 	raw, msgID, err := mail.EnsureHeaders(mail.StripBcc(sub.MIME), sub.Domain.Name, now)
 	if err != nil {
 		return nil, fault.Invalidf("message is not a valid MIME message: %v", err)
@@ -508,7 +491,7 @@ func userVariables(vars map[string]string, batch bool) (map[string]any, map[stri
 			}
 			varTmpls[k] = v
 		}
-		uv[k] = DecodeVar(v)
+		uv[k] = msgmeta.DecodeVar(v)
 	}
 	return uv, varTmpls
 }
@@ -566,7 +549,7 @@ func MessageInfo(ctx context.Context, st store.MessageStore, domain, key string)
 	if err != nil {
 		return events.MessageInfo{}, err
 	}
-	meta, err := DecodeMeta(m.Meta)
+	meta, err := msgmeta.Decode(m.Meta)
 	if err != nil {
 		return events.MessageInfo{}, fmt.Errorf("message %s meta: %w", key, err)
 	}
