@@ -41,45 +41,41 @@ func (s *Server) validateParams(c *Ctx) (addr string, lookup bool, err error) {
 	return addr, lookup, err
 }
 
-func (s *Server) validator() (*validate.Validator, error) {
-	if s.Validator == nil {
-		return nil, fault.Unavailablef("address validation is not configured on this node")
+// validation reads the parameters, checks the address and names the
+// mailbox provider in a header (beyond Mailgun, whose answer has no field
+// for it); the v4 and v3 handlers shape the verdict.
+func (s *Server) validation(c *Ctx) (validate.Verdict, error) {
+	addr, lookup, err := s.validateParams(c)
+	if err != nil {
+		return validate.Verdict{}, err
 	}
-	return s.Validator, nil
+	if s.Validator == nil {
+		return validate.Verdict{}, fault.Unavailablef("address validation is not configured on this node")
+	}
+	vd, err := s.Validator.Check(c.R.Context(), addr, lookup)
+	if err != nil {
+		return validate.Verdict{}, err
+	}
+	if vd.Provider != "" {
+		c.W.Header().Set("X-Salvo-Mailbox-Provider", vd.Provider)
+	}
+	return vd, nil
 }
 
 func (s *Server) validateV4(c *Ctx) (any, error) {
-	addr, lookup, err := s.validateParams(c)
+	vd, err := s.validation(c)
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.validator()
-	if err != nil {
-		return nil, err
-	}
-	vd, err := v.Check(c.R.Context(), addr, lookup)
-	if err != nil {
-		return nil, err
-	}
-	setProvider(c, vd)
 	return mgapi.Validation{Address: vd.Address, DidYouMean: vd.DidYouMean, IsDisposableAddress: vd.Disposable,
 		IsRoleAddress: vd.Role, Reason: vd.Reasons, Result: vd.Result, Risk: vd.Risk}, nil
 }
 
 func (s *Server) validateV3(c *Ctx) (any, error) {
-	addr, lookup, err := s.validateParams(c)
+	vd, err := s.validation(c)
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.validator()
-	if err != nil {
-		return nil, err
-	}
-	vd, err := v.Check(c.R.Context(), addr, lookup)
-	if err != nil {
-		return nil, err
-	}
-	setProvider(c, vd)
 	out := mgapi.ValidationV3{Address: vd.Address, DidYouMean: vd.DidYouMean, IsDisposableAddress: vd.Disposable,
 		IsRoleAddress: vd.Role, IsValid: vd.Valid && vd.Result != validate.Undeliverable,
 		MailboxVerification: "unknown", Reason: strings.Join(vd.Reasons, "; ")}
@@ -87,12 +83,4 @@ func (s *Server) validateV3(c *Ctx) (any, error) {
 		out.Parts = mgapi.AddressPart{LocalPart: vd.Parts.Local, Domain: vd.Parts.Domain}
 	}
 	return out, nil
-}
-
-// setProvider names the mailbox provider in a header (beyond Mailgun,
-// whose answer has no field for it).
-func setProvider(c *Ctx, vd validate.Verdict) {
-	if vd.Provider != "" {
-		c.W.Header().Set("X-Salvo-Mailbox-Provider", vd.Provider)
-	}
 }

@@ -3,7 +3,7 @@
 // Every endpoint is a route with an access class (auth.Access) and a handler
 // that returns a value to write as JSON with status 200, or an error. Errors
 // become HTTP in exactly one place, writeError: a *fault.Error's Kind
-// becomes Mailgun's status (httpStatus) and its message Mailgun's text,
+// becomes Mailgun's status (fault.Kind.HTTPStatus) and its message Mailgun's text,
 // store.ErrNotFound is 404, store.ErrConflict is 409, anything else is
 // logged and answered 500 without details. Handlers never write status
 // codes for client mistakes themselves.
@@ -403,7 +403,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, plain bool, 
 		f      *fault.Error
 	)
 	if ff, ok := fault.As(err); ok {
-		status, f = httpStatus(ff.Kind), ff
+		status, f = ff.Kind.HTTPStatus(), ff
 	} else {
 		switch {
 		case errors.Is(err, store.ErrNotFound):
@@ -416,7 +416,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, plain bool, 
 			s.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 			f = fault.New(fault.Internal, "Internal Server Error")
 		}
-		status = httpStatus(f.Kind)
+		status = f.Kind.HTTPStatus()
 	}
 	if f.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((f.RetryAfter+time.Second-1)/time.Second)))
@@ -432,29 +432,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, plain bool, 
 		return
 	}
 	writeMessage(w, status, f.Key, f.Message, f.Extra)
-}
-
-// httpStatus is the status Mailgun answers for a fault of kind k.
-func httpStatus(k fault.Kind) int {
-	switch k {
-	case fault.Invalid:
-		return http.StatusBadRequest
-	case fault.Unauthorized:
-		return http.StatusUnauthorized
-	case fault.Forbidden:
-		return http.StatusForbidden
-	case fault.NotFound:
-		return http.StatusNotFound
-	case fault.Conflict:
-		return http.StatusConflict
-	case fault.TooLarge:
-		return http.StatusRequestEntityTooLarge
-	case fault.TooMany:
-		return http.StatusTooManyRequests
-	case fault.Unavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
 }
 
 // writeMessage writes Mailgun's error body: the message under key

@@ -62,11 +62,8 @@ type Service struct {
 	// often the worker looks for exports left by others (10 s if zero).
 	Lease, Poll time.Duration
 
-	owner string
-	wake  chan struct{}
-	stop  chan struct{}
-	done  chan struct{}
-	life  startstop.Base
+	owner  string
+	poller startstop.Poller
 }
 
 // Retention is how long an export is listed and kept.
@@ -156,16 +153,11 @@ func (s *Service) Download(ctx context.Context, id, expires, signature string) (
 }
 
 // Wake makes the worker look for exports now.
-func (s *Service) Wake() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
+func (s *Service) Wake() { s.poller.Wake() }
 
 // Start runs the worker.
 func (s *Service) Start() {
-	if !s.life.StartInit() {
+	if !s.poller.StartInit() {
 		return
 	}
 	if s.Lease == 0 {
@@ -175,49 +167,25 @@ func (s *Service) Start() {
 		s.Poll = 10 * time.Second
 	}
 	s.owner = secret.Token(8)
-	s.wake, s.stop, s.done = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
-	s.Metrics.Go(s.Log, "exports", s.loop)
+	s.Metrics.Go(s.Log, "exports", func() { s.poller.Run(s.Poll, s.tick) })
 }
 
 // Stop ends the worker; an export in progress is claimed again by the
 // next worker once its lease has run out.
-func (s *Service) Stop(ctx context.Context) error {
-	return s.life.Stop(ctx, func(ctx context.Context) error {
-		close(s.stop)
-		select {
-		case <-s.done:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	})
-}
+func (s *Service) Stop(ctx context.Context) error { return s.poller.Stop(ctx) }
 
-func (s *Service) loop() {
-	defer close(s.done)
-	t := time.NewTicker(s.Poll)
-	defer t.Stop()
-	for {
-		if err := s.Store.DeleteExports(context.Background(), s.Now().Add(-Retention)); err != nil {
-			s.Log.Warn("deleting old exports", "err", err)
-		}
-		for s.runOne() {
-		}
-		select {
-		case <-s.stop:
-			return
-		case <-s.wake:
-		case <-t.C:
-		}
+func (s *Service) tick() {
+	if err := s.Store.DeleteExports(context.Background(), s.Now().Add(-Retention)); err != nil {
+		s.Log.Warn("deleting old exports", "err", err)
+	}
+	for s.runOne() {
 	}
 }
 
 // runOne claims and runs one export; false when there was none.
 func (s *Service) runOne() bool {
-	select {
-	case <-s.stop:
+	if s.poller.Stopping() {
 		return false
-	default:
 	}
 	ctx := context.Background()
 	now := s.Now()

@@ -20,6 +20,7 @@ package fault
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 )
 
@@ -68,6 +69,31 @@ func (k Kind) String() string {
 // Client reports whether k is the client's doing (everything but Internal
 // and Unavailable): an SMTP edge answers it with a permanent reply.
 func (k Kind) Client() bool { return k != Internal && k != Unavailable }
+
+// HTTPStatus is the status Mailgun answers for a fault of kind k; both
+// HTTP edges (the API's one error writer and the dashboard's error page)
+// use it, the SMTP edges have their own mapping.
+func (k Kind) HTTPStatus() int {
+	switch k {
+	case Invalid:
+		return http.StatusBadRequest
+	case Unauthorized:
+		return http.StatusUnauthorized
+	case Forbidden:
+		return http.StatusForbidden
+	case NotFound:
+		return http.StatusNotFound
+	case Conflict:
+		return http.StatusConflict
+	case TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case TooMany:
+		return http.StatusTooManyRequests
+	case Unavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
 
 // Error is a failure to tell the client about.
 type Error struct {

@@ -36,11 +36,8 @@ type Importer struct {
 	// Poll is how often workers look for imports left by others.
 	Poll time.Duration
 
-	owner string
-	wake  chan struct{}
-	stop  chan struct{}
-	life  startstop.Base
-	done  chan struct{}
+	owner  string
+	poller startstop.Poller
 }
 
 // importBatch is how many rows one transaction adds.
@@ -94,16 +91,11 @@ func readHeader(r *csv.Reader, list string) (map[string]int, error) {
 }
 
 // Wake makes a worker look for imports now.
-func (im *Importer) Wake() {
-	select {
-	case im.wake <- struct{}{}:
-	default:
-	}
-}
+func (im *Importer) Wake() { im.poller.Wake() }
 
 // Start runs the worker.
 func (im *Importer) Start() {
-	if !im.life.StartInit() {
+	if !im.poller.StartInit() {
 		return
 	}
 	if im.Lease == 0 {
@@ -113,47 +105,23 @@ func (im *Importer) Start() {
 		im.Poll = 10 * time.Second
 	}
 	im.owner = secret.Token(8)
-	im.wake, im.stop, im.done = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
-	im.Metrics.Go(im.Log, "suppression imports", im.loop)
+	im.Metrics.Go(im.Log, "suppression imports", func() { im.poller.Run(im.Poll, im.tick) })
 }
 
 // Stop ends the worker after its current batch; an import in progress is
 // finished by whoever claims it next.
-func (im *Importer) Stop(ctx context.Context) error {
-	return im.life.Stop(ctx, func(ctx context.Context) error {
-		close(im.stop)
-		select {
-		case <-im.done:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	})
-}
+func (im *Importer) Stop(ctx context.Context) error { return im.poller.Stop(ctx) }
 
-func (im *Importer) loop() {
-	defer close(im.done)
-	t := time.NewTicker(im.Poll)
-	defer t.Stop()
-	for {
-		for im.runOne() {
-		}
-		select {
-		case <-im.stop:
-			return
-		case <-im.wake:
-		case <-t.C:
-		}
+func (im *Importer) tick() {
+	for im.runOne() {
 	}
 }
 
 // runOne claims and runs one import; false when there was none (or the
 // worker is stopping).
 func (im *Importer) runOne() bool {
-	select {
-	case <-im.stop:
+	if im.poller.Stopping() {
 		return false
-	default:
 	}
 	ctx := context.Background()
 	now := im.Now()
@@ -182,10 +150,8 @@ func (im *Importer) run(ctx context.Context, rec *store.Import) error {
 	row := 0
 	step := im.step(rec, row)
 	for {
-		select {
-		case <-im.stop:
+		if im.poller.Stopping() {
 			return nil // the lease runs out and another claim goes on
-		default:
 		}
 		fields, err := r.Read()
 		if err == io.EOF {

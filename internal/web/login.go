@@ -29,7 +29,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, d loginData, err *fault.Error) {
 	v := view{Title: "Log in"}
 	if err != nil {
-		status, v.Flash.Error = statusOf(err.Kind), err.Message
+		status, v.Flash.Error = err.Kind.HTTPStatus(), err.Message
 		setRetryAfter(w.Header(), err)
 	}
 	d.Token = s.loginToken(w, r)

@@ -159,7 +159,7 @@ func (s *Server) fail(rq *request, err error) {
 		we = fault.New(fault.Internal, "Something went wrong; the error was logged.")
 	}
 	setRetryAfter(rq.w.Header(), we)
-	status := statusOf(we.Kind)
+	status := we.Kind.HTTPStatus()
 	v := view{Title: http.StatusText(status), Data: we.Message}
 	if rq.ses.Token != "" {
 		v.User, v.CSRF = personOf(rq.ses.User), rq.ses.CSRF()
