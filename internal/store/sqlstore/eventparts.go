@@ -250,37 +250,49 @@ func (r *Regional) joinParts(ctx context.Context, domain string, evs []storedEve
 			keys = append(keys, w)
 		}
 	}
+	// One query per message and chunk of digests, each an index seek on
+	// the primary key (domain, message_id, digest IN …): an OR of
+	// (message_id, digest) pairs made SQLite compare every part of the
+	// domain with every pair (a batch send has a part per recipient).
+	byMessage := map[string][]string{}
+	var order []string
+	for _, k := range keys {
+		if _, ok := byMessage[k.messageID]; !ok {
+			order = append(order, k.messageID)
+		}
+		byMessage[k.messageID] = append(byMessage[k.messageID], k.digest)
+	}
 	bodies := map[want]string{}
 	const chunk = 100
-	for start := 0; start < len(keys); start += chunk {
-		part := keys[start:min(len(keys), start+chunk)]
-		var cond strings.Builder
-		args := []any{domain}
-		for i, k := range part {
-			if i > 0 {
-				cond.WriteString(" OR ")
+	for _, id := range order {
+		digests := byMessage[id]
+		for start := 0; start < len(digests); start += chunk {
+			part := digests[start:min(len(digests), start+chunk)]
+			args := make([]any, 0, 2+len(part))
+			args = append(args, domain, id)
+			for _, d := range part {
+				args = append(args, d)
 			}
-			cond.WriteString("(message_id = ? AND digest = ?)")
-			args = append(args, k.messageID, k.digest)
-		}
-		rows, err := r.query(ctx, `SELECT message_id, digest, body FROM event_parts WHERE domain = ? AND (`+cond.String()+`)`, args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var w want
-			var body string
-			if err := rows.Scan(&w.messageID, &w.digest, &body); err != nil {
-				rows.Close()
+			rows, err := r.query(ctx, `SELECT digest, body FROM event_parts WHERE domain = ? AND message_id = ? AND digest IN (?`+
+				strings.Repeat(", ?", len(part)-1)+`)`, args...)
+			if err != nil {
 				return nil, err
 			}
-			bodies[w] = body
-		}
-		if err := rows.Close(); err != nil {
-			return nil, err
-		}
-		if err := rows.Err(); err != nil {
-			return nil, err
+			for rows.Next() {
+				w := want{messageID: id}
+				var body string
+				if err := rows.Scan(&w.digest, &body); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				bodies[w] = body
+			}
+			if err := rows.Close(); err != nil {
+				return nil, err
+			}
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
 		}
 	}
 	out := make([][]byte, len(evs))
