@@ -29,10 +29,10 @@ func (s *Server) routes() {
 	s.handle(get, "/v5/accounts/http_signing_key", auth.Admin, s.getSigningKey)
 	s.handle(post, "/v5/accounts/http_signing_key", auth.Admin, s.regenerateSigningKey)
 
-	// Subaccounts (§13.4); X-Mailgun-On-Behalf-Of is handled by tenant.
+	// Subaccounts (docs/mailgun-contract.md §13.4); X-Mailgun-On-Behalf-Of is handled by tenant.
 	s.subaccountRoutes()
 
-	// Domains (§11): mailgun-go uses /v3, mailgun.js /v4.
+	// Domains (docs/mailgun-contract.md §11): mailgun-go uses /v3, mailgun.js /v4.
 	for _, v := range []string{"/v3", "/v4"} {
 		s.handle(get, v+"/domains", auth.Account, s.listDomains)
 		s.handle(post, v+"/domains", auth.Account, s.createDomain)
@@ -68,10 +68,10 @@ func (s *Server) routes() {
 	s.smtpRoutes()
 	s.templatesRoutes()
 	s.listsRoutes()
-	s.trackingRoutes() // domain tracking settings (§9)
-	s.ipsRoutes()      // source addresses, domain IPs, IP pools (§13.1, §11.4)
-	s.validateRoutes() // address validation (§13.3)
-	s.exportsRoutes()  // exports (§13.4)
-	s.logsRoutes()     // the newer logs API (§3.5)
-	s.queuesRoutes()   // sending queues and envelopes (§2.5)
+	s.trackingRoutes() // domain tracking settings (docs/mailgun-contract.md §9)
+	s.ipsRoutes()      // source addresses, domain IPs, IP pools (docs/mailgun-contract.md §13.1, §11.4)
+	s.validateRoutes() // address validation (docs/mailgun-contract.md §13.3)
+	s.exportsRoutes()  // exports (docs/mailgun-contract.md §13.4)
+	s.logsRoutes()     // the newer logs API (docs/mailgun-contract.md §3.5)
+	s.queuesRoutes()   // sending queues and envelopes (docs/mailgun-contract.md §2.5)
 }

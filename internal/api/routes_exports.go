@@ -11,7 +11,7 @@ import (
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-// exportsRoutes: /v3/exports (reference §13.4; mailgun-go CreateExport,
+// exportsRoutes: /v3/exports (docs/mailgun-contract.md §13.4; mailgun-go CreateExport,
 // ListExports, GetExport, GetExportLink), run by package exports. The
 // download itself is public: its link is signed and expires.
 func (s *Server) exportsRoutes() {

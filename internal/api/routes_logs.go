@@ -14,7 +14,7 @@ import (
 	"github.com/salvo-email/salvo/internal/stats"
 )
 
-// logsRoutes: POST /v1/analytics/logs (reference §3.5) over this region's
+// logsRoutes: POST /v1/analytics/logs (docs/mailgun-contract.md §3.5) over this region's
 // events.
 func (s *Server) logsRoutes() {
 	s.handle(http.MethodPost, "/v1/analytics/logs", auth.Account, s.analyticsLogs)

@@ -9,7 +9,7 @@ import (
 	"github.com/salvo-email/salvo/internal/mgapi"
 )
 
-// queuesRoutes: Mailgun's sending queue endpoints (reference §2.5) mapped
+// queuesRoutes: Mailgun's sending queue endpoints (docs/mailgun-contract.md §2.5) mapped
 // onto Salvo's queue. What waits and why is Salvo's own
 // GET /v3/{domain}/queue.
 func (s *Server) queuesRoutes() {

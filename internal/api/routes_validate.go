@@ -11,7 +11,7 @@ import (
 	"github.com/salvo-email/salvo/internal/validate"
 )
 
-// validateRoutes: single address validation (reference §13.3), answered
+// validateRoutes: single address validation (docs/mailgun-contract.md §13.3), answered
 // locally by package validate: syntax, lists and DNS, never an SMTP probe.
 // Mailgun allows it to the account's private keys; here every key of the
 // account (not a domain sending key), a basic key only by GET.

@@ -13,7 +13,7 @@ import (
 	"github.com/salvo-email/salvo/internal/store"
 )
 
-// subaccountRoutes registers /v5/accounts/subaccounts (reference §13.4).
+// subaccountRoutes registers /v5/accounts/subaccounts (docs/mailgun-contract.md §13.4).
 // Only the parent account manages its subaccounts (tenant refuses a
 // subaccount's key and X-Mailgun-On-Behalf-Of on these routes).
 func (s *Server) subaccountRoutes() {

@@ -11,7 +11,7 @@ import (
 )
 
 // OnBehalfOfHeader is the request header with which a parent account's key
-// acts inside one of its subaccounts (reference §1.3, §13.4).
+// acts inside one of its subaccounts (docs/mailgun-contract.md §1.3, §13.4).
 const OnBehalfOfHeader = "X-Mailgun-On-Behalf-Of"
 
 // Tenant is the account a request acts in: the installation's primary

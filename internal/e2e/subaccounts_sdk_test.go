@@ -24,7 +24,7 @@ func TestSubaccountsThroughSDK(t *testing.T) {
 		e := startSendEnv(t, sendEnvOptions{postgres: postgres})
 		ctx := context.Background()
 		mg5 := mailgun.NewMailgun(testDomain, e.app.Key)
-		mg5.SetAPIBase(e.app.URL + "/v5") // the subaccount calls live under /v5 (reference §13.4)
+		mg5.SetAPIBase(e.app.URL + "/v5") // the subaccount calls live under /v5 (docs/mailgun-contract.md §13.4)
 
 		shop, err := mg5.CreateSubaccount(ctx, "Shop EU")
 		if err != nil {

@@ -1,6 +1,6 @@
 package mgapi
 
-// SendingQueues is GET /v3/domains/{d}/sending_queues (reference §2.5).
+// SendingQueues is GET /v3/domains/{d}/sending_queues (docs/mailgun-contract.md §2.5).
 type SendingQueues struct {
 	Regular   SendingQueue `json:"regular"`
 	Scheduled SendingQueue `json:"scheduled"`

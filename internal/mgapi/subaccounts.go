@@ -1,6 +1,6 @@
 package mgapi
 
-// Subaccount is one subaccount (reference §13.4): mailgun-go decodes id,
+// Subaccount is one subaccount (docs/mailgun-contract.md §13.4): mailgun-go decodes id,
 // name and status; mailgun.js also reads the dates.
 type Subaccount struct {
 	ID        string `json:"id"`

@@ -1,7 +1,7 @@
 package mgapi
 
-// Validation is the answer of GET/POST /v4/address/validate (reference
-// §13.3; mailgun-go's mtypes.ValidateEmailResponse). did_you_mean and
+// Validation is the answer of GET/POST /v4/address/validate
+// (docs/mailgun-contract.md §13.3; mailgun-go's mtypes.ValidateEmailResponse). did_you_mean and
 // root_address are left out when there is nothing to say; engagement is
 // never given (Salvo has no engagement data).
 type Validation struct {

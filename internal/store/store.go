@@ -37,7 +37,7 @@ type Account struct {
 	CreatedAt time.Time
 }
 
-// Subaccount states (reference §13.4). Salvo has no "closed" state.
+// Subaccount states (docs/mailgun-contract.md §13.4). Salvo has no "closed" state.
 const (
 	SubaccountOpen     = "open"
 	SubaccountDisabled = "disabled"
@@ -73,7 +73,7 @@ type SubaccountStore interface {
 	SetSubaccountStatus(ctx context.Context, id, status string, now time.Time) (Subaccount, error)
 }
 
-// Key kinds and roles (reference §1.2).
+// Key kinds and roles (docs/mailgun-contract.md §1.2).
 const (
 	KindUser   = "user"
 	KindDomain = "domain"

@@ -59,11 +59,11 @@ func matches(r *mdns.TLSA, cert *x509.Certificate) bool {
 
 // VerifyDANE checks a server's chain against usable TLSA records (RFC
 // 7672 §3.1-3.2): a DANE-EE(3) record matching the leaf authenticates it
-// whatever its names and dates (§3.1.1); a DANE-TA(2) record must match a
+// whatever its names and dates (RFC 7672 §3.1.1); a DANE-TA(2) record must match a
 // certificate of the chain the server sent (servers must include the
-// trust anchor, §3.1.2) from which the leaf then chains, with the leaf
+// trust anchor, RFC 7672 §3.1.2) from which the leaf then chains, with the leaf
 // valid now and for one of names (the MX host, then the destination
-// domain, §3.2.2).
+// domain, RFC 7672 §3.2.2).
 func VerifyDANE(chain []*x509.Certificate, records []*mdns.TLSA, names []string, now time.Time) error {
 	if len(chain) == 0 {
 		return fmt.Errorf("no certificate presented")
