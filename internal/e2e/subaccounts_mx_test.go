@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,6 +69,104 @@ func TestSubaccountRoutesAndLists(t *testing.T) {
 			if i < len(want[rcpt]) && header(m.Data, "Subject") != want[rcpt][i] {
 				t.Errorf("%s got %q, want %q", rcpt, header(m.Data, "Subject"), want[rcpt][i])
 			}
+		}
+	}
+}
+
+// TestDisabledSubaccountForwardsAndListPosts: a disabled subaccount's
+// domain still receives mail at the MX (250, the routes run), but its
+// route forwards to addresses and its mailing-list posts are not sent;
+// each gets a permanent "failed" event naming the disabled subaccount.
+// Enabled again, the same mail is forwarded and posted.
+func TestDisabledSubaccountForwardsAndListPosts(t *testing.T) {
+	t.Parallel()
+	e := startMXEnv(t, nil)
+	const subDomain = "off.example.net"
+	sub := createSubaccount(t, e.app, "off")
+	call := func(method, path string, v url.Values) {
+		t.Helper()
+		onBehalf := sub
+		if strings.HasPrefix(path, "/v5/accounts/subaccounts/") {
+			onBehalf = "" // the parent itself enables and disables
+		}
+		e.app.Call(t, method, path, e.app.Key, behalf(testutil.Form(v), onBehalf)).Want(t, http.StatusOK)
+	}
+	call(http.MethodPost, "/v3/domains", url.Values{"name": {subDomain}})
+	call(http.MethodPost, "/v3/routes", url.Values{"priority": {"0"}, "expression": {`match_recipient("info@` + subDomain + `")`},
+		"action": {`forward("fwd@elsewhere.test")`, "store()"}})
+	call(http.MethodPost, "/v3/lists", url.Values{"address": {"club@" + subDomain}, "access_level": {"members"}})
+	call(http.MethodPost, "/v3/lists/club@"+subDomain+"/members", url.Values{"address": {"member@members.test"}})
+	call(http.MethodPost, "/v3/lists/club@"+subDomain+"/members", url.Values{"address": {"sam@elsewhere.org"}})
+	call(http.MethodPost, "/v5/accounts/subaccounts/"+sub+"/disable", nil)
+
+	deliver := func(subject string) {
+		t.Helper()
+		for _, rcpt := range []string{"info@" + subDomain, "club@" + subDomain} {
+			if err := e.deliverMX("sam@elsewhere.org", []string{rcpt}, []byte(rfcMessage("sam@elsewhere.org", rcpt, subject, "body"))); err != nil {
+				t.Fatalf("MX delivery to %s of a disabled subaccount: %v, want 250 (it still receives)", rcpt, err)
+			}
+		}
+	}
+	deliver("while disabled")
+
+	type failed struct {
+		Recipient      string `json:"recipient"`
+		Severity       string `json:"severity"`
+		DeliveryStatus struct {
+			Code        int    `json:"code"`
+			Message     string `json:"message"`
+			Description string `json:"description"`
+		} `json:"delivery-status"`
+	}
+	var got map[string]failed
+	waitFor(t, 20*time.Second, func() bool {
+		var page struct {
+			Items []failed `json:"items"`
+		}
+		e.app.Call(t, http.MethodGet, "/v3/"+subDomain+"/events?event=failed", e.app.Key, behalf(testutil.NoBody, sub)).
+			Want(t, http.StatusOK).Decode(t, &page)
+		got = map[string]failed{}
+		for _, it := range page.Items {
+			got[it.Recipient] = it
+		}
+		return len(got) == 2
+	}, func() string {
+		return fmt.Sprintf("failed events %+v, want one for the forward and one for the list post", got)
+	})
+	for rcpt, what := range map[string]string{"info@" + subDomain: "forward to fwd@elsewhere.test not sent",
+		"club@" + subDomain: "post to the mailing list club@" + subDomain + " not sent"} {
+		ev := got[rcpt]
+		if ev.Severity != "permanent" || ev.DeliveryStatus.Code != 550 || ev.DeliveryStatus.Description != what ||
+			!strings.Contains(ev.DeliveryStatus.Message, "subaccount of domain "+subDomain+" is disabled") {
+			t.Errorf("failed event for %s = %+v, want permanent 550 %q naming the disabled subaccount", rcpt, ev, what)
+		}
+	}
+	// The store() action still ran: the subaccount keeps receiving.
+	var stored struct {
+		Items []map[string]any `json:"items"`
+	}
+	e.app.Call(t, http.MethodGet, "/v3/"+subDomain+"/events?event=stored", e.app.Key, behalf(testutil.NoBody, sub)).
+		Want(t, http.StatusOK).Decode(t, &stored)
+	if len(stored.Items) != 1 {
+		t.Errorf("stored events of the disabled subaccount: %d, want 1", len(stored.Items))
+	}
+	time.Sleep(300 * time.Millisecond) // let a wrong copy arrive before looking
+	if ms := e.mx.Messages(); len(ms) != 0 {
+		t.Fatalf("the outbound MX got %d messages from a disabled subaccount, want none", len(ms))
+	}
+
+	// Enabled again, the same mail goes out.
+	call(http.MethodPost, "/v5/accounts/subaccounts/"+sub+"/enable", nil)
+	deliver("enabled again")
+	waitFor(t, 20*time.Second, func() bool {
+		got := byRecipient(e.mx.Messages())
+		return len(got["fwd@elsewhere.test"]) == 1 && len(got["member@members.test"]) == 1
+	}, func() string {
+		return fmt.Sprintf("after enable got %v, want the forward and the list post", byRecipient(e.mx.Messages()))
+	})
+	for _, m := range e.mx.Messages() {
+		if s := header(m.Data, "Subject"); s != "enabled again" {
+			t.Errorf("outbound MX got %q, want only mail sent after enabling", s)
 		}
 	}
 }
