@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailgun/mailgun-go/v4"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
@@ -168,5 +169,49 @@ func TestDisabledSubaccountForwardsAndListPosts(t *testing.T) {
 		if s := header(m.Data, "Subject"); s != "enabled again" {
 			t.Errorf("outbound MX got %q, want only mail sent after enabling", s)
 		}
+	}
+}
+
+// TestSubaccountRoutePostSigningKey: a subaccount has no signing key of
+// its own. Its route POSTs are signed with the installation's key, which
+// the subaccount reads (own key or On-Behalf-Of) at
+// GET /v5/accounts/http_signing_key and mailgun-go verifies them with.
+func TestSubaccountRoutePostSigningKey(t *testing.T) {
+	t.Parallel()
+	e := startMXEnv(t, nil)
+	const subDomain = "signed.example.net"
+	sub := createSubaccount(t, e.app, "signed")
+	e.app.Call(t, http.MethodPost, "/v3/domains", e.app.Key, behalf(testutil.Form(url.Values{"name": {subDomain}}), sub)).
+		Want(t, http.StatusOK)
+	e.app.Call(t, http.MethodPost, "/v3/routes", e.app.Key, behalf(testutil.Form(url.Values{"priority": {"0"},
+		"expression": {`match_recipient("info@` + subDomain + `")`}, "action": {`forward("` + e.hook.URL + `/sub")`}}), sub)).
+		Want(t, http.StatusOK)
+	if err := e.deliverMX("sam@elsewhere.org", []string{"info@" + subDomain},
+		[]byte(rfcMessage("sam@elsewhere.org", "info@"+subDomain, "signed", "body"))); err != nil {
+		t.Fatalf("MX: %v", err)
+	}
+	post := e.hook.waitPosts(t, "/sub", 1)[0]
+
+	subKey := subaccountKey(t, e.app, sub, "admin")
+	var keys []string
+	for _, c := range []struct{ key, behalf string }{{e.app.Key, ""}, {e.app.Key, sub}, {subKey, ""}} {
+		var k struct {
+			Key string `json:"http_signing_key"`
+		}
+		e.app.Call(t, http.MethodGet, "/v5/accounts/http_signing_key", c.key, behalf(testutil.NoBody, c.behalf)).
+			Want(t, http.StatusOK).Decode(t, &k)
+		keys = append(keys, k.Key)
+	}
+	if keys[0] == "" || keys[1] != keys[0] || keys[2] != keys[0] {
+		t.Fatalf("signing keys read by the parent, on behalf and by the subaccount: %q, want one shared key", keys)
+	}
+	mg := mailgun.NewMailgun(subDomain, subKey)
+	mg.SetWebhookSigningKey(keys[2])
+	if ok, err := mg.VerifyWebhookRequest(post.request(t)); !ok || err != nil {
+		t.Fatalf("the subaccount's route POST does not verify with the key it reads: %v, %v", ok, err)
+	}
+	mg.SetWebhookSigningKey(keys[2] + "x")
+	if ok, _ := mg.VerifyWebhookRequest(post.request(t)); ok {
+		t.Fatal("the route POST verifies with a wrong key too")
 	}
 }
