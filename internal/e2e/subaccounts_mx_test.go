@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mailgun/mailgun-go/v4"
+	"github.com/salvo-email/salvo/internal/config"
 	"github.com/salvo-email/salvo/internal/testutil"
 )
 
@@ -79,9 +80,24 @@ func TestSubaccountRoutesAndLists(t *testing.T) {
 // route forwards to addresses and its mailing-list posts are not sent;
 // each gets a permanent "failed" event naming the disabled subaccount.
 // Enabled again, the same mail is forwarded and posted.
+// It runs on SQLite and PostgreSQL.
 func TestDisabledSubaccountForwardsAndListPosts(t *testing.T) {
 	t.Parallel()
-	e := startMXEnv(t, nil)
+	for _, pg := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
+			t.Parallel()
+			disabledSubaccountForwards(t, pg)
+		})
+	}
+}
+
+func disabledSubaccountForwards(t *testing.T, postgres bool) {
+	e := startMXEnv(t, func(c *config.Config) {
+		if postgres {
+			c.GlobalDatabaseURL = testutil.PostgresMigrated(t, "global")
+			c.DatabaseURL = testutil.PostgresMigrated(t, "regional")
+		}
+	})
 	const subDomain = "off.example.net"
 	sub := createSubaccount(t, e.app, "off")
 	call := func(method, path string, v url.Values) {

@@ -88,9 +88,19 @@ func TestSubaccountStats(t *testing.T) {
 // include_subaccounts, and the subaccount filter attribute keeps (=) or
 // drops (!=) accounts by id. A subaccount's include_subaccounts changes
 // nothing.
+// It runs on SQLite and PostgreSQL.
 func TestSubaccountAnalyticsLogs(t *testing.T) {
 	t.Parallel()
-	ta := testutil.StartApp(t, testutil.AppOptions{})
+	for _, pg := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
+			t.Parallel()
+			subaccountAnalyticsLogs(t, pg)
+		})
+	}
+}
+
+func subaccountAnalyticsLogs(t *testing.T, postgres bool) {
+	ta := testutil.StartApp(t, testutil.AppOptions{Postgres: postgres})
 	createDomain(t, ta, "parent-logs.example.com")
 	sub := createSubaccount(t, ta, "tenant")
 	other := createSubaccount(t, ta, "other")
