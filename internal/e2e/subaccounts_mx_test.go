@@ -231,3 +231,39 @@ func TestSubaccountRoutePostSigningKey(t *testing.T) {
 		t.Fatal("the route POST verifies with a wrong key too")
 	}
 }
+
+// TestDisabledSubaccountResend: resending a stored message
+// (POST /v3/domains/{d}/messages/{key}, an account-key route, not a
+// sending one) is a send too: a disabled subaccount's is refused with
+// 403, and allowed again once it is enabled.
+func TestDisabledSubaccountResend(t *testing.T) {
+	t.Parallel()
+	ta := testutil.StartApp(t, testutil.AppOptions{})
+	const subDomain = "resend.example.net"
+	sub := createSubaccount(t, ta, "resend")
+	ta.Call(t, http.MethodPost, "/v3/domains", ta.Key, behalf(testutil.Form(url.Values{"name": {subDomain}}), sub)).
+		Want(t, http.StatusOK)
+	ta.Call(t, http.MethodPost, "/v3/"+subDomain+"/messages", ta.Key, behalf(testutil.Form(url.Values{
+		"from": {"x@" + subDomain}, "to": {"y@dest.example"}, "subject": {"s"}, "text": {"t"}, "o:testmode": {"yes"}}), sub)).
+		Want(t, http.StatusOK)
+	var page struct {
+		Items []struct {
+			Storage struct {
+				Key string `json:"key"`
+			} `json:"storage"`
+		} `json:"items"`
+	}
+	ta.Call(t, http.MethodGet, "/v3/"+subDomain+"/events?event=accepted", ta.Key, behalf(testutil.NoBody, sub)).
+		Want(t, http.StatusOK).Decode(t, &page)
+	if len(page.Items) != 1 || page.Items[0].Storage.Key == "" {
+		t.Fatalf("accepted events %+v, want one with a storage key", page.Items)
+	}
+	resend := func() testutil.Response {
+		return ta.Call(t, http.MethodPost, "/v3/domains/"+subDomain+"/messages/"+page.Items[0].Storage.Key, ta.Key,
+			behalf(testutil.Form(url.Values{"to": {"z@dest.example"}}), sub))
+	}
+	ta.Call(t, http.MethodPost, "/v5/accounts/subaccounts/"+sub+"/disable", ta.Key, testutil.NoBody).Want(t, http.StatusOK)
+	resend().WantMessage(t, http.StatusForbidden, "Forbidden: the subaccount is disabled and cannot send; its parent account can enable it again")
+	ta.Call(t, http.MethodPost, "/v5/accounts/subaccounts/"+sub+"/enable", ta.Key, testutil.NoBody).Want(t, http.StatusOK)
+	resend().Want(t, http.StatusOK)
+}
