@@ -86,12 +86,14 @@ func (s *Server) logsQuery(c *Ctx, req mgapi.LogsRequest) (events.LogsQuery, err
 		}
 		q.Types = addTo(q.Types, e)
 	}
-	domains, _, err := s.regionDomains(c, false) // the tenant's own domains (include_subaccounts is not honoured)
+	// The tenant's own domains; the parent's with include_subaccounts
+	// add its subaccounts' (a subaccount's flag changes nothing).
+	domains, accounts, err := s.regionDomains(c, bool(req.IncludeSubaccounts))
 	if err != nil {
 		return q, err
 	}
 	for _, p := range req.Filter.And {
-		if err := logsPredicate(&q, p, &domains); err != nil {
+		if err := logsPredicate(&q, p, &domains, accounts); err != nil {
 			return q, err
 		}
 	}
@@ -100,8 +102,10 @@ func (s *Server) logsQuery(c *Ctx, req mgapi.LogsRequest) (events.LogsQuery, err
 }
 
 // logsPredicate applies one filter condition: attribute domain,
-// recipient, message-id or event, comparator = or !=.
-func logsPredicate(q *events.LogsQuery, p mgapi.MetricsPredicate, domains *[]string) error {
+// subaccount (an account id; the parent's own is the primary account's,
+// as in /v1/analytics/metrics), recipient, message-id or event,
+// comparator = or !=. accounts maps each domain to its account's id.
+func logsPredicate(q *events.LogsQuery, p mgapi.MetricsPredicate, domains *[]string, accounts map[string]string) error {
 	if p.Comparator != "=" && p.Comparator != "!=" {
 		return fault.Invalidf("filter comparator %q is not supported; use = or !=", p.Comparator)
 	}
@@ -117,6 +121,8 @@ func logsPredicate(q *events.LogsQuery, p mgapi.MetricsPredicate, domains *[]str
 	switch p.Attribute {
 	case "domain":
 		*domains = slices.DeleteFunc(*domains, func(d string) bool { return vals[d] == neg })
+	case "subaccount":
+		*domains = slices.DeleteFunc(*domains, func(d string) bool { return vals[strings.ToLower(accounts[d])] == neg })
 	case "recipient":
 		setOf(&q.Recipients, &q.NotRecipients, vals, neg)
 	case "message-id":
@@ -124,7 +130,7 @@ func logsPredicate(q *events.LogsQuery, p mgapi.MetricsPredicate, domains *[]str
 	case "event":
 		setOf(&q.Types, &q.NotTypes, vals, neg)
 	default:
-		return fault.Invalidf("filter attribute %q is not supported; use domain, recipient, message-id or event", p.Attribute)
+		return fault.Invalidf("filter attribute %q is not supported; use domain, subaccount, recipient, message-id or event", p.Attribute)
 	}
 	return nil
 }

@@ -285,7 +285,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, seams Seams) 
 	})
 	a.Send = &send.Service{
 		Store: a.Regional, Now: seams.Now, Notify: a.Delivery.NotifyDue, Accepted: a.Delivery.Accepted,
-		Sources: a.Sources, Pools: a.Regional,
+		Sources: a.Sources, Pools: a.Regional, Subaccounts: a.Global,
 		Limits: send.Limits{
 			MaxRecipients: cfg.MaxRecipients, MaxMessageBytes: cfg.MaxMessageBytes,
 			MaxScheduleAhead: cfg.MaxScheduleAhead, Retention: cfg.Retention, IdempotencyTTL: 24 * time.Hour,

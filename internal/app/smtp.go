@@ -34,7 +34,7 @@ func (a *App) newSMTP() {
 	}, inbound.Deps{
 		Store: a.Regional, Send: a.Send, Keys: a.Keys, Resolver: a.seams.Resolver, Now: a.seams.Now,
 		Log: a.Log.With("part", "inbound"), Metrics: a.Metrics, Unsubscribes: a.Tracking, HTTP: a.routeHTTP(),
-		Bounces: verp.New(a.Box.Derive(verp.KeyPurpose)),
+		Bounces: verp.New(a.Box.Derive(verp.KeyPurpose)), Subaccounts: a.Global,
 	})
 }
 

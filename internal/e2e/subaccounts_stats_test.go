@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"testing"
@@ -79,5 +80,80 @@ func TestSubaccountStats(t *testing.T) {
 	if len(subs.Items) != 1 || subs.Items[0].Dimensions[0].Value != "tenant.example.com" ||
 		subs.Items[0].Metrics["accepted_count"].(float64) != 2 {
 		t.Fatalf("a subaccount's metrics by domain: %+v, want its own domain only with 2 accepted", subs.Items)
+	}
+}
+
+// TestSubaccountAnalyticsLogs: POST /v1/analytics/logs shows the
+// caller's account's events; the parent adds its subaccounts' with
+// include_subaccounts, and the subaccount filter attribute keeps (=) or
+// drops (!=) accounts by id. A subaccount's include_subaccounts changes
+// nothing.
+// It runs on SQLite and PostgreSQL.
+func TestSubaccountAnalyticsLogs(t *testing.T) {
+	t.Parallel()
+	for _, pg := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
+			t.Parallel()
+			subaccountAnalyticsLogs(t, pg)
+		})
+	}
+}
+
+func subaccountAnalyticsLogs(t *testing.T, postgres bool) {
+	ta := testutil.StartApp(t, testutil.AppOptions{Postgres: postgres})
+	createDomain(t, ta, "parent-logs.example.com")
+	sub := createSubaccount(t, ta, "tenant")
+	other := createSubaccount(t, ta, "other")
+	for _, c := range []struct{ domain, behalf string }{{"tenant-logs.example.com", sub}, {"other-logs.example.com", other}} {
+		ta.Call(t, http.MethodPost, "/v3/domains", ta.Key, behalf(testutil.Form(url.Values{"name": {c.domain}}), c.behalf)).
+			Want(t, http.StatusOK)
+	}
+	send := func(domain, onBehalf string, n int) {
+		for range n {
+			ta.Call(t, http.MethodPost, "/v3/"+domain+"/messages", ta.Key, behalf(testutil.Form(url.Values{
+				"from": {"x@" + domain}, "to": {"y@dest.example"}, "subject": {"s"}, "text": {"t"}, "o:testmode": {"yes"}}), onBehalf)).
+				Want(t, http.StatusOK)
+		}
+	}
+	send("parent-logs.example.com", "", 1)
+	send("tenant-logs.example.com", sub, 2)
+	send("other-logs.example.com", other, 3)
+
+	byDomain := func(body, onBehalf string) map[string]int {
+		t.Helper()
+		var out mgapi.LogsResponse
+		ta.Call(t, http.MethodPost, "/v1/analytics/logs", ta.Key, behalf(testutil.JSON(body), onBehalf)).
+			Want(t, http.StatusOK).Decode(t, &out)
+		got := map[string]int{}
+		for _, it := range out.Items {
+			dom, _ := it["domain"].(map[string]any)
+			name, _ := dom["name"].(string)
+			got[name]++
+		}
+		return got
+	}
+	filter := func(cmp, id string) string {
+		return `,"filter":{"AND":[{"attribute":"subaccount","comparator":"` + cmp + `","values":[{"label":"s","value":"` + id + `"}]}]}`
+	}
+	const base = `{"duration":"1d","events":["accepted"]`
+	for _, c := range []struct {
+		name, body, behalf string
+		want               map[string]int
+	}{
+		{"parent alone", base + `}`, "", map[string]int{"parent-logs.example.com": 1}},
+		{"parent with subaccounts", base + `,"include_subaccounts":true}`, "",
+			map[string]int{"parent-logs.example.com": 1, "tenant-logs.example.com": 2, "other-logs.example.com": 3}},
+		{"parent, one subaccount", base + `,"include_subaccounts":"yes"` + filter("=", sub) + `}`, "",
+			map[string]int{"tenant-logs.example.com": 2}},
+		{"parent, all but one subaccount", base + `,"include_subaccounts":true` + filter("!=", sub) + `}`, "",
+			map[string]int{"parent-logs.example.com": 1, "other-logs.example.com": 3}},
+		{"parent without the flag filters its own", base + filter("=", sub) + `}`, "", map[string]int{}},
+		{"subaccount alone", base + `}`, sub, map[string]int{"tenant-logs.example.com": 2}},
+		{"subaccount's flag changes nothing", base + `,"include_subaccounts":true}`, sub, map[string]int{"tenant-logs.example.com": 2}},
+		{"subaccount filtering another", base + `,"include_subaccounts":true` + filter("=", other) + `}`, sub, map[string]int{}},
+	} {
+		if got := byDomain(c.body, c.behalf); !maps.Equal(got, c.want) {
+			t.Errorf("%s: accepted by domain %v, want %v", c.name, got, c.want)
+		}
 	}
 }

@@ -14,6 +14,46 @@ import (
 	"github.com/salvo-email/salvo/internal/store"
 )
 
+// subaccountRefuses reports whether d belongs to a subaccount that may
+// not send (disabled, or gone). It is asked when the job runs, not when
+// the message was routed: a subaccount disabled in between sends nothing.
+func (s *Service) subaccountRefuses(d store.Domain) (bool, error) {
+	if d.AccountID == "" || s.deps.Subaccounts == nil {
+		return false, nil
+	}
+	sub, err := s.deps.Subaccounts.Subaccount(s.ctx, d.AccountID)
+	if errors.Is(err, store.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return sub.Status != store.SubaccountOpen, nil
+}
+
+// forwardRefused ends a forward or list-post job of a disabled
+// subaccount without sending: the message was received (its routes'
+// store() and URL forwards still run, the subaccount keeps receiving),
+// and a permanent "failed" event says why the copy was not sent.
+func (s *Service) forwardRefused(j store.InboundJob, m store.InboundMessage, p forwardPayload) store.InboundResult {
+	now := s.deps.Now().UTC()
+	info := events.MessageInfo{Domain: j.Domain, Sender: m.Sender, Method: "smtp"}
+	if pm, perr := parse(m.Body); perr == nil {
+		info = messageInfo(m, pm)
+		info.Domain = j.Domain
+	}
+	target := strings.Join(p.To, ", ")
+	what := "forward to " + target
+	if p.List {
+		what = "post to the mailing list " + target
+	}
+	msg := "the subaccount of domain " + j.Domain + " is disabled and cannot send; its parent account can enable it again"
+	ds := mgapi.DeliveryStatus{Code: 550, Message: msg, AttemptNo: j.Attempts, Description: what + " not sent"}
+	s.deps.Log.Info("route forward of a disabled subaccount not sent", "job", j.ID, "domain", j.Domain, "list", p.List)
+	return store.InboundResult{Done: true, LastError: msg,
+		Events: []store.Event{events.NewRouteFailed(&info, p.Recipient, target, p.Route, events.Permanent, events.ReasonGeneric, ds, now)}}
+}
+
 // forwardJob re-sends a received message to forward(…)'s addresses
 // through the send path, as a message of the recipient's domain (DKIM,
 // suppressions, queue and events like any other). The idempotency key is
@@ -39,6 +79,11 @@ func (s *Service) forwardJob(j store.InboundJob) store.InboundResult {
 	}
 	if err != nil {
 		return s.retryLater(j, err)
+	}
+	if refused, err := s.subaccountRefuses(d); err != nil {
+		return s.retryLater(j, err)
+	} else if refused {
+		return s.forwardRefused(j, m, p)
 	}
 	key := fmt.Sprintf("route-forward-%s-%d", j.MessageKey, j.ID)
 	sub := &send.Submission{Domain: d, Method: "smtp", OriginatingIP: m.ClientIP, MIME: m.Body,

@@ -88,6 +88,10 @@ type Deps struct {
 	// Bounces checks bounce addresses (the MAIL FROM of sent copies); nil:
 	// bounce addresses are routed like any other address.
 	Bounces *verp.Signer
+	// Subaccounts tells whether a subaccount's domain may send: the
+	// forwards and list posts of a disabled subaccount are not sent
+	// (forward.go). nil: every domain is the primary account's.
+	Subaccounts store.SubaccountStore
 }
 
 // Unsubscriber handles mail to the unsubscribe addresses tracking hands

@@ -25,6 +25,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	netmail "net/mail"
 	"sort"
@@ -121,6 +122,31 @@ type Service struct {
 	// (sources.go).
 	Sources *ips.Set
 	Pools   store.IPPoolStore
+	// Subaccounts tells whether a subaccount's domain may send; nil: every
+	// domain is the primary account's. Every send path comes here (the
+	// API's sends and resends, the dashboard's, route forwards and list
+	// posts), so a disabled subaccount sends nothing, whichever way.
+	Subaccounts store.SubaccountStore
+}
+
+// ErrSubaccountDisabled refuses a send for a domain of a disabled
+// subaccount (the API answers 403, as auth.ErrSubaccountDisabled).
+var ErrSubaccountDisabled = &fault.Error{Kind: fault.Forbidden,
+	Message: "Forbidden: the subaccount is disabled and cannot send; its parent account can enable it again"}
+
+// subaccountMaySend refuses a domain whose subaccount is disabled or gone.
+func (s *Service) subaccountMaySend(ctx context.Context, d store.Domain) error {
+	if d.AccountID == "" || s.Subaccounts == nil {
+		return nil
+	}
+	sub, err := s.Subaccounts.Subaccount(ctx, d.AccountID)
+	if err == nil && sub.Status == store.SubaccountOpen {
+		return nil
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return ErrSubaccountDisabled
 }
 
 // ErrIdempotencyMismatch: the key was used for a different request.
@@ -130,6 +156,9 @@ var ErrIdempotencyMismatch = &fault.Error{Kind: fault.Conflict,
 // Send accepts sub durably and returns the API response.
 func (s *Service) Send(ctx context.Context, sub *Submission) (mgapi.SendResponse, error) {
 	now := s.Now().UTC()
+	if err := s.subaccountMaySend(ctx, sub.Domain); err != nil {
+		return mgapi.SendResponse{}, err
+	}
 	if err := s.checkSources(ctx, &sub.Options); err != nil {
 		return mgapi.SendResponse{}, err
 	}
