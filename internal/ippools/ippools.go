@@ -294,3 +294,20 @@ func (s *Service) DomainIPs(ctx context.Context, d store.Domain) ([]string, erro
 	}
 	return list, nil
 }
+
+// AssignDomain sets the domain's own addresses to addrs (each checked)
+// and its pool to pool ("" for none): with neither it sends from any of
+// the node's addresses.
+func (s *Service) AssignDomain(ctx context.Context, d store.Domain, addrs []string, pool string) error {
+	list, err := s.OurIPs(addrs)
+	if err != nil {
+		return err
+	}
+	if pool != "" {
+		if err := s.PoolParam(ctx, pool); err != nil {
+			return err
+		}
+	}
+	d.IPs, d.PoolID = strings.Join(list, ","), pool
+	return s.SaveDomain(ctx, d)
+}
