@@ -102,6 +102,20 @@ func TestBrowserIPsAndPools(t *testing.T) {
 	}
 	b.snap("ips-desktop")
 
+	// The domain page says where the domain sends from and leads back to
+	// the form, filled with the domain's current choice.
+	b.do("open the domain", chromedp.Navigate(d.Base+"/dashboard/domains/"+testDomain), chromedp.WaitVisible(chromedp.ID("domain-ips")))
+	if got := b.text("#domain-ips"); !strings.Contains(got, ipsSrcB+", "+ipsSrcA) || !strings.Contains(got, "pool Marketing") {
+		t.Errorf("domain page's addresses = %q", got)
+	}
+	b.do("change from the domain page", loads(chromedp.Click(chromedp.ID("domain-ips-change"))), chromedp.WaitVisible(chromedp.ID("assign-domain")))
+	if got := eval[string](b, `document.getElementById("assign-pool").value`); got != marketing {
+		t.Errorf("the form's pool = %q, want Marketing", got)
+	}
+	if !b.checked("assign-ip-"+ipsSrcB) || b.checked("assign-ip-"+ipsSrcA) {
+		t.Errorf("the form's ticks do not show the domain's own addresses")
+	}
+
 	// Edit Marketing: a name with markup (shown as text), the other address.
 	b.do("edit Marketing", loads(chromedp.Click(chromedp.CSS(`tr.pool[data-id="`+marketing+`"] a.edit`))), chromedp.WaitVisible(chromedp.ID("edit-pool")))
 	if !b.checked("edit-pool-ip-"+ipsSrcA) || b.checked("edit-pool-ip-"+ipsSrcB) {

@@ -54,6 +54,10 @@ type ipsData struct {
 	Pools    []poolRow
 	Assigned []assignRow
 	Domains  []store.Domain
+	// Selected is the domain the assignment form starts with (?domain=),
+	// with its current addresses and pool.
+	Selected, SelectedPool string
+	SelectedIPs            []string
 }
 
 func (s *Server) ipsPage(rq *request) error {
@@ -95,6 +99,13 @@ func (s *Server) ipsPage(rq *request) error {
 			}
 		}
 		d.Sources = append(d.Sources, row)
+	}
+	if name := strings.ToLower(strings.TrimSpace(rq.r.URL.Query().Get("domain"))); name != "" {
+		for _, dom := range ds {
+			if dom.Name == name {
+				d.Selected, d.SelectedPool, d.SelectedIPs = dom.Name, dom.PoolID, ips.SplitList(dom.IPs)
+			}
+		}
 	}
 	for _, dom := range assigned {
 		d.Assigned = append(d.Assigned, assignRow{Domain: dom.Name, IPs: ips.SplitList(dom.IPs), PoolID: dom.PoolID, Pool: byID[dom.PoolID]})
