@@ -1,18 +1,13 @@
 package api
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/fault"
-	"github.com/salvo-email/salvo/internal/ips"
+	"github.com/salvo-email/salvo/internal/ippools"
 	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/store"
 )
@@ -43,33 +38,10 @@ func (s *Server) ipsRoutes() {
 
 var success = mgapi.Message{Message: "success"}
 
-// ourIP returns ip in canonical form, or the 400 for an address that is
-// not one of the node's source addresses.
-func (s *Server) ourIP(ip string) (string, error) {
-	if n, ok := s.Sources.Normalize(ip); ok {
-		return n, nil
-	}
-	if strings.TrimSpace(ip) == "" {
-		return "", fault.Invalidf("Parameter 'ip' is missing")
-	}
-	return "", fault.Invalidf("IP %s is not one of this server's source addresses (--source-ips)", ip)
-}
-
-// ourIPs checks a list of addresses (repeated or comma-separated values).
-func (s *Server) ourIPs(values []string) ([]string, error) {
-	var out []string
-	for _, v := range values {
-		for _, ip := range ips.SplitList(v) {
-			n, err := s.ourIP(ip)
-			if err != nil {
-				return nil, err
-			}
-			if !slices.Contains(out, n) {
-				out = append(out, n)
-			}
-		}
-	}
-	return out, nil
+// pools is the pool rules' service on this server's store and sources
+// (the dashboard's IPs and pools page uses the same service).
+func (s *Server) pools() *ippools.Service {
+	return &ippools.Service{Store: s.Regional, Sources: s.Sources, Now: s.Now}
 }
 
 // listIPs is GET /v3/ips: every source address of the node (all are
@@ -99,17 +71,9 @@ func (s *Server) getIP(c *Ctx) (any, error) {
 // listDomainIPs is GET /v3/domains/{d}/ips: the addresses the domain sends
 // from, its own and its pool's.
 func (s *Server) listDomainIPs(c *Ctx) (any, error) {
-	list := ips.SplitList(c.Domain.IPs)
-	if c.Domain.PoolID != "" {
-		p, err := s.Regional.IPPool(c.R.Context(), c.Domain.PoolID)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, err
-		}
-		for _, ip := range p.IPs {
-			if !slices.Contains(list, ip) {
-				list = append(list, ip)
-			}
-		}
+	list, err := s.pools().DomainIPs(c.R.Context(), c.Domain)
+	if err != nil {
+		return nil, err
 	}
 	return mgapi.IPList{Items: append([]string{}, list...), TotalCount: len(list)}, nil
 }
@@ -118,23 +82,10 @@ func (s *Server) listDomainIPs(c *Ctx) (any, error) {
 // node) or pool_id (a pool, which replaces any pool linked before).
 func (s *Server) addDomainIP(c *Ctx) (any, error) {
 	c.P.Accept("ip", "pool_id")
-	d := c.Domain
 	if id := c.P.Get("pool_id"); id != "" {
-		if err := s.poolParam(c.R.Context(), id); err != nil {
-			return nil, err
-		}
-		d.PoolID = id
-	} else {
-		ip, err := s.ourIP(c.P.Get("ip"))
-		if err != nil {
-			return nil, err
-		}
-		list := ips.SplitList(d.IPs)
-		if !slices.Contains(list, ip) {
-			d.IPs = strings.Join(append(list, ip), ",")
-		}
+		return success, s.pools().LinkDomainPool(c.R.Context(), c.Domain, id)
 	}
-	return success, s.saveDomain(c.R.Context(), d)
+	return success, s.pools().AddDomainIP(c.R.Context(), c.Domain, c.P.Get("ip"))
 }
 
 // deleteDomainIP is DELETE /v3/domains/{d}/ips/{ip} and …/pool/{ip}: the
@@ -143,97 +94,39 @@ func (s *Server) addDomainIP(c *Ctx) (any, error) {
 // assignment (the domain then sends from any of the node's addresses).
 func (s *Server) deleteDomainIP(c *Ctx) (any, error) {
 	c.P.Accept("pool_id", "ip")
-	d := c.Domain
-	if c.Var("ip") == "all" {
+	ctx, d, p := c.R.Context(), c.Domain, s.pools()
+	switch c.Var("ip") {
+	case "all":
 		d.IPs, d.PoolID = "", ""
-		return success, s.saveDomain(c.R.Context(), d)
-	}
-	if c.Var("ip") == "ip_pool" {
+		return success, p.SaveDomain(ctx, d)
+	case "ip_pool":
 		if d.PoolID == "" {
 			return nil, fault.NotFoundf("Domain has no IP pool linked")
 		}
-		d.PoolID = ""
 		if id := c.P.Get("pool_id"); id != "" {
-			if err := s.poolParam(c.R.Context(), id); err != nil {
-				return nil, err
-			}
-			d.PoolID = id
-		} else if ip := c.P.Get("ip"); ip != "" {
-			n, err := s.ourIP(ip)
-			if err != nil {
-				return nil, err
-			}
-			if list := ips.SplitList(d.IPs); !slices.Contains(list, n) {
-				d.IPs = strings.Join(append(list, n), ",")
-			}
+			return success, p.LinkDomainPool(ctx, d, id)
 		}
-		return success, s.saveDomain(c.R.Context(), d)
+		d.PoolID = ""
+		if ip := c.P.Get("ip"); ip != "" {
+			return success, p.AddDomainIP(ctx, d, ip)
+		}
+		return success, p.SaveDomain(ctx, d)
 	}
-	list := ips.SplitList(d.IPs)
-	i := slices.IndexFunc(list, func(ip string) bool { return sameIP(ip, c.Var("ip")) })
-	if i < 0 {
-		return nil, fault.NotFoundf("IP not found")
-	}
-	d.IPs = strings.Join(slices.Delete(list, i, i+1), ",")
-	return success, s.saveDomain(c.R.Context(), d)
+	return success, p.RemoveDomainIP(ctx, d, c.Var("ip"))
 }
 
 // checkDomainIPs checks a new domain's ips (only the node's source
 // addresses) and pool_id (an existing pool).
 func (s *Server) checkDomainIPs(c *Ctx, req *domains.CreateRequest) error {
-	list, err := s.ourIPs([]string{req.IPs})
+	list, err := s.pools().OurIPs([]string{req.IPs})
 	if err != nil {
 		return err
 	}
 	req.IPs = strings.Join(list, ",")
 	if req.PoolID != "" {
-		err = s.poolParam(c.R.Context(), req.PoolID)
+		err = s.pools().PoolParam(c.R.Context(), req.PoolID)
 	}
 	return err
-}
-
-func sameIP(a, b string) bool { return ips.Canonical(a) == ips.Canonical(b) }
-
-func (s *Server) saveDomain(ctx context.Context, d store.Domain) error {
-	d.UpdatedAt = s.Now().UTC()
-	return s.Regional.UpdateDomain(ctx, d)
-}
-
-func (s *Server) pool(ctx context.Context, id string) (store.IPPool, error) {
-	p, err := s.Regional.IPPool(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return p, fault.NotFoundf("IP pool not found")
-	}
-	return p, err
-}
-
-// poolParam checks a pool named by a parameter: an unknown one is the
-// client's mistake (400), unlike an unknown pool in the path (404).
-func (s *Server) poolParam(ctx context.Context, id string) error {
-	_, err := s.Regional.IPPool(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return fault.Invalidf("IP pool %s not found", id)
-	}
-	return err
-}
-
-// linked returns the names of the domains whose pool is id.
-func (s *Server) linked(ctx context.Context, id string) ([]store.Domain, error) {
-	var out []store.Domain
-	for skip := 0; ; skip += 1000 {
-		ds, total, err := s.Regional.Domains(ctx, skip, 1000)
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range ds {
-			if d.PoolID == id {
-				out = append(out, d)
-			}
-		}
-		if skip+len(ds) >= total || len(ds) == 0 {
-			return out, nil
-		}
-	}
 }
 
 // visibleDomains keeps the domains of ds the request's account may see
@@ -258,13 +151,13 @@ func poolOut(p store.IPPool, linked bool) mgapi.IPPool {
 
 // listIPPools is GET /v3/ip_pools.
 func (s *Server) listIPPools(c *Ctx) (any, error) {
-	ps, err := s.Regional.IPPools(c.R.Context())
+	ps, err := s.pools().Pools(c.R.Context())
 	if err != nil {
 		return nil, err
 	}
 	out := mgapi.IPPools{IPPools: []mgapi.IPPool{}, Message: "success"}
 	for _, p := range ps {
-		ds, err := s.linked(c.R.Context(), p.ID)
+		ds, err := s.pools().Linked(c.R.Context(), p.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -281,14 +174,8 @@ func (s *Server) createIPPool(c *Ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.ourIPs(append(c.P.All("ips"), c.P.All("ip")...))
+	p, err := s.pools().Create(c.R.Context(), name, c.P.Raw("description"), append(c.P.All("ips"), c.P.All("ip")...))
 	if err != nil {
-		return nil, err
-	}
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	p := store.IPPool{ID: hex.EncodeToString(b), Name: name, Description: c.P.Raw("description"), IPs: list, CreatedAt: s.Now().UTC()}
-	if err := s.Regional.CreateIPPool(c.R.Context(), p); err != nil {
 		return nil, err
 	}
 	return mgapi.IPPoolCreated{Message: "success", PoolID: p.ID}, nil
@@ -296,11 +183,11 @@ func (s *Server) createIPPool(c *Ctx) (any, error) {
 
 // getIPPool is GET /v3/ip_pools/{id}.
 func (s *Server) getIPPool(c *Ctx) (any, error) {
-	p, err := s.pool(c.R.Context(), c.Var("pool"))
+	p, err := s.pools().Pool(c.R.Context(), c.Var("pool"))
 	if err != nil {
 		return nil, err
 	}
-	ds, err := s.linked(c.R.Context(), p.ID)
+	ds, err := s.pools().Linked(c.R.Context(), p.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -315,84 +202,39 @@ func (s *Server) getIPPool(c *Ctx) (any, error) {
 // remove_ip (repeatable); ips replaces the whole list.
 func (s *Server) updateIPPool(c *Ctx) (any, error) {
 	c.P.Accept("name", "description", "add_ip", "remove_ip", "ips")
-	p, err := s.pool(c.R.Context(), c.Var("pool"))
-	if err != nil {
-		return nil, err
-	}
+	e := ippools.Edit{Add: c.P.All("add_ip"), Remove: c.P.All("remove_ip")}
 	if c.P.Has("name") {
-		if p.Name = c.P.Get("name"); p.Name == "" {
-			return nil, fault.Invalidf("Parameter 'name' must not be empty")
-		}
+		name := c.P.Get("name")
+		e.Name = &name
 	}
 	if c.P.Has("description") {
-		p.Description = c.P.Raw("description")
+		desc := c.P.Raw("description")
+		e.Description = &desc
 	}
 	if c.P.Has("ips") {
-		if p.IPs, err = s.ourIPs(c.P.All("ips")); err != nil {
-			return nil, err
-		}
+		e.IPs = append([]string{}, c.P.All("ips")...)
 	}
-	add, err := s.ourIPs(c.P.All("add_ip"))
-	if err != nil {
-		return nil, err
-	}
-	for _, ip := range add {
-		if !slices.Contains(p.IPs, ip) {
-			p.IPs = append(p.IPs, ip)
-		}
-	}
-	for _, v := range c.P.All("remove_ip") {
-		for _, ip := range ips.SplitList(v) {
-			p.IPs = slices.DeleteFunc(p.IPs, func(x string) bool { return sameIP(x, ip) })
-		}
-	}
-	return success, s.Regional.UpdateIPPool(c.R.Context(), p)
+	return success, s.pools().Update(c.R.Context(), c.Var("pool"), e)
 }
 
 // deleteIPPool is DELETE /v3/ip_pools/{id}; domains linked to it move to
 // the replacement pool_id or ip given, else to the default addresses.
 func (s *Server) deleteIPPool(c *Ctx) (any, error) {
 	c.P.Accept("pool_id", "ip")
-	ctx := c.R.Context()
-	if _, err := s.pool(ctx, c.Var("pool")); err != nil {
+	if _, err := s.pools().Delete(c.R.Context(), c.Var("pool"), c.P.Get("pool_id"), c.P.Get("ip")); err != nil {
 		return nil, err
 	}
-	repPool, repIP := c.P.Get("pool_id"), c.P.Get("ip")
-	if repPool != "" {
-		if err := s.poolParam(ctx, repPool); err != nil {
-			return nil, err
-		}
-	}
-	if repIP != "" {
-		var err error
-		if repIP, err = s.ourIP(repIP); err != nil {
-			return nil, err
-		}
-	}
-	ds, err := s.linked(ctx, c.Var("pool"))
-	if err != nil {
-		return nil, err
-	}
-	for _, d := range ds {
-		d.PoolID = repPool
-		if list := ips.SplitList(d.IPs); repIP != "" && !slices.Contains(list, repIP) {
-			d.IPs = strings.Join(append(list, repIP), ",")
-		}
-		if err := s.saveDomain(ctx, d); err != nil {
-			return nil, err
-		}
-	}
-	return mgapi.Message{Message: "started"}, s.Regional.DeleteIPPool(ctx, c.Var("pool"))
+	return mgapi.Message{Message: "started"}, nil
 }
 
 // ipPoolDomains is GET /v3/ip_pools/{id}/domains (one page: every linked
 // domain).
 func (s *Server) ipPoolDomains(c *Ctx) (any, error) {
 	c.P.Accept("limit", "page")
-	if _, err := s.pool(c.R.Context(), c.Var("pool")); err != nil {
+	if _, err := s.pools().Pool(c.R.Context(), c.Var("pool")); err != nil {
 		return nil, err
 	}
-	ds, err := s.linked(c.R.Context(), c.Var("pool"))
+	ds, err := s.pools().Linked(c.R.Context(), c.Var("pool"))
 	if err != nil {
 		return nil, err
 	}
@@ -405,12 +247,12 @@ func (s *Server) ipPoolDomains(c *Ctx) (any, error) {
 
 // addIPToPool is PUT /v3/ip_pools/{id}/ips/{ip}.
 func (s *Server) addIPToPool(c *Ctx) (any, error) {
-	return s.changePool(c, []string{c.Var("ip")}, nil)
+	return success, s.pools().Update(c.R.Context(), c.Var("pool"), ippools.Edit{Add: []string{c.Var("ip")}})
 }
 
 // removeIPFromPool is DELETE /v3/ip_pools/{id}/ips/{ip}.
 func (s *Server) removeIPFromPool(c *Ctx) (any, error) {
-	return s.changePool(c, nil, []string{c.Var("ip")})
+	return success, s.pools().Update(c.R.Context(), c.Var("pool"), ippools.Edit{Remove: []string{c.Var("ip")}, StrictRemove: true})
 }
 
 // addIPsToPool is POST /v3/ip_pools/{id}/ips.json with {"ips": [...]}.
@@ -419,29 +261,5 @@ func (s *Server) addIPsToPool(c *Ctx) (any, error) {
 	if len(c.P.All("ips")) == 0 {
 		return nil, fault.Invalidf("Parameter 'ips' is missing")
 	}
-	return s.changePool(c, c.P.All("ips"), nil)
-}
-
-func (s *Server) changePool(c *Ctx, add, remove []string) (any, error) {
-	p, err := s.pool(c.R.Context(), c.Var("pool"))
-	if err != nil {
-		return nil, err
-	}
-	list, err := s.ourIPs(add)
-	if err != nil {
-		return nil, err
-	}
-	for _, ip := range list {
-		if !slices.Contains(p.IPs, ip) {
-			p.IPs = append(p.IPs, ip)
-		}
-	}
-	for _, ip := range remove {
-		i := slices.IndexFunc(p.IPs, func(x string) bool { return sameIP(x, ip) })
-		if i < 0 {
-			return nil, fault.NotFoundf("IP not found in pool")
-		}
-		p.IPs = slices.Delete(p.IPs, i, i+1)
-	}
-	return success, s.Regional.UpdateIPPool(c.R.Context(), p)
+	return success, s.pools().Update(c.R.Context(), c.Var("pool"), ippools.Edit{Add: c.P.All("ips")})
 }

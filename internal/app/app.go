@@ -34,6 +34,7 @@ import (
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/exports"
 	"github.com/salvo-email/salvo/internal/inbound"
+	"github.com/salvo-email/salvo/internal/ippools"
 	"github.com/salvo-email/salvo/internal/ips"
 	"github.com/salvo-email/salvo/internal/lists"
 	"github.com/salvo-email/salvo/internal/obs"
@@ -399,6 +400,9 @@ func (a *App) dashboard() (http.Handler, error) {
 		Importer: a.Importer,
 		// Mailing lists and Templates pages work through the API's services.
 		Lists: a.Lists, Templates: a.Templates, Send: a.Send,
+		// IPs and pools and Subaccounts pages: the API's pool rules and store.
+		Pools:       &ippools.Service{Store: a.Regional, Sources: a.Sources, Now: a.seams.Now},
+		Subaccounts: a.Global,
 		// The Webhooks tab's Test button posts as PUT …/webhooks/{kind}/test does.
 		WebhookTester: a.webhookTester(),
 		SMTPServer:    a.smtpServer,

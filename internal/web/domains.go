@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/url"
 	"strconv"
 	"strings"
@@ -73,6 +74,10 @@ type domainData struct {
 	Inbound  []domains.Record
 	Keys     []store.Key
 	NewKeyID string
+	// IPs are the addresses the domain sends from (its own, then its
+	// pool's, named PoolName); none: any of the node's.
+	IPs      []string
+	PoolName string
 }
 
 func (s *Server) domainData(rq *request, tab string) (domainData, error) {
@@ -90,6 +95,18 @@ func (s *Server) domainPage(rq *request) error {
 			d.Sending = append(d.Sending, r)
 		} else {
 			d.Inbound = append(d.Inbound, r)
+		}
+	}
+	if s.Pools != nil {
+		if d.IPs, err = s.Pools.DomainIPs(rq.r.Context(), d.Domain); err != nil {
+			return err
+		}
+		if d.Domain.PoolID != "" {
+			p, err := s.Regional.IPPool(rq.r.Context(), d.Domain.PoolID)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			d.PoolName = p.Name
 		}
 	}
 	return s.show(rq, "domain", d.Domain.Name, "domains", d)

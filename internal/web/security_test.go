@@ -40,6 +40,8 @@ type fixture struct {
 	// listAddr is a mailing list with the member memberAddr, and
 	// uploadID a background upload of members to it.
 	listAddr, memberAddr, uploadID string
+	// poolID is an IP pool and subID a subaccount.
+	poolID, subID string
 	// otherUserID is a second dashboard user (the Users page deletes it).
 	otherUserID string
 }
@@ -77,6 +79,15 @@ func newFixture(t *testing.T, o dashOptions) *fixture {
 		t.Fatal(err)
 	}
 	f.otherUserID = other.ID
+	f.poolID, f.subID = "0123456789abcdef01234567", "76543210fedcba9876543210"
+	if err := d.Regional.CreateIPPool(ctx, store.IPPool{ID: f.poolID, Name: "fixture pool", CreatedAt: time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	if err := d.Global.CreateSubaccount(ctx, store.Subaccount{ID: f.subID, Name: "fixture sub", Status: store.SubaccountOpen,
+		CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
 	f.imports = map[string]string{}
 	for slug, list := range map[string]string{"bounces": store.Bounces, "unsubscribes": store.Unsubscribes,
 		"complaints": store.Complaints, "allowlist": store.Allowlist} {
@@ -130,6 +141,12 @@ func (f *fixture) path(pattern string) string {
 	}
 	if strings.HasPrefix(pattern, "/dashboard/lists/") {
 		id = f.uploadID
+	}
+	if strings.HasPrefix(pattern, "/dashboard/ips/pools/") {
+		id = f.poolID
+	}
+	if strings.HasPrefix(pattern, "/dashboard/subaccounts/") {
+		id = f.subID
 	}
 	if before, ok := strings.CutSuffix(pattern, "/imports/{id}"); ok {
 		id = f.imports[before[strings.LastIndexByte(before, '/')+1:]]
@@ -211,6 +228,13 @@ func postCases() map[string]url.Values {
 		"/dashboard/account/users": {"email": {"new@example.com"}, "password": {"another password"},
 			"password2": {"another password"}},
 		"/dashboard/account/users/{user}/delete": {},
+		"/dashboard/ips/pools":                   {"name": {"csrf pool"}, "description": {"made by the CSRF test"}},
+		"/dashboard/ips/pools/{id}":              {"name": {"renamed pool"}, "description": {"renamed"}},
+		"/dashboard/ips/pools/{id}/delete":       {},
+		"/dashboard/ips/domains":                 {"domain": {testDomain}},
+		"/dashboard/subaccounts":                 {"name": {"csrf sub"}},
+		"/dashboard/subaccounts/{id}/disable":    {},
+		"/dashboard/subaccounts/{id}/enable":     {},
 		"/dashboard/account/users/password": {"current": {testPassword}, "password": {"a new password"},
 			"password2": {"a new password"}},
 		"/dashboard/domains":                                          {"name": {"new.example.com"}},
@@ -355,8 +379,16 @@ func (f *fixture) state(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fmt.Sprint(ids, len(users), total, d.RequireTLS, d.SkipVerification, d.UpdatedAt, primary, hooks, lists, len(imports), creds,
-		rs, ntags, mls, tpls)
+	pools, err := f.Regional.IPPools(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subs, _, err := f.Global.Subaccounts(ctx, store.SubaccountFilter{}, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprint(ids, len(users), total, d.RequireTLS, d.SkipVerification, d.UpdatedAt, d.IPs, d.PoolID, primary, hooks, lists, len(imports), creds,
+		rs, ntags, mls, tpls, pools, subs)
 }
 
 // TestCSRFRequiredOnEveryForm enumerates the state-changing routes: each

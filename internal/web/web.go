@@ -3,7 +3,8 @@
 // records, sending keys, SMTP credentials, webhooks and their tests, the
 // primary and webhook signing keys, users, the logs of what was sent, the
 // queue, suppressions, stats, tags, templates, mailing lists, inbound
-// routes, and the Inbox of what capture mode kept).
+// routes, the Inbox of what capture mode kept, the node's IPs and IP
+// pools, and the subaccounts).
 //
 // Invariants:
 //   - Every page but the login form and the static assets needs a session
@@ -20,7 +21,8 @@
 //     auth.Credentials, domains.Service, events.Fetch, delivery.QueueStatus, suppress.Record
 //     and suppress.Importer, stats.Total, the webhooks edits,
 //     webhooks.Attempts and webhooks.Tester, templates.Service,
-//     lists.Service, send.Service, the routes engine); it never touches SQL.
+//     lists.Service, send.Service, the routes engine, ippools.Service); it
+//     never touches SQL.
 //   - A request body is at most 64 KB, except a CSV upload (25 MB); a
 //     body over its limit is a 413, not a missing CSRF token.
 //   - A message's own HTML, and a template's preview, is shown only in a
@@ -48,6 +50,7 @@ import (
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/egress"
 	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/ippools"
 	"github.com/salvo-email/salvo/internal/lists"
 	"github.com/salvo-email/salvo/internal/mgapi"
 	"github.com/salvo-email/salvo/internal/obs"
@@ -82,6 +85,13 @@ type Deps struct {
 	Send *send.Service
 	// Templates is the templates service behind /v3/{domain}/templates.
 	Templates *templates.Service
+	// Pools is the IP pools service behind /v3/ip_pools and
+	// /v3/domains/{d}/ips, with the node's source addresses (the IPs and
+	// pools page).
+	Pools *ippools.Service
+	// Subaccounts keeps the subaccounts (global data) that
+	// /v5/accounts/subaccounts manages, for the Subaccounts page.
+	Subaccounts store.SubaccountStore
 	// Lists is the mailing lists service behind /v3/lists.
 	Lists *lists.Service
 	// Importer runs the suppression CSV imports the Suppressions pages
@@ -202,6 +212,8 @@ func (s *Server) register() {
 	s.tagsRoutes()
 	s.listsRoutes()
 	s.templatesRoutes()
+	s.ipsRoutes()
+	s.subaccountsRoutes()
 	// Last, so that tests that submit every form in order delete the
 	// domain after the forms that need it.
 	s.form("POST "+domainsPath+"/{name}/delete", s.deleteDomain)
