@@ -281,3 +281,35 @@ func TestEditPoolAndTemplateKeepTyped(t *testing.T) {
 		t.Errorf("the next visit shows %q, not the stored version", got)
 	}
 }
+
+// TestCreateRouteAndListKeepTyped: the shared route and list forms keep
+// what was typed on their create pages too.
+func TestCreateRouteAndListKeepTyped(t *testing.T) {
+	t.Parallel()
+	_, c, tok := withDomain(t)
+	msg, body := c.refused("/dashboard/routes", url.Values{"csrf": {tok}, "priority": {"4"}, "expression": {`catch_all(`},
+		"actions": {"stop()"}, "description": {"new route"}})
+	if !strings.Contains(msg, "Invalid expression") {
+		t.Errorf("route error = %q", msg)
+	}
+	for id, want := range map[string]string{"route-priority": "4", "route-expression": "catch_all(", "route-actions": "stop()",
+		"route-description": "new route"} {
+		if got := field(t, body, id); got != want {
+			t.Errorf("after a refused route create %s = %q, want %q", id, got, want)
+		}
+	}
+	if got := field(t, c.get("/dashboard/routes").Body, "route-priority"); got != "0" {
+		t.Errorf("the next visit's priority = %q, want the default 0", got)
+	}
+	msg, body = c.refused("/dashboard/lists", url.Values{"csrf": {tok}, "address": {"no at sign"}, "name": {"Typed"},
+		"access_level": {"members"}, "reply_preference": {"sender"}})
+	if msg == "" {
+		t.Fatal("no error for a bad list address")
+	}
+	if got := field(t, body, "list-address"); got != "no at sign" {
+		t.Errorf("list address = %q", got)
+	}
+	if !strings.Contains(body, `<option value="members" selected>`) {
+		t.Error("the typed access level is not selected")
+	}
+}

@@ -90,3 +90,24 @@ func typedList(f flash, l store.MailingList) listShown {
 	return listShown{Address: l.Address, Name: l.Name, Description: l.Description,
 		AccessLevel: l.AccessLevel, ReplyPreference: l.ReplyPreference}
 }
+
+// typedNewRoute is what the Routes page's create form shows: what was
+// typed after a refused create (the page's only POST form), else nil
+// (the form's defaults).
+func typedNewRoute(f flash) *routeShown {
+	if f.Error != "" && f.Form != nil {
+		r := typedRoute(f, store.Route{})
+		return &r
+	}
+	return nil
+}
+
+// typedNewList is what the Mailing lists page's create form shows: what
+// was typed after a refused create, else nil (the form's defaults).
+func typedNewList(f flash) *listShown {
+	if f.Error != "" && f.Form["access_level"] != "" {
+		l := typedList(f, store.MailingList{})
+		return &l
+	}
+	return nil
+}
