@@ -280,6 +280,29 @@ func TestEditPoolAndTemplateKeepTyped(t *testing.T) {
 	if got := field(t, c.get(tpl).Body, "tpl-source"); got != "<p>{{x}}</p>" {
 		t.Errorf("the next visit shows %q, not the stored version", got)
 	}
+	// A refused test send keeps its fields, and the editor its own.
+	msg, body = c.refused(tpl+"/versions/v1/send", url.Values{"csrf": {tok}, "_form": {"test-send"}, "to": {"ann@example.org"},
+		"from": {"Typed <typed@" + testDomain + ">"}, "subject": {"typed subject"}, "vars": {"[1]"}})
+	if !strings.Contains(msg, "not a JSON object") {
+		t.Errorf("test send error = %q", msg)
+	}
+	for id, want := range map[string]string{"test-to": "ann@example.org", "test-from": "Typed <typed@" + testDomain + ">",
+		"test-subject": "typed subject", "test-vars": "[1]", "tpl-vars": "{}", "tpl-source": "<p>{{x}}</p>"} {
+		if got := field(t, body, id); got != want {
+			t.Errorf("after a refused test send %s = %q, want %q", id, got, want)
+		}
+	}
+	// A refused copy (the tag is taken) opens its form with the typed tag.
+	msg, body = c.refused(tpl+"/versions/v1/copy", url.Values{"csrf": {tok}, "_form": {"copy v1"}, "new_tag": {"v1"}})
+	if msg == "" {
+		t.Fatal("no error for a copy onto a taken tag")
+	}
+	if got := field(t, body, "copy-v1"); got != "v1" {
+		t.Errorf("copy tag = %q, want the typed v1", got)
+	}
+	if !strings.Contains(body, `<details class="replace" open>`) {
+		t.Error("the refused copy's form is folded away")
+	}
 }
 
 // TestCreateRouteAndListKeepTyped: the shared route and list forms keep
