@@ -74,11 +74,20 @@ func parsePages() (map[string]*template.Template, error) {
 		"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"stamp": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
 		// kept is what a refused form had in its field name (flash.Form).
-		"kept":  func(f flash, name string) string { return f.Form[name] },
-		"until": until,
-		"bytes": byteSize,
-		"tabs":  func() []settingsTab { return settingsTabs },
-		"dict":  dict,
+		"kept": func(f flash, name string) string { return f.Form[name] },
+		// typed* are an edit form's values: typed in a refused submit, else stored (kept.go).
+		"typed":         typed,
+		"typedHere":     typedHere,
+		"typedOn":       typedOn,
+		"typedIs":       typedIs,
+		"typedRoute":    typedRoute,
+		"typedList":     typedList,
+		"typedNewRoute": typedNewRoute,
+		"typedNewList":  typedNewList,
+		"until":         until,
+		"bytes":         byteSize,
+		"tabs":          func() []settingsTab { return settingsTabs },
+		"dict":          dict,
 		"revoke": func(action, id, what, csrf string) revokeForm {
 			return revokeForm{Action: action, ID: id, What: what, CSRF: csrf}
 		},
