@@ -21,7 +21,7 @@ type apiKeysData struct {
 
 func (s *Server) apiKeysData(rq *request) (apiKeysData, error) {
 	var d apiKeysData
-	keys, err := s.Keys.List(rq.r.Context(), store.KeyFilter{})
+	keys, err := s.Keys.List(rq.r.Context(), store.KeyFilter{AccountID: rq.tenant.AccountID})
 	if err != nil {
 		return d, err
 	}

@@ -178,6 +178,7 @@ func (s *Server) register() {
 	s.public("POST "+loginPath, http.HandlerFunc(s.login))
 	s.public("GET "+prefix+"/static/", staticHandler())
 	s.call("POST "+prefix+"/logout", s.logout)
+	s.form("POST "+switchPath, s.switchAccount)
 	s.page("GET "+prefix+"/{$}", s.overviewPage)
 	s.page(prefix+"/", func(rq *request) error { return fault.NotFoundf("There is no page at %s.", rq.r.URL.Path) })
 
@@ -234,6 +235,9 @@ type request struct {
 	r     *http.Request
 	ses   auth.Session
 	flash flash
+	// tenant is the account the dashboard acts in for this session (the
+	// header's switcher): the parent, or one of its subaccounts.
+	tenant auth.Tenant
 }
 
 // result is where a form goes after it did its work, and what the next
