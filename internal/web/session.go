@@ -129,7 +129,7 @@ func (s *Server) authed(csrf bool, limit int64, h func(*request) error) http.Han
 			s.fail(rq, err)
 			return
 		}
-		if err := s.checkDomainScope(rq); err != nil {
+		if err := s.checkScope(rq); err != nil {
 			s.fail(rq, err)
 			return
 		}

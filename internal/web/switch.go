@@ -10,6 +10,7 @@ import (
 
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/fault"
+	"github.com/salvo-email/salvo/internal/lists"
 	"github.com/salvo-email/salvo/internal/store"
 )
 
@@ -128,10 +129,41 @@ func (s *Server) switchAccount(rq *request) (result, error) {
 	return res, nil
 }
 
-// checkDomainScope is the one place a domain named by a dashboard request
-// (the path's {name} under /dashboard/domains/, {domain}, or the domain
-// query parameter) is checked against the account acted in: another
-// account's domain is a 404, as the API's regionDomain answers.
+// checkScope is the one place what a dashboard request names is checked
+// against the account acted in: a domain (the path's {name} under
+// /dashboard/domains/, {domain}, or the domain query parameter), a route
+// ({id} under /dashboard/routes/) or a mailing list ({list}). Another
+// account's is a 404, as the API's regionDomain and ownedList answer.
+func (s *Server) checkScope(rq *request) error {
+	if err := s.checkDomainScope(rq); err != nil {
+		return err
+	}
+	ctx := rq.r.Context()
+	if id := rq.r.PathValue("id"); id != "" && strings.HasPrefix(rq.r.URL.Path, routesPath+"/") && s.Regional != nil {
+		r, err := s.Regional.Route(ctx, id)
+		if err == nil && !rq.tenant.Owns(r.AccountID) {
+			return fault.NotFoundf("Route not found")
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	if addr := rq.r.PathValue("list"); addr != "" && s.Lists != nil {
+		l, err := s.Lists.Get(ctx, addr)
+		if err == nil && !rq.tenant.Owns(l.AccountID) {
+			return lists.ListNotFound(l.Address)
+		}
+		if err != nil {
+			if f, ok := fault.As(err); !ok || f.Kind != fault.NotFound {
+				if !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
 func (s *Server) checkDomainScope(rq *request) error {
 	if s.Domains == nil {
 		return nil
