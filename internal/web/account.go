@@ -84,7 +84,7 @@ func (s *Server) revokeKey(rq *request) (result, error) {
 // revoke revokes key id and goes back to the page at back.
 func (s *Server) revoke(rq *request, id, back string) (result, error) {
 	res := result{To: back}
-	if err := s.Keys.Revoke(rq.r.Context(), id); err != nil {
+	if err := s.Keys.RevokeIn(rq.r.Context(), rq.tenant.AccountID, id); err != nil {
 		return res, err
 	}
 	s.Log.Info("key revoked", "key_id", id, "user_id", rq.ses.User.ID)

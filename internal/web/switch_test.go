@@ -152,4 +152,27 @@ func TestAccountSwitchScopesRoutesAndLists(t *testing.T) {
 			t.Errorf("GET %s in the parent: %d", path, p.StatusCode)
 		}
 	}
+	// The parent's API Keys page neither lists nor revokes Acme's keys.
+	k, _, err := d.Keys.Create(ctx, auth.KeyRequest{Role: store.RoleSending, DomainName: acmeDomain, Description: "acme key", AccountID: acme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := c.get("/dashboard/account/api-keys"); strings.Contains(p.Body, k.ID) {
+		t.Errorf("parent's API Keys page lists Acme's key %s", k.ID)
+	}
+	p := c.post("/dashboard/account/api-keys/"+k.ID+"/revoke", url.Values{"csrf": {token}})
+	if next := c.get(p.Header.Get("Location")); !strings.Contains(next.Body, "no key matching id") {
+		t.Errorf("revoke Acme's key from the parent: %d, then\n%s", p.StatusCode, next.Body)
+	}
+	if _, err := d.Global.Key(ctx, k.ID); err != nil {
+		t.Errorf("Acme's key after the parent's revoke: %v", err)
+	}
+	mustForm("/dashboard/account/switch", url.Values{"account": {acme}})
+	if p := c.get("/dashboard/account/api-keys"); !strings.Contains(p.Body, k.ID) || !strings.Contains(p.Body, `id="no-primary"`) {
+		t.Errorf("Acme's API Keys page lacks its key %s or the primary key note:\n%s", k.ID, p.Body)
+	}
+	mustForm("/dashboard/account/api-keys/"+k.ID+"/revoke", url.Values{})
+	if _, err := d.Global.Key(ctx, k.ID); err == nil {
+		t.Error("Acme's key survived its revoke inside Acme")
+	}
 }
