@@ -11,6 +11,7 @@ import (
 	"github.com/salvo-email/salvo/internal/auth"
 	"github.com/salvo-email/salvo/internal/domains"
 	"github.com/salvo-email/salvo/internal/store"
+	"github.com/salvo-email/salvo/internal/templates"
 )
 
 // TestAccountSwitchScopesRoutesAndLists: routes and mailing lists made in
@@ -174,5 +175,47 @@ func TestAccountSwitchScopesRoutesAndLists(t *testing.T) {
 	mustForm("/dashboard/account/api-keys/"+k.ID+"/revoke", url.Values{})
 	if _, err := d.Global.Key(ctx, k.ID); err == nil {
 		t.Error("Acme's key survived its revoke inside Acme")
+	}
+}
+
+// TestAccountSwitchDisabledSubaccount: a disabled subaccount is shown and
+// readable inside the switcher, but its template test send is refused
+// with the clear message.
+func TestAccountSwitchDisabledSubaccount(t *testing.T) {
+	t.Parallel()
+	d := startDash(t, dashOptions{})
+	ctx := context.Background()
+	const acme, acmeDomain = "acmedisabled01", "acme.example.com"
+	if err := d.Global.CreateSubaccount(ctx, store.Subaccount{ID: acme, Name: "Acme", Status: store.SubaccountOpen, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Domains.Create(ctx, domains.CreateRequest{Name: acmeDomain, AccountID: acme, Owner: acme}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Templates.Create(ctx, acmeDomain, "welcome", "", "test", &templates.VersionInput{Tag: "v1", Content: "<p>Hello</p>", Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Global.SetSubaccountStatus(ctx, acme, store.SubaccountDisabled, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	c := d.client(t)
+	token := c.login(testEmail, testPassword)
+	if p := c.get("/dashboard/"); !strings.Contains(p.Body, "Acme (disabled)") {
+		t.Errorf("the switcher does not offer the disabled Acme:\n%s", p.Body)
+	}
+	p := c.post("/dashboard/account/switch", url.Values{"csrf": {token}, "account": {acme}})
+	if next := c.get(p.Header.Get("Location")); !strings.Contains(next.Body, "It is disabled") {
+		t.Errorf("switch into the disabled Acme: %d, then\n%s", p.StatusCode, next.Body)
+	}
+	if p := c.get("/dashboard/domains/" + acmeDomain); p.StatusCode != http.StatusOK || !strings.Contains(p.Body, "cannot send") {
+		t.Errorf("disabled Acme's domain page: %d\n%s", p.StatusCode, p.Body)
+	}
+	p = c.post("/dashboard/templates/"+acmeDomain+"/welcome/versions/v1/send", url.Values{"csrf": {token},
+		"to": {"someone@example.org"}, "from": {"app@" + acmeDomain}, "subject": {"hi"}})
+	if p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("test send: %d\n%s", p.StatusCode, p.Body)
+	}
+	if next := c.get(p.Header.Get("Location")); !strings.Contains(next.Body, "the subaccount is disabled and cannot send") {
+		t.Errorf("test send of the disabled Acme was not refused clearly:\n%s", next.Body)
 	}
 }
