@@ -131,7 +131,8 @@ func (s *Server) switchAccount(rq *request) (result, error) {
 
 // checkScope is the one place what a dashboard request names is checked
 // against the account acted in: a domain (the path's {name} under
-// /dashboard/domains/, {domain}, or the domain query parameter), a route
+// /dashboard/domains/, {domain}, the domain query parameter or a form's
+// domain field), a route
 // ({id} under /dashboard/routes/) or a mailing list ({list}). Another
 // account's is a 404, as the API's regionDomain and ownedList answer.
 func (s *Server) checkScope(rq *request) error {
@@ -173,6 +174,11 @@ func (s *Server) checkDomainScope(rq *request) error {
 		names = append(names, rq.r.PathValue("name"))
 	}
 	names = append(names, rq.r.PathValue("domain"), rq.r.URL.Query().Get("domain"))
+	if rq.r.PostForm != nil && !strings.HasPrefix(rq.r.URL.Path, ipsPath+"/") {
+		// A form's domain field (a new template, a tag's delete); the IPs
+		// page links any domain to a pool: it stays parent-level.
+		names = append(names, rq.r.PostForm.Get("domain"))
+	}
 	for _, name := range names {
 		if name == "" {
 			continue

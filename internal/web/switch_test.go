@@ -102,6 +102,10 @@ func TestAccountSwitchScopesRoutesAndLists(t *testing.T) {
 			t.Errorf("GET %s inside Acme: %d", path, p.StatusCode)
 		}
 	}
+	// Nor can a template be made in another account's domain.
+	if p := c.post("/dashboard/templates", url.Values{"csrf": {token}, "domain": {testDomain}, "name": {"stray"}}); p.StatusCode != http.StatusNotFound {
+		t.Errorf("create a template in the parent's domain inside Acme: %d", p.StatusCode)
+	}
 	// Another account's route cannot be deleted either.
 	if p := c.post("/dashboard/routes/"+parentRoutes[0].ID+"/delete", url.Values{"csrf": {token}}); p.StatusCode != http.StatusNotFound {
 		t.Errorf("delete the parent's route inside Acme: %d", p.StatusCode)
