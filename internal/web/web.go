@@ -23,6 +23,12 @@
 //     webhooks.Attempts and webhooks.Tester, templates.Service,
 //     lists.Service, send.Service, the routes engine, ippools.Service); it
 //     never touches SQL.
+//   - Every page acts in one account, chosen in the header's switcher (a
+//     cookie sealed for the session; the parent by default): lists show
+//     that account's domains, keys, routes and lists, and one check
+//     (checkScope) answers 404 for another account's domain, route or list,
+//     as the API does with X-Mailgun-On-Behalf-Of. The Subaccounts, IPs
+//     and Users pages stay parent-level.
 //   - A request body is at most 64 KB, except a CSV upload (25 MB); a
 //     body over its limit is a 413, not a missing CSRF token.
 //   - A message's own HTML, and a template's preview, is shown only in a
