@@ -166,6 +166,7 @@ func (s *Server) fail(rq *request, err error) {
 	v := view{Title: http.StatusText(status), Data: we.Message}
 	if rq.ses.Token != "" {
 		v.User, v.CSRF = personOf(rq.ses.User), rq.ses.CSRF()
+		v.Account = s.accountHeader(rq)
 	}
 	if err := s.render(rq.w, status, "error", v); err != nil {
 		s.Log.Error("render error page", "err", err)

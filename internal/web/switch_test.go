@@ -98,8 +98,8 @@ func TestAccountSwitchScopesRoutesAndLists(t *testing.T) {
 	}
 	for _, path := range []string{"/dashboard/routes/" + parentRoutes[0].ID, "/dashboard/lists/parent-list@" + testDomain,
 		"/dashboard/domains/" + testDomain} {
-		if p := c.get(path); p.StatusCode != http.StatusNotFound {
-			t.Errorf("GET %s inside Acme: %d", path, p.StatusCode)
+		if p := c.get(path); p.StatusCode != http.StatusNotFound || !strings.Contains(p.Body, "Acting in the subaccount <strong>Acme</strong>") {
+			t.Errorf("GET %s inside Acme: %d (the 404 page must say which account is shown)", path, p.StatusCode)
 		}
 	}
 	// Nor can a template be made in another account's domain.
