@@ -21,7 +21,7 @@ type apiKeysData struct {
 
 func (s *Server) apiKeysData(rq *request) (apiKeysData, error) {
 	var d apiKeysData
-	keys, err := s.Keys.List(rq.r.Context(), store.KeyFilter{})
+	keys, err := s.Keys.List(rq.r.Context(), store.KeyFilter{AccountID: rq.tenant.AccountID})
 	if err != nil {
 		return d, err
 	}
@@ -84,7 +84,7 @@ func (s *Server) revokeKey(rq *request) (result, error) {
 // revoke revokes key id and goes back to the page at back.
 func (s *Server) revoke(rq *request, id, back string) (result, error) {
 	res := result{To: back}
-	if err := s.Keys.Revoke(rq.r.Context(), id); err != nil {
+	if err := s.Keys.RevokeIn(rq.r.Context(), rq.tenant.AccountID, id); err != nil {
 		return res, err
 	}
 	s.Log.Info("key revoked", "key_id", id, "user_id", rq.ses.User.ID)

@@ -25,7 +25,7 @@ type domainsData struct {
 func (s *Server) domainsPage(rq *request) error {
 	skip, _ := strconv.Atoi(rq.r.URL.Query().Get("skip"))
 	skip = max(skip, 0)
-	ds, total, err := s.Domains.List(rq.r.Context(), skip, domainsPerPage)
+	ds, total, err := s.Domains.AccountList(rq.r.Context(), rq.tenant.Owner(), skip, domainsPerPage)
 	if err != nil {
 		return err
 	}
@@ -43,7 +43,8 @@ func domainPath(name string) string { return domainsPath + "/" + url.PathEscape(
 
 func (s *Server) addDomain(rq *request) (result, error) {
 	res := result{To: domainsPath}
-	d, err := s.Domains.Create(rq.r.Context(), domains.CreateRequest{Name: rq.r.PostFormValue("name")})
+	d, err := s.Domains.Create(rq.r.Context(), domains.CreateRequest{Name: rq.r.PostFormValue("name"),
+		AccountID: rq.tenant.AccountID, Owner: rq.tenant.Owner()})
 	if err != nil {
 		return res, err
 	}
@@ -168,6 +169,7 @@ func (s *Server) addSendingKey(rq *request) (result, error) {
 	k, value, err := s.Keys.Create(rq.r.Context(), auth.KeyRequest{
 		Role: store.RoleSending, Kind: store.KindDomain, DomainName: d.Domain.Name,
 		Description: rq.r.PostFormValue("description"), Requestor: u.Email, UserName: u.Name,
+		AccountID: rq.tenant.AccountID,
 	})
 	if err != nil {
 		return res, err

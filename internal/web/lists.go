@@ -84,7 +84,7 @@ func skipOf(r *http.Request) int {
 func (s *Server) listsPage(rq *request) error {
 	d := listsData{Skip: skipOf(rq.r)}
 	var err error
-	if d.Lists, d.Total, err = s.Lists.Offset(rq.r.Context(), d.Skip, listsPerPage); err != nil {
+	if d.Lists, d.Total, err = s.Lists.AccountOffset(rq.r.Context(), rq.tenant.Owner(), d.Skip, listsPerPage); err != nil {
 		return err
 	}
 	d.Prev, d.Next = pager(listsPath, url.Values{}, d.Skip, listsPerPage, d.Total)
@@ -107,7 +107,9 @@ func listInput(rq *request) lists.ListInput {
 
 func (s *Server) createList(rq *request) (result, error) {
 	res := result{To: listsPath}
-	l, err := s.Lists.Create(rq.r.Context(), listInput(rq))
+	in := listInput(rq)
+	in.Owner = rq.tenant.Owner()
+	l, err := s.Lists.Create(rq.r.Context(), in)
 	if err != nil {
 		return res, err
 	}

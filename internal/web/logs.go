@@ -319,7 +319,7 @@ func (s *Server) searchEvents(rq *request, d *logsData) error {
 // for (which must exist) or else the first.
 func (s *Server) domainChoices(rq *request, name *string) ([]store.Domain, error) {
 	ctx := rq.r.Context()
-	doms, _, err := s.Domains.List(ctx, 0, maxDomainChoices)
+	doms, _, err := s.Domains.AccountList(ctx, rq.tenant.Owner(), 0, maxDomainChoices)
 	if err != nil {
 		return nil, err
 	}

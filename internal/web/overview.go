@@ -47,7 +47,7 @@ type overviewData struct {
 
 func (s *Server) overviewPage(rq *request) error {
 	ctx := rq.r.Context()
-	doms, total, err := s.Domains.List(ctx, 0, overviewMaxDomains)
+	doms, total, err := s.Domains.AccountList(ctx, rq.tenant.Owner(), 0, overviewMaxDomains)
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,8 @@ type view struct {
 	CSRF  string
 	Flash flash
 	Data  any
+	// Account is the account the pages act in (the header's switcher).
+	Account accountView
 }
 
 // person is a user as pages show them: never with the password hash.
@@ -151,6 +153,7 @@ func (s *Server) show(rq *request, name, title, nav string, data any) error {
 func (s *Server) showStatus(rq *request, status int, name, title, nav string, data any) error {
 	return s.render(rq.w, status, name, view{
 		Title: title, Nav: nav, User: personOf(rq.ses.User), CSRF: rq.ses.CSRF(), Flash: rq.flash, Data: data,
+		Account: s.accountHeader(rq),
 	})
 }
 
@@ -172,6 +175,7 @@ func (s *Server) fail(rq *request, err error) {
 	v := view{Title: http.StatusText(status), Data: we.Message}
 	if rq.ses.Token != "" {
 		v.User, v.CSRF = personOf(rq.ses.User), rq.ses.CSRF()
+		v.Account = s.accountHeader(rq)
 	}
 	if err := s.render(rq.w, status, "error", v); err != nil {
 		s.Log.Error("render error page", "err", err)

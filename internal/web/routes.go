@@ -50,7 +50,7 @@ type routesData struct {
 
 func (s *Server) routesPage(rq *request) error {
 	ctx := rq.r.Context()
-	rs, total, err := s.Regional.Routes(ctx, 0, maxRoutesShown)
+	rs, total, err := s.Regional.AccountRoutes(ctx, rq.tenant.Owner(), 0, maxRoutesShown)
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func (s *Server) routesPage(rq *request) error {
 		if d.Test.Subject != "" {
 			in.Headers = [][2]string{{"Subject", d.Test.Subject}}
 		}
-		for _, m := range routes.Evaluate(all, in) {
+		for _, m := range routes.Evaluate(routes.Owned(all, rq.tenant.Owner()), in) {
 			f := routeFired{Route: m.Route}
 			for _, a := range m.Actions {
 				f.Actions = append(f.Actions, a.String())
@@ -134,7 +134,7 @@ func (s *Server) readRoute(rq *request, r *store.Route) error {
 func (s *Server) createRoute(rq *request) (result, error) {
 	res := result{To: routesPath}
 	now := s.Now().UTC()
-	r := store.Route{ID: routes.NewID(now), CreatedAt: now.Truncate(time.Second)}
+	r := store.Route{ID: routes.NewID(now), CreatedAt: now.Truncate(time.Second), AccountID: rq.tenant.Owner()}
 	if err := s.readRoute(rq, &r); err != nil {
 		return res, err
 	}

@@ -225,6 +225,7 @@ func postCases() map[string]url.Values {
 		"/dashboard/account/api-keys/primary/reveal": {},
 		"/dashboard/account/api-keys/primary/rotate": {},
 		"/dashboard/account/api-keys/{id}/revoke":    {},
+		"/dashboard/account/switch":                  {"account": {""}},
 		"/dashboard/account/users": {"email": {"new@example.com"}, "password": {"another password"},
 			"password2": {"another password"}},
 		"/dashboard/account/users/{user}/delete": {},

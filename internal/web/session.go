@@ -125,6 +125,14 @@ func (s *Server) authed(csrf bool, limit int64, h func(*request) error) http.Han
 				return
 			}
 		}
+		if rq.tenant, err = s.tenantOf(r.Context(), r, ses); err != nil {
+			s.fail(rq, err)
+			return
+		}
+		if err := s.checkScope(rq); err != nil {
+			s.fail(rq, err)
+			return
+		}
 		if !csrf && ses.Flash != nil {
 			if rq.flash, err = s.takeFlash(r.Context(), ses); err != nil {
 				s.fail(rq, err)

@@ -227,7 +227,7 @@ func (s *Server) readStats(rq *request, r stats.Range, d *statsData) error {
 	ctx := rq.r.Context()
 	names := []string{d.Domain}
 	if d.Domain == "" {
-		doms, _, err := s.Domains.List(ctx, 0, 1<<20)
+		doms, _, err := s.Domains.AccountList(ctx, rq.tenant.Owner(), 0, 1<<20)
 		if err != nil {
 			return err
 		}

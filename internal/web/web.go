@@ -23,6 +23,12 @@
 //     webhooks.Attempts and webhooks.Tester, templates.Service,
 //     lists.Service, send.Service, the routes engine, ippools.Service); it
 //     never touches SQL.
+//   - Every page acts in one account, chosen in the header's switcher (a
+//     cookie sealed for the session; the parent by default): lists show
+//     that account's domains, keys, routes and lists, and one check
+//     (checkScope) answers 404 for another account's domain, route or list,
+//     as the API does with X-Mailgun-On-Behalf-Of. The Subaccounts, IPs
+//     and Users pages stay parent-level.
 //   - A request body is at most 64 KB, except a CSV upload (25 MB); a
 //     body over its limit is a 413, not a missing CSRF token.
 //   - A message's own HTML, and a template's preview, is shown only in a
@@ -178,6 +184,7 @@ func (s *Server) register() {
 	s.public("POST "+loginPath, http.HandlerFunc(s.login))
 	s.public("GET "+prefix+"/static/", staticHandler())
 	s.call("POST "+prefix+"/logout", s.logout)
+	s.form("POST "+switchPath, s.switchAccount)
 	s.page("GET "+prefix+"/{$}", s.overviewPage)
 	s.page(prefix+"/", func(rq *request) error { return fault.NotFoundf("There is no page at %s.", rq.r.URL.Path) })
 
@@ -234,6 +241,9 @@ type request struct {
 	r     *http.Request
 	ses   auth.Session
 	flash flash
+	// tenant is the account the dashboard acts in for this session (the
+	// header's switcher): the parent, or one of its subaccounts.
+	tenant auth.Tenant
 }
 
 // result is where a form goes after it did its work, and what the next
