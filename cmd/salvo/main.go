@@ -194,7 +194,7 @@ func procsFor(embedded bool, env string, current int) int {
 // it is soft: a live heap above it is never refused, only collected more
 // often. GOMEMLIMIT, when set, wins (e.g. GOMEMLIMIT=off or 1GiB on a
 // large node with big messages).
-const memoryLimit = 224 << 20
+const memoryLimit = 192 << 20
 
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {

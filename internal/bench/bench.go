@@ -22,7 +22,6 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,7 +78,7 @@ type Result struct {
 	Sent      int64
 	Errors    int64
 	Elapsed   time.Duration
-	Latencies []time.Duration
+	Latencies *Latencies
 	Delivered int64
 	// CPU is the process's CPU time (user and system) from the first send
 	// to the last acceptance (accept) or delivery (e2e): per message, it
@@ -117,11 +116,10 @@ func (r Result) Rate() float64 { return float64(r.Sent) / r.Elapsed.Seconds() }
 
 // Percentile returns the p-th latency percentile (0 < p ≤ 100).
 func (r Result) Percentile(p float64) time.Duration {
-	if len(r.Latencies) == 0 {
+	if r.Latencies == nil {
 		return 0
 	}
-	i := int(float64(len(r.Latencies))*p/100+0.5) - 1
-	return r.Latencies[max(0, min(i, len(r.Latencies)-1))]
+	return r.Latencies.Percentile(p)
 }
 
 // Run performs one benchmark run.
@@ -239,34 +237,30 @@ func load(url, key string, o Options) loadResult {
 func drive(o Options, one func() (int, []time.Duration, error)) Result {
 	var sent, errs atomic.Int64
 	var firstErr atomic.Value
-	lat := make([][]time.Duration, o.Concurrency)
+	lat := new(Latencies)
 	start := time.Now()
 	stop := start.Add(o.Duration)
 	var wg sync.WaitGroup
-	for i := 0; i < o.Concurrency; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
+	for range o.Concurrency {
+		wg.Go(func() {
 			for time.Now().Before(stop) && (o.Messages == 0 || sent.Load() < o.Messages) {
 				n, d, err := one()
 				sent.Add(int64(n))
-				lat[i] = append(lat[i], d...)
+				for _, d := range d {
+					lat.Add(d)
+				}
 				if err != nil {
 					errs.Add(1)
 					firstErr.CompareAndSwap(nil, err.Error())
 				}
 			}
-		}(i)
+		})
 	}
 	wg.Wait()
-	r := Result{Sent: sent.Load(), Errors: errs.Load(), Elapsed: time.Since(start)}
+	r := Result{Sent: sent.Load(), Errors: errs.Load(), Elapsed: time.Since(start), Latencies: lat}
 	if v := firstErr.Load(); v != nil {
 		r.FirstError = v.(string)
 	}
-	for _, l := range lat {
-		r.Latencies = append(r.Latencies, l...)
-	}
-	sort.Slice(r.Latencies, func(i, j int) bool { return r.Latencies[i] < r.Latencies[j] })
 	return r
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/salvo-email/salvo/internal/fault"
@@ -140,10 +141,32 @@ func ParseToken(tok string) (Query, error) {
 type Page struct {
 	Items                       []json.RawMessage
 	First, Last, Next, Previous Query
+	// Parts is set by FetchSplit when the store split the items: item i
+	// is then Items[i] with Parts[i].Part put back at Parts[i].At (no
+	// part when it is "").
+	Parts []Part
+}
+
+// Part is the message-level members of an item, cut out at At.
+type Part struct {
+	Part string
+	At   int
 }
 
 // Fetch runs q against the store.
 func Fetch(ctx context.Context, s store.MessageStore, domain string, q Query) (Page, error) {
+	return fetch(ctx, s, domain, q, false)
+}
+
+// FetchSplit is Fetch for a caller that writes the items out and puts
+// their parts back as it writes (Page.Parts), so that a page of events of
+// a message with a large header holds that header once, not once per
+// event. Items a filter must read are joined as Fetch joins them.
+func FetchSplit(ctx context.Context, s store.MessageStore, domain string, q Query) (Page, error) {
+	return fetch(ctx, s, domain, q, true)
+}
+
+func fetch(ctx context.Context, s store.MessageStore, domain string, q Query, split bool) (Page, error) {
 	flt, err := compile(q.Filters)
 	if err != nil {
 		return Page{}, err
@@ -157,7 +180,9 @@ func Fetch(ctx context.Context, s store.MessageStore, domain string, q Query) (P
 		sq.End = time.UnixMicro(q.End)
 	}
 	flt = flt.pushDown(&sq)
+	sq.Split = split && flt.empty()
 	var items []json.RawMessage
+	var parts []Part
 	var firstMatch, scanPos *store.Cursor
 	scanned := 0
 scan:
@@ -181,6 +206,9 @@ scan:
 				firstMatch = c
 			}
 			items = append(items, ev.Data)
+			if sq.Split {
+				parts = append(parts, Part{ev.Part, ev.PartAt})
+			}
 			if len(items) == q.Limit {
 				break scan
 			}
@@ -190,11 +218,12 @@ scan:
 		}
 	}
 	if q.Reverse {
-		for i, j := 0, len(items)-1; i < j; i, j = i+1, j-1 {
-			items[i], items[j] = items[j], items[i]
-		}
+		slices.Reverse(items)
+		slices.Reverse(parts)
 	}
-	return neighbours(q, items, firstMatch, scanPos), nil
+	p := neighbours(q, items, firstMatch, scanPos)
+	p.Parts = parts
+	return p, nil
 }
 
 // neighbours builds the page and its links. scanPos is where the scan

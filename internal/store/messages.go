@@ -45,6 +45,11 @@ type Event struct {
 	MessageID string
 	Recipient string
 	Data      []byte
+	// Part and PartAt are set only by Events with EventQuery.Split: Data
+	// is then the event's JSON without its message-level members, which
+	// go back at byte PartAt (see JSON). Part is "" otherwise.
+	Part   string
+	PartAt int
 	// Facts, when set, are what the event's counters depend on, given by
 	// whoever built Data so the store need not parse it again (an event
 	// of a message with many recipients can be large). Nil: the store
@@ -139,6 +144,11 @@ type EventQuery struct {
 	Recipient string // exact recipient, "" for any
 	MessageID string // exact Message-ID, "" for any
 	Limit     int
+	// Split lets the store return an event as Data, Part and PartAt
+	// instead of joining them: a caller that only writes the JSON out
+	// (the Events API) then copies each message's part once per event
+	// into its output, not into a joined copy first.
+	Split bool
 }
 
 // Cursor is a position in an event stream.
@@ -187,4 +197,13 @@ type MessageStore interface {
 
 	AppendEvents(ctx context.Context, events []Event) error
 	Events(ctx context.Context, q EventQuery) ([]Event, error)
+}
+
+// JSON is the event's JSON: Data, with Part put back when Events split it.
+func (e Event) JSON() []byte {
+	if e.Part == "" || e.PartAt < 0 || e.PartAt > len(e.Data) {
+		return e.Data
+	}
+	out := make([]byte, 0, len(e.Data)+len(e.Part))
+	return append(append(append(out, e.Data[:e.PartAt]...), e.Part...), e.Data[e.PartAt:]...)
 }

@@ -75,9 +75,9 @@ cut:
 }
 
 // joinEvent puts a run back where splitEvent cut it.
-func joinEvent(rest, run []byte, at int) []byte {
+func joinEvent(rest, run string, at int) []byte {
 	if at < 0 || at > len(rest) {
-		return rest
+		return []byte(rest)
 	}
 	out := make([]byte, 0, len(rest)+len(run))
 	return append(append(append(out, rest[:at]...), run...), rest[at:]...)
@@ -237,63 +237,9 @@ type storedEvent struct {
 // joinParts returns the JSON of the events read, their parts put back;
 // messageIDs[i] is evs[i]'s message id.
 func (r *Regional) joinParts(ctx context.Context, domain string, evs []storedEvent, messageIDs []string) ([][]byte, error) {
-	type want struct{ messageID, digest string }
-	var keys []want
-	seen := map[want]bool{}
-	for i, e := range evs {
-		if e.part == nil {
-			continue
-		}
-		w := want{messageIDs[i], *e.part}
-		if !seen[w] {
-			seen[w] = true
-			keys = append(keys, w)
-		}
-	}
-	// One query per message and chunk of digests, each an index seek on
-	// the primary key (domain, message_id, digest IN …): an OR of
-	// (message_id, digest) pairs made SQLite compare every part of the
-	// domain with every pair (a batch send has a part per recipient).
-	byMessage := map[string][]string{}
-	var order []string
-	for _, k := range keys {
-		if _, ok := byMessage[k.messageID]; !ok {
-			order = append(order, k.messageID)
-		}
-		byMessage[k.messageID] = append(byMessage[k.messageID], k.digest)
-	}
-	bodies := map[want]string{}
-	const chunk = 100
-	for _, id := range order {
-		digests := byMessage[id]
-		for start := 0; start < len(digests); start += chunk {
-			part := digests[start:min(len(digests), start+chunk)]
-			args := make([]any, 0, 2+len(part))
-			args = append(args, domain, id)
-			for _, d := range part {
-				args = append(args, d)
-			}
-			rows, err := r.query(ctx, `SELECT digest, body FROM event_parts WHERE domain = ? AND message_id = ? AND digest IN (?`+
-				strings.Repeat(", ?", len(part)-1)+`)`, args...)
-			if err != nil {
-				return nil, err
-			}
-			for rows.Next() {
-				w := want{messageID: id}
-				var body string
-				if err := rows.Scan(&w.digest, &body); err != nil {
-					rows.Close()
-					return nil, err
-				}
-				bodies[w] = body
-			}
-			if err := rows.Close(); err != nil {
-				return nil, err
-			}
-			if err := rows.Err(); err != nil {
-				return nil, err
-			}
-		}
+	parts, err := r.readParts(ctx, domain, evs, messageIDs)
+	if err != nil {
+		return nil, err
 	}
 	out := make([][]byte, len(evs))
 	for i, e := range evs {
@@ -303,7 +249,83 @@ func (r *Regional) joinParts(ctx context.Context, domain string, evs []storedEve
 		}
 		// A part missing (it cannot be, bar a damaged database) leaves
 		// the event without its message-level members, still JSON.
-		out[i] = joinEvent([]byte(e.data), []byte(bodies[want{messageIDs[i], *e.part}]), e.partAt)
+		out[i] = joinEvent(e.data, parts[i], e.partAt)
+	}
+	return out, nil
+}
+
+// readParts returns the part of each event read ("" for an event stored
+// whole); messageIDs[i] is evs[i]'s message id.
+func (r *Regional) readParts(ctx context.Context, domain string, evs []storedEvent, messageIDs []string) ([]string, error) {
+	type want struct{ messageID, digest string }
+	var keys []want
+	bodies := map[want]string{}
+	seen := map[want]bool{}
+	for i, e := range evs {
+		if e.part == nil {
+			continue
+		}
+		w := want{messageIDs[i], *e.part}
+		if seen[w] {
+			continue
+		}
+		seen[w] = true
+		if body, ok := r.parts.get(partCacheKey{domain, w.messageID, w.digest}); ok {
+			bodies[w] = body
+			continue
+		}
+		keys = append(keys, w)
+	}
+	// One query per chunk of (message id, digest) pairs: the pairs are a
+	// VALUES list that drives the join, each an index seek on the primary
+	// key (domain, message_id, digest). CROSS JOIN makes SQLite take the
+	// list as the outer loop (PostgreSQL plans it as an inner join). An OR
+	// of pairs made SQLite compare every part of the domain with every
+	// pair (a batch send has a part per recipient), and a query per
+	// message cost PostgreSQL a round trip per message (300 on a page of
+	// recipient=X).
+	const chunk = 200
+	for start := 0; start < len(keys); start += chunk {
+		part := keys[start:min(len(keys), start+chunk)]
+		args := make([]any, 0, 1+2*len(part))
+		var q strings.Builder
+		q.WriteString(`WITH k(m, d) AS (VALUES `)
+		for i, k := range part {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString(`(CAST(? AS TEXT), CAST(? AS TEXT))`)
+			args = append(args, k.messageID, k.digest)
+		}
+		q.WriteString(`) SELECT k.m, k.d, p.body FROM k CROSS JOIN event_parts p
+			WHERE p.domain = ? AND p.message_id = k.m AND p.digest = k.d`)
+		args = append(args, domain)
+		rows, err := r.query(ctx, q.String(), args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var w want
+			var body string
+			if err := rows.Scan(&w.messageID, &w.digest, &body); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			bodies[w] = body
+			r.parts.put(partCacheKey{domain, w.messageID, w.digest}, body)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]string, len(evs))
+	for i, e := range evs {
+		if e.part != nil {
+			out[i] = bodies[want{messageIDs[i], *e.part}]
+		}
 	}
 	return out, nil
 }

@@ -61,7 +61,7 @@ func (db *DB) Exec(ctx context.Context, query string) error {
 func SplitEvent(data []byte) (rest, run []byte, at int) { return splitEvent(data) }
 
 // JoinEvent puts a cut run back.
-func JoinEvent(rest, run []byte, at int) []byte { return joinEvent(rest, run, at) }
+func JoinEvent(rest, run []byte, at int) []byte { return joinEvent(string(rest), string(run), at) }
 
 // MigrateThrough applies kind's migrations numbered up to last only: a
 // store as an older binary left it, for the upgrade tests.

@@ -423,6 +423,19 @@ func (r *Regional) Events(ctx context.Context, q store.EventQuery) ([]store.Even
 		return nil, err
 	}
 	rows.Close()
+	if q.Split {
+		parts, err := r.readParts(ctx, q.Domain, stored, ids)
+		if err != nil {
+			return nil, err
+		}
+		for i, se := range stored {
+			out[i].Data = []byte(se.data)
+			if se.part != nil && se.partAt >= 0 && se.partAt <= len(se.data) {
+				out[i].Part, out[i].PartAt = parts[i], se.partAt
+			}
+		}
+		return out, nil
+	}
 	data, err := r.joinParts(ctx, q.Domain, stored, ids)
 	if err != nil {
 		return nil, err

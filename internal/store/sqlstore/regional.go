@@ -13,6 +13,7 @@ import (
 type Regional struct {
 	*DB
 	claims claimBounds
+	parts  *partCache // nil: parts are always read from the database
 }
 
 var _ store.Regional = (*Regional)(nil)
@@ -22,7 +23,7 @@ func OpenRegional(ctx context.Context, db *DB) (*Regional, error) {
 	if err := db.Migrate(ctx, "regional"); err != nil {
 		return nil, err
 	}
-	return &Regional{DB: db, claims: claimBounds{maxLooseDests: maxLooseDests}}, nil
+	return &Regional{DB: db, claims: claimBounds{maxLooseDests: maxLooseDests}, parts: newPartCache(partCacheBytes)}, nil
 }
 
 const domainColumns = `name, id, state, type, spam_action, wildcard, require_tls, skip_verification,

@@ -77,13 +77,16 @@ func testEventParts(t *testing.T, r store.Regional) {
 	opened := keep(events.NewEngagement(mi, events.Opened, rcpts[0], events.Engagement{IP: "192.0.2.7"}, at(4)))
 	mustOK(t, r.AppendEvents(ctx, opened), "AppendEvents")
 
-	// A batch send: each recipient's To and variables are its own.
+	// A batch send: each recipient's To and variables are its own, a
+	// part each; more parts than one read of parts asks for (200).
 	batch := message("a.com", "batch", 0)
-	bmi, brcpts := partsInfo(batch, 3)
+	bmi, brcpts := partsInfo(batch, 210)
 	bmi.OwnTo, bmi.Subject = true, strings.Repeat("long subject ", 40)
+	var bevs []store.Event
 	for i, rc := range brcpts {
-		mustOK(t, r.AppendEvents(ctx, keep(events.NewAccepted(bmi, rc, map[string]any{"i": float64(i)}, at(5)))), "AppendEvents")
+		bevs = append(bevs, keep(events.NewAccepted(bmi, rc, map[string]any{"i": float64(i)}, at(5)))...)
 	}
+	mustOK(t, r.AppendEvents(ctx, bevs), "AppendEvents")
 	// A small message: its events stay whole.
 	small := message("a.com", "small", 0)
 	smi, _ := partsInfo(small, 1)
@@ -121,6 +124,29 @@ func testEventParts(t *testing.T, r store.Regional) {
 				t.Fatalf("Events(%s): event %s differs from what was written", describe(q), e.ID)
 			}
 		}
+	}
+
+	// Split reads (the Events API's): Data without the part, which JSON
+	// puts back; events stored whole come back with no part.
+	split, err := r.Events(ctx, store.EventQuery{Domain: "a.com", Ascending: true, Limit: 1000, Split: true})
+	mustOK(t, err, "Events split")
+	if len(split) != len(written) {
+		t.Fatalf("split Events returned %d events, want %d", len(split), len(written))
+	}
+	var cut int
+	for _, e := range split {
+		if e.Part != "" {
+			cut++
+			if len(e.Data) >= len(written[e.ID]) {
+				t.Errorf("split event %s (%s): Data is %d bytes with its part cut out, the event %d", e.ID, e.Type, len(e.Data), len(written[e.ID]))
+			}
+		}
+		if string(e.JSON()) != string(written[e.ID]) {
+			t.Fatalf("split event %s (%s) joins back as\n%s\nwant\n%s", e.ID, e.Type, e.JSON(), written[e.ID])
+		}
+	}
+	if cut == 0 || cut == len(split) {
+		t.Errorf("%d of %d events came back split; want the big messages' split and the small and old ones whole", cut, len(split))
 	}
 
 	// The webhook outbox and retries read the same JSON.

@@ -103,7 +103,9 @@ func testEventsRoundTrip(t *testing.T, r store.Regional) {
 	e := event(message("a.com", "m1", 0), "failed", "Bob@Gmail.com", at(1).Add(time.Microsecond))
 	e.Severity = "permanent"
 	e.Data = []byte(`{"event":"failed","delivery-status":{"code":550,"message":"unknown user ü"}}`)
-	requireAllSet(t, e, "Seq", "Facts") // Facts are a hint for the counters, not stored
+	// Facts are a hint for the counters, not stored; Part and PartAt are
+	// set only by split reads (testEventParts).
+	requireAllSet(t, e, "Seq", "Facts", "Part", "PartAt")
 	mustOK(t, r.AppendEvents(ctx, nil), "AppendEvents of nothing")
 	mustOK(t, r.AppendEvents(ctx, []store.Event{e}), "AppendEvents")
 	mustEvents(t, r, store.EventQuery{Domain: "a.com", Ascending: true, Limit: 10}, e)
