@@ -212,19 +212,21 @@ func benchStoreSize(b *testing.B, ta *testutil.TestApp, pg bool) int64 {
 		return size
 	}
 	var size int64
+	var files []string // one log line: a benchmark's log is cut after ten
 	err := filepath.WalkDir(ta.Cfg.DataDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
 		info, err := d.Info()
-		if err == nil {
+		if err == nil && info.Size() > 0 {
 			size += info.Size()
-			b.Logf("%s: %d bytes", filepath.Base(p), info.Size())
+			files = append(files, fmt.Sprintf("%s %d", filepath.Base(p), info.Size()))
 		}
 		return err
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Logf("data directory (bytes): %s", strings.Join(files, ", "))
 	return size
 }

@@ -37,6 +37,11 @@ func isUnique(err error) bool {
 
 // Open opens (creating it, mode 0600) the SQLite file at path.
 func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
+	return open(ctx, path, walRestartBytes)
+}
+
+// open is Open with the WAL's bound (walRestartBytes, smaller in tests).
+func open(ctx context.Context, path string, walBound int64) (*sqlstore.DB, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -49,7 +54,7 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	// inline (that would stall every writer waiting on the group commit);
 	// a background connection does.
 	w, err := sql.Open("sqlite", dsn+"&_pragma=journal_mode(WAL)&_txlock=immediate&_pragma=wal_autocheckpoint(0)"+
-		fmt.Sprintf("&_pragma=journal_size_limit(%d)", walRestartBytes))
+		fmt.Sprintf("&_pragma=journal_size_limit(%d)", walBound))
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +80,7 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	if p, err := openPeers(path + "-cache"); err == nil {
 		db.SharePeers(p)
 	}
-	stop, err := startCheckpointer(dsn)
+	stop, err := startCheckpointer(dsn, w, walBound)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -122,9 +127,17 @@ func isBusy(err error) bool {
 // passed walRestartBytes, the checkpointer asks for a RESTART checkpoint:
 // it waits (at most walRestartWait, holding the writer lock meanwhile)
 // for the readers of the WAL to finish, so that the next write starts it
-// again from its beginning; journal_size_limit then truncates the file
-// back to walRestartBytes.
-func startCheckpointer(dsn string) (func() error, error) {
+// again from its beginning; journal_size_limit truncates a file that grew
+// past the bound back to it.
+//
+// A RESTART holds writers back while it runs, so it costs accepts' tail
+// latency each time it happens: with a bound of 64 MB (a restart every
+// ~15 s of a 64-client load) the p99 of accepts was 44–56 ms, with 256 MB
+// 25–30 ms, and 29–35 ms without restarts at all (docs/performance.md,
+// "Issue 16 at a million"). The WAL file is not truncated below the
+// bound: writing into blocks the file already has is cheaper than
+// growing it again.
+func startCheckpointer(dsn string, w *sql.DB, walBound int64) (func() error, error) {
 	c, err := sql.Open("sqlite", dsn+"&_pragma=wal_autocheckpoint(0)")
 	if err != nil {
 		return nil, err
@@ -140,7 +153,7 @@ func startCheckpointer(dsn string) (func() error, error) {
 			case <-done:
 				return
 			case <-t.C:
-				checkpoint(c)
+				checkpoint(c, w, walBound)
 			}
 		}
 	}()
@@ -152,19 +165,25 @@ func startCheckpointer(dsn string) (func() error, error) {
 	}, nil
 }
 
-// checkpoint runs a PASSIVE checkpoint and, when the WAL has grown past
-// walRestartBytes, a RESTART one that waits at most walRestartWait.
-func checkpoint(c *sql.DB) {
+// checkpoint runs a PASSIVE checkpoint on c and, when the WAL has grown
+// past walBound, a RESTART one that waits at most walRestartWait for the
+// WAL's readers. The RESTART runs on the writer's own connection (w, one
+// connection), taken in turn with the writers: run on another connection
+// it would poll for the write lock, which a writer committing one batch
+// after another (the group committer under load) never leaves free long
+// enough, and the WAL grew past 400 MB with an 8 MB bound in
+// TestWALBounded.
+func checkpoint(c, w *sql.DB, walBound int64) {
 	var busy, frames, done int64
 	if err := c.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done); err != nil {
 		return
 	}
-	if frames*walFrameBytes < walRestartBytes {
+	if frames*walFrameBytes < walBound {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	conn, err := c.Conn(ctx)
+	conn, err := w.Conn(ctx)
 	if err != nil {
 		return
 	}
@@ -173,7 +192,9 @@ func checkpoint(c *sql.DB) {
 		return
 	}
 	_, _ = conn.ExecContext(ctx, `PRAGMA wal_checkpoint(RESTART)`)
-	_, _ = conn.ExecContext(ctx, `PRAGMA busy_timeout = 10000`)
+	// Not ctx: the writer's connection must get its timeout back even
+	// when the checkpoint used up ctx.
+	_, _ = conn.ExecContext(context.Background(), `PRAGMA busy_timeout = 10000`)
 }
 
 // WAL bounds: the size past which the checkpointer restarts the WAL (also
@@ -181,7 +202,7 @@ func checkpoint(c *sql.DB) {
 // checkpoint may hold writers back waiting for readers, and the bytes of
 // a WAL frame (a 4 KB page and its 24-byte header).
 const (
-	walRestartBytes = 64 << 20
+	walRestartBytes = 256 << 20
 	walRestartWait  = 100 * time.Millisecond
 	walFrameBytes   = 4096 + 24
 )
