@@ -226,7 +226,9 @@ func testAcceptRoundTrip(t *testing.T, r store.Regional) {
 	bare.Vars = nil
 	ev := event(m, "accepted", "Bob@Gmail.com", at(1))
 	ev.Severity = "temporary"
-	requireAllSet(t, ev, "Seq", "Facts") // Facts are a hint for the counters, not stored
+	// Facts are a hint for the counters, not stored; Part and PartAt are
+	// set only by split reads (testEventParts).
+	requireAllSet(t, ev, "Seq", "Facts", "Part", "PartAt")
 	a := store.Accept{Message: m, Jobs: []store.Job{full, bare}, Events: []store.Event{ev, event(m, "accepted", "carol@yahoo.com", at(1))}}
 	accept(t, r, a)
 	mustAccepted(t, r, a)
