@@ -65,15 +65,19 @@ func (s *Server) eventsPage(c *Ctx, q events.Query) (any, error) {
 		First: link(page.First), Last: link(page.Last), Next: link(page.Next), Previous: link(page.Previous),
 	}}
 	if c.W == nil {
-		// Handlers' values are encoded whole: put the parts back.
-		for i, pt := range ep.parts {
-			ep.Items[i] = store.Event{Data: ep.Items[i], Part: pt.Part, PartAt: pt.At}.JSON()
-		}
-		ep.parts = nil
+		ep.join() // handlers' values are encoded whole
 		return ep, nil
 	}
 	ep.write(c.W)
 	return nil, nil
+}
+
+// join puts the items' parts back (for a caller that encodes the page whole).
+func (p *eventsPage) join() {
+	for i, pt := range p.parts {
+		p.Items[i] = store.Event{Data: p.Items[i], Part: pt.Part, PartAt: pt.At}.JSON()
+	}
+	p.parts = nil
 }
 
 // write writes the page as writeJSON would, without the encoder's pass
@@ -88,9 +92,7 @@ func (p eventsPage) write(w http.ResponseWriter) {
 	enc := json.NewEncoder(&pb)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(p.Paging); err != nil {
-		for i, pt := range p.parts {
-			p.Items[i] = store.Event{Data: p.Items[i], Part: pt.Part, PartAt: pt.At}.JSON()
-		}
+		p.join()
 		writeJSON(w, http.StatusOK, p)
 		return
 	}
