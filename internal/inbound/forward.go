@@ -37,11 +37,7 @@ func (s *Service) subaccountRefuses(d store.Domain) (bool, error) {
 // and a permanent "failed" event says why the copy was not sent.
 func (s *Service) forwardRefused(j store.InboundJob, m store.InboundMessage, p forwardPayload) store.InboundResult {
 	now := s.deps.Now().UTC()
-	info := events.MessageInfo{Domain: j.Domain, Sender: m.Sender, Method: "smtp"}
-	if pm, perr := parse(m.Body); perr == nil {
-		info = messageInfo(m, pm)
-		info.Domain = j.Domain
-	}
+	info := forwardInfo(j, m)
 	target := strings.Join(p.To, ", ")
 	what := "forward to " + target
 	if p.List {
@@ -104,11 +100,7 @@ func (s *Service) forwardJob(j store.InboundJob) store.InboundResult {
 		return store.InboundResult{Done: true}
 	}
 	now := s.deps.Now().UTC()
-	info := events.MessageInfo{Domain: j.Domain, Sender: m.Sender, Method: "smtp"}
-	if pm, perr := parse(m.Body); perr == nil {
-		info = messageInfo(m, pm)
-		info.Domain = j.Domain
-	}
+	info := forwardInfo(j, m)
 	target := strings.Join(p.To, ", ")
 	ds := mgapi.DeliveryStatus{Code: 550, Message: err.Error(), AttemptNo: j.Attempts, Description: "forward to " + target}
 	// A fault the client caused (the forwarded message was refused as
@@ -128,4 +120,17 @@ func (s *Service) forwardJob(j store.InboundJob) store.InboundResult {
 	ds.Code, ds.RetrySeconds = 451, int(next.Sub(now).Seconds())
 	return store.InboundResult{NextAttemptAt: next, LastError: err.Error(),
 		Events: []store.Event{events.NewRouteFailed(&info, p.Recipient, target, p.Route, events.Temporary, events.ReasonGeneric, ds, now)}}
+}
+
+// forwardInfo describes the received message for a forward's or list
+// post's failed event: from its headers when they parse, else from the
+// envelope alone.
+func forwardInfo(j store.InboundJob, m store.InboundMessage) events.MessageInfo {
+	pm, err := parse(m.Body)
+	if err != nil {
+		return events.MessageInfo{Domain: j.Domain, Sender: m.Sender, Method: "smtp"}
+	}
+	info := messageInfo(m, pm)
+	info.Domain = j.Domain
+	return info
 }
